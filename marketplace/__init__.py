@@ -1,0 +1,58 @@
+"""Chợ HTX: the application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import Settings, check_production_safety
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, CLI. Touches no database or network.
+
+    ``config`` overrides the environment-derived settings (tests pass their own).
+    """
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+        instance_path=os.environ.get("INSTANCE_PATH") or os.path.join(PROJECT_ROOT, "instance"),
+    )
+    app.config.update(Settings.from_env(instance_path=app.instance_path).values)
+    if config:
+        app.config.update(config)
+    check_production_safety(app.config)
+
+    from marketplace import cli, extensions, i18n, security
+    from marketplace.blueprints import register_blueprints
+    from marketplace.errors import register_error_handlers
+    from marketplace.mail import mailer_from_config
+    from marketplace.web import register_request_hooks
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
+    )
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    register_request_hooks(app)
+
+    mailer = app.config.get("MAILER") or mailer_from_config(app.config)
+    app.extensions["mailer"] = mailer
+    from marketplace.mail import Email
+
+    app.extensions["outbox_handlers"] = {
+        "email": lambda payload: app.extensions["mailer"].send(Email.from_payload(payload)),
+    }
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from marketplace.models.accounts import EMAIL_MAX, NAME_MAX
+from marketplace.models.organizations import ORG_NAME_MAX
+from marketplace.validation import PASSWORD_MAX
+
+
+def _required(message):
+    return DataRequired(message=message)
+
+
+def buyer_type_choices():
+    return [
+        ("", _l("— choose —")),
+        ("supermarket_chain", _l("Supermarket chain")),
+        ("canteen", _l("Canteen or kitchen")),
+        ("distributor", _l("Distributor")),
+        ("restaurant", _l("Restaurant")),
+    ]
+
+
+def locale_choices():
+    return [("vi", "Tiếng Việt"), ("en", "English")]
+
+
+class PersonFields:
+    name = StringField(
+        _l("Full name"),
+        validators=[_required(_l("Enter your full name.")), Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "name"},
+    )
+    phone = StringField(
+        _l("Phone number"),
+        validators=[Optional(), Length(max=30)],
+        description=_l("A Vietnamese number, like 0912 345 678."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+
+
+class SignupForm(FlaskForm, PersonFields):
+    account_kind = RadioField(
+        _l("I represent"),
+        choices=[
+            ("coop", _l("a co-operative (HTX)")),
+            ("buyer", _l("a buyer")),
+            ("fair_organizer", _l("a trade-fair organiser")),
+        ],
+        validators=[InputRequired(message=_l("Choose who you represent."))],
+    )
+    organization_name = StringField(
+        _l("Name of your organisation"),
+        validators=[
+            _required(_l("Enter the name of your organisation.")),
+            Length(max=ORG_NAME_MAX),
+        ],
+        description=_l("For example: HTX Sâm Lai Châu"),
+        render_kw={"autocomplete": "organization"},
+    )
+    buyer_type = SelectField(_l("Kind of buyer"), choices=buyer_type_choices)
+    email = EmailField(
+        _l("Email"),
+        validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            _required(_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+    def validate_buyer_type(self, field):
+        if self.account_kind.data == "buyer" and not field.data:
+            raise ValidationError(_l("Choose what kind of buyer you are."))
+
+
+class InvitedSignupForm(FlaskForm, PersonFields):
+    password = SignupForm.password
+    confirm = SignupForm.confirm
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[_required(_l("Enter your password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Remember me on this device"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            _required(_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[_required(_l("Enter your current password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            _required(_l("Repeat the password.")),
+            EqualTo("new_password", message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ProfileForm(FlaskForm, PersonFields):
+    locale = SelectField(_l("Language"), choices=locale_choices)

@@ -1,0 +1,191 @@
+"""Sign up, log in and out, passwords, profile."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.blueprints.auth import bp
+from marketplace.blueprints.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignupForm,
+)
+from marketplace.blueprints.common import apply_errors, token_problem
+from marketplace.extensions import limiter
+from marketplace.i18n import select_locale
+from marketplace.models import BuyerType, OrgKind
+from marketplace.services import accounts
+from marketplace.services.errors import InvalidToken, ValidationFailed
+from marketplace.urls import is_safe_next
+from marketplace.validation import format_vn_phone
+from marketplace.web import current_actor
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _reset_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _signup_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _next_url(default: str = "main.home") -> str:
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else url_for(default)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignupForm()
+    if request.method == "GET" and request.args.get("as") in {"coop", "buyer", "fair_organizer"}:
+        form.account_kind.data = request.args["as"]
+    if form.validate_on_submit():
+        kind = OrgKind(form.account_kind.data)
+        try:
+            buyer_type = BuyerType(form.buyer_type.data) if form.buyer_type.data else None
+            user = accounts.register(
+                current_actor(),
+                accounts.SignUp(
+                    name=form.name.data,
+                    email=form.email.data,
+                    phone=form.phone.data or "",
+                    password=form.password.data,
+                    locale=select_locale(),
+                    organization_kind=kind,
+                    organization_name=form.organization_name.data,
+                    buyer_type=buyer_type,
+                ),
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            login_user(user)
+            flash(_("Welcome to Chợ HTX, %(name)s!", name=user.name), "success")
+            return redirect(url_for("orgs.index"))
+    return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(current_actor(), form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=bool(form.remember.data))
+            flash(_("You are logged in."), "success")
+            return redirect(_next_url())
+        form.password.errors = [_("The email or password is not right.")]
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form, next=request.args.get("next")), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        accounts.record_logout(current_actor())
+        logout_user()
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(current_actor(), form.email.data)
+        flash(
+            _(
+                "If an account uses %(email)s, we have sent it a link to choose a new password.",
+                email=form.email.data.strip(),
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def reset_password(token: str):
+    try:
+        accounts.user_for_reset_token(token)
+    except InvalidToken as exc:
+        return render_template("auth/token_problem.html", message=token_problem(exc.reason)), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(current_actor(), token, form.password.data)
+        except InvalidToken as exc:
+            return (
+                render_template("auth/token_problem.html", message=token_problem(exc.reason)),
+                400,
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            logout_user()
+            flash(_("Your password has been changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.phone.data = format_vn_phone(current_user.phone)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_actor(),
+                name=form.name.data,
+                phone=form.phone.data or "",
+                locale=form.locale.data,
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(
+                current_actor(), form.current_password.data, form.new_password.data
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            # The session nonce changed; log this browser in again with the new one.
+            login_user(user)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200

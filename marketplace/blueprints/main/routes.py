@@ -1,0 +1,48 @@
+"""Home page, language switch, health check."""
+
+from __future__ import annotations
+
+from flask import jsonify, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from marketplace.blueprints.main import bp
+from marketplace.extensions import csrf, db, limiter
+from marketplace.i18n import LANG_COOKIE, LANGUAGES
+from marketplace.models import Organization, OrgKind
+from marketplace.services import accounts, health
+from marketplace.urls import is_safe_next
+from marketplace.web import current_actor
+
+
+@bp.route("/")
+def home():
+    newest_coops = list(
+        db.session.scalars(
+            select(Organization)
+            .where(Organization.kind == OrgKind.COOP)
+            .order_by(Organization.id.desc())
+            .limit(6)
+        )
+    )
+    return render_template("main/home.html", newest_coops=newest_coops)
+
+
+@bp.route("/lang", methods=["POST"])
+def set_language():
+    lang = request.form.get("lang", "")
+    target = request.form.get("next")
+    response = make_response(redirect(target if is_safe_next(target) else url_for("main.home")))
+    if lang in LANGUAGES:
+        accounts.set_locale(current_actor(), lang)
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+@bp.route("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz():
+    healthy, report = health.check_all()
+    return jsonify(report), 200 if healthy else 503

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField
+from wtforms.validators import DataRequired, Length
+
+from marketplace.models.accounts import EMAIL_MAX
+
+
+def role_choices():
+    return [
+        ("staff", _l("Staff")),
+        ("manager", _l("Manager")),
+        ("owner", _l("Owner")),
+    ]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("Colleague's email"),
+        validators=[DataRequired(message=_l("Enter an email address.")), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "off"},
+    )
+    role = SelectField(_l("Role"), choices=role_choices, default="staff")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""

@@ -1,0 +1,155 @@
+"""An organisation's members and invitations."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.blueprints.auth.forms import InvitedSignupForm
+from marketplace.blueprints.common import apply_errors, token_problem
+from marketplace.blueprints.orgs import bp
+from marketplace.blueprints.orgs.forms import ConfirmForm, InviteForm
+from marketplace.i18n import select_locale
+from marketplace.models import Role
+from marketplace.services import accounts, organizations
+from marketplace.services.errors import InvalidToken, PermissionDenied, ValidationFailed
+from marketplace.services.permissions import can_manage
+from marketplace.web import call_or_abort, current_actor
+
+
+@bp.route("/orgs/")
+@login_required
+def index():
+    return render_template(
+        "orgs/index.html", memberships=organizations.memberships_of(current_user)
+    )
+
+
+def _render_dashboard(org_id: int, invite_form: InviteForm, status: int = 200):
+    organization, membership = call_or_abort(
+        organizations.get_for_member, current_actor(), org_id
+    )
+    manager = can_manage(current_user, organization)
+    return (
+        render_template(
+            "orgs/dashboard.html",
+            organization=organization,
+            membership=membership,
+            members=organizations.members(organization),
+            invitations=organizations.open_invitations(organization) if manager else [],
+            can_manage=manager,
+            invite_form=invite_form,
+            confirm_form=ConfirmForm(),
+        ),
+        status,
+    )
+
+
+@bp.route("/orgs/<int:org_id>")
+@login_required
+def dashboard(org_id: int):
+    return _render_dashboard(org_id, InviteForm())
+
+
+@bp.route("/orgs/<int:org_id>/invitations", methods=["POST"])
+@login_required
+def invite(org_id: int):
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation = call_or_abort(
+                organizations.invite_member,
+                current_actor(),
+                org_id,
+                form.email.data,
+                Role(form.role.data),
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+            return redirect(url_for("orgs.dashboard", org_id=org_id))
+    return _render_dashboard(org_id, form, 422)
+
+
+@bp.route("/orgs/<int:org_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke(org_id: int, invitation_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    call_or_abort(organizations.revoke_invitation, current_actor(), org_id, invitation_id)
+    flash(_("The invitation has been withdrawn."), "info")
+    return redirect(url_for("orgs.dashboard", org_id=org_id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    try:
+        invitation = organizations.invitation_for_token(token)
+    except InvalidToken as exc:
+        return render_template("auth/token_problem.html", message=token_problem(exc.reason)), 400
+    form = ConfirmForm()
+    if request.method == "POST" and current_user.is_authenticated:
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            membership = organizations.accept_invitation(current_actor(), token)
+        except InvalidToken as exc:
+            return (
+                render_template("auth/token_problem.html", message=token_problem(exc.reason)),
+                400,
+            )
+        except PermissionDenied:
+            abort(403)
+        flash(
+            _("You have joined %(org)s.", org=membership.organization.name), "success"
+        )
+        return redirect(url_for("orgs.dashboard", org_id=membership.organization_id))
+    if request.method == "POST":
+        abort(403)
+    has_account = accounts.find_user_by_email(invitation.email) is not None
+    return render_template(
+        "orgs/invitation.html",
+        invitation=invitation,
+        token=token,
+        form=form,
+        has_account=has_account,
+    )
+
+
+@bp.route("/invitations/<token>/signup", methods=["GET", "POST"])
+def invitation_signup(token: str):
+    """Create an account for the invited email and join in one step."""
+    try:
+        invitation = organizations.invitation_for_token(token)
+    except InvalidToken as exc:
+        return render_template("auth/token_problem.html", message=token_problem(exc.reason)), 400
+    if accounts.find_user_by_email(invitation.email) is not None:
+        return redirect(url_for("auth.login", next=url_for("orgs.invitation", token=token)))
+    form = InvitedSignupForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                current_actor(),
+                accounts.SignUp(
+                    name=form.name.data,
+                    email=invitation.email,
+                    phone=form.phone.data or "",
+                    password=form.password.data,
+                    locale=select_locale(),
+                ),
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            login_user(user)
+            membership = organizations.accept_invitation(current_actor(), token)
+            flash(_("You have joined %(org)s.", org=membership.organization.name), "success")
+            return redirect(url_for("orgs.dashboard", org_id=membership.organization_id))
+    return (
+        render_template("orgs/invitation_signup.html", form=form, invitation=invitation),
+        422 if form.errors else 200,
+    )

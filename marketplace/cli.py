@@ -1,0 +1,63 @@
+"""Flask commands: create-admin, seed-demo, outbox work."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+
+from marketplace.services import outbox
+from marketplace.services.context import Actor
+from marketplace.services.errors import ValidationFailed
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True, help="Email of the admin account.")
+    @click.option("--name", prompt=True, help="Full name.")
+    @click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="Password (asked for when not given).",
+    )
+    def create_admin_command(email: str, name: str, password: str) -> None:
+        """Create a platform admin, or make an existing account one."""
+        from marketplace.services.accounts import create_admin
+
+        try:
+            user = create_admin(Actor.system(), email=email, name=name, password=password)
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                click.echo(f"{field}: {message}", err=True)
+            raise SystemExit(1) from exc
+        click.echo(f"Admin ready: {user.email}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load Vietnamese demo data (idempotent) and print one login per role."""
+        from marketplace.demo import seed_demo
+
+        logins = seed_demo()
+        click.echo("Demo logins (password for all: %s):" % logins.password)
+        for role, email in logins.accounts:
+            click.echo(f"  {role:<28} {email}")
+
+    @app.cli.group("outbox")
+    def outbox_group() -> None:
+        """Deliver queued emails and other outgoing messages."""
+
+    @outbox_group.command("work")
+    @click.option("--once", is_flag=True, help="One pass, then exit.")
+    @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+    def outbox_work(once: bool, interval: float) -> None:
+        """Retry undelivered messages whose next attempt is due."""
+        while True:
+            delivered = outbox.deliver_due()
+            if delivered:
+                click.echo(f"delivered {delivered}")
+            if once:
+                return
+            time.sleep(interval)

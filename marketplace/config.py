@@ -1,0 +1,127 @@
+"""Settings read from the environment, with embedded defaults for a laptop.
+
+With no environment at all the app uses SQLite in the instance folder, the local
+file storage and the database search backend. Setting ``DATABASE_URL`` (and later
+``ELASTICSEARCH_URL``, ``S3_BUCKET``, ``STRIPE_SECRET_KEY``, ``SMTP_HOST``) switches
+each piece to its production service.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+#: The key used when nothing is configured. Fine on a laptop; refused in production.
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret-change-me"  # noqa: S105
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or inconsistent; the message says how to fix it."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgres://`` / ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Parsed view of the environment, turned into a Flask config mapping."""
+
+    values: dict[str, Any]
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, instance_path: str = "instance") -> Settings:
+        env = dict(os.environ if env is None else env)
+        environment = env.get("APP_ENV", env.get("FLASK_ENV", "development")).lower()
+        production = environment == "production"
+        database_url = env.get("DATABASE_URL") or (
+            "sqlite:///" + os.path.join(os.path.abspath(instance_path), "marketplace.sqlite3")
+        )
+        secret_key = env.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+        values: dict[str, Any] = {
+            "ENV_NAME": environment,
+            "SECRET_KEY": secret_key,
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            # Sessions: HttpOnly always, Secure when served over HTTPS (production).
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+            "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+            "PREFERRED_URL_SCHEME": "https" if production else "http",
+            "SERVER_NAME": env.get("SERVER_NAME") or None,
+            # Forms
+            "WTF_CSRF_ENABLED": _bool(env.get("WTF_CSRF_ENABLED"), True),
+            "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+            "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+            # Languages and time
+            "BABEL_DEFAULT_LOCALE": "vi",
+            "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+            "LANGUAGES": ("vi", "en"),
+            # Rate limits: memory on a laptop, Redis/Memcached URI in production.
+            "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+            "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+            "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+            "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "20 per hour"),
+            # Tokens
+            "PASSWORD_RESET_MAX_AGE": _int(env, "PASSWORD_RESET_MAX_AGE", 3600),
+            "INVITATION_MAX_AGE": _int(env, "INVITATION_MAX_AGE", 7 * 24 * 3600),
+            # Email: printed to the log unless SMTP_HOST is set.
+            "MAIL_FROM": env.get("MAIL_FROM", "Chợ HTX <no-reply@chohtx.local>"),
+            "SMTP_HOST": env.get("SMTP_HOST") or None,
+            "SMTP_PORT": _int(env, "SMTP_PORT", 587),
+            "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+            "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+            "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS"), True),
+            "SMTP_TIMEOUT": _int(env, "SMTP_TIMEOUT", 10),
+            # Later capabilities read these; their absence selects the embedded default.
+            "ELASTICSEARCH_URL": env.get("ELASTICSEARCH_URL") or None,
+            "S3_BUCKET": env.get("S3_BUCKET") or None,
+            "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+            "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
+            "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        }
+        return cls(values)
+
+
+def check_production_safety(config: dict[str, Any]) -> None:
+    """Refuse to start a production app with development secrets or storage."""
+    if config.get("ENV_NAME") != "production" or config.get("TESTING"):
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
+        raise ConfigError(
+            "APP_ENV=production needs a real SECRET_KEY: set SECRET_KEY to a random string of "
+            "at least 32 characters, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        raise ConfigError("APP_ENV=production needs DATABASE_URL pointing at PostgreSQL.")

@@ -1,0 +1,69 @@
+"""Translated error pages (HTML) and JSON errors for machine clients."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("marketplace.errors")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Go back and try again.")),
+        403: (_("Not allowed"), _("You do not have permission to do this.")),
+        404: (_("Page not found"), _("The page you are looking for does not exist or has moved.")),
+        405: (_("Not allowed"), _("This page cannot be used that way.")),
+        413: (_("File too large"), _("What you sent is larger than allowed.")),
+        429: (
+            _("Too many attempts"),
+            _("You have tried too many times. Wait a few minutes and try again."),
+        ),
+        500: (
+            _("Something went wrong"),
+            _("Sorry, there was a problem on our side. Your data is safe; try again shortly."),
+        ),
+    }
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = _messages().get(code, (str(code), ""))
+    if _wants_json():
+        return jsonify({"error": {"code": code, "message": detail or message}}), code
+    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(
+            400, _("This form has expired or was not sent from this site. Reload and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        if code < 400:
+            return exc
+        if code == 500:
+            return internal_error(exc)
+        return render_error(code if code in _messages() else code)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(exc: Exception):
+        log.error("internal error on %s %s", request.method, request.path, exc_info=exc)
+        try:
+            from marketplace.extensions import db
+
+            db.session.rollback()
+        except Exception:  # noqa: BLE001, S110 - the error page must render regardless
+            pass
+        return render_error(500)

@@ -1,0 +1,73 @@
+"""Languages, money and dates the Vietnamese way."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+
+from babel.numbers import format_currency
+from flask import Flask, g, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from marketplace.extensions import babel
+
+LANG_COOKIE = "lang"
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's saved language, else the language cookie, else Vietnamese."""
+    forced = getattr(g, "force_locale", None)
+    if forced in LANGUAGES:
+        return forced
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return "vi"
+
+
+def format_money(amount: int | None, currency: str = "VND") -> str:
+    """``1250000`` → ``1.250.000 ₫``.
+
+    Amounts are whole đồng. VND is shown in the Vietnamese format in both languages:
+    every price on the platform is in đồng and buyers compare them with Vietnamese
+    invoices, so the English interface keeps the same figures.
+    """
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, locale="vi_VN", format="#,##0 ¤", currency_digits=True)
+
+
+def format_day(value: date | datetime | None) -> str:
+    """dd/mm/yyyy in Asia/Ho_Chi_Minh."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "dd/MM/yyyy")
+    return format_date(value, "dd/MM/yyyy")
+
+
+def format_moment(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh."""
+    if value is None:
+        return ""
+    return format_datetime(value, "dd/MM/yyyy HH:mm")
+
+
+def init_app(app: Flask) -> None:
+    translations = os.path.join(app.root_path, "translations")
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=translations,
+    )
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["moment"] = format_moment
+
+    @app.context_processor
+    def inject_languages() -> dict:
+        return {"LANGUAGES": LANGUAGES, "current_locale": str(get_locale())}

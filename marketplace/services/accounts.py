@@ -1,0 +1,304 @@
+"""Use cases for people's accounts: sign up, log in, passwords, profile, language, admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from marketplace.extensions import db
+from marketplace.models import BuyerType, Membership, Organization, OrgKind, Role, User
+from marketplace.models._types import utcnow
+from marketplace.models.accounts import new_session_nonce
+from marketplace.search.folding import fold
+from marketplace.services import audit, outbox
+from marketplace.services.context import Actor
+from marketplace.services.errors import InvalidToken, ValidationFailed
+from marketplace.services.notifications import queue_email
+from marketplace.tokens import make_token, read_token
+from marketplace.urls import external_url
+from marketplace.validation import (
+    InvalidValue,
+    check_password_strength,
+    normalise_email,
+    normalise_vn_phone,
+)
+
+LOCALES = ("vi", "en")
+# Hashing a password no one has, so a log-in for an unknown email costs the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-ever")
+
+
+def hash_password(password: str) -> str:
+    # scrypt (Werkzeug's default), a memory-hard KDF; no extra dependency needed.
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+@dataclass(frozen=True)
+class SignUp:
+    name: str
+    email: str
+    phone: str
+    password: str
+    locale: str = "vi"
+    #: What the person represents; None when joining through an invitation.
+    organization_kind: OrgKind | None = None
+    organization_name: str = ""
+    buyer_type: BuyerType | None = None
+
+
+def _validate_person(name: str, email: str, phone: str, errors: dict[str, object]) -> tuple:
+    clean_name = " ".join((name or "").split())
+    if not clean_name:
+        errors["name"] = _l("Enter your full name.")
+    clean_email = ""
+    try:
+        clean_email = normalise_email(email)
+    except InvalidValue as exc:
+        errors["email"] = exc.message
+    clean_phone = None
+    if phone and phone.strip():
+        try:
+            clean_phone = normalise_vn_phone(phone)
+        except InvalidValue as exc:
+            errors["phone"] = exc.message
+    return clean_name, clean_email, clean_phone
+
+
+def register(actor: Actor, data: SignUp) -> User:
+    """Create an account and, unless joining by invitation, the organisation it represents.
+
+    The new user owns the new organisation. Raises ValidationFailed (field → message) for
+    bad input, including an email that is already registered — also when two sign-ups for
+    the same email race each other.
+    """
+    errors: dict[str, object] = {}
+    name, email, phone = _validate_person(data.name, data.email, data.phone, errors)
+    try:
+        check_password_strength(data.password, email=email or None)
+    except InvalidValue as exc:
+        errors["password"] = exc.message
+    org_name = " ".join((data.organization_name or "").split())
+    if data.organization_kind is not None:
+        if not org_name:
+            errors["organization_name"] = _l("Enter the name of your organisation.")
+        if data.organization_kind is OrgKind.BUYER and data.buyer_type is None:
+            errors["buyer_type"] = _l("Choose what kind of buyer you are.")
+    if email and "email" not in errors and find_user_by_email(email) is not None:
+        errors["email"] = _l("An account with this email already exists. Log in instead.")
+    if errors:
+        raise ValidationFailed(errors)
+
+    user = User(
+        email=email,
+        name=name,
+        phone=phone,
+        password_hash=hash_password(data.password),
+        locale=data.locale if data.locale in LOCALES else "vi",
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # another sign-up with this email committed first
+        db.session.rollback()
+        raise ValidationFailed(
+            {"email": _l("An account with this email already exists. Log in instead.")}
+        ) from exc
+    acting = Actor(user=user, ip=actor.ip)
+    audit.record(acting, "user.register", "user", user.id)
+    if data.organization_kind is not None:
+        organization = Organization(
+            kind=data.organization_kind,
+            buyer_type=data.buyer_type if data.organization_kind is OrgKind.BUYER else None,
+            name=org_name,
+            name_folded=fold(org_name),
+        )
+        db.session.add(organization)
+        db.session.flush()
+        db.session.add(Membership(user=user, organization=organization, role=Role.OWNER))
+        audit.record(
+            acting,
+            "organization.create",
+            "organization",
+            organization.id,
+            organization_id=organization.id,
+            details={"kind": organization.kind.value, "name": organization.name},
+        )
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise ValidationFailed(
+            {"email": _l("An account with this email already exists. Log in instead.")}
+        ) from exc
+    return user
+
+
+def authenticate(actor: Actor, email: str, password: str) -> User | None:
+    """The user whose email and password match, or None. Failures are audited."""
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        audit.record(actor, "user.login_failed", "user", None, details={"email": email[:254]})
+        db.session.commit()
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.is_active:
+        audit.record(actor, "user.login_failed", "user", user.id)
+        db.session.commit()
+        return None
+    user.last_login_at = utcnow()
+    audit.record(Actor(user=user, ip=actor.ip), "user.login", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def record_logout(actor: Actor) -> None:
+    if actor.user is not None:
+        audit.record(actor, "user.logout", "user", actor.user.id)
+        db.session.commit()
+
+
+def request_password_reset(actor: Actor, email: str) -> None:
+    """Email a reset link if the address has an account. Says nothing either way, so the
+    form cannot be used to find out who has an account."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = make_token("password-reset", {"u": user.id, "n": user.session_nonce})
+    message = queue_email(
+        user.email,
+        "password_reset",
+        user.locale,
+        _l("Reset your Chợ HTX password"),
+        user=user,
+        link=external_url("auth.reset_password", token=token),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
+    audit.record(actor, "user.password_reset_requested", "user", user.id)
+    db.session.commit()
+    outbox.deliver([message.id])
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a reset token was made for; raises InvalidToken(expired|invalid|used)."""
+    payload = read_token(
+        "password-reset", token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+    )
+    user = db.session.get(User, payload.get("u")) if isinstance(payload.get("u"), int) else None
+    if user is None or not user.is_active:
+        raise InvalidToken("invalid")
+    # The nonce changes when the password does, so a link works only once.
+    if payload.get("n") != user.session_nonce:
+        raise InvalidToken("used")
+    return user
+
+
+def reset_password(actor: Actor, token: str, new_password: str) -> User:
+    """Set a new password from a reset link; every other session is logged out."""
+    user_id = user_for_reset_token(token).id
+    # Lock the row and reload it, then check the token again: two submissions of the same
+    # link must not both succeed.
+    user = db.session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    user = user_for_reset_token(token)
+    try:
+        check_password_strength(new_password, email=user.email)
+    except InvalidValue as exc:
+        raise ValidationFailed({"password": exc.message}) from exc
+    user.password_hash = hash_password(new_password)
+    user.session_nonce = new_session_nonce()
+    audit.record(Actor(user=user, ip=actor.ip), "user.password_reset", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def change_password(actor: Actor, current_password: str, new_password: str) -> User:
+    """Change the acting user's password after checking the current one."""
+    user = actor.user
+    assert user is not None
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise ValidationFailed({"current_password": _l("Your current password is not right.")})
+    try:
+        check_password_strength(new_password, email=user.email)
+    except InvalidValue as exc:
+        raise ValidationFailed({"new_password": exc.message}) from exc
+    user.password_hash = hash_password(new_password)
+    user.session_nonce = new_session_nonce()
+    audit.record(actor, "user.password_change", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def update_profile(actor: Actor, *, name: str, phone: str, locale: str) -> User:
+    """Change the acting user's name, phone and language."""
+    user = actor.user
+    assert user is not None
+    errors: dict[str, object] = {}
+    clean_name, _, clean_phone = _validate_person(name, user.email, phone, errors)
+    if locale not in LOCALES:
+        errors["locale"] = _l("Choose Tiếng Việt or English.")
+    if errors:
+        raise ValidationFailed(errors)
+    changed = {
+        field: True
+        for field, old, new in (
+            ("name", user.name, clean_name),
+            ("phone", user.phone, clean_phone),
+            ("locale", user.locale, locale),
+        )
+        if old != new
+    }
+    user.name, user.phone, user.locale = clean_name, clean_phone, locale
+    if changed:
+        audit.record(actor, "user.profile_update", "user", user.id, details=changed)
+    db.session.commit()
+    return user
+
+
+def set_locale(actor: Actor, locale: str) -> None:
+    """Remember the acting user's language (visitors keep theirs in a cookie)."""
+    if locale not in LOCALES:
+        raise ValidationFailed({"lang": _l("Choose Tiếng Việt or English.")})
+    if actor.user is not None and actor.user.locale != locale:
+        actor.user.locale = locale
+        db.session.commit()
+
+
+def create_admin(actor: Actor, *, email: str, name: str, password: str) -> User:
+    """Make a platform admin: a new account, or promote the existing one with that email."""
+    errors: dict[str, object] = {}
+    clean_name, clean_email, _ = _validate_person(name, email, "", errors)
+    try:
+        check_password_strength(password, email=clean_email or None)
+    except InvalidValue as exc:
+        errors["password"] = exc.message
+    if errors:
+        raise ValidationFailed(errors)
+    user = find_user_by_email(clean_email)
+    if user is None:
+        user = User(email=clean_email, name=clean_name, password_hash=hash_password(password))
+        db.session.add(user)
+    else:
+        user.password_hash = hash_password(password)
+        user.session_nonce = new_session_nonce()
+    user.is_admin = True
+    db.session.flush()
+    audit.record(actor, "user.make_admin", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User)) or 0

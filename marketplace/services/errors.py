@@ -1,0 +1,33 @@
+"""Errors raised by services; blueprints turn them into form errors or HTTP answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Base class for expected failures of a use case."""
+
+
+class ValidationFailed(ServiceError):
+    """Input was refused. ``errors`` maps a field name to a (translatable) message."""
+
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class PermissionDenied(ServiceError):
+    """The acting user may not do this."""
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or its existence is private to the acting user."""
+
+
+class InvalidToken(ServiceError):
+    """A signed link is tampered with, expired or already used; ``reason`` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "expired" | "invalid" | "used"

@@ -1,0 +1,231 @@
+"""Use cases for organisations: members, invitations, look-ups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from marketplace.extensions import db
+from marketplace.models import Invitation, Membership, Organization, OrgKind, Role, User
+from marketplace.models._types import utcnow
+from marketplace.search.folding import fold
+from marketplace.services import audit, outbox
+from marketplace.services.context import Actor
+from marketplace.services.errors import InvalidToken, NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.notifications import queue_email
+from marketplace.services.permissions import membership_of, require_login, require_member
+from marketplace.tokens import make_token, read_token
+from marketplace.urls import external_url
+from marketplace.validation import InvalidValue, normalise_email
+
+
+def memberships_of(user: User) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.user_id == user.id)
+            .options(selectinload(Membership.organization))
+            .order_by(Membership.id)
+        )
+    )
+
+
+def get_for_member(actor: Actor, organization_id: int) -> tuple[Organization, Membership]:
+    """An organisation's private view for one of its members; NotFound for anyone else."""
+    membership = require_member(actor, organization_id)
+    return membership.organization, membership
+
+
+def members(organization: Organization) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.organization_id == organization.id)
+            .options(selectinload(Membership.user))
+            .order_by(Membership.id)
+        )
+    )
+
+
+def open_invitations(organization: Organization) -> list[Invitation]:
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id == organization.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.id)
+        )
+    )
+
+
+def invite_member(actor: Actor, organization_id: int, email: str, role: Role) -> Invitation:
+    """Invite someone by email to join the organisation with ``role``.
+
+    Owners and managers may invite; only an owner may invite another owner. Raises
+    NotFound for non-members, PermissionDenied for staff, ValidationFailed for a bad or
+    already-member email.
+    """
+    membership = require_member(actor, organization_id, Role.MANAGER)
+    if role is Role.OWNER and membership.role is not Role.OWNER:
+        raise ValidationFailed({"role": _l("Only an owner can invite another owner.")})
+    try:
+        clean_email = normalise_email(email)
+    except InvalidValue as exc:
+        raise ValidationFailed({"email": exc.message}) from exc
+    organization = membership.organization
+    already = db.session.scalar(
+        select(Membership)
+        .join(User)
+        .where(Membership.organization_id == organization.id, User.email == clean_email)
+    )
+    if already is not None:
+        raise ValidationFailed({"email": _l("This person is already a member.")})
+    now = utcnow()
+    # A new invitation replaces any open one for the same address.
+    for previous in db.session.scalars(
+        select(Invitation).where(
+            Invitation.organization_id == organization.id,
+            Invitation.email == clean_email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ):
+        previous.revoked_at = now
+    invitation = Invitation(
+        organization_id=organization.id,
+        email=clean_email,
+        role=role,
+        invited_by_id=actor.user_id,
+        expires_at=now + timedelta(seconds=current_app.config["INVITATION_MAX_AGE"]),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    invitee = db.session.scalar(select(User).where(User.email == clean_email))
+    token = make_token("invitation", {"i": invitation.id})
+    message = queue_email(
+        clean_email,
+        "invitation",
+        invitee.locale if invitee else (actor.user.locale if actor.user else "vi"),
+        _l("You are invited to join %(org)s on Chợ HTX", org=organization.name),
+        organization=organization,
+        inviter=actor.user,
+        role=role,
+        link=external_url("orgs.invitation", token=token),
+        days=current_app.config["INVITATION_MAX_AGE"] // 86400,
+    )
+    audit.record(
+        actor,
+        "organization.invite",
+        "invitation",
+        invitation.id,
+        organization_id=organization.id,
+        details={"email": clean_email, "role": role.value},
+    )
+    db.session.commit()
+    outbox.deliver([message.id])
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation:
+    """The open invitation a link points to; raises InvalidToken(expired|invalid|used)."""
+    payload = read_token("invitation", token, max_age=current_app.config["INVITATION_MAX_AGE"])
+    invitation_id = payload.get("i")
+    invitation = db.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+    if invitation is None or invitation.revoked_at is not None:
+        raise InvalidToken("invalid")
+    if invitation.accepted_at is not None:
+        raise InvalidToken("used")
+    if invitation.expires_at <= utcnow():
+        raise InvalidToken("expired")
+    return invitation
+
+
+def accept_invitation(actor: Actor, token: str) -> Membership:
+    """Join the organisation an invitation is for. The logged-in email must match it."""
+    user = require_login(actor)
+    invitation = invitation_for_token(token)
+    # Lock the invitation so two clicks on the link create one membership.
+    invitation = db.session.scalar(
+        select(Invitation)
+        .where(Invitation.id == invitation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert invitation is not None
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvalidToken("used")
+    if invitation.email != user.email:
+        raise PermissionDenied("invitation is for another email")
+    existing = membership_of(user, invitation.organization_id)
+    invitation.accepted_at = utcnow()
+    if existing is not None:
+        db.session.commit()
+        return existing
+    membership = Membership(
+        user_id=user.id, organization_id=invitation.organization_id, role=invitation.role
+    )
+    db.session.add(membership)
+    audit.record(
+        actor,
+        "invitation.accept",
+        "invitation",
+        invitation.id,
+        organization_id=invitation.organization_id,
+        details={"role": invitation.role.value},
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same person accepted in another tab a moment ago
+        db.session.rollback()
+        existing = membership_of(user, invitation.organization_id)
+        if existing is None:
+            raise
+        return existing
+    return membership
+
+
+def revoke_invitation(actor: Actor, organization_id: int, invitation_id: int) -> Invitation:
+    """Withdraw an open invitation (owners and managers)."""
+    require_member(actor, organization_id, Role.MANAGER)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organization_id != organization_id:
+        raise NotFound("invitation")
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        audit.record(
+            actor,
+            "invitation.revoke",
+            "invitation",
+            invitation.id,
+            organization_id=organization_id,
+        )
+        db.session.commit()
+    return invitation
+
+
+def search_organizations(query: str, kind: OrgKind | None = None, limit: int = 50) -> list:
+    """Organisations whose name contains every word of the query, ignoring tone marks."""
+    words = fold(query).split()[:10]
+    stmt = select(Organization).order_by(Organization.name).limit(limit)
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Organization.name_folded.like(f"%{escaped}%", escape="\\"))
+    if kind is not None:
+        stmt = stmt.where(Organization.kind == kind)
+    return list(db.session.scalars(stmt))
+
+
+def count_by_kind() -> dict[str, int]:
+    rows = db.session.execute(
+        select(Organization.kind, func.count()).group_by(Organization.kind)
+    ).all()
+    return {kind.value: n for kind, n in rows}

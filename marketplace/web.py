@@ -1,0 +1,68 @@
+"""Glue between HTTP and services: the logged-in user, the acting user, navigation."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.extensions import db, login_manager
+from marketplace.models import User
+from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound, PermissionDenied
+
+
+def current_actor() -> Actor:
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user=user, ip=request.remote_addr)
+
+
+def call_or_abort(fn, *args, **kwargs):
+    """Run a service; NotFound → 404, PermissionDenied → 403."""
+    try:
+        return fn(*args, **kwargs)
+    except NotFound:
+        abort(404)
+    except PermissionDenied:
+        abort(403)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    user_id, _, nonce = (session_id or "").partition(":")
+    if not user_id.isdigit() or not nonce:
+        return None
+    user = db.session.get(User, int(user_id))
+    # A password change rotates the nonce, ending sessions and remember-me cookies elsewhere.
+    if user is None or user.session_nonce != nonce:
+        return None
+    return user
+
+
+def register_request_hooks(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    register_context(app)
+
+    @app.after_request
+    def no_store_for_private_pages(response: Response) -> Response:
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+
+
+def register_context(app: Flask) -> None:
+    @app.context_processor
+    def navigation() -> dict:
+        """Memberships for the role-aware navigation (co-op, buyer, organiser links)."""
+        if not current_user.is_authenticated:
+            return {"nav_memberships": []}
+        from marketplace.services.organizations import memberships_of
+
+        return {"nav_memberships": memberships_of(current_user)}

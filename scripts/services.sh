@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Start, stop or report the real services the test suite and benchmarks use, on loopback.
+#   scripts/services.sh up|down|status|env
+# Installs what is missing (Debian packages) and is idempotent: a second `up` changes nothing.
+# State lives outside the repo in $CHOHTX_SERVICES_DIR (default /var/tmp/chohtx-services).
+set -euo pipefail
+
+STATE_DIR="${CHOHTX_SERVICES_DIR:-/var/tmp/chohtx-services}"
+PG_PORT="${CHOHTX_PG_PORT:-54329}"
+PG_DATA="$STATE_DIR/postgres/data"
+PG_LOG="$STATE_DIR/postgres/server.log"
+PG_USER=chohtx
+PG_DATABASES=(chohtx_test chohtx_browser chohtx_bench)
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { printf '[services] FAILED: %s\n' "$*" >&2; exit 1; }
+
+apt_install() {
+  # Install Debian packages that are missing; `apt-get update` only when needed.
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || die "apt-get update failed"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+      || die "apt-get install ${missing[*]} failed"
+  fi
+}
+
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+  [[ -n "$dir" && -x "$dir/pg_ctl" ]] || return 1
+  echo "$dir"
+}
+
+as_postgres() { runuser -u postgres -- "$@"; }
+
+pg_up() {
+  pg_bin >/dev/null || apt_install postgresql
+  local bin; bin=$(pg_bin) || die "PostgreSQL is not installed and could not be installed"
+  id postgres >/dev/null 2>&1 || die "the postgres system user is missing"
+  mkdir -p "$STATE_DIR/postgres"
+  chown postgres:postgres "$STATE_DIR/postgres"
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    log "creating a PostgreSQL cluster in $PG_DATA"
+    as_postgres "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null \
+      || die "initdb failed"
+    # Test-only cluster: loopback only, fast and unsafe durability settings.
+    cat >>"$PG_DATA/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$STATE_DIR/postgres'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+shared_buffers = 256MB
+CONF
+  fi
+  if ! as_postgres "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_postgres "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null \
+      || { tail -20 "$PG_LOG" >&2; die "PostgreSQL did not start (log: $PG_LOG)"; }
+  fi
+  local psql=("$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qtA)
+  if [[ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'")" != 1 ]]; then
+    "${psql[@]}" -c "CREATE ROLE $PG_USER LOGIN SUPERUSER PASSWORD '$PG_USER'" >/dev/null
+  fi
+  for db in "${PG_DATABASES[@]}"; do
+    if [[ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='$db'")" != 1 ]]; then
+      "${psql[@]}" -c "CREATE DATABASE $db OWNER $PG_USER" >/dev/null
+    fi
+  done
+  log "PostgreSQL ready: postgresql://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/${PG_DATABASES[0]}"
+}
+
+pg_down() {
+  local bin; bin=$(pg_bin) || return 0
+  if [[ -f "$PG_DATA/PG_VERSION" ]] && as_postgres "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    as_postgres "$bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
+    log "PostgreSQL stopped"
+  fi
+}
+
+pg_status() {
+  local bin
+  if bin=$(pg_bin) && [[ -f "$PG_DATA/PG_VERSION" ]] && as_postgres "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    echo "postgresql: up (127.0.0.1:$PG_PORT)"
+  else
+    echo "postgresql: down"; return 1
+  fi
+}
+
+print_env() {
+  echo "export TEST_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_test"
+  echo "export BROWSER_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_browser"
+  echo "export BENCH_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_bench"
+}
+
+case "${1:-}" in
+  up) pg_up ;;
+  down) pg_down ;;
+  status) pg_status ;;
+  env) print_env ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac
