@@ -6,7 +6,7 @@ import os
 from datetime import date, datetime
 
 from babel.numbers import format_currency
-from flask import Flask, g, request
+from flask import Flask, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -18,9 +18,8 @@ LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 
 def select_locale() -> str:
     """The user's saved language, else the language cookie, else Vietnamese."""
-    forced = getattr(g, "force_locale", None)
-    if forced in LANGUAGES:
-        return forced
+    if not has_request_context():  # emails, CLI: callers use force_locale
+        return "vi"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     cookie = request.cookies.get(LANG_COOKIE)

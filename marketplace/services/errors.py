@@ -13,7 +13,7 @@ class ValidationFailed(ServiceError):
     """Input was refused. ``errors`` maps a field name to a (translatable) message."""
 
     def __init__(self, errors: dict[str, Any]):
-        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        super().__init__("invalid: " + ", ".join(errors))
         self.errors = errors
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -23,16 +24,16 @@ def _required(message):
 
 def buyer_type_choices():
     return [
-        ("", _l("— choose —")),
-        ("supermarket_chain", _l("Supermarket chain")),
-        ("canteen", _l("Canteen or kitchen")),
-        ("distributor", _l("Distributor")),
-        ("restaurant", _l("Restaurant")),
+        SelectChoice("", _l("— choose —")),
+        SelectChoice("supermarket_chain", _l("Supermarket chain")),
+        SelectChoice("canteen", _l("Canteen or kitchen")),
+        SelectChoice("distributor", _l("Distributor")),
+        SelectChoice("restaurant", _l("Restaurant")),
     ]
 
 
 def locale_choices():
-    return [("vi", "Tiếng Việt"), ("en", "English")]
+    return [SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")]
 
 
 class PersonFields:
@@ -53,9 +54,9 @@ class SignupForm(FlaskForm, PersonFields):
     account_kind = RadioField(
         _l("I represent"),
         choices=[
-            ("coop", _l("a co-operative (HTX)")),
-            ("buyer", _l("a buyer")),
-            ("fair_organizer", _l("a trade-fair organiser")),
+            SelectChoice("coop", _l("a co-operative (HTX)")),
+            SelectChoice("buyer", _l("a buyer")),
+            SelectChoice("fair_organizer", _l("a trade-fair organiser")),
         ],
         validators=[InputRequired(message=_l("Choose who you represent."))],
     )

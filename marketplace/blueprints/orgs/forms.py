@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import EmailField, SelectField
 from wtforms.validators import DataRequired, Length
 
@@ -10,9 +11,9 @@ from marketplace.models.accounts import EMAIL_MAX
 
 def role_choices():
     return [
-        ("staff", _l("Staff")),
-        ("manager", _l("Manager")),
-        ("owner", _l("Owner")),
+        SelectChoice("staff", _l("Staff")),
+        SelectChoice("manager", _l("Manager")),
+        SelectChoice("owner", _l("Owner")),
     ]
 
 

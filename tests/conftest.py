@@ -1,0 +1,251 @@
+"""Test fixtures: the app on PostgreSQL, per-test rollback, a real SMTP server, factories.
+
+The suite needs PostgreSQL (started by ``scripts/services.sh up``, which ``make test``
+runs). Without it the run fails and says so; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from marketplace import create_app
+from marketplace.extensions import db, limiter
+from marketplace.models import BuyerType, OrgKind, Role
+from marketplace.services import accounts
+from marketplace.services.context import Actor
+
+TEST_PASSWORD = "sau-xanh-mua-thu-2026"
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.exit(
+            "TEST_DATABASE_URL is not set. Run the suite with `make test`, which starts "
+            "PostgreSQL through scripts/services.sh.",
+            returncode=1,
+        )
+    return url
+
+
+def reset_schema(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except OperationalError as exc:
+        pytest.exit(f"PostgreSQL is not reachable at {url}: {exc}", returncode=1)
+    finally:
+        engine.dispose()
+
+
+# --- a real SMTP server on loopback -------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class MailBox:
+    messages: list[Message] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        with self.lock:
+            self.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    @staticmethod
+    def body(message: Message) -> str:
+        return message.get_content()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    box = MailBox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port  # type: ignore[attr-defined]
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: MailBox) -> MailBox:
+    smtp_server.clear()
+    return smtp_server
+
+
+# --- the app -------------------------------------------------------------------------
+
+
+def make_test_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PUBLIC_BASE_URL": "http://localhost",
+        "SMTP_HOST": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server: MailBox) -> Flask:
+    url = _database_url()
+    reset_schema(url)
+    app = create_app(
+        make_test_config(
+            url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False
+        )
+    )
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, not create_all
+        db.session.configure(join_transaction_mode="create_savepoint")
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request, app: Flask):
+    """Each test runs inside a transaction that is rolled back at the end.
+
+    Services still call commit(): with ``create_savepoint`` that releases a savepoint
+    inside the outer transaction. Tests marked ``race`` need real commits from several
+    connections and clean up with TRUNCATE instead.
+    """
+    with app.app_context():
+        limiter.reset()
+    if request.node.get_closest_marker("race") or request.node.get_closest_marker("browser"):
+        yield
+        return
+    with app.app_context():
+        engines = db.engines
+        originals = dict(engines)
+        connection = originals[None].connect()
+        transaction = connection.begin()
+        engines[None] = connection
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+            engines[None] = originals[None]
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ctx(app: Flask):
+    """An app context for calling services directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# --- factories -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+    password: str
+    organization_id: int | None
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def make_person(
+    app: Flask,
+    *,
+    kind: OrgKind | None = OrgKind.COOP,
+    email: str | None = None,
+    name: str = "Nguyễn Văn An",
+    organization_name: str | None = None,
+    buyer_type: BuyerType | None = None,
+    admin: bool = False,
+    locale: str = "vi",
+) -> Person:
+    n = next(_counter)
+    email = email or f"nguoi{n}@vidu.vn"
+    with app.app_context():
+        user = accounts.register(
+            Actor.system(),
+            accounts.SignUp(
+                name=name,
+                email=email,
+                phone="0912 345 678",
+                password=TEST_PASSWORD,
+                locale=locale,
+                organization_kind=kind,
+                organization_name=organization_name or f"HTX Thử Nghiệm {n}",
+                buyer_type=buyer_type
+                or (BuyerType.SUPERMARKET_CHAIN if kind is OrgKind.BUYER else None),
+            ),
+        )
+        if admin:
+            user.is_admin = True
+            db.session.commit()
+        org_id = user.memberships[0].organization_id if user.memberships else None
+        person = Person(id=user.id, email=user.email, password=TEST_PASSWORD, organization_id=org_id)
+        db.session.remove()
+    return person
+
+
+def add_member(app: Flask, organization_id: int, role: Role, **kwargs) -> Person:
+    """A person who belongs to an existing organisation with ``role``."""
+    from marketplace.models import Membership
+
+    person = make_person(app, kind=None, **kwargs)
+    with app.app_context():
+        db.session.add(Membership(user_id=person.id, organization_id=organization_id, role=role))
+        db.session.commit()
+        db.session.remove()
+    return Person(person.id, person.email, person.password, organization_id)
+
+
+def login(client: FlaskClient, person: Person, remember: bool = False):
+    response = client.post(
+        "/login",
+        data={"email": person.email, "password": person.password, "remember": "y" if remember else ""},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response

@@ -1,0 +1,250 @@
+"""Request tests for sign-up, log-in, log-out, password reset, profile and password change."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import Membership, OrgKind, User
+from tests.conftest import TEST_PASSWORD, login, make_person
+
+SIGNUP = {
+    "account_kind": "coop",
+    "organization_name": "HTX Mật Ong Mộc Châu",
+    "buyer_type": "",
+    "name": "Lò Văn Thắng",
+    "email": "thang@vidu.vn",
+    "phone": "0356 112 233",
+    "password": TEST_PASSWORD,
+    "confirm": TEST_PASSWORD,
+}
+
+
+def count_users(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+@pytest.mark.parametrize(
+    ("kind", "buyer_type"),
+    [("coop", ""), ("buyer", "canteen"), ("fair_organizer", "")],
+)
+def test_sign_up_as_each_kind_logs_in_and_lands_on_the_organisation(app, client, kind, buyer_type):
+    data = {**SIGNUP, "account_kind": kind, "buyer_type": buyer_type}
+    response = client.post("/signup", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/orgs/"
+    page = client.get("/orgs/").get_data(as_text=True)
+    assert "HTX Mật Ong Mộc Châu" in page
+    with app.app_context():
+        membership = db.session.scalar(select(Membership))
+        assert membership.organization.kind is OrgKind(kind)
+        assert membership.role.value == "owner"
+
+
+def test_sign_up_page_preselects_the_kind(client):
+    page = client.get("/signup?as=buyer").get_data(as_text=True)
+    assert re.search(r'value="buyer"[^>]*checked|checked[^>]*value="buyer"', page)
+
+
+def _field_error(page: str, field: str) -> str:
+    match = re.search(rf'id="{field}-error">(.*?)</p>', page, re.S)
+    return match.group(1).strip() if match else ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"password": "123", "confirm": "123"}, "password", "ít nhất 10 ký tự"),
+        ({"password": "1234567890", "confirm": "1234567890"}, "password", "quá dễ đoán"),
+        ({"confirm": "khac-hoan-toan-2026"}, "confirm", "không giống nhau"),
+        ({"phone": "12345"}, "phone", "số điện thoại Việt Nam"),
+        ({"phone": "+1 650 253 0000"}, "phone", "số điện thoại Việt Nam"),
+        ({"email": "khong-phai-email"}, "email", "email hợp lệ"),
+        ({"name": "x" * 500}, "name", ""),
+        ({"organization_name": ""}, "organization_name", "tên đơn vị"),
+        ({"account_kind": "buyer", "buyer_type": ""}, "buyer_type", "loại đơn vị thu mua"),
+        ({"account_kind": "hacker"}, "account_kind", ""),
+    ],
+)
+def test_bad_sign_up_input_is_explained_next_to_the_field_and_keeps_what_was_typed(
+    app, client, changes, field, message
+):
+    data = {**SIGNUP, **changes}
+    response = client.post("/signup", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    error = _field_error(page, field)
+    assert error, f"no error shown for {field}"
+    assert message in error
+    # What the person typed is still there (but never the password).
+    if field != "organization_name":
+        assert 'value="HTX Mật Ong Mộc Châu"' in page
+    if field != "email":
+        assert 'value="thang@vidu.vn"' in page
+    assert TEST_PASSWORD not in page
+    assert count_users(app) == 0
+
+
+def test_duplicate_email_in_any_case_is_refused_with_a_message(app, client):
+    make_person(app, email="thang@vidu.vn")
+    response = client.post("/signup", data={**SIGNUP, "email": "THANG@Vidu.VN"})
+    assert response.status_code == 422
+    assert "Email này đã có tài khoản" in _field_error(response.get_data(as_text=True), "email")
+    assert count_users(app) == 1
+
+
+def test_non_utf8_bytes_in_a_form_do_not_break_anything(app, client):
+    body = (
+        b"account_kind=coop&organization_name=HTX+%FF%FE+test&name=%C3%28&email=a%FF%40vidu.vn"
+        b"&phone=%FF&password=x&confirm=x"
+    )
+    response = client.post(
+        "/signup", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 422
+    assert count_users(app) == 0
+
+
+def test_login_and_logout(app, client):
+    person = make_person(app)
+    response = client.post("/login", data={"email": person.email.upper(), "password": person.password})
+    assert response.status_code == 302
+    assert "Đăng xuất" in client.get("/").get_data(as_text=True)
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert "Đăng nhập" in client.get("/").get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_wrong_password_keeps_the_email_and_says_what_is_wrong(app, client):
+    person = make_person(app)
+    response = client.post("/login", data={"email": person.email, "password": "sai-mat-khau-roi"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Email hoặc mật khẩu không đúng" in page
+    assert f'value="{person.email}"' in page
+    assert "sai-mat-khau-roi" not in page
+
+
+def test_login_redirects_only_to_local_next(app, client):
+    person = make_person(app)
+    response = client.post(
+        "/login?next=/account", data={"email": person.email, "password": person.password}
+    )
+    assert response.headers["Location"] == "/account"
+    client.post("/logout")
+    for evil in ["https://evil.example/", "//evil.example", "/\\evil.example"]:
+        response = client.post(
+            "/login", query_string={"next": evil}, data={"email": person.email, "password": person.password}
+        )
+        assert response.headers["Location"] == "/"
+        client.post("/logout")
+
+
+def test_remember_me_sets_a_long_lived_http_only_cookie(app, client):
+    person = make_person(app)
+    response = login(client, person, remember=True)
+    cookies = response.headers.getlist("Set-Cookie")
+    remember = [c for c in cookies if c.startswith("remember_token=")]
+    assert remember and "HttpOnly" in remember[0] and "Expires=" in remember[0]
+    response = login(app.test_client(), person, remember=False)
+    assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+
+
+def test_login_is_rate_limited(app, client):
+    person = make_person(app)
+    statuses = [
+        client.post("/login", data={"email": person.email, "password": "wrong-one-2026"}).status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [422] * 10
+    assert statuses[10] == 429
+    page = client.post("/login", data={"email": person.email, "password": "x"}).get_data(as_text=True)
+    assert "Thử quá nhiều lần" in page
+
+
+def _reset_link(mailbox, email: str) -> str:
+    messages = mailbox.to(email)
+    assert messages, f"no email was sent to {email}"
+    body = mailbox.body(messages[-1])
+    return re.search(r"http://localhost(/password/reset/\S+)", body).group(1)
+
+
+def test_password_reset_by_email_end_to_end(app, client, mailbox):
+    person = make_person(app, locale="en")
+    response = client.post("/password/forgot", data={"email": person.email})
+    assert response.status_code == 302
+    message = mailbox.to(person.email)[-1]
+    assert message["Subject"] == "Reset your Chợ HTX password"  # in the person's language
+    path = _reset_link(mailbox, person.email)
+    assert client.get(path).status_code == 200
+    bad = client.post(path, data={"password": "123", "confirm": "123"})
+    assert bad.status_code == 422 and "ít nhất 10 ký tự" in bad.get_data(as_text=True)
+    response = client.post(path, data={"password": "mot-mat-khau-moi-2026", "confirm": "mot-mat-khau-moi-2026"})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    again = client.get(path)
+    assert again.status_code == 400 and "đã được sử dụng" in again.get_data(as_text=True)
+    assert client.post("/login", data={"email": person.email, "password": "mot-mat-khau-moi-2026"}).status_code == 302
+
+
+def test_forgot_password_does_not_reveal_who_has_an_account(app, client, mailbox):
+    response = client.post("/password/forgot", data={"email": "khong-ai@vidu.vn"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Nếu có tài khoản dùng khong-ai@vidu.vn" in response.get_data(as_text=True)
+    assert mailbox.messages == []
+
+
+def test_tampered_reset_link_gets_a_400_page_with_an_explanation(client):
+    response = client.get("/password/reset/not-a-real-token")
+    assert response.status_code == 400
+    assert "Liên kết không hợp lệ" in response.get_data(as_text=True)
+    response = client.post("/password/reset/not-a-real-token", data={"password": "x", "confirm": "x"})
+    assert response.status_code == 400
+
+
+def test_password_reset_is_rate_limited(app, client):
+    statuses = [
+        client.post("/password/forgot", data={"email": f"a{i}@vidu.vn"}).status_code for i in range(6)
+    ]
+    assert statuses[:5] == [302] * 5 and statuses[5] == 429
+
+
+def test_profile_edit(app, client):
+    person = make_person(app)
+    login(client, person)
+    page = client.get("/account").get_data(as_text=True)
+    assert 'value="0912 345 678"' in page
+    response = client.post("/account", data={"name": "Nguyễn Thị Bình", "phone": "abc", "locale": "vi"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Nguyễn Thị Bình"' in page and 'value="abc"' in page
+    response = client.post("/account", data={"name": "Nguyễn Thị Bình", "phone": "0987654321", "locale": "en"})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, person.id)
+        assert (user.name, user.phone, user.locale) == ("Nguyễn Thị Bình", "+84987654321", "en")
+
+
+def test_change_password_logs_out_other_browsers(app, client):
+    person = make_person(app)
+    other = app.test_client()
+    login(client, person)
+    login(other, person, remember=True)
+    wrong = client.post(
+        "/account/password",
+        data={"current_password": "sai", "new_password": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"},
+    )
+    assert wrong.status_code == 422 and "Mật khẩu hiện tại không đúng" in wrong.get_data(as_text=True)
+    response = client.post(
+        "/account/password",
+        data={"current_password": person.password, "new_password": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"},
+    )
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200  # this browser stays logged in
+    assert other.get("/account").status_code == 302  # the other one (and its remember-me) is out
+
+
+def test_too_long_login_fields_are_refused_politely(client):
+    response = client.post("/login", data={"email": "a" * 5000 + "@vidu.vn", "password": "p" * 5000})
+    assert response.status_code == 422
