@@ -40,6 +40,18 @@ _COMMON_PASSWORDS = frozenset(
 )
 
 
+# C0 control characters other than tab and newlines, and DEL. PostgreSQL refuses NUL in
+# text, and none of them belongs in a name, an address or a search.
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
+
+
+def strip_control(value: str | None) -> str | None:
+    """The text without control characters (None stays None)."""
+    if value is None or not isinstance(value, str):
+        return value
+    return value.translate(_CONTROL)
+
+
 class InvalidValue(ValueError):
     """The value cannot be used; ``message`` is a translatable explanation."""
 

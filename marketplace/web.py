@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from flask import Flask, abort, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -61,7 +61,7 @@ def register_context(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict:
         """Memberships for the role-aware navigation (co-op, buyer, organiser links)."""
-        if not current_user.is_authenticated:
+        if not has_request_context() or not current_user.is_authenticated:
             return {"nav_memberships": []}
         from marketplace.services.organizations import memberships_of
 

@@ -8,6 +8,17 @@ from flask import flash
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from marketplace.validation import strip_control
+
+
+class BaseForm(FlaskForm):
+    """Every form of the site: strips control characters from whatever is typed."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            options["filters"] = [strip_control, *options.get("filters", ())]
+            return unbound_field.bind(form=form, **options)
+
 
 def apply_errors(form: FlaskForm, errors: Mapping[str, object]) -> None:
     """Show a service's ValidationFailed messages next to the matching fields."""

@@ -18,5 +18,10 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     decomposed = unicodedata.normalize("NFD", text.translate(_SPECIAL))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Drop combining marks (tones, circumflex, breve, horn) and control characters.
+    stripped = "".join(
+        " " if ch.isspace() else ch
+        for ch in decomposed
+        if ch.isspace() or not (unicodedata.combining(ch) or unicodedata.category(ch) == "Cc")
+    )
     return _SPACES.sub(" ", stripped.casefold()).strip()

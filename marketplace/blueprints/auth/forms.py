@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import (
@@ -13,6 +12,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from marketplace.blueprints.common import BaseForm
 from marketplace.models.accounts import EMAIL_MAX, NAME_MAX
 from marketplace.models.organizations import ORG_NAME_MAX
 from marketplace.validation import PASSWORD_MAX
@@ -50,7 +50,7 @@ class PersonFields:
     )
 
 
-class SignupForm(FlaskForm, PersonFields):
+class SignupForm(BaseForm, PersonFields):
     account_kind = RadioField(
         _l("I represent"),
         choices=[
@@ -96,12 +96,12 @@ class SignupForm(FlaskForm, PersonFields):
             raise ValidationError(_l("Choose what kind of buyer you are."))
 
 
-class InvitedSignupForm(FlaskForm, PersonFields):
+class InvitedSignupForm(BaseForm, PersonFields):
     password = SignupForm.password
     confirm = SignupForm.confirm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(
         _l("Email"),
         validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
@@ -115,7 +115,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Remember me on this device"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField(
         _l("Email"),
         validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
@@ -123,7 +123,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(BaseForm):
     password = PasswordField(
         _l("New password"),
         validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
@@ -140,7 +140,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[_required(_l("Enter your current password.")), Length(max=PASSWORD_MAX)],
@@ -162,5 +162,5 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ProfileForm(FlaskForm, PersonFields):
+class ProfileForm(BaseForm, PersonFields):
     locale = SelectField(_l("Language"), choices=locale_choices)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import EmailField, SelectField
 from wtforms.validators import DataRequired, Length
 
+from marketplace.blueprints.common import BaseForm
 from marketplace.models.accounts import EMAIL_MAX
 
 
@@ -17,7 +17,7 @@ def role_choices():
     ]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     email = EmailField(
         _l("Colleague's email"),
         validators=[DataRequired(message=_l("Enter an email address.")), Length(max=EMAIL_MAX)],
@@ -26,5 +26,5 @@ class InviteForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices, default="staff")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """A form with only the CSRF token, for buttons that change state."""

@@ -1,0 +1,103 @@
+"""Migrations on both databases, and a smoke run of the app on the embedded SQLite default."""
+
+import re
+from contextlib import nullcontext
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import Engine
+
+from marketplace import create_app
+from marketplace.extensions import db
+from tests.conftest import TEST_PASSWORD, make_test_config
+
+
+def _diff(app) -> list:
+    with app.app_context():
+        bind = db.engines[None]
+        # Inside the rollback fixture the "engine" is already a connection.
+        with bind.connect() if isinstance(bind, Engine) else nullcontext(bind) as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return compare_metadata(context, db.metadata)
+
+
+def test_postgres_schema_from_migrations_matches_the_models(app):
+    assert _diff(app) == []
+
+
+@pytest.fixture
+def sqlite_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    # No database URL at all: the embedded default (SQLite in the instance folder).
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SMTP_HOST": None})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/marketplace.sqlite3"
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_sqlite_migrations_apply_from_empty_and_match_the_models(sqlite_app):
+    assert _diff(sqlite_app) == []
+    with sqlite_app.app_context():
+        downgrade(revision="base")
+        upgrade()
+
+
+def test_sqlite_smoke_home_signup_login(sqlite_app, caplog):
+    client = sqlite_app.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/healthz").get_json()["checks"]["database"]["status"] == "ok"
+    response = client.post(
+        "/signup",
+        data={
+            "account_kind": "buyer",
+            "buyer_type": "supermarket_chain",
+            "organization_name": "Chuỗi Siêu Thị Xanh",
+            "name": "Đỗ Minh Khôi",
+            "email": "khoi@vidu.vn",
+            "phone": "0243 765 4321",
+            "password": TEST_PASSWORD,
+            "confirm": TEST_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"email": "khoi@vidu.vn", "password": TEST_PASSWORD}).status_code == 302
+    assert "Chuỗi Siêu Thị Xanh" in client.get("/orgs/").get_data(as_text=True)
+    assert "Chuỗi Siêu Thị Xanh" in client.get("/search?q=chuoi sieu thi").get_data(as_text=True)
+    # On the embedded default, email is written to the log instead of being sent.
+    client.post("/logout")
+    with caplog.at_level("WARNING", logger="marketplace.mail"):
+        client.post("/password/forgot", data={"email": "khoi@vidu.vn"})
+    assert re.search(r"http://127\.0\.0\.1:5000/password/reset/\S+", caplog.text)
+
+
+def test_seed_demo_and_create_admin_commands(sqlite_app):
+    runner = sqlite_app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "sam.laichau@demo.chohtx.vn" in result.output and "admin@demo.chohtx.vn" in result.output
+    again = runner.invoke(args=["seed-demo"])  # idempotent
+    assert again.exit_code == 0
+    client = sqlite_app.test_client()
+    assert "HTX Dưa Lưới và Cà Chua VietGAP Củ Chi" in client.get("/").get_data(as_text=True)
+    assert "HTX Sâm Lai Châu Mường Tè" in client.get("/search?q=sam lai chau").get_data(as_text=True)
+
+    result = runner.invoke(
+        args=["create-admin", "--email", "quantri@vidu.vn", "--name", "Quản trị", "--password", TEST_PASSWORD]
+    )
+    assert result.exit_code == 0 and "quantri@vidu.vn" in result.output
+    bad = runner.invoke(args=["create-admin", "--email", "x", "--name", "Q", "--password", "1"])
+    assert bad.exit_code == 1 and "email" in bad.output
+    assert client.post("/login", data={"email": "quantri@vidu.vn", "password": TEST_PASSWORD}).status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_outbox_worker_command_runs_once(sqlite_app):
+    result = sqlite_app.test_cli_runner().invoke(args=["outbox", "work", "--once"])
+    assert result.exit_code == 0

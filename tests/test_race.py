@@ -1,0 +1,111 @@
+"""Simultaneous requests against PostgreSQL with real commits (no rollback isolation)."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select, text
+
+from marketplace.extensions import db
+from marketplace.models import Invitation, Membership, OrgKind, Role, User
+from marketplace.services import accounts, organizations
+from marketplace.services.context import Actor
+from marketplace.services.errors import InvalidToken, ValidationFailed
+from marketplace.tokens import make_token
+from tests.conftest import TEST_PASSWORD, make_person
+
+pytestmark = pytest.mark.race
+
+
+@pytest.fixture(autouse=True)
+def _truncate(app):
+    yield
+    with app.app_context():
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+        db.session.remove()
+
+
+def run_together(app, n, fn):
+    barrier = threading.Barrier(n)
+
+    def worker(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                return ("ok", fn(i))
+            except (ValidationFailed, InvalidToken) as exc:
+                db.session.rollback()
+                return ("refused", type(exc).__name__)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(worker, range(n)))
+
+
+def test_simultaneous_sign_ups_with_one_email_create_one_account(app):
+    def sign_up(i):
+        accounts.register(
+            Actor.system(),
+            accounts.SignUp(
+                name=f"Người {i}",
+                email="trung@vidu.vn" if i % 2 else "TRUNG@vidu.vn",
+                phone="",
+                password=TEST_PASSWORD,
+                organization_kind=OrgKind.COOP,
+                organization_name=f"HTX {i}",
+            ),
+        )
+        return i
+
+    results = run_together(app, 6, sign_up)
+    assert sorted(r[0] for r in results) == ["ok"] + ["refused"] * 5
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 1
+
+
+def test_one_invitation_accepted_twice_at_once_makes_one_membership(app):
+    owner = make_person(app)
+    guest = make_person(app, kind=None, email="khach@vidu.vn")
+    with app.app_context():
+        invitation = organizations.invite_member(
+            Actor(user=db.session.get_one(User, owner.id)), owner.organization_id, guest.email, Role.STAFF
+        )
+        token = make_token("invitation", {"i": invitation.id})
+        db.session.remove()
+
+    def accept(_):
+        user = db.session.get_one(User, guest.id)
+        return organizations.accept_invitation(Actor(user=user), token).id
+
+    results = run_together(app, 4, accept)
+    assert [r[0] for r in results].count("ok") >= 1
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count()).where(
+                Membership.user_id == guest.id, Membership.organization_id == owner.organization_id
+            )
+        )
+        assert count == 1
+        assert db.session.scalar(select(Invitation.accepted_at)) is not None
+
+
+def test_one_reset_link_used_twice_at_once_changes_the_password_once(app):
+    person = make_person(app)
+    with app.app_context():
+        user = db.session.get_one(User, person.id)
+        token = make_token("password-reset", {"u": user.id, "n": user.session_nonce})
+        db.session.remove()
+
+    def reset(i):
+        accounts.reset_password(Actor.system(), token, f"mat-khau-moi-so-{i}-2026")
+        return i
+
+    results = run_together(app, 4, reset)
+    winners = [r[1] for r in results if r[0] == "ok"]
+    assert len(winners) == 1
+    with app.app_context():
+        assert accounts.authenticate(Actor.system(), person.email, f"mat-khau-moi-so-{winners[0]}-2026")
