@@ -41,7 +41,7 @@ def register(app: Flask) -> None:
         from marketplace.demo import seed_demo
 
         logins = seed_demo()
-        click.echo("Demo logins (password for all: %s):" % logins.password)
+        click.echo(f"Demo logins (password for all: {logins.password}):")
         for role, email in logins.accounts:
             click.echo(f"  {role:<28} {email}")
 

@@ -52,7 +52,9 @@ class Settings:
     values: dict[str, Any]
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, instance_path: str = "instance") -> Settings:
+    def from_env(
+        cls, env: dict[str, str] | None = None, instance_path: str = "instance"
+    ) -> Settings:
         env = dict(os.environ if env is None else env)
         environment = env.get("APP_ENV", env.get("FLASK_ENV", "development")).lower()
         production = environment == "production"

@@ -38,7 +38,9 @@ def render_error(code: int, detail: str | None = None):
     title, message = _messages().get(code, (str(code), ""))
     if _wants_json():
         return jsonify({"error": {"code": code, "message": detail or message}}), code
-    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=detail or message
+    ), code
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -84,9 +84,10 @@ def normalise_vn_phone(raw: str) -> str:
         number = phonenumbers.parse(value, "VN")
     except phonenumbers.NumberParseException as exc:
         raise InvalidValue(_l("Enter a Vietnamese phone number, like 0912 345 678.")) from exc
-    if not phonenumbers.is_valid_number(number) or phonenumbers.region_code_for_number(
-        number
-    ) != "VN":
+    if (
+        not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) != "VN"
+    ):
         raise InvalidValue(_l("Enter a Vietnamese phone number, like 0912 345 678."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -104,9 +105,7 @@ def format_vn_phone(e164: str | None) -> str:
 
 def check_password_strength(password: str, *, email: str | None = None) -> None:
     if len(password) < PASSWORD_MIN:
-        raise InvalidValue(
-            _l("Use at least %(n)s characters for your password.", n=PASSWORD_MIN)
-        )
+        raise InvalidValue(_l("Use at least %(n)s characters for your password.", n=PASSWORD_MIN))
     if len(password) > PASSWORD_MAX:
         raise InvalidValue(_l("Use at most %(n)s characters for your password.", n=PASSWORD_MAX))
     lowered = password.lower()

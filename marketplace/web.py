@@ -56,7 +56,6 @@ def register_request_hooks(app: Flask) -> None:
         return response
 
 
-
 def register_context(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict:

@@ -225,7 +225,9 @@ def make_person(
             user.is_admin = True
             db.session.commit()
         org_id = user.memberships[0].organization_id if user.memberships else None
-        person = Person(id=user.id, email=user.email, password=TEST_PASSWORD, organization_id=org_id)
+        person = Person(
+            id=user.id, email=user.email, password=TEST_PASSWORD, organization_id=org_id
+        )
         db.session.remove()
     return person
 
@@ -245,7 +247,11 @@ def add_member(app: Flask, organization_id: int, role: Role, **kwargs) -> Person
 def login(client: FlaskClient, person: Person, remember: bool = False):
     response = client.post(
         "/login",
-        data={"email": person.email, "password": person.password, "remember": "y" if remember else ""},
+        data={
+            "email": person.email,
+            "password": person.password,
+            "remember": "y" if remember else "",
+        },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response

@@ -17,14 +17,14 @@ ACTOR = Actor(user=None, ip="203.0.113.7")
 
 
 def signup(**overrides) -> accounts.SignUp:
-    values = dict(
-        name="  Vàng   A Sính ",
-        email="Sinh.Vang@VIDU.vn",
-        phone="0912 345 678",
-        password=TEST_PASSWORD,
-        organization_kind=OrgKind.COOP,
-        organization_name="HTX Sâm Lai Châu",
-    )
+    values = {
+        "name": "  Vàng   A Sính ",
+        "email": "Sinh.Vang@VIDU.vn",
+        "phone": "0912 345 678",
+        "password": TEST_PASSWORD,
+        "organization_kind": OrgKind.COOP,
+        "organization_name": "HTX Sâm Lai Châu",
+    }
     values.update(overrides)
     return accounts.SignUp(**values)
 

@@ -99,16 +99,16 @@ def test_non_utf8_bytes_in_a_form_do_not_break_anything(app, client):
         b"account_kind=coop&organization_name=HTX+%FF%FE+test&name=%C3%28&email=a%FF%40vidu.vn"
         b"&phone=%FF&password=x&confirm=x"
     )
-    response = client.post(
-        "/signup", data=body, content_type="application/x-www-form-urlencoded"
-    )
+    response = client.post("/signup", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 422
     assert count_users(app) == 0
 
 
 def test_login_and_logout(app, client):
     person = make_person(app)
-    response = client.post("/login", data={"email": person.email.upper(), "password": person.password})
+    response = client.post(
+        "/login", data={"email": person.email.upper(), "password": person.password}
+    )
     assert response.status_code == 302
     assert "Đăng xuất" in client.get("/").get_data(as_text=True)
     response = client.post("/logout")
@@ -136,7 +136,9 @@ def test_login_redirects_only_to_local_next(app, client):
     client.post("/logout")
     for evil in ["https://evil.example/", "//evil.example", "/\\evil.example"]:
         response = client.post(
-            "/login", query_string={"next": evil}, data={"email": person.email, "password": person.password}
+            "/login",
+            query_string={"next": evil},
+            data={"email": person.email, "password": person.password},
         )
         assert response.headers["Location"] == "/"
         client.post("/logout")
@@ -149,18 +151,24 @@ def test_remember_me_sets_a_long_lived_http_only_cookie(app, client):
     remember = [c for c in cookies if c.startswith("remember_token=")]
     assert remember and "HttpOnly" in remember[0] and "Expires=" in remember[0]
     response = login(app.test_client(), person, remember=False)
-    assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert not [
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")
+    ]
 
 
 def test_login_is_rate_limited(app, client):
     person = make_person(app)
     statuses = [
-        client.post("/login", data={"email": person.email, "password": "wrong-one-2026"}).status_code
+        client.post(
+            "/login", data={"email": person.email, "password": "wrong-one-2026"}
+        ).status_code
         for _ in range(11)
     ]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
-    page = client.post("/login", data={"email": person.email, "password": "x"}).get_data(as_text=True)
+    page = client.post("/login", data={"email": person.email, "password": "x"}).get_data(
+        as_text=True
+    )
     assert "Thử quá nhiều lần" in page
 
 
@@ -181,15 +189,24 @@ def test_password_reset_by_email_end_to_end(app, client, mailbox):
     assert client.get(path).status_code == 200
     bad = client.post(path, data={"password": "123", "confirm": "123"})
     assert bad.status_code == 422 and "ít nhất 10 ký tự" in bad.get_data(as_text=True)
-    response = client.post(path, data={"password": "mot-mat-khau-moi-2026", "confirm": "mot-mat-khau-moi-2026"})
+    response = client.post(
+        path, data={"password": "mot-mat-khau-moi-2026", "confirm": "mot-mat-khau-moi-2026"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     again = client.get(path)
     assert again.status_code == 400 and "đã được sử dụng" in again.get_data(as_text=True)
-    assert client.post("/login", data={"email": person.email, "password": "mot-mat-khau-moi-2026"}).status_code == 302
+    assert (
+        client.post(
+            "/login", data={"email": person.email, "password": "mot-mat-khau-moi-2026"}
+        ).status_code
+        == 302
+    )
 
 
 def test_forgot_password_does_not_reveal_who_has_an_account(app, client, mailbox):
-    response = client.post("/password/forgot", data={"email": "khong-ai@vidu.vn"}, follow_redirects=True)
+    response = client.post(
+        "/password/forgot", data={"email": "khong-ai@vidu.vn"}, follow_redirects=True
+    )
     assert response.status_code == 200
     assert "Nếu có tài khoản dùng khong-ai@vidu.vn" in response.get_data(as_text=True)
     assert mailbox.messages == []
@@ -199,13 +216,16 @@ def test_tampered_reset_link_gets_a_400_page_with_an_explanation(client):
     response = client.get("/password/reset/not-a-real-token")
     assert response.status_code == 400
     assert "Liên kết không hợp lệ" in response.get_data(as_text=True)
-    response = client.post("/password/reset/not-a-real-token", data={"password": "x", "confirm": "x"})
+    response = client.post(
+        "/password/reset/not-a-real-token", data={"password": "x", "confirm": "x"}
+    )
     assert response.status_code == 400
 
 
 def test_password_reset_is_rate_limited(app, client):
     statuses = [
-        client.post("/password/forgot", data={"email": f"a{i}@vidu.vn"}).status_code for i in range(6)
+        client.post("/password/forgot", data={"email": f"a{i}@vidu.vn"}).status_code
+        for i in range(6)
     ]
     assert statuses[:5] == [302] * 5 and statuses[5] == 429
 
@@ -215,11 +235,15 @@ def test_profile_edit(app, client):
     login(client, person)
     page = client.get("/account").get_data(as_text=True)
     assert 'value="0912 345 678"' in page
-    response = client.post("/account", data={"name": "Nguyễn Thị Bình", "phone": "abc", "locale": "vi"})
+    response = client.post(
+        "/account", data={"name": "Nguyễn Thị Bình", "phone": "abc", "locale": "vi"}
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'value="Nguyễn Thị Bình"' in page and 'value="abc"' in page
-    response = client.post("/account", data={"name": "Nguyễn Thị Bình", "phone": "0987654321", "locale": "en"})
+    response = client.post(
+        "/account", data={"name": "Nguyễn Thị Bình", "phone": "0987654321", "locale": "en"}
+    )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.get(User, person.id)
@@ -233,12 +257,22 @@ def test_change_password_logs_out_other_browsers(app, client):
     login(other, person, remember=True)
     wrong = client.post(
         "/account/password",
-        data={"current_password": "sai", "new_password": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"},
+        data={
+            "current_password": "sai",
+            "new_password": "mat-khau-moi-2026",
+            "confirm": "mat-khau-moi-2026",
+        },
     )
-    assert wrong.status_code == 422 and "Mật khẩu hiện tại không đúng" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "Mật khẩu hiện tại không đúng" in wrong.get_data(
+        as_text=True
+    )
     response = client.post(
         "/account/password",
-        data={"current_password": person.password, "new_password": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"},
+        data={
+            "current_password": person.password,
+            "new_password": "mat-khau-moi-2026",
+            "confirm": "mat-khau-moi-2026",
+        },
     )
     assert response.status_code == 302
     assert client.get("/account").status_code == 200  # this browser stays logged in
@@ -246,5 +280,7 @@ def test_change_password_logs_out_other_browsers(app, client):
 
 
 def test_too_long_login_fields_are_refused_politely(client):
-    response = client.post("/login", data={"email": "a" * 5000 + "@vidu.vn", "password": "p" * 5000})
+    response = client.post(
+        "/login", data={"email": "a" * 5000 + "@vidu.vn", "password": "p" * 5000}
+    )
     assert response.status_code == 422

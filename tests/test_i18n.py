@@ -29,8 +29,19 @@ def test_every_message_has_a_vietnamese_translation(tmp_path):
     """Extract every user-visible string and check the Vietnamese catalogue covers it."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "pybabel"), "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
+        [
+            os.path.join(os.path.dirname(sys.executable), "pybabel"),
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            ".",
+        ],
         cwd=PROJECT_ROOT,
         check=True,
     )
@@ -42,7 +53,9 @@ def test_every_message_has_a_vietnamese_translation(tmp_path):
     translated = {
         (m.id if isinstance(m.id, str) else m.id[0])
         for m in catalogue
-        if m.id and m.string and "fuzzy" not in m.flags
+        if m.id
+        and m.string
+        and "fuzzy" not in m.flags
         and (isinstance(m.string, str) or all(m.string))
     }
     missing = sorted(extracted - translated)

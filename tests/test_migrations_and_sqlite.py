@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD, make_test_config
+from tests.conftest import TEST_PASSWORD
 
 
 def _diff(app) -> list:
@@ -67,7 +67,10 @@ def test_sqlite_smoke_home_signup_login(sqlite_app, caplog):
     )
     assert response.status_code == 302
     client.post("/logout")
-    assert client.post("/login", data={"email": "khoi@vidu.vn", "password": TEST_PASSWORD}).status_code == 302
+    assert (
+        client.post("/login", data={"email": "khoi@vidu.vn", "password": TEST_PASSWORD}).status_code
+        == 302
+    )
     assert "Chuỗi Siêu Thị Xanh" in client.get("/orgs/").get_data(as_text=True)
     assert "Chuỗi Siêu Thị Xanh" in client.get("/search?q=chuoi sieu thi").get_data(as_text=True)
     # On the embedded default, email is written to the log instead of being sent.
@@ -86,15 +89,30 @@ def test_seed_demo_and_create_admin_commands(sqlite_app):
     assert again.exit_code == 0
     client = sqlite_app.test_client()
     assert "HTX Dưa Lưới và Cà Chua VietGAP Củ Chi" in client.get("/").get_data(as_text=True)
-    assert "HTX Sâm Lai Châu Mường Tè" in client.get("/search?q=sam lai chau").get_data(as_text=True)
+    assert "HTX Sâm Lai Châu Mường Tè" in client.get("/search?q=sam lai chau").get_data(
+        as_text=True
+    )
 
     result = runner.invoke(
-        args=["create-admin", "--email", "quantri@vidu.vn", "--name", "Quản trị", "--password", TEST_PASSWORD]
+        args=[
+            "create-admin",
+            "--email",
+            "quantri@vidu.vn",
+            "--name",
+            "Quản trị",
+            "--password",
+            TEST_PASSWORD,
+        ]
     )
     assert result.exit_code == 0 and "quantri@vidu.vn" in result.output
     bad = runner.invoke(args=["create-admin", "--email", "x", "--name", "Q", "--password", "1"])
     assert bad.exit_code == 1 and "email" in bad.output
-    assert client.post("/login", data={"email": "quantri@vidu.vn", "password": TEST_PASSWORD}).status_code == 302
+    assert (
+        client.post(
+            "/login", data={"email": "quantri@vidu.vn", "password": TEST_PASSWORD}
+        ).status_code
+        == 302
+    )
     assert client.get("/admin/").status_code == 200
 
 

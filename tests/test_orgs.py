@@ -22,7 +22,8 @@ def test_owner_sees_members_and_can_invite(app, client, mailbox):
     page = client.get(f"/orgs/{owner.organization_id}").get_data(as_text=True)
     assert "HTX Chè Shan Tuyết" in page and owner.email in page and "Mời đồng nghiệp" in page
     response = client.post(
-        f"/orgs/{owner.organization_id}/invitations", data={"email": "Mai@Vidu.vn", "role": "manager"}
+        f"/orgs/{owner.organization_id}/invitations",
+        data={"email": "Mai@Vidu.vn", "role": "manager"},
     )
     assert response.status_code == 302
     message = mailbox.to("mai@vidu.vn")[-1]
@@ -30,7 +31,9 @@ def test_owner_sees_members_and_can_invite(app, client, mailbox):
     page = client.get(f"/orgs/{owner.organization_id}").get_data(as_text=True)
     assert "mai@vidu.vn" in page
     with app.app_context():
-        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "organization.invite"))
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "organization.invite")
+        )
         assert entry.organization_id == owner.organization_id and entry.actor_id == owner.id
 
 
@@ -38,7 +41,8 @@ def test_invite_bad_input_keeps_what_was_typed(app, client):
     owner = make_person(app)
     login(client, owner)
     response = client.post(
-        f"/orgs/{owner.organization_id}/invitations", data={"email": "khong-hop-le", "role": "staff"}
+        f"/orgs/{owner.organization_id}/invitations",
+        data={"email": "khong-hop-le", "role": "staff"},
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -98,34 +102,61 @@ def test_invitation_for_someone_else_is_refused(app, client, mailbox):
     owner = make_person(app)
     stranger = make_person(app)
     login(client, owner)
-    client.post(f"/orgs/{owner.organization_id}/invitations", data={"email": "c@vidu.vn", "role": "staff"})
+    client.post(
+        f"/orgs/{owner.organization_id}/invitations", data={"email": "c@vidu.vn", "role": "staff"}
+    )
     path = invitation_path(mailbox, "c@vidu.vn")
     client.post("/logout")
     login(client, stranger)
     assert "Bạn đang đăng nhập bằng" in client.get(path).get_data(as_text=True)
     assert client.post(path).status_code == 403
     with app.app_context():
-        assert db.session.scalar(select(Membership).where(Membership.user_id == stranger.id, Membership.organization_id == owner.organization_id)) is None
+        assert (
+            db.session.scalar(
+                select(Membership).where(
+                    Membership.user_id == stranger.id,
+                    Membership.organization_id == owner.organization_id,
+                )
+            )
+            is None
+        )
 
 
 def test_new_person_signs_up_from_the_invitation_and_joins(app, client, mailbox):
     owner = make_person(app, organization_name="HTX Mắc Ca Tủa Chùa")
     login(client, owner)
-    client.post(f"/orgs/{owner.organization_id}/invitations", data={"email": "moi@vidu.vn", "role": "manager"})
+    client.post(
+        f"/orgs/{owner.organization_id}/invitations",
+        data={"email": "moi@vidu.vn", "role": "manager"},
+    )
     client.post("/logout")
     path = invitation_path(mailbox, "moi@vidu.vn")
     assert "Tạo tài khoản để đồng ý" in client.get(path).get_data(as_text=True)
-    bad = client.post(path + "/signup", data={"name": "Quàng Văn Pánh", "phone": "", "password": "1", "confirm": "1"})
+    bad = client.post(
+        path + "/signup",
+        data={"name": "Quàng Văn Pánh", "phone": "", "password": "1", "confirm": "1"},
+    )
     assert bad.status_code == 422 and 'value="Quàng Văn Pánh"' in bad.get_data(as_text=True)
     response = client.post(
         path + "/signup",
-        data={"name": "Quàng Văn Pánh", "phone": "", "password": TEST_PASSWORD, "confirm": TEST_PASSWORD},
+        data={
+            "name": "Quàng Văn Pánh",
+            "phone": "",
+            "password": TEST_PASSWORD,
+            "confirm": TEST_PASSWORD,
+        },
     )
     assert response.status_code == 302
     page = client.get(f"/orgs/{owner.organization_id}").get_data(as_text=True)
     assert "Quàng Văn Pánh" in page
     with app.app_context():
-        m = db.session.scalar(select(Membership).join(Membership.user).where(Membership.organization_id == owner.organization_id, Membership.role == Role.MANAGER))
+        m = db.session.scalar(
+            select(Membership)
+            .join(Membership.user)
+            .where(
+                Membership.organization_id == owner.organization_id, Membership.role == Role.MANAGER
+            )
+        )
         assert m.user.email == "moi@vidu.vn"
     # The invitation can no longer be used to sign up.
     assert client.get(path + "/signup").status_code == 400
@@ -134,10 +165,14 @@ def test_new_person_signs_up_from_the_invitation_and_joins(app, client, mailbox)
 def test_withdrawn_invitation_stops_working(app, client, mailbox):
     owner = make_person(app)
     login(client, owner)
-    client.post(f"/orgs/{owner.organization_id}/invitations", data={"email": "d@vidu.vn", "role": "staff"})
+    client.post(
+        f"/orgs/{owner.organization_id}/invitations", data={"email": "d@vidu.vn", "role": "staff"}
+    )
     path = invitation_path(mailbox, "d@vidu.vn")
     with app.app_context():
-        invitation_id = db.session.scalar(select(Invitation.id).where(Invitation.email == "d@vidu.vn"))
+        invitation_id = db.session.scalar(
+            select(Invitation.id).where(Invitation.email == "d@vidu.vn")
+        )
     response = client.post(f"/orgs/{owner.organization_id}/invitations/{invitation_id}/revoke")
     assert response.status_code == 302
     assert client.get(path).status_code == 400
@@ -146,9 +181,13 @@ def test_withdrawn_invitation_stops_working(app, client, mailbox):
 def test_a_new_invitation_replaces_the_open_one(app, client, mailbox):
     owner = make_person(app)
     login(client, owner)
-    client.post(f"/orgs/{owner.organization_id}/invitations", data={"email": "e@vidu.vn", "role": "staff"})
+    client.post(
+        f"/orgs/{owner.organization_id}/invitations", data={"email": "e@vidu.vn", "role": "staff"}
+    )
     first = invitation_path(mailbox, "e@vidu.vn")
-    client.post(f"/orgs/{owner.organization_id}/invitations", data={"email": "e@vidu.vn", "role": "manager"})
+    client.post(
+        f"/orgs/{owner.organization_id}/invitations", data={"email": "e@vidu.vn", "role": "manager"}
+    )
     second = invitation_path(mailbox, "e@vidu.vn")
     assert first != second
     assert client.get(first).status_code == 400
@@ -160,7 +199,9 @@ def test_my_organisations_lists_every_membership(app, client):
     other = make_person(app, organization_name="HTX Hai")
     member = add_member(app, owner.organization_id, Role.STAFF)
     with app.app_context():
-        db.session.add(Membership(user_id=member.id, organization_id=other.organization_id, role=Role.MANAGER))
+        db.session.add(
+            Membership(user_id=member.id, organization_id=other.organization_id, role=Role.MANAGER)
+        )
         db.session.commit()
     login(client, member)
     page = client.get("/orgs/").get_data(as_text=True)

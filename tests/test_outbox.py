@@ -4,10 +4,9 @@ from sqlalchemy import select
 
 from marketplace import create_app
 from marketplace.extensions import db
-from marketplace.models import Invitation, User
+from marketplace.models import Invitation, Role, User
 from marketplace.services import organizations, outbox
 from marketplace.services.context import Actor
-from marketplace.models import Role
 from tests.conftest import free_port, make_person, make_test_config
 
 
@@ -30,7 +29,10 @@ def test_a_failed_email_is_kept_and_retried_until_it_is_delivered(app, smtp_serv
         db.engines[None] = connection
         db.session.configure(join_transaction_mode="create_savepoint")
         invitation = organizations.invite_member(
-            Actor(user=db.session.get_one(User, owner.id)), owner.organization_id, "f@vidu.vn", Role.STAFF
+            Actor(user=db.session.get_one(User, owner.id)),
+            owner.organization_id,
+            "f@vidu.vn",
+            Role.STAFF,
         )
         assert invitation.id is not None  # the invitation itself is saved
         [message] = outbox.pending("email")
@@ -48,7 +50,9 @@ def test_a_failed_email_is_kept_and_retried_until_it_is_delivered(app, smtp_serv
         db.session.commit()
         assert outbox.deliver_due() == 1
         assert outbox.pending("email") == []
-        assert db.session.scalar(select(Invitation).where(Invitation.email == "f@vidu.vn")) is not None
+        assert (
+            db.session.scalar(select(Invitation).where(Invitation.email == "f@vidu.vn")) is not None
+        )
         assert db.session.get(type(message), message_id).delivered_at is not None
     assert len(smtp_server.to("f@vidu.vn")) == 1
 

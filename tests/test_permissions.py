@@ -36,7 +36,10 @@ def cast(app) -> Cast:
         from marketplace.models import User
 
         invitation = organizations.invite_member(
-            Actor(user=db.session.get_one(User, owner.id)), owner.organization_id, "x@vidu.vn", Role.STAFF
+            Actor(user=db.session.get_one(User, owner.id)),
+            owner.organization_id,
+            "x@vidu.vn",
+            Role.STAFF,
         )
         invitation_id = invitation.id
         db.session.remove()
@@ -63,7 +66,7 @@ def client_for(app, cast: Cast, who: str) -> FlaskClient:
 
 
 # (method, path template, expected status per user)
-LOGGED_IN_OK = {u: 200 for u in USERS} | {"anonymous": 302}
+LOGGED_IN_OK = dict.fromkeys(USERS, 200) | {"anonymous": 302}
 MEMBERS_ONLY = {
     "anonymous": 302,
     "coop_owner": 200,
@@ -74,13 +77,13 @@ MEMBERS_ONLY = {
 }
 MANAGERS_ONLY = MEMBERS_ONLY | {"coop_owner": 302, "coop_staff": 403}
 ROUTES = [
-    ("GET", "/", {u: 200 for u in USERS}),
-    ("GET", "/healthz", {u: 200 for u in USERS}),
-    ("GET", "/search?q=sam+lai+chau", {u: 200 for u in USERS}),
-    ("GET", "/signup", {u: 302 for u in USERS} | {"anonymous": 200}),
-    ("GET", "/login", {u: 302 for u in USERS} | {"anonymous": 200}),
-    ("GET", "/password/forgot", {u: 200 for u in USERS}),
-    ("GET", "/password/reset/bad-token", {u: 400 for u in USERS}),
+    ("GET", "/", dict.fromkeys(USERS, 200)),
+    ("GET", "/healthz", dict.fromkeys(USERS, 200)),
+    ("GET", "/search?q=sam+lai+chau", dict.fromkeys(USERS, 200)),
+    ("GET", "/signup", dict.fromkeys(USERS, 302) | {"anonymous": 200}),
+    ("GET", "/login", dict.fromkeys(USERS, 302) | {"anonymous": 200}),
+    ("GET", "/password/forgot", dict.fromkeys(USERS, 200)),
+    ("GET", "/password/reset/bad-token", dict.fromkeys(USERS, 400)),
     ("GET", "/account", LOGGED_IN_OK),
     ("GET", "/account/password", LOGGED_IN_OK),
     ("GET", "/orgs/", LOGGED_IN_OK),
@@ -88,30 +91,41 @@ ROUTES = [
     ("GET", "/orgs/999999", MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404}),
     ("POST", "/orgs/{org}/invitations", MANAGERS_ONLY),
     ("POST", "/orgs/{org}/invitations/{inv}/revoke", MANAGERS_ONLY),
-    ("GET", "/invitations/bad-token", {u: 400 for u in USERS}),
-    ("GET", "/invitations/bad-token/signup", {u: 400 for u in USERS}),
-    ("GET", "/admin/", {u: 403 for u in USERS} | {"anonymous": 302, "admin": 200}),
-    ("POST", "/logout", {u: 302 for u in USERS}),
-    ("POST", "/lang", {u: 302 for u in USERS}),
+    ("GET", "/invitations/bad-token", dict.fromkeys(USERS, 400)),
+    ("GET", "/invitations/bad-token/signup", dict.fromkeys(USERS, 400)),
+    ("GET", "/admin/", dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}),
+    ("POST", "/logout", dict.fromkeys(USERS, 302)),
+    ("POST", "/lang", dict.fromkeys(USERS, 302)),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+@pytest.mark.parametrize(
+    ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
 def test_route_permissions(app, cast, method, path, expected):
     url = path.format(org=cast.org_id, inv=cast.invitation_id)
     data = {"email": "y@vidu.vn", "role": "staff", "lang": "en"}
     for who in USERS:
         client = client_for(app, cast, who)
         response = client.open(url, method=method, data=data if method == "POST" else None)
-        assert response.status_code == expected[who], f"{who}: {method} {url} → {response.status_code}"
-        if response.status_code == 302 and expected[who] == 302 and who == "anonymous" and path not in ("/logout", "/lang"):
+        assert response.status_code == expected[who], (
+            f"{who}: {method} {url} → {response.status_code}"
+        )
+        if (
+            response.status_code == 302
+            and expected[who] == 302
+            and who == "anonymous"
+            and path not in ("/logout", "/lang")
+        ):
             assert response.headers["Location"].startswith("/login")
 
 
 def test_every_route_is_in_the_matrix(app):
     covered = {p.split("?")[0] for _, p, _ in ROUTES}
     rules = {
-        r.rule.replace("<int:org_id>", "{org}").replace("<int:invitation_id>", "{inv}").replace("<token>", "bad-token")
+        r.rule.replace("<int:org_id>", "{org}")
+        .replace("<int:invitation_id>", "{inv}")
+        .replace("<token>", "bad-token")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"
     }

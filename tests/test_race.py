@@ -72,7 +72,10 @@ def test_one_invitation_accepted_twice_at_once_makes_one_membership(app):
     guest = make_person(app, kind=None, email="khach@vidu.vn")
     with app.app_context():
         invitation = organizations.invite_member(
-            Actor(user=db.session.get_one(User, owner.id)), owner.organization_id, guest.email, Role.STAFF
+            Actor(user=db.session.get_one(User, owner.id)),
+            owner.organization_id,
+            guest.email,
+            Role.STAFF,
         )
         token = make_token("invitation", {"i": invitation.id})
         db.session.remove()
@@ -108,4 +111,6 @@ def test_one_reset_link_used_twice_at_once_changes_the_password_once(app):
     winners = [r[1] for r in results if r[0] == "ok"]
     assert len(winners) == 1
     with app.app_context():
-        assert accounts.authenticate(Actor.system(), person.email, f"mat-khau-moi-so-{winners[0]}-2026")
+        assert accounts.authenticate(
+            Actor.system(), person.email, f"mat-khau-moi-so-{winners[0]}-2026"
+        )

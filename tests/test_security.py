@@ -44,7 +44,9 @@ def test_forms_without_or_with_a_forged_csrf_token_get_a_translated_400(csrf_app
 def test_a_real_csrf_token_is_accepted(csrf_app):
     client = csrf_app.test_client()
     token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": "a@vidu.vn", "password": "sai", "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": "a@vidu.vn", "password": "sai", "csrf_token": token}
+    )
     assert response.status_code == 422  # reached the form validation, not refused as forged
 
 
@@ -82,8 +84,15 @@ def test_production_cookies_are_secure(monkeypatch):
 
 @pytest.mark.parametrize(
     "path",
-    ["/orgs/abc", "/orgs/99999999999999999999999", "/password/reset/" + "x" * 3000, "/search?q=" + "%FF" * 50,
-     "/search?q=%00", "/search?kind=nonsense&q=a", "/invitations/%00"],
+    [
+        "/orgs/abc",
+        "/orgs/99999999999999999999999",
+        "/password/reset/" + "x" * 3000,
+        "/search?q=" + "%FF" * 50,
+        "/search?q=%00",
+        "/search?kind=nonsense&q=a",
+        "/invitations/%00",
+    ],
 )
 def test_odd_urls_never_give_a_500(client, path):
     assert client.get(path).status_code < 500

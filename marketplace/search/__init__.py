@@ -1,1 +1,1 @@
-"""Search: Vietnamese text folding now; backends and the indexing outbox arrive with the catalogue."""
+"""Search: Vietnamese text folding (backends and the indexing outbox come with the catalogue)."""

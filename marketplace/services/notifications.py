@@ -12,9 +12,7 @@ from marketplace.models import OutboxMessage
 from marketplace.services import outbox
 
 
-def queue_email(
-    to: str, template: str, locale: str, subject: Any, **context: Any
-) -> OutboxMessage:
+def queue_email(to: str, template: str, locale: str, subject: Any, **context: Any) -> OutboxMessage:
     """Render ``templates/email/<template>.txt`` in ``locale`` and queue it for sending.
 
     ``subject`` is a lazy translatable string, so it is rendered in the same locale.

@@ -139,7 +139,9 @@ def invitation_for_token(token: str) -> Invitation:
     """The open invitation a link points to; raises InvalidToken(expired|invalid|used)."""
     payload = read_token("invitation", token, max_age=current_app.config["INVITATION_MAX_AGE"])
     invitation_id = payload.get("i")
-    invitation = db.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+    invitation = (
+        db.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+    )
     if invitation is None or invitation.revoked_at is not None:
         raise InvalidToken("invalid")
     if invitation.accepted_at is not None:

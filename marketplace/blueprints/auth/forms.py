@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -89,7 +89,6 @@ class SignupForm(BaseForm, PersonFields):
         ],
         render_kw={"autocomplete": "new-password"},
     )
-
 
     def validate_buyer_type(self, field):
         if self.account_kind.data == "buyer" and not field.data:

@@ -27,9 +27,7 @@ def index():
 
 
 def _render_dashboard(org_id: int, invite_form: InviteForm, status: int = 200):
-    organization, membership = call_or_abort(
-        organizations.get_for_member, current_actor(), org_id
-    )
+    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
     manager = can_manage(current_user, organization)
     return (
         render_template(
@@ -102,9 +100,7 @@ def invitation(token: str):
             )
         except PermissionDenied:
             abort(403)
-        flash(
-            _("You have joined %(org)s.", org=membership.organization.name), "success"
-        )
+        flash(_("You have joined %(org)s.", org=membership.organization.name), "success")
         return redirect(url_for("orgs.dashboard", org_id=membership.organization_id))
     if request.method == "POST":
         abort(403)
