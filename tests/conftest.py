@@ -11,6 +11,7 @@ import email.policy
 import os
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -19,7 +20,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from marketplace import create_app
@@ -43,16 +44,28 @@ def _database_url() -> str:
     return url
 
 
-def reset_schema(url: str) -> None:
-    engine = create_engine(url)
+@contextmanager
+def fresh_database(base_url: str, purpose: str):
+    """A new, empty PostgreSQL database for this run, dropped at the end.
+
+    Its name carries the process id, so two runs on one machine never share tables.
+    """
+    base = make_url(base_url)
+    name = f"{base.database}_{purpose}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
-        pytest.exit(f"PostgreSQL is not reachable at {url}: {exc}", returncode=1)
+        admin.dispose()
+        pytest.exit(f"PostgreSQL is not reachable at {base_url}: {exc}", returncode=1)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 # --- a real SMTP server on loopback -------------------------------------------------
@@ -123,9 +136,14 @@ def make_test_config(database_url: str, **overrides) -> dict:
 
 
 @pytest.fixture(scope="session")
-def app(smtp_server: MailBox) -> Flask:
-    url = _database_url()
-    reset_schema(url)
+def database_url() -> str:
+    with fresh_database(_database_url(), "run") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server: MailBox, database_url: str) -> Flask:
+    url = database_url
     app = create_app(
         make_test_config(
             url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False
@@ -134,7 +152,9 @@ def app(smtp_server: MailBox) -> Flask:
     with app.app_context():
         upgrade()  # the schema comes from the migrations, not create_all
         db.session.configure(join_transaction_mode="create_savepoint")
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

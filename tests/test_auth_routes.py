@@ -61,10 +61,11 @@ def _field_error(page: str, field: str) -> str:
         ({"phone": "12345"}, "phone", "số điện thoại Việt Nam"),
         ({"phone": "+1 650 253 0000"}, "phone", "số điện thoại Việt Nam"),
         ({"email": "khong-phai-email"}, "email", "email hợp lệ"),
-        ({"name": "x" * 500}, "name", ""),
+        ({"name": "x" * 500}, "name", "Không nhập quá 120 ký tự"),
+        ({"email": "a" * 300 + "@vidu.vn"}, "email", "Không nhập quá 254 ký tự"),
         ({"organization_name": ""}, "organization_name", "tên đơn vị"),
         ({"account_kind": "buyer", "buyer_type": ""}, "buyer_type", "loại đơn vị thu mua"),
-        ({"account_kind": "hacker"}, "account_kind", ""),
+        ({"account_kind": "hacker"}, "account_kind", "Hãy chọn một trong các lựa chọn"),
     ],
 )
 def test_bad_sign_up_input_is_explained_next_to_the_field_and_keeps_what_was_typed(
@@ -220,6 +221,19 @@ def test_tampered_reset_link_gets_a_400_page_with_an_explanation(client):
         "/password/reset/not-a-real-token", data={"password": "x", "confirm": "x"}
     )
     assert response.status_code == 400
+
+
+def test_expired_reset_link_says_so(app, client, mailbox):
+    person = make_person(app)
+    client.post("/password/forgot", data={"email": person.email})
+    path = _reset_link(mailbox, person.email)
+    app.config["PASSWORD_RESET_MAX_AGE"] = -1  # every token is now older than allowed
+    try:
+        response = client.get(path)
+    finally:
+        app.config["PASSWORD_RESET_MAX_AGE"] = 3600
+    assert response.status_code == 400
+    assert "Liên kết này đã hết hạn" in response.get_data(as_text=True)
 
 
 def test_password_reset_is_rate_limited(app, client):

@@ -6,18 +6,46 @@ from collections.abc import Mapping
 
 from flask import flash
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from marketplace.validation import strip_control
 
+# WTForms' own messages, said our way and translated in our catalogue (WTForms ships no
+# Vietnamese). Keys are WTForms' msgids; anything not listed falls back to a generic message.
+_WTFORMS_MESSAGES = {
+    "Not a valid choice.": _l("Choose one of the options."),
+    "Invalid Choice: could not coerce.": _l("Choose one of the options."),
+    "This field is required.": _l("This field is required."),
+    "Invalid input.": _l("Check this value."),
+    "Field cannot be longer than %(max)d character.": _l("Use at most %(max)d characters."),
+    "Field cannot be longer than %(max)d characters.": _l("Use at most %(max)d characters."),
+    "Field must be at least %(min)d character long.": _l("Use at least %(min)d characters."),
+    "Field must be at least %(min)d characters long.": _l("Use at least %(min)d characters."),
+    "Not a valid integer value.": _l("Enter a whole number."),
+    "Not a valid decimal value.": _l("Enter a number."),
+}
+
+
+class _WTFormsTranslations:
+    def gettext(self, message: str) -> str:
+        return str(_WTFORMS_MESSAGES.get(message, _WTFORMS_MESSAGES["Invalid input."]))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
 
 class BaseForm(FlaskForm):
-    """Every form of the site: strips control characters from whatever is typed."""
+    """Every form of the site: strips control characters from whatever is typed, and shows
+    WTForms' built-in messages in the visitor's language."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             options["filters"] = [strip_control, *options.get("filters", ())]
             return unbound_field.bind(form=form, **options)
+
+        def get_translations(self, form):
+            return _WTFormsTranslations()
 
 
 def apply_errors(form: FlaskForm, errors: Mapping[str, object]) -> None:

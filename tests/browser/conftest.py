@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, sync_playwright
 from werkzeug.serving import make_server
 
 from marketplace import create_app
-from tests.conftest import PROJECT_ROOT, free_port, make_test_config, reset_schema
+from marketplace.extensions import db
+from tests.conftest import PROJECT_ROOT, free_port, fresh_database, make_test_config
 
 OUTPUT_DIR = os.path.join(PROJECT_ROOT, "test-output")
 CHROMIUM_ARGS = [
@@ -34,12 +35,16 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def live_server(smtp_server):
-    url = os.environ.get("BROWSER_DATABASE_URL")
-    if not url:
+    base_url = os.environ.get("BROWSER_DATABASE_URL")
+    if not base_url:
         pytest.exit(
             "BROWSER_DATABASE_URL is not set: run the suite with `make test`.", returncode=1
         )
-    reset_schema(url)
+    with fresh_database(base_url, "browser") as url:
+        yield from _serve(url, smtp_server)
+
+
+def _serve(url: str, smtp_server):
     port = free_port()
     app = create_app(
         make_test_config(
@@ -59,6 +64,8 @@ def live_server(smtp_server):
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

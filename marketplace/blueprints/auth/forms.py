@@ -69,7 +69,7 @@ class SignupForm(BaseForm, PersonFields):
         description=_l("For example: HTX Sâm Lai Châu"),
         render_kw={"autocomplete": "organization"},
     )
-    buyer_type = SelectField(_l("Kind of buyer"), choices=buyer_type_choices)
+    buyer_type = SelectField(_l("Kind of buyer"), choices=buyer_type_choices, default="")
     email = EmailField(
         _l("Email"),
         validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
