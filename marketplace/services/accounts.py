@@ -19,6 +19,7 @@ from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.services.notifications import queue_email
+from marketplace.services.permissions import require_login
 from marketplace.tokens import make_token, read_token
 from marketplace.urls import external_url
 from marketplace.validation import (
@@ -213,29 +214,28 @@ def reset_password(actor: Actor, token: str, new_password: str) -> User:
         .execution_options(populate_existing=True)
     )
     user = user_for_reset_token(token)
-    try:
-        check_password_strength(new_password, email=user.email)
-    except InvalidValue as exc:
-        raise ValidationFailed({"password": exc.message}) from exc
-    user.password_hash = hash_password(new_password)
-    user.session_nonce = new_session_nonce()
+    _set_password(user, new_password, field="password")
     audit.record(Actor(user=user, ip=actor.ip), "user.password_reset", "user", user.id)
     db.session.commit()
     return user
 
 
-def change_password(actor: Actor, current_password: str, new_password: str) -> User:
-    """Change the acting user's password after checking the current one."""
-    user = actor.user
-    assert user is not None
-    if not check_password_hash(user.password_hash, current_password or ""):
-        raise ValidationFailed({"current_password": _l("Your current password is not right.")})
+def _set_password(user: User, new_password: str, *, field: str) -> None:
+    """Check and store a new password; rotating the nonce ends every other session."""
     try:
         check_password_strength(new_password, email=user.email)
     except InvalidValue as exc:
-        raise ValidationFailed({"new_password": exc.message}) from exc
+        raise ValidationFailed({field: exc.message}) from exc
     user.password_hash = hash_password(new_password)
     user.session_nonce = new_session_nonce()
+
+
+def change_password(actor: Actor, current_password: str, new_password: str) -> User:
+    """Change the acting user's password after checking the current one."""
+    user = require_login(actor)
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise ValidationFailed({"current_password": _l("Your current password is not right.")})
+    _set_password(user, new_password, field="new_password")
     audit.record(actor, "user.password_change", "user", user.id)
     db.session.commit()
     return user
@@ -243,8 +243,7 @@ def change_password(actor: Actor, current_password: str, new_password: str) -> U
 
 def update_profile(actor: Actor, *, name: str, phone: str, locale: str) -> User:
     """Change the acting user's name, phone and language."""
-    user = actor.user
-    assert user is not None
+    user = require_login(actor)
     errors: dict[str, object] = {}
     clean_name, _, clean_phone = _validate_person(name, user.email, phone, errors)
     if locale not in LOCALES:

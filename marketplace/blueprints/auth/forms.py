@@ -36,6 +36,34 @@ def locale_choices():
     return [SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")]
 
 
+def email_field():
+    return EmailField(
+        _l("Email"),
+        validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+def new_password_field(label):
+    return PasswordField(
+        label,
+        validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
+        description=_l("At least 10 characters."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def confirm_password_field(label, other: str):
+    return PasswordField(
+        label,
+        validators=[
+            _required(_l("Repeat the password.")),
+            EqualTo(other, message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class PersonFields:
     name = StringField(
         _l("Full name"),
@@ -70,25 +98,9 @@ class SignupForm(BaseForm, PersonFields):
         render_kw={"autocomplete": "organization"},
     )
     buyer_type = SelectField(_l("Kind of buyer"), choices=buyer_type_choices, default="")
-    email = EmailField(
-        _l("Email"),
-        validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
-        render_kw={"autocomplete": "email"},
-    )
-    password = PasswordField(
-        _l("Password"),
-        validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
-        description=_l("At least 10 characters."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[
-            _required(_l("Repeat the password.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    email = email_field()
+    password = new_password_field(_l("Password"))
+    confirm = confirm_password_field(_l("Repeat the password"), "password")
 
     def validate_buyer_type(self, field):
         if self.account_kind.data == "buyer" and not field.data:
@@ -96,16 +108,12 @@ class SignupForm(BaseForm, PersonFields):
 
 
 class InvitedSignupForm(BaseForm, PersonFields):
-    password = SignupForm.password
-    confirm = SignupForm.confirm
+    password = new_password_field(_l("Password"))
+    confirm = confirm_password_field(_l("Repeat the password"), "password")
 
 
 class LoginForm(BaseForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field()
     password = PasswordField(
         _l("Password"),
         validators=[_required(_l("Enter your password.")), Length(max=PASSWORD_MAX)],
@@ -115,28 +123,12 @@ class LoginForm(BaseForm):
 
 
 class ForgotPasswordForm(BaseForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[_required(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field()
 
 
 class ResetPasswordForm(BaseForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
-        description=_l("At least 10 characters."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            _required(_l("Repeat the password.")),
-            EqualTo("password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field(_l("New password"))
+    confirm = confirm_password_field(_l("Repeat the new password"), "password")
 
 
 class ChangePasswordForm(BaseForm):
@@ -145,20 +137,8 @@ class ChangePasswordForm(BaseForm):
         validators=[_required(_l("Enter your current password.")), Length(max=PASSWORD_MAX)],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[_required(_l("Choose a password.")), Length(max=PASSWORD_MAX)],
-        description=_l("At least 10 characters."),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            _required(_l("Repeat the password.")),
-            EqualTo("new_password", message=_l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    new_password = new_password_field(_l("New password"))
+    confirm = confirm_password_field(_l("Repeat the new password"), "new_password")
 
 
 class ProfileForm(BaseForm, PersonFields):
