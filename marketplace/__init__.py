@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.blueprints import register_blueprints
     from marketplace.errors import register_error_handlers
     from marketplace.mail import mailer_from_config
+    from marketplace.storage import storage_from_config
     from marketplace.web import register_request_hooks
 
     extensions.db.init_app(app)
@@ -44,6 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     register_request_hooks(app)
 
+    # Built lazily-safe: constructing a client opens no connection and creates no folder.
+    app.extensions["storage"] = storage_from_config(app.config, app.instance_path)
     mailer = app.config.get("MAILER") or mailer_from_config(app.config)
     app.extensions["mailer"] = mailer
     from marketplace.mail import Email

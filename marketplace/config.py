@@ -106,8 +106,16 @@ class Settings:
             "SMTP_TIMEOUT": _int(env, "SMTP_TIMEOUT", 10),
             # Later capabilities read these; their absence selects the embedded default.
             "ELASTICSEARCH_URL": env.get("ELASTICSEARCH_URL") or None,
+            # Files: a local folder unless S3_BUCKET is set (any S3-compatible endpoint).
             "S3_BUCKET": env.get("S3_BUCKET") or None,
             "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+            "S3_REGION": env.get("S3_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID") or env.get("AWS_ACCESS_KEY_ID"),
+            "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY")
+            or env.get("AWS_SECRET_ACCESS_KEY"),
+            "S3_PUBLIC_BASE_URL": env.get("S3_PUBLIC_BASE_URL") or None,
+            "LOCAL_STORAGE_PATH": env.get("LOCAL_STORAGE_PATH") or None,
+            "PRIVATE_URL_MAX_AGE": _int(env, "PRIVATE_URL_MAX_AGE", 300),
             "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
             "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         }

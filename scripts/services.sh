@@ -11,6 +11,12 @@ PG_DATA="$STATE_DIR/postgres/data"
 PG_LOG="$STATE_DIR/postgres/server.log"
 PG_USER=chohtx
 PG_DATABASES=(chohtx_test chohtx_browser chohtx_bench)
+S3_PORT="${CHOHTX_S3_PORT:-54330}"
+S3_DIR="$STATE_DIR/s3"
+S3_ACCESS_KEY=chohtx-test
+S3_SECRET_KEY=chohtx-test-secret-key
+VERSITYGW_VERSION=v1.8.0
+BIN_DIR="$STATE_DIR/bin"
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] FAILED: %s\n' "$*" >&2; exit 1; }
@@ -95,16 +101,61 @@ pg_status() {
   fi
 }
 
+# --- S3: versitygw (Apache-2.0) built from the Go module proxy, posix backend ---------
+s3_running() { [[ -f "$S3_DIR/pid" ]] && kill -0 "$(cat "$S3_DIR/pid")" 2>/dev/null; }
+
+s3_up() {
+  local bin="$BIN_DIR/versitygw-$VERSITYGW_VERSION"
+  if [[ ! -x "$bin" ]]; then
+    command -v go >/dev/null || die "Go is needed to build the S3 server (versitygw) and is not installed"
+    log "building versitygw $VERSITYGW_VERSION with go install (once; cached in $STATE_DIR)"
+    mkdir -p "$BIN_DIR" "$STATE_DIR/go"
+    local tmp_bin; tmp_bin=$(mktemp -d)
+    GOBIN="$tmp_bin" GOPATH="$STATE_DIR/go" GOFLAGS=-modcacherw \
+      go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" \
+      || die "go install versitygw@$VERSITYGW_VERSION failed"
+    mv "$tmp_bin/versitygw" "$bin"
+    rmdir "$tmp_bin"
+  fi
+  mkdir -p "$S3_DIR/data"
+  if ! s3_running; then
+    log "starting versitygw on 127.0.0.1:$S3_PORT"
+    ROOT_ACCESS_KEY="$S3_ACCESS_KEY" ROOT_SECRET_KEY="$S3_SECRET_KEY" \
+      nohup "$bin" --port "127.0.0.1:$S3_PORT" posix "$S3_DIR/data" >"$S3_DIR/server.log" 2>&1 &
+    echo $! >"$S3_DIR/pid"
+  fi
+  for _ in $(seq 100); do
+    if curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/"; then
+      log "S3 ready: http://127.0.0.1:$S3_PORT (versitygw $VERSITYGW_VERSION)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -20 "$S3_DIR/server.log" >&2
+  die "versitygw did not start (log: $S3_DIR/server.log)"
+}
+
+s3_down() {
+  if s3_running; then kill "$(cat "$S3_DIR/pid")"; rm -f "$S3_DIR/pid"; log "S3 stopped"; fi
+}
+
+s3_status() {
+  if s3_running; then echo "s3: up (127.0.0.1:$S3_PORT)"; else echo "s3: down"; return 1; fi
+}
+
 print_env() {
   echo "export TEST_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_test"
   echo "export BROWSER_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_browser"
   echo "export BENCH_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_bench"
+  echo "export TEST_S3_ENDPOINT_URL=http://127.0.0.1:$S3_PORT"
+  echo "export TEST_S3_ACCESS_KEY_ID=$S3_ACCESS_KEY"
+  echo "export TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET_KEY"
 }
 
 case "${1:-}" in
-  up) pg_up ;;
-  down) pg_down ;;
-  status) pg_status ;;
+  up) pg_up; s3_up ;;
+  down) pg_down; s3_down ;;
+  status) rc=0; pg_status || rc=1; s3_status || rc=1; exit $rc ;;
   env) print_env ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac

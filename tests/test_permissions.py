@@ -93,6 +93,9 @@ ROUTES = [
     ("POST", "/orgs/{org}/invitations/{inv}/revoke", MANAGERS_ONLY),
     ("GET", "/invitations/bad-token", dict.fromkeys(USERS, 400)),
     ("GET", "/invitations/bad-token/signup", dict.fromkeys(USERS, 400)),
+    # Private files need a signed URL, whoever asks; unknown public files are 404.
+    ("GET", "/media/private/orgs/1/x.pdf", dict.fromkeys(USERS, 403)),
+    ("GET", "/media/public/orgs/1/none.webp", dict.fromkeys(USERS, 404)),
     ("GET", "/admin/", dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),
     ("POST", "/lang", dict.fromkeys(USERS, 302)),
@@ -126,6 +129,7 @@ def test_every_route_is_in_the_matrix(app):
         r.rule.replace("<int:org_id>", "{org}")
         .replace("<int:invitation_id>", "{inv}")
         .replace("<token>", "bad-token")
+        .replace("<path:key>", "private/orgs/1/x.pdf")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"
     }

@@ -1,0 +1,40 @@
+"""Files of the local storage backend. (With S3, URLs point at the object store instead.)
+
+``public/…`` keys are served to anyone; every other key needs a signed, unexpired URL made
+by ``Storage.presigned_url`` — the local equivalent of an S3 presigned URL.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Response, abort, current_app, request
+
+from marketplace.blueprints.media import bp
+from marketplace.storage import StorageError
+from marketplace.storage.local import LocalStorage
+
+
+@bp.route("/media/<path:key>")
+def file(key: str) -> Response:
+    storage = current_app.extensions["storage"]
+    if not isinstance(storage, LocalStorage):
+        abort(404)
+    if not key.startswith("public/") and not storage.verify_signature(
+        key, request.args.get("expires"), request.args.get("signature")
+    ):
+        abort(403)
+    try:
+        data = storage.get(key)
+    except (StorageError, ValueError):
+        abort(404)
+    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    response = Response(data, mimetype=content_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if key.startswith("public/"):
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "private, no-store"
+        # Documents open inline in the browser, never as a page of this site.
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
