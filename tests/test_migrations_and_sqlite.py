@@ -119,3 +119,23 @@ def test_seed_demo_and_create_admin_commands(sqlite_app):
 def test_outbox_worker_command_runs_once(sqlite_app):
     result = sqlite_app.test_cli_runner().invoke(args=["outbox", "work", "--once"])
     assert result.exit_code == 0
+
+
+def test_existing_organisations_get_a_slug_when_profiles_arrive(sqlite_app):
+    from sqlalchemy import text
+
+    with sqlite_app.app_context():
+        downgrade(revision="0001_foundation")
+        db.session.execute(
+            text(
+                "INSERT INTO organizations (kind, name, name_folded, created_at) "
+                "VALUES ('coop', 'HTX Cũ', 'htx cu', '2026-01-01 00:00:00')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(
+            text("SELECT id, slug, verification_status, version FROM organizations")
+        ).one()
+        assert row.slug == f"to-chuc-{row.id}"
+        assert (row.verification_status, row.version) == ("draft", 1)

@@ -9,12 +9,21 @@ from marketplace.models.organizations import (
     Organization,
     OrgKind,
     Role,
+    VerificationStatus,
 )
 from marketplace.models.outbox import OutboxMessage
+from marketplace.models.profiles import DeliveryLocation, OrganizationPhoto
+from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
 __all__ = [
     "AuditEntry",
     "BuyerType",
+    "Certificate",
+    "CertificateKind",
+    "DeliveryLocation",
+    "OrganizationPhoto",
+    "VerificationReview",
+    "VerificationStatus",
     "Invitation",
     "Membership",
     "OrgKind",

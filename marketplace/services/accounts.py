@@ -20,6 +20,7 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_login
+from marketplace.services.slugs import unique_organization_slug
 from marketplace.tokens import make_token, read_token
 from marketplace.urls import external_url
 from marketplace.validation import (
@@ -121,6 +122,7 @@ def register(actor: Actor, data: SignUp) -> User:
             buyer_type=data.buyer_type if data.organization_kind is OrgKind.BUYER else None,
             name=org_name,
             name_folded=fold(org_name),
+            slug=unique_organization_slug(org_name),
         )
         db.session.add(organization)
         db.session.flush()
