@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["outbox_handlers"] = {
         "email": lambda payload: app.extensions["mailer"].send(Email.from_payload(payload)),
+        "storage.delete": lambda payload: app.extensions["storage"].delete(payload["key"]),
     }
 
     register_blueprints(app)

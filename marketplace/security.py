@@ -2,30 +2,57 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
 
-# Everything is served from this origin: no inline scripts or styles, no CDNs.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ]
-)
+
+def content_security_policy(file_origins: list[str]) -> str:
+    """Everything from this origin — no inline scripts or styles, no CDNs — except images
+    and documents, which may come from the object store."""
+    files = " ".join(["'self'", *file_origins])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"img-src {files} data:",
+            f"frame-src {files}",
+            "style-src 'self'",
+            "script-src 'self'",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+CONTENT_SECURITY_POLICY = content_security_policy([])
 
 
 def init_app(app: Flask) -> None:
+    origins = (
+        {
+            _origin(app.config.get("S3_PUBLIC_BASE_URL")),
+            _origin(app.config.get("S3_ENDPOINT_URL")),
+        }
+        if app.config.get("S3_BUCKET")
+        else set()
+    )
+    policy = content_security_policy(sorted(o for o in origins if o))
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -4,6 +4,8 @@ provinces they absorbed (old names still appear in addresses and searches), tax 
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from marketplace.search.folding import fold
 
@@ -139,3 +141,11 @@ def normalise_tax_code(raw: str | None) -> str | None:
     if re.fullmatch(r"\d{13}", value):
         value = f"{value[:10]}-{value[10:]}"
     return value if TAX_CODE.match(value) else None
+
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today() -> date:
+    """Today's date in Vietnam (certificates expire on Vietnamese calendar days)."""
+    return datetime.now(VN_TZ).date()

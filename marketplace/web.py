@@ -56,7 +56,24 @@ def register_request_hooks(app: Flask) -> None:
         return response
 
 
+def media_url(key: str) -> str:
+    """The public URL of a stored public file (local /media/… or the S3 public base)."""
+    from flask import current_app
+
+    return current_app.extensions["storage"].public_url(key)
+
+
+def absolute_media_url(key: str) -> str:
+    """media_url, made absolute for links shared outside the site (Open Graph)."""
+    from urllib.parse import urljoin
+
+    return urljoin(request.host_url, media_url(key))
+
+
 def register_context(app: Flask) -> None:
+    app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["absolute_media_url"] = absolute_media_url
+
     @app.context_processor
     def navigation() -> dict:
         """Memberships for the role-aware navigation (co-op, buyer, organiser links)."""

@@ -5,15 +5,18 @@ A private organisation page answers 404 to outsiders (its existence is private) 
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from marketplace.models import OrgKind, Role
-from marketplace.services import organizations
+from marketplace.models import Membership, Organization, OrgKind, Role
+from marketplace.services import certificates, organizations
 from marketplace.services.context import Actor
 from tests.conftest import Person, add_member, login, make_person
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 USERS = ["anonymous", "coop_owner", "coop_staff", "buyer", "other_coop", "admin"]
 
 
@@ -22,12 +25,17 @@ class Cast:
     people: dict[str, Person | None]
     org_id: int
     invitation_id: int
+    certificate_id: int
+    staff_membership_id: int
+    extra_membership_id: int
+    slug: str
 
 
 @pytest.fixture
 def cast(app) -> Cast:
     owner = make_person(app, organization_name="HTX Sâm Lai Châu")
     staff = add_member(app, owner.organization_id, Role.STAFF)
+    extra = add_member(app, owner.organization_id, Role.STAFF)
     buyer = make_person(app, kind=OrgKind.BUYER, organization_name="Xanh Mart")
     other = make_person(app, organization_name="HTX Khác")
     admin = make_person(app, kind=None, admin=True)
@@ -42,6 +50,21 @@ def cast(app) -> Cast:
             Role.STAFF,
         )
         invitation_id = invitation.id
+        certificate = certificates.add_certificate(
+            Actor(user=db.session.get_one(User, owner.id)),
+            owner.organization_id,
+            certificates.CertificateData(
+                kind="vietgap",
+                number="VG-01",
+                issuer="Trung tâm Chứng nhận",
+                issued_on=date(2025, 1, 1),
+                expires_on=date(2028, 1, 1),
+            ),
+            PDF,
+        )
+        memberships = {m.user_id: m.id for m in db.session.scalars(select(Membership))}
+        organization = db.session.get_one(Organization, owner.organization_id)
+        ids = (certificate.id, memberships[staff.id], memberships[extra.id], organization.slug)
         db.session.remove()
     return Cast(
         people={
@@ -54,6 +77,10 @@ def cast(app) -> Cast:
         },
         org_id=owner.organization_id,
         invitation_id=invitation_id,
+        certificate_id=ids[0],
+        staff_membership_id=ids[1],
+        extra_membership_id=ids[2],
+        slug=ids[3],
     )
 
 
@@ -76,6 +103,7 @@ MEMBERS_ONLY = {
     "admin": 404,
 }
 MANAGERS_ONLY = MEMBERS_ONLY | {"coop_owner": 302, "coop_staff": 403}
+ADMIN_ONLY = dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}
 ROUTES = [
     ("GET", "/", dict.fromkeys(USERS, 200)),
     ("GET", "/healthz", dict.fromkeys(USERS, 200)),
@@ -96,7 +124,34 @@ ROUTES = [
     # Private files need a signed URL, whoever asks; unknown public files are 404.
     ("GET", "/media/private/orgs/1/x.pdf", dict.fromkeys(USERS, 403)),
     ("GET", "/media/public/orgs/1/none.webp", dict.fromkeys(USERS, 404)),
-    ("GET", "/admin/", dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}),
+    ("GET", "/admin/", ADMIN_ONLY),
+    ("GET", "/admin/verifications", ADMIN_ONLY),
+    ("GET", "/admin/verifications/{org}", ADMIN_ONLY),
+    # The admin's decision on a draft is refused with a message (and a redirect).
+    ("POST", "/admin/verifications/{org}/decide", ADMIN_ONLY | {"admin": 302}),
+    ("POST", "/admin/certificates/{cert}/decide", ADMIN_ONLY | {"admin": 302}),
+    ("GET", "/orgs/{org}/profile", MEMBERS_ONLY),
+    ("GET", "/orgs/{org}/profile/identity", MEMBERS_ONLY | {"coop_staff": 403}),
+    ("POST", "/orgs/{org}/profile/logo", MANAGERS_ONLY),
+    ("POST", "/orgs/{org}/profile/photos", MANAGERS_ONLY),
+    ("POST", "/orgs/{org}/profile/photos/999999/delete", MANAGERS_ONLY | {"coop_owner": 404}),
+    ("POST", "/orgs/{org}/profile/submit", MANAGERS_ONLY),
+    # No document uploaded yet: nothing to show, even to members.
+    ("GET", "/orgs/{org}/registration-document", dict.fromkeys(USERS, 404) | {"anonymous": 302}),
+    ("GET", "/orgs/{org}/certificates/new", MEMBERS_ONLY | {"coop_staff": 403}),
+    ("GET", "/orgs/{org}/certificates/{cert}/edit", MEMBERS_ONLY | {"coop_staff": 403}),
+    (
+        "GET",
+        "/orgs/{org}/certificates/{cert}/document",
+        MEMBERS_ONLY | {"coop_owner": 302, "coop_staff": 302},
+    ),
+    # Delivery locations are for buyers: a co-op has none to manage.
+    ("POST", "/orgs/{org}/locations", MANAGERS_ONLY | {"coop_owner": 404}),
+    ("POST", "/orgs/{org}/locations/999999/delete", MANAGERS_ONLY | {"coop_owner": 404}),
+    ("POST", "/orgs/{org}/members/{staff}/role", MANAGERS_ONLY),
+    ("POST", "/orgs/{org}/members/{extra}/remove", MANAGERS_ONLY),
+    # A draft co-op has no public page yet, whoever asks.
+    ("GET", "/htx/{slug}", dict.fromkeys(USERS, 404)),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),
     ("POST", "/lang", dict.fromkeys(USERS, 302)),
 ]
@@ -106,8 +161,15 @@ ROUTES = [
     ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
 )
 def test_route_permissions(app, cast, method, path, expected):
-    url = path.format(org=cast.org_id, inv=cast.invitation_id)
-    data = {"email": "y@vidu.vn", "role": "staff", "lang": "en"}
+    url = path.format(
+        org=cast.org_id,
+        inv=cast.invitation_id,
+        cert=cast.certificate_id,
+        staff=cast.staff_membership_id,
+        extra=cast.extra_membership_id,
+        slug=cast.slug,
+    )
+    data = {"email": "y@vidu.vn", "role": "staff", "lang": "en", "action": "approve"}
     for who in USERS:
         client = client_for(app, cast, who)
         response = client.open(url, method=method, data=data if method == "POST" else None)
@@ -130,6 +192,13 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<int:invitation_id>", "{inv}")
         .replace("<token>", "bad-token")
         .replace("<path:key>", "private/orgs/1/x.pdf")
+        .replace("<int:cert_id>", "{cert}")
+        .replace("<step_key>", "identity")
+        .replace("<int:photo_id>", "999999")
+        .replace("<int:location_id>", "999999")
+        .replace("<slug>", "{slug}")
+        .replace("<int:membership_id>/role", "{staff}/role")
+        .replace("<int:membership_id>/remove", "{extra}/remove")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"
     }

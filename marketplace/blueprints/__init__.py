@@ -10,11 +10,13 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints.auth.routes import bp as auth_bp
     from marketplace.blueprints.main.routes import bp as main_bp
     from marketplace.blueprints.media.routes import bp as media_bp
+    from marketplace.blueprints.onboarding.routes import bp as onboarding_bp
     from marketplace.blueprints.orgs.routes import bp as orgs_bp
     from marketplace.blueprints.search.routes import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(onboarding_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(search_bp)

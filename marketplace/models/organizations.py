@@ -117,6 +117,9 @@ class Organization(db.Model):
     story_en: Mapped[str | None] = mapped_column(Text)
     #: Storage key prefix of the logo's variants (public).
     logo_key: Mapped[str | None] = mapped_column(String(255))
+    #: Private storage key of the scanned registration certificate, and its content type.
+    registration_document_key: Mapped[str | None] = mapped_column(String(255))
+    registration_document_type: Mapped[str | None] = mapped_column(String(40))
 
     verification_status: Mapped[VerificationStatus] = mapped_column(
         enum_column(VerificationStatus, "verification_status"), default=VerificationStatus.DRAFT

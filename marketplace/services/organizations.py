@@ -11,7 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
-from marketplace.models import Invitation, Membership, Organization, OrgKind, Role, User
+from marketplace.models import (
+    Invitation,
+    Membership,
+    Organization,
+    OrgKind,
+    Role,
+    User,
+    VerificationStatus,
+)
 from marketplace.models._types import utcnow
 from marketplace.search.folding import fold
 from marketplace.services import audit, outbox
@@ -231,3 +239,90 @@ def count_by_kind() -> dict[str, int]:
         select(Organization.kind, func.count()).group_by(Organization.kind)
     ).all()
     return {kind.value: n for kind, n in rows}
+
+
+def _owner_count(organization_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                Membership.organization_id == organization_id, Membership.role == Role.OWNER
+            )
+        )
+        or 0
+    )
+
+
+def _locked_membership(organization_id: int, membership_id: int) -> Membership:
+    # Lock every membership row of the organisation: two owners demoting each other at the
+    # same moment must not leave the organisation without an owner.
+    rows = db.session.scalars(
+        select(Membership)
+        .where(Membership.organization_id == organization_id)
+        .order_by(Membership.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for membership in rows:
+        if membership.id == membership_id:
+            return membership
+    raise NotFound("membership")
+
+
+def change_role(actor: Actor, organization_id: int, membership_id: int, role: Role) -> Membership:
+    """Owners change a member's role. The last owner cannot step down."""
+    require_member(actor, organization_id, Role.OWNER)
+    membership = _locked_membership(organization_id, membership_id)
+    if (
+        membership.role is Role.OWNER
+        and role is not Role.OWNER
+        and _owner_count(organization_id) <= 1
+    ):
+        raise ValidationFailed(
+            {"role": _l("An organisation needs an owner. Make someone else owner first.")}
+        )
+    if membership.role is not role:
+        audit.record(
+            actor,
+            "membership.role_change",
+            "membership",
+            membership.id,
+            organization_id=organization_id,
+            details={"from": membership.role.value, "to": role.value},
+        )
+        membership.role = role
+    db.session.commit()
+    return membership
+
+
+def remove_member(actor: Actor, organization_id: int, membership_id: int) -> None:
+    """Owners remove a member; anyone may leave. The last owner cannot leave."""
+    own = require_member(actor, organization_id)
+    if own.id != membership_id and own.role is not Role.OWNER:
+        raise PermissionDenied("only owners remove members")
+    membership = _locked_membership(organization_id, membership_id)
+    if membership.role is Role.OWNER and _owner_count(organization_id) <= 1:
+        raise ValidationFailed(
+            {"role": _l("An organisation needs an owner. Make someone else owner first.")}
+        )
+    audit.record(
+        actor,
+        "membership.remove",
+        "membership",
+        membership.id,
+        organization_id=organization_id,
+        details={"user_id": membership.user_id},
+    )
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def public_coop(slug: str) -> Organization:
+    """A verified co-op's public face; NotFound for anything else (drafts stay private)."""
+    organization = db.session.scalar(select(Organization).where(Organization.slug == slug[:80]))
+    if (
+        organization is None
+        or organization.kind is not OrgKind.COOP
+        or organization.verification_status is not VerificationStatus.APPROVED
+    ):
+        raise NotFound("organization")
+    return organization

@@ -125,4 +125,9 @@ def prepare_image(upload: CheckedUpload) -> dict[str, ImageVariant]:
 
 def new_key(prefix: str, extension: str) -> str:
     """A fresh storage key; the uploaded file's own name is never used."""
-    return f"{prefix.strip('/')}/{secrets.token_hex(16)}.{extension}"
+    return f"{new_key_prefix(prefix)}.{extension}"
+
+
+def new_key_prefix(prefix: str) -> str:
+    """A fresh key stem under ``prefix``, for a group of files (an image's variants)."""
+    return f"{prefix.strip('/')}/{secrets.token_hex(16)}"

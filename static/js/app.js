@@ -12,3 +12,17 @@
   form.addEventListener("change", sync);
   sync();
 })();
+
+// Certificate form: OCOP stars and product only for OCOP.
+(function () {
+  var form = document.querySelector("form[data-certificate]");
+  if (!form) return;
+  var kind = form.querySelector("select[name=kind]");
+  function sync() {
+    form.querySelectorAll(".ocop-only").forEach(function (el) {
+      el.hidden = kind.value !== "ocop";
+    });
+  }
+  kind.addEventListener("change", sync);
+  sync();
+})();

@@ -35,6 +35,9 @@ def file(key: str) -> Response:
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     else:
         response.headers["Cache-Control"] = "private, no-store"
-        # Documents open inline in the browser, never as a page of this site.
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response.headers["Content-Disposition"] = "inline"
+    # A file may be shown in a frame of this site (documents in the admin review), and can
+    # run nothing: only checked images and PDFs are ever stored.
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
     return response

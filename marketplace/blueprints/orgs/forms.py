@@ -28,3 +28,7 @@ class InviteForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """A form with only the CSRF token, for buttons that change state."""
+
+
+class RoleForm(BaseForm):
+    role = SelectField(_l("Role"), choices=role_choices)

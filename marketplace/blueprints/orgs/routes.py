@@ -9,12 +9,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marketplace.blueprints.auth.forms import InvitedSignupForm
 from marketplace.blueprints.common import apply_errors, token_problem
 from marketplace.blueprints.orgs import bp
-from marketplace.blueprints.orgs.forms import ConfirmForm, InviteForm
+from marketplace.blueprints.orgs.forms import ConfirmForm, InviteForm, RoleForm
 from marketplace.i18n import select_locale
 from marketplace.models import Role
-from marketplace.services import accounts, organizations
+from marketplace.services import accounts, organizations, profiles, verification
 from marketplace.services.errors import InvalidToken, PermissionDenied, ValidationFailed
 from marketplace.services.permissions import can_manage
+from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor
 
 
@@ -37,8 +38,10 @@ def _render_dashboard(org_id: int, invite_form: InviteForm, status: int = 200):
             members=organizations.members(organization),
             invitations=organizations.open_invitations(organization) if manager else [],
             can_manage=manager,
+            is_owner=membership.role is Role.OWNER,
             invite_form=invite_form,
             confirm_form=ConfirmForm(),
+            role_form=RoleForm(),
         ),
         status,
     )
@@ -148,4 +151,53 @@ def invitation_signup(token: str):
     return (
         render_template("orgs/invitation_signup.html", form=form, invitation=invitation),
         422 if form.errors else 200,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/members/<int:membership_id>/role", methods=["POST"])
+@login_required
+def change_role(org_id: int, membership_id: int):
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(
+            organizations.change_role, current_actor(), org_id, membership_id, Role(form.role.data)
+        )
+    except ValidationFailed as exc:
+        flash(str(exc.errors["role"]), "error")
+    else:
+        flash(_("Role changed."), "success")
+    return redirect(url_for("orgs.dashboard", org_id=org_id))
+
+
+@bp.route("/orgs/<int:org_id>/members/<int:membership_id>/remove", methods=["POST"])
+@login_required
+def remove_member(org_id: int, membership_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    leaving = (
+        call_or_abort(organizations.get_for_member, current_actor(), org_id)[1].id == membership_id
+    )
+    try:
+        call_or_abort(organizations.remove_member, current_actor(), org_id, membership_id)
+    except ValidationFailed as exc:
+        flash(str(exc.errors["role"]), "error")
+        return redirect(url_for("orgs.dashboard", org_id=org_id))
+    if leaving:
+        flash(_("You have left the organisation."), "info")
+        return redirect(url_for("orgs.index"))
+    flash(_("Member removed."), "success")
+    return redirect(url_for("orgs.dashboard", org_id=org_id))
+
+
+@bp.route("/htx/<slug>")
+def public_profile(slug: str):
+    organization = call_or_abort(organizations.public_coop, slug)
+    return render_template(
+        "orgs/public.html",
+        organization=organization,
+        photos=profiles.photos_of(organization.id),
+        certificates=verification.valid_certificates(organization.id),
+        province=province_name(organization.province_code),
     )

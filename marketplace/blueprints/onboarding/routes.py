@@ -1,0 +1,411 @@
+"""An organisation's profile, step by step; certificates; sending for verification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.onboarding import bp
+from marketplace.blueprints.onboarding.forms import (
+    AddressForm,
+    CertificateForm,
+    IdentityForm,
+    ImageUploadForm,
+    LocationForm,
+    PeopleForm,
+    StoryForm,
+)
+from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.models import Organization, OrgKind, Role
+from marketplace.services import certificates, organizations, profiles, verification
+from marketplace.services.context import Actor
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.permissions import can_manage, require_member
+from marketplace.services.verification import TransitionNotAllowed
+from marketplace.validation import format_vn_phone
+from marketplace.vietnam import PROVINCES, province_name
+from marketplace.web import call_or_abort, current_actor
+
+
+def _file_bytes(field) -> bytes | None:
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", None):
+        return None
+    return storage.read()
+
+
+def _version(form) -> int | None:
+    raw = form.version.data
+    return int(raw) if raw and str(raw).isdigit() else None
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: object
+    form: type
+    save: Callable[[Actor, Organization, object], None]
+    coop_only: bool = False
+
+
+def _save_identity(actor: Actor, org: Organization, form) -> None:
+    profiles.save_identity(
+        actor,
+        org.id,
+        _version(form),
+        profiles.Identity(
+            name=form.name.data or "",
+            legal_name=form.legal_name.data or "",
+            short_name=form.short_name.data or "",
+            registration_number=form.registration_number.data or "",
+            tax_code=form.tax_code.data or "",
+            founded_on=form.founded_on.data,
+        ),
+    )
+    document = _file_bytes(form.registration_document)
+    if document:
+        profiles.upload_registration_document(actor, org.id, document)
+
+
+def _save_address(actor: Actor, org: Organization, form) -> None:
+    profiles.save_address(
+        actor,
+        org.id,
+        _version(form),
+        province=form.province.data or "",
+        commune=form.commune.data or "",
+        street=form.street.data or "",
+    )
+
+
+def _save_people(actor: Actor, org: Organization, form) -> None:
+    profiles.save_people(
+        actor,
+        org.id,
+        _version(form),
+        representative_name=form.representative_name.data or "",
+        representative_position=form.representative_position.data or "",
+        representative_phone=form.representative_phone.data or "",
+        member_count=form.member_count.data or "",
+        area_hectares=form.area_hectares.data or "",
+    )
+
+
+def _save_story(actor: Actor, org: Organization, form) -> None:
+    profiles.save_story(
+        actor, org.id, _version(form), story_vi=form.story_vi.data, story_en=form.story_en.data
+    )
+
+
+STEPS = [
+    Step("identity", _l("Legal details"), IdentityForm, _save_identity),
+    Step("address", _l("Address"), AddressForm, _save_address),
+    Step("people", _l("Representative and size"), PeopleForm, _save_people, coop_only=True),
+    Step("story", _l("Story and photos"), StoryForm, _save_story, coop_only=True),
+]
+
+
+def steps_for(org: Organization) -> list[Step]:
+    return [s for s in STEPS if not s.coop_only or org.kind is OrgKind.COOP]
+
+
+def _member_view(org_id: int):
+    return call_or_abort(organizations.get_for_member, current_actor(), org_id)
+
+
+@bp.route("/orgs/<int:org_id>/profile")
+@login_required
+def overview(org_id: int):
+    return _render_overview(org_id, LocationForm())
+
+
+def _render_overview(org_id: int, location_form: LocationForm, status: int = 200):
+    organization, membership = _member_view(org_id)
+    page = render_template(
+        "onboarding/overview.html",
+        organization=organization,
+        membership=membership,
+        steps=steps_for(organization),
+        missing=verification.missing_for_submission(organization),
+        review=verification.latest_review(organization.id),
+        certificates=verification.certificates_of(organization.id),
+        locations=profiles.delivery_locations(organization.id),
+        can_manage=can_manage(current_user, organization),
+        confirm_form=ConfirmForm(),
+        location_form=location_form,
+        province_name=province_name,
+        provinces=PROVINCES,
+    )
+    return page, status
+
+
+def _fill_form(form, organization: Organization, step: Step) -> None:
+    for name, field in form._fields.items():
+        if name in ("csrf_token", "registration_document"):
+            continue
+        if name == "version":
+            field.data = organization.version
+        elif name == "province":
+            field.data = province_name(organization.province_code)
+        elif name == "area_hectares" and organization.area_hectares is not None:
+            field.data = str(organization.area_hectares).replace(".", ",")
+        elif name == "representative_phone":
+            field.data = format_vn_phone(organization.representative_phone)
+        elif name == "member_count" and organization.member_count is not None:
+            field.data = str(organization.member_count)
+        else:
+            field.data = getattr(organization, name)
+
+
+@bp.route("/orgs/<int:org_id>/profile/<step_key>", methods=["GET", "POST"])
+@login_required
+def step(org_id: int, step_key: str):
+    organization, membership = _member_view(org_id)
+    steps = steps_for(organization)
+    step = next((s for s in steps if s.key == step_key), None)
+    if step is None:
+        abort(404)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    form = step.form()
+    if request.method == "GET":
+        _fill_form(form, organization, step)
+    elif form.validate_on_submit():
+        try:
+            call_or_abort(step.save, current_actor(), organization, form)
+        except profiles.StaleForm as exc:
+            form.version.data = exc.current_version
+            flash(str(exc.errors["version"]), "error")
+        except ValidationFailed as exc:
+            if "status" in exc.errors:
+                flash(str(exc.errors["status"]), "error")
+                return redirect(url_for("onboarding.overview", org_id=org_id))
+            apply_errors(form, exc.errors)
+            if "file" in exc.errors and "registration_document" in form._fields:
+                form.registration_document.errors = [str(exc.errors["file"])]
+        else:
+            flash(_("Saved."), "success")
+            position = steps.index(step)
+            if request.form.get("next") and position + 1 < len(steps):
+                return redirect(
+                    url_for("onboarding.step", org_id=org_id, step_key=steps[position + 1].key)
+                )
+            return redirect(url_for("onboarding.overview", org_id=org_id))
+    images = ImageUploadForm()
+    return (
+        render_template(
+            "onboarding/step.html",
+            organization=organization,
+            step=step,
+            steps=steps,
+            form=form,
+            image_form=images,
+            photos=profiles.photos_of(organization.id) if step.key == "story" else [],
+            provinces=PROVINCES,
+        ),
+        422 if form.errors or request.method == "POST" else 200,
+    )
+
+
+def _image_action(org_id: int, action: Callable[[bytes], object]):
+    call_or_abort(require_member, current_actor(), org_id, Role.MANAGER)
+    form = ImageUploadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    data = _file_bytes(form.file)
+    try:
+        if not data:
+            raise ValidationFailed({"file": _("Choose a photo to upload.")})
+        call_or_abort(action, data)
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+    else:
+        flash(_("Photo saved."), "success")
+    return redirect(url_for("onboarding.step", org_id=org_id, step_key="story"))
+
+
+@bp.route("/orgs/<int:org_id>/profile/logo", methods=["POST"])
+@login_required
+def upload_logo(org_id: int):
+    return _image_action(org_id, lambda data: profiles.upload_logo(current_actor(), org_id, data))
+
+
+@bp.route("/orgs/<int:org_id>/profile/photos", methods=["POST"])
+@login_required
+def add_photo(org_id: int):
+    return _image_action(org_id, lambda data: profiles.add_photo(current_actor(), org_id, data))
+
+
+@bp.route("/orgs/<int:org_id>/profile/photos/<int:photo_id>/delete", methods=["POST"])
+@login_required
+def remove_photo(org_id: int, photo_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(profiles.remove_photo, current_actor(), org_id, photo_id)
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+    return redirect(url_for("onboarding.step", org_id=org_id, step_key="story"))
+
+
+@bp.route("/orgs/<int:org_id>/profile/submit", methods=["POST"])
+@login_required
+def submit(org_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(verification.submit, current_actor(), org_id)
+    except ValidationFailed:
+        flash(_("Some information is still missing; see the list below."), "error")
+    except TransitionNotAllowed:
+        flash(_("The profile cannot be sent for verification in its current state."), "error")
+    else:
+        flash(_("Sent for verification. We will email you the decision."), "success")
+    return redirect(url_for("onboarding.overview", org_id=org_id))
+
+
+@bp.route("/orgs/<int:org_id>/registration-document")
+@login_required
+def registration_document(org_id: int):
+    organization, _membership = _member_view(org_id)
+    return _private_file(organization.registration_document_key)
+
+
+def _private_file(key: str | None):
+    if not key:
+        abort(404)
+    storage = current_app.extensions["storage"]
+    return redirect(
+        storage.presigned_url(key, expires_in=current_app.config["PRIVATE_URL_MAX_AGE"])
+    )
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+
+def _certificate_data(form) -> certificates.CertificateData:
+    return certificates.CertificateData(
+        kind=form.kind.data or "",
+        number=form.number.data or "",
+        issuer=form.issuer.data or "",
+        issued_on=form.issued_on.data,
+        expires_on=form.expires_on.data,
+        ocop_stars=form.ocop_stars.data,
+        product_name=form.product_name.data or "",
+    )
+
+
+@bp.route("/orgs/<int:org_id>/certificates/new", methods=["GET", "POST"])
+@login_required
+def new_certificate(org_id: int):
+    organization, membership = _member_view(org_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    form = CertificateForm()
+    if form.validate_on_submit():
+        try:
+            certificates.add_certificate(
+                current_actor(), org_id, _certificate_data(form), _file_bytes(form.document)
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Certificate added. It will be checked by the platform team."), "success")
+            return redirect(url_for("onboarding.overview", org_id=org_id))
+    return (
+        render_template(
+            "onboarding/certificate.html", organization=organization, form=form, certificate=None
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/certificates/<int:cert_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_certificate(org_id: int, cert_id: int):
+    organization, membership = _member_view(org_id)
+    certificate = call_or_abort(certificates.get_certificate, current_actor(), org_id, cert_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    form = CertificateForm(obj=certificate if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data = certificate.kind.value
+    if form.validate_on_submit():
+        try:
+            certificates.update_certificate(
+                current_actor(),
+                org_id,
+                cert_id,
+                _certificate_data(form),
+                _file_bytes(form.document),
+            )
+        except ValidationFailed as exc:
+            if "status" in exc.errors:
+                flash(str(exc.errors["status"]), "error")
+                return redirect(url_for("onboarding.overview", org_id=org_id))
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Certificate saved. It will be checked again."), "success")
+            return redirect(url_for("onboarding.overview", org_id=org_id))
+    return (
+        render_template(
+            "onboarding/certificate.html",
+            organization=organization,
+            form=form,
+            certificate=certificate,
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/certificates/<int:cert_id>/document")
+@login_required
+def certificate_document(org_id: int, cert_id: int):
+    certificate = call_or_abort(certificates.get_certificate, current_actor(), org_id, cert_id)
+    return redirect(certificates.document_url(current_actor(), certificate))
+
+
+# --- buyers' delivery locations -------------------------------------------------------------
+
+
+@bp.route("/orgs/<int:org_id>/locations", methods=["POST"])
+@login_required
+def add_location(org_id: int):
+    form = LocationForm()
+    if form.validate_on_submit():
+        try:
+            call_or_abort(
+                profiles.add_delivery_location,
+                current_actor(),
+                org_id,
+                name=form.name.data or "",
+                province=form.province.data or "",
+                commune=form.commune.data or "",
+                street=form.street.data or "",
+            )
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                flash(
+                    f"{form[field].label.text}: {message}" if field in form else str(message),
+                    "error",
+                )
+        else:
+            flash(_("Delivery location added."), "success")
+    return redirect(url_for("onboarding.overview", org_id=org_id))
+
+
+@bp.route("/orgs/<int:org_id>/locations/<int:location_id>/delete", methods=["POST"])
+@login_required
+def remove_location(org_id: int, location_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    call_or_abort(profiles.remove_delivery_location, current_actor(), org_id, location_id)
+    return redirect(url_for("onboarding.overview", org_id=org_id))
