@@ -275,3 +275,49 @@ def login(client: FlaskClient, person: Person, remember: bool = False):
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def fill_coop_profile(app: Flask, person: Person, **identity_overrides) -> None:
+    """Every step of a co-op profile, filled in with plausible values."""
+    from datetime import date
+
+    from marketplace.models import User
+    from marketplace.services import profiles
+
+    with app.app_context():
+        actor = Actor(user=db.session.get_one(User, person.id), ip="127.0.0.1")
+        identity = {
+            "name": "HTX Sâm Lai Châu",
+            "legal_name": "Hợp tác xã Sâm Lai Châu Mường Tè",
+            "registration_number": "6201234567",
+            "tax_code": "6201234567",
+            "founded_on": date(2016, 3, 8),
+        } | identity_overrides
+        org_id = person.organization_id
+        profiles.save_identity(
+            actor, org_id, None, profiles.Identity(**identity), registration_document=PDF_BYTES
+        )
+        profiles.save_address(
+            actor, org_id, None, province="Lai Châu", commune="Xã Mường Tè", street="Bản Nậm Khao"
+        )
+        profiles.save_people(
+            actor,
+            org_id,
+            None,
+            representative_name="Vàng A Sính",
+            representative_position="Giám đốc",
+            representative_phone="0912 345 678",
+            member_count="27",
+            area_hectares="3,5",
+        )
+        profiles.save_story(
+            actor, org_id, None, story_vi="Sâm Lai Châu trồng dưới tán rừng.", story_en=""
+        )
+        db.session.remove()
+
+
+def admin_actor(app: Flask) -> Person:
+    return make_person(app, kind=None, admin=True)

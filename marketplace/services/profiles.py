@@ -132,9 +132,14 @@ class Identity:
 
 
 def save_identity(
-    actor: Actor, organization_id: int, version: int | None, data: Identity
+    actor: Actor,
+    organization_id: int,
+    version: int | None,
+    data: Identity,
+    registration_document: bytes | None = None,
 ) -> Organization:
-    """Step 1: names, registration number, tax code, founding date."""
+    """Step 1: names, registration number, tax code, founding date, and optionally the
+    scanned registration certificate. All of it is saved, or none of it."""
     organization = _editable(actor, organization_id)
     errors: dict[str, object] = {}
     name = _text(data.name, 200)
@@ -147,22 +152,41 @@ def save_identity(
             errors["tax_code"] = _l("A tax code has 10 digits, or 13 written like 0101234567-001.")
     if data.founded_on is not None and not (date(1900, 1, 1) <= data.founded_on <= date.today()):
         errors["founded_on"] = _l("Enter a founding date in the past.")
+    checked = None
+    if registration_document:
+        if organization.verification_status is VerificationStatus.APPROVED:
+            errors["registration_document"] = _l(
+                "Verified details cannot be changed here. Ask the platform team."
+            )
+        else:
+            try:
+                checked = check_upload(registration_document, allow_pdf=True)
+            except InvalidValue as exc:
+                errors["registration_document"] = exc.message
     if errors:
         raise ValidationFailed(errors)
-    return _apply(
-        actor,
-        organization,
-        version,
-        {
-            "name": name,
-            "legal_name": _text(data.legal_name, 200),
-            "short_name": _text(data.short_name, 80),
-            "registration_number": _text(data.registration_number, 40),
-            "tax_code": tax_code,
-            "founded_on": data.founded_on,
-        },
-        "identity",
-    )
+    changes: dict[str, Any] = {
+        "name": name,
+        "legal_name": _text(data.legal_name, 200),
+        "short_name": _text(data.short_name, 80),
+        "registration_number": _text(data.registration_number, 40),
+        "tax_code": tax_code,
+        "founded_on": data.founded_on,
+    }
+    if checked is not None:
+        # The file goes to storage first; the row points at it only if everything commits.
+        key = new_key(f"private/orgs/{organization.id}/registration", checked.extension)
+        try:
+            _storage().put(key, checked.data, checked.content_type, public=False)
+        except StorageError as exc:
+            raise ValidationFailed(
+                {"registration_document": _l("The file could not be saved. Try again in a moment.")}
+            ) from exc
+        if organization.registration_document_key:
+            _forget_files([organization.registration_document_key])
+        changes["registration_document_key"] = key
+        changes["registration_document_type"] = checked.content_type
+    return _apply(actor, organization, version, changes, "identity")
 
 
 def save_address(
@@ -286,41 +310,6 @@ def _forget_files(keys: list[str]) -> None:
 
 def image_keys(key_prefix: str) -> list[str]:
     return [f"{key_prefix}-{w}.webp" for w in ("320", "800", "1600")]
-
-
-def upload_registration_document(actor: Actor, organization_id: int, data: bytes) -> Organization:
-    """The scanned registration certificate (PDF or photo), kept private."""
-    organization = _editable(actor, organization_id)
-    if organization.verification_status is VerificationStatus.APPROVED:
-        raise ValidationFailed(
-            {"file": _l("Verified details cannot be changed here. Ask the platform team.")}
-        )
-    try:
-        checked = check_upload(data, allow_pdf=True)
-    except InvalidValue as exc:
-        raise ValidationFailed({"file": exc.message}) from exc
-    key = new_key(f"private/orgs/{organization.id}/registration", checked.extension)
-    try:
-        _storage().put(key, checked.data, checked.content_type, public=False)
-    except StorageError as exc:
-        raise ValidationFailed(
-            {"file": _l("The file could not be saved. Try again in a moment.")}
-        ) from exc
-    old = organization.registration_document_key
-    organization.registration_document_key = key
-    organization.registration_document_type = checked.content_type
-    organization.version += 1
-    if old:
-        _forget_files([old])
-    audit.record(
-        actor,
-        "organization.registration_upload",
-        "organization",
-        organization.id,
-        organization_id=organization.id,
-    )
-    db.session.commit()
-    return organization
 
 
 def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization:

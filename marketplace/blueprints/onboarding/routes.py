@@ -67,10 +67,8 @@ def _save_identity(actor: Actor, org: Organization, form) -> None:
             tax_code=form.tax_code.data or "",
             founded_on=form.founded_on.data,
         ),
+        registration_document=_file_bytes(form.registration_document),
     )
-    document = _file_bytes(form.registration_document)
-    if document:
-        profiles.upload_registration_document(actor, org.id, document)
 
 
 def _save_address(actor: Actor, org: Organization, form) -> None:
@@ -187,8 +185,6 @@ def step(org_id: int, step_key: str):
                 flash(str(exc.errors["status"]), "error")
                 return redirect(url_for("onboarding.overview", org_id=org_id))
             apply_errors(form, exc.errors)
-            if "file" in exc.errors and "registration_document" in form._fields:
-                form.registration_document.errors = [str(exc.errors["file"])]
         else:
             flash(_("Saved."), "success")
             position = steps.index(step)
