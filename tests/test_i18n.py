@@ -94,3 +94,15 @@ def test_error_pages_are_translated(client):
     assert "Không tìm thấy trang" in response.get_data(as_text=True)
     client.set_cookie("lang", "en")
     assert "Page not found" in client.get("/nope").get_data(as_text=True)
+
+
+def test_numbers_follow_the_language(app):
+    from decimal import Decimal
+
+    from marketplace.i18n import format_number
+
+    with app.test_request_context():
+        assert format_number(Decimal("12.50")) == "12,5"
+        assert format_number(1250000) == "1.250.000"
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        assert format_number(Decimal("12.50")) == "12.5"

@@ -34,7 +34,18 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def live_server(smtp_server):
+def live_server(live):
+    return live[0]
+
+
+@pytest.fixture(scope="session")
+def live_app(live):
+    return live[1]
+
+
+@pytest.fixture(scope="session")
+def live(smtp_server):
+    """(base URL, app) of a real threaded server on its own database."""
     base_url = os.environ.get("BROWSER_DATABASE_URL")
     if not base_url:
         pytest.exit(
@@ -62,7 +73,7 @@ def _serve(url: str, smtp_server):
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", app
     server.shutdown()
     with app.app_context():
         db.engine.dispose()
