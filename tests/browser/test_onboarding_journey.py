@@ -97,7 +97,9 @@ def test_co_op_from_sign_up_to_verified_badge(live_server, live_app, phone: Page
     phone.goto(live_server + "/htx/htx-che-shan-tuyet-hoang-su-phi")
     expect(phone.locator("#verified-badge")).to_contain_text("Đã được Chợ HTX xác minh")
     expect(phone.get_by_text("Tuyên Quang")).to_be_visible()
-    expect(phone.get_by_role("img", name="Ảnh 1 của HTX Chè Shan Tuyết Hoàng Su Phì")).to_be_visible()
+    expect(
+        phone.get_by_role("img", name="Ảnh 1 của HTX Chè Shan Tuyết Hoàng Su Phì")
+    ).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     phone.screenshot(path=os.path.join(OUTPUT_DIR, "public-coop-360.png"), full_page=True)
     assert not errors, errors

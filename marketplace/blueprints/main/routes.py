@@ -8,9 +8,10 @@ from sqlalchemy import select
 from marketplace.blueprints.main import bp
 from marketplace.extensions import csrf, db, limiter
 from marketplace.i18n import LANG_COOKIE, LANGUAGES
-from marketplace.models import Organization, OrgKind
+from marketplace.models import Organization, OrgKind, VerificationStatus
 from marketplace.services import accounts, health
 from marketplace.urls import is_safe_next
+from marketplace.vietnam import province_name
 from marketplace.web import current_actor
 
 
@@ -19,12 +20,15 @@ def home():
     newest_coops = list(
         db.session.scalars(
             select(Organization)
-            .where(Organization.kind == OrgKind.COOP)
-            .order_by(Organization.id.desc())
+            .where(
+                Organization.kind == OrgKind.COOP,
+                Organization.verification_status == VerificationStatus.APPROVED,
+            )
+            .order_by(Organization.verified_at.desc(), Organization.id.desc())
             .limit(6)
         )
     )
-    return render_template("main/home.html", newest_coops=newest_coops)
+    return render_template("main/home.html", newest_coops=newest_coops, province_name=province_name)
 
 
 @bp.route("/lang", methods=["POST"])
