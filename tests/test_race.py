@@ -12,7 +12,7 @@ from marketplace.services import accounts, organizations
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.tokens import make_token
-from tests.conftest import TEST_PASSWORD, make_person
+from tests.conftest import TEST_PASSWORD, add_member, make_person
 
 pytestmark = pytest.mark.race
 
@@ -114,3 +114,56 @@ def test_one_reset_link_used_twice_at_once_changes_the_password_once(app):
         assert accounts.authenticate(
             Actor.system(), person.email, f"mat-khau-moi-so-{winners[0]}-2026"
         )
+
+
+def test_two_owners_stepping_down_at_once_leave_one_owner(app):
+    first = make_person(app)
+    second = add_member(app, first.organization_id, Role.OWNER)
+    with app.app_context():
+        ids = {m.user_id: m.id for m in db.session.scalars(select(Membership))}
+        db.session.remove()
+    people = [first, second]
+
+    def step_down(i):
+        me = db.session.get_one(User, people[i].id)
+        return organizations.change_role(
+            Actor(user=me), first.organization_id, ids[people[i].id], Role.MANAGER
+        ).id
+
+    results = run_together(app, 2, step_down)
+    assert sorted(r[0] for r in results) == ["ok", "refused"]
+    with app.app_context():
+        owners = db.session.scalar(
+            select(func.count()).where(
+                Membership.organization_id == first.organization_id, Membership.role == Role.OWNER
+            )
+        )
+        assert owners == 1
+
+
+def test_a_certificate_sent_twice_at_once_is_added_once(app):
+    from datetime import date
+
+    from marketplace.models import Certificate
+    from marketplace.services import certificates
+    from tests.conftest import PDF_BYTES
+
+    owner = make_person(app)
+    data = certificates.CertificateData(
+        kind="vietgap",
+        number="VG-9",
+        issuer="Trung tâm",
+        issued_on=date(2025, 1, 1),
+        expires_on=date(2028, 1, 1),
+    )
+
+    def add(_):
+        me = db.session.get_one(User, owner.id)
+        return certificates.add_certificate(
+            Actor(user=me), owner.organization_id, data, PDF_BYTES
+        ).id
+
+    results = run_together(app, 3, add)
+    assert sorted(r[0] for r in results) == ["ok", "refused", "refused"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1

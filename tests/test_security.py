@@ -1,5 +1,6 @@
 """CSRF, security headers, cookie settings, error pages that never leak a 500."""
 
+import io
 import re
 
 import pytest
@@ -125,3 +126,18 @@ def test_nul_and_control_characters_in_forms_never_give_a_500(app, client):
     assert client.post("/signup", data=data).status_code == 422
     assert client.post("/login", data={"email": "\x00", "password": "\x00"}).status_code == 422
     assert client.post("/password/forgot", data={"email": "a\x00@b.vn"}).status_code < 500
+
+
+def test_a_request_larger_than_the_limit_gets_a_translated_413(app, client):
+    from tests.conftest import login, make_person
+
+    owner = make_person(app)
+    login(client, owner)
+    big = b"0" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post(
+        f"/orgs/{owner.organization_id}/profile/photos",
+        data={"file": (io.BytesIO(big), "big.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "Tệp quá lớn" in response.get_data(as_text=True)

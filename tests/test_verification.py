@@ -251,10 +251,12 @@ def test_staff_cannot_edit_and_outsiders_cannot_see(app):
             )
 
 
-def _cert(kind="vietgap", issued=date(2024, 1, 1), expires=date(2027, 1, 1), **extra):
+def _cert(
+    kind="vietgap", issued=date(2024, 1, 1), expires=date(2027, 1, 1), number="VG-2024-01", **extra
+):
     return certificates.CertificateData(
         kind=kind,
-        number="VG-2024-01",
+        number=number,
         issuer="Trung tâm Kiểm định",
         issued_on=issued,
         expires_on=expires,
@@ -292,6 +294,16 @@ def test_certificate_rules(app):
         assert cert.status is S.SUBMITTED and cert.document_key.startswith(
             f"private/orgs/{owner.organization_id}/certificates/"
         )
+        # The same form sent a second time adds nothing.
+        with pytest.raises(ValidationFailed) as exc:
+            certificates.add_certificate(
+                me,
+                owner.organization_id,
+                _cert(kind="ocop", ocop_stars=4, product_name="Rượu sâm Lai Châu"),
+                PDF_BYTES,
+            )
+        assert "number" in exc.value.errors
+        assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
 
 
 def test_a_certificate_stops_counting_on_the_day_it_expires(app):
@@ -306,7 +318,9 @@ def test_a_certificate_stops_counting_on_the_day_it_expires(app):
             _cert(issued=day - timedelta(days=700), expires=day + timedelta(days=1)),
             PDF_BYTES,
         )
-        pending = certificates.add_certificate(me, owner.organization_id, _cert(), PDF_BYTES)
+        pending = certificates.add_certificate(
+            me, owner.organization_id, _cert(number="VG-2024-02"), PDF_BYTES
+        )
         verification.review_certificate(actor_for(boss), expiring.id, "approve")
         valid = verification.valid_certificates
         assert [c.id for c in valid(owner.organization_id)] == [expiring.id]

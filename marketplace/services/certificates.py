@@ -14,7 +14,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Certificate, CertificateKind, Role, VerificationStatus
+from marketplace.models import (
+    Certificate,
+    CertificateKind,
+    Organization,
+    Role,
+    VerificationStatus,
+)
 from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
@@ -97,6 +103,20 @@ def add_certificate(
         errors["document"] = _l("Upload the scanned certificate (PDF or photo).")
     if errors:
         raise ValidationFailed(errors)
+    # Under the organisation's lock, so a form sent twice cannot add the certificate twice.
+    db.session.execute(
+        select(Organization.id).where(Organization.id == organization_id).with_for_update()
+    )
+    duplicate = db.session.scalar(
+        select(Certificate.id).where(
+            Certificate.organization_id == organization_id,
+            Certificate.kind == CertificateKind(data.kind),
+            Certificate.number == data.number.strip()[:80],
+            Certificate.status != VerificationStatus.REJECTED,
+        )
+    )
+    if duplicate is not None:
+        raise ValidationFailed({"number": _l("This certificate is already on your profile.")})
     key, content_type = _store_document(organization_id, document)
     certificate = Certificate(
         organization_id=organization_id,
