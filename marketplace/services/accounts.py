@@ -18,6 +18,7 @@ from marketplace.search.folding import fold
 from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ValidationFailed
+from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_login
 from marketplace.services.slugs import unique_organization_slug
@@ -209,12 +210,7 @@ def reset_password(actor: Actor, token: str, new_password: str) -> User:
     user_id = user_for_reset_token(token).id
     # Lock the row and reload it, then check the token again: two submissions of the same
     # link must not both succeed.
-    user = db.session.scalar(
-        select(User)
-        .where(User.id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    lock(User, user_id)
     user = user_for_reset_token(token)
     _set_password(user, new_password, field="password")
     audit.record(Actor(user=user, ip=actor.ip), "user.password_reset", "user", user.id)

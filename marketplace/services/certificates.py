@@ -24,6 +24,7 @@ from marketplace.models import (
 from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
 from marketplace.services.verification import next_status
 from marketplace.storage import StorageError
@@ -104,9 +105,7 @@ def add_certificate(
     if errors:
         raise ValidationFailed(errors)
     # Under the organisation's lock, so a form sent twice cannot add the certificate twice.
-    db.session.execute(
-        select(Organization.id).where(Organization.id == organization_id).with_for_update()
-    )
+    lock(Organization, organization_id)
     duplicate = db.session.scalar(
         select(Certificate.id).where(
             Certificate.organization_id == organization_id,
@@ -156,9 +155,7 @@ def update_certificate(
 ) -> Certificate:
     """Correct a certificate the admin asked changes for (or one still waiting)."""
     require_member(actor, organization_id, Role.MANAGER)
-    certificate = db.session.scalar(
-        select(Certificate).where(Certificate.id == certificate_id).with_for_update()
-    )
+    certificate = lock(Certificate, certificate_id)
     if certificate is None or certificate.organization_id != organization_id:
         raise NotFound("certificate")
     if certificate.status not in (

@@ -25,6 +25,7 @@ from marketplace.search.folding import fold
 from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import membership_of, require_login, require_member
 from marketplace.tokens import make_token, read_token
@@ -164,12 +165,7 @@ def accept_invitation(actor: Actor, token: str) -> Membership:
     user = require_login(actor)
     invitation = invitation_for_token(token)
     # Lock the invitation so two clicks on the link create one membership.
-    invitation = db.session.scalar(
-        select(Invitation)
-        .where(Invitation.id == invitation.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    invitation = lock(Invitation, invitation.id)
     assert invitation is not None
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise InvalidToken("used")

@@ -31,6 +31,7 @@ from marketplace.search.folding import fold
 from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
@@ -56,12 +57,7 @@ class StaleForm(ValidationFailed):
 
 def _editable(actor: Actor, organization_id: int) -> Organization:
     membership = require_member(actor, organization_id, Role.MANAGER)
-    organization = db.session.scalar(
-        select(Organization)
-        .where(Organization.id == membership.organization_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    organization = lock(Organization, membership.organization_id)
     assert organization is not None
     if organization.verification_status is VerificationStatus.SUBMITTED:
         raise ValidationFailed(

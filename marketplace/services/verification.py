@@ -32,6 +32,7 @@ from marketplace.models._types import utcnow
 from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
+from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_admin, require_member
 from marketplace.urls import external_url
@@ -102,12 +103,7 @@ def missing_for_submission(organization: Organization) -> list[Missing]:
 
 
 def _lock(organization_id: int) -> Organization:
-    organization = db.session.scalar(
-        select(Organization)
-        .where(Organization.id == organization_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    organization = lock(Organization, organization_id)
     if organization is None:
         raise NotFound("organization")
     return organization
@@ -313,9 +309,7 @@ def review_certificate(
 ) -> Certificate:
     """Admin: approve, request changes to, or reject one certificate."""
     require_admin(actor)
-    certificate = db.session.scalar(
-        select(Certificate).where(Certificate.id == certificate_id).with_for_update()
-    )
+    certificate = lock(Certificate, certificate_id)
     if certificate is None:
         raise NotFound("certificate")
     if action in ("request_changes", "reject") and not (note and note.strip()):
