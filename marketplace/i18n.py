@@ -12,6 +12,7 @@ from flask_babel import format_decimal as babel_format_decimal
 from flask_login import current_user
 
 from marketplace.extensions import babel
+from marketplace.validation import format_vn_phone
 
 LANG_COOKIE = "lang"
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -74,6 +75,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["phone"] = format_vn_phone
     app.jinja_env.filters["moment"] = format_moment
 
     @app.context_processor

@@ -44,6 +44,7 @@ def test_co_op_from_sign_up_to_verified_badge(live_server, live_app, phone: Page
     phone.get_by_label("Bản quét giấy chứng nhận đăng ký").set_input_files(
         files=[{"name": "giay-phep.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}]
     )
+    phone.screenshot(path=os.path.join(OUTPUT_DIR, "profile-identity-360.png"), full_page=True)
     phone.get_by_role("button", name="Lưu và tiếp tục").click()
 
     # Step 2: the former province name is understood.
@@ -89,6 +90,8 @@ def test_co_op_from_sign_up_to_verified_badge(live_server, live_app, phone: Page
     phone.get_by_role("link", name="Hàng chờ xác minh").first.click()
     phone.get_by_role("link", name="HTX Chè Shan Tuyết Hoàng Su Phì").click()
     expect(phone.locator("iframe.doc-frame")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.screenshot(path=os.path.join(OUTPUT_DIR, "admin-review-360.png"), full_page=True)
     phone.get_by_role("button", name="Duyệt", exact=True).click()
     expect(phone.get_by_text("Đã ghi nhận quyết định")).to_be_visible()
     phone.get_by_role("button", name="Đăng xuất").click()
