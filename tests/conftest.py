@@ -142,11 +142,15 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def app(smtp_server: MailBox, database_url: str) -> Flask:
+def app(smtp_server: MailBox, database_url: str, tmp_path_factory) -> Flask:
     url = database_url
     app = create_app(
         make_test_config(
-            url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False
+            url,
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=smtp_server.port,
+            SMTP_STARTTLS=False,
+            LOCAL_STORAGE_PATH=str(tmp_path_factory.mktemp("files")),
         )
     )
     with app.app_context():

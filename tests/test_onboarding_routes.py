@@ -249,3 +249,53 @@ def test_team_roles_from_the_dashboard(app, client):
         f"/orgs/{owner.organization_id}/members/{own_id}/remove", follow_redirects=True
     )
     assert "Đơn vị cần có chủ sở hữu" in response.get_data(as_text=True)
+
+
+def test_buyer_keeps_several_delivery_locations(app, client):
+    from marketplace.models import DeliveryLocation, OrgKind
+
+    buyer = make_person(app, kind=OrgKind.BUYER, organization_name="Xanh Mart")
+    login(client, buyer)
+    page = client.get(f"/orgs/{buyer.organization_id}/profile").get_data(as_text=True)
+    assert "Địa điểm nhận hàng" in page and "Người đại diện" not in page
+    url = f"/orgs/{buyer.organization_id}/locations"
+    bad = client.post(
+        url, data={"name": "Kho Long Biên", "province": "Mars", "commune": "", "street": "Số 5"}
+    )
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert (
+        "Chọn một trong 34 tỉnh" in text
+        and 'value="Kho Long Biên"' in text
+        and 'value="Mars"' in text
+    )
+    for name, province in (("Xanh Mart Cầu Giấy", "Hà Nội"), ("Kho Thủ Đức", "Bình Dương")):
+        ok = client.post(
+            url, data={"name": name, "province": province, "commune": "Phường A", "street": "Số 1"}
+        )
+        assert ok.status_code == 302
+    with app.app_context():
+        codes = sorted(loc.province_code for loc in db.session.scalars(select(DeliveryLocation)))
+    assert codes == ["ha-noi", "ho-chi-minh"]
+    # The buyer's profile has no co-op steps.
+    assert client.get(f"/orgs/{buyer.organization_id}/profile/people").status_code == 404
+
+
+def test_removed_photos_are_deleted_from_storage_after_the_commit(app, client):
+    owner = make_person(app)
+    login(client, owner)
+    client.post(
+        f"/orgs/{owner.organization_id}/profile/photos",
+        data={"file": (io.BytesIO(jpeg_with_gps(400, 300)), "a.jpg")},
+        content_type="multipart/form-data",
+    )
+    with app.app_context():
+        photo = db.session.scalar(select(OrganizationPhoto))
+        photo_id, key = photo.id, photo.key_prefix
+        storage = app.extensions["storage"]
+        assert storage.exists(f"{key}-320.webp")
+    response = client.post(f"/orgs/{owner.organization_id}/profile/photos/{photo_id}/delete")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(OrganizationPhoto, photo_id) is None
+        assert not storage.exists(f"{key}-320.webp") and not storage.exists(f"{key}-1600.webp")

@@ -23,6 +23,7 @@ from marketplace.models import (
     Organization,
     OrganizationPhoto,
     OrgKind,
+    OutboxMessage,
     Role,
     VerificationStatus,
 )
@@ -169,6 +170,7 @@ def save_identity(
         "tax_code": tax_code,
         "founded_on": data.founded_on,
     }
+    forgotten: list[OutboxMessage] = []
     if checked is not None:
         # The file goes to storage first; the row points at it only if everything commits.
         key = new_key(f"private/orgs/{organization.id}/registration", checked.extension)
@@ -179,10 +181,12 @@ def save_identity(
                 {"registration_document": _l("The file could not be saved. Try again in a moment.")}
             ) from exc
         if organization.registration_document_key:
-            _forget_files([organization.registration_document_key])
+            forgotten = _forget_files([organization.registration_document_key])
         changes["registration_document_key"] = key
         changes["registration_document_type"] = checked.content_type
-    return _apply(actor, organization, version, changes, "identity")
+    organization = _apply(actor, organization, version, changes, "identity")
+    _deliver(forgotten)
+    return organization
 
 
 def save_address(
@@ -298,10 +302,14 @@ def _store_image(prefix: str, data: bytes) -> str:
     return key_prefix
 
 
-def _forget_files(keys: list[str]) -> None:
-    """Delete files after the commit, through the outbox, so a failing store loses nothing."""
-    for key in keys:
-        outbox.enqueue("storage.delete", {"key": key})
+def _forget_files(keys: list[str]) -> list[OutboxMessage]:
+    """Queue the deletion of files no longer used. It runs after the commit, through the
+    outbox, so a failing store never loses (or blocks) the user's change."""
+    return [outbox.enqueue("storage.delete", {"key": key}) for key in keys]
+
+
+def _deliver(messages: list[OutboxMessage]) -> None:
+    outbox.deliver([m.id for m in messages])
 
 
 def image_keys(key_prefix: str) -> list[str]:
@@ -314,8 +322,7 @@ def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization
     old = organization.logo_key
     organization.logo_key = key_prefix
     organization.version += 1
-    if old:
-        _forget_files(image_keys(old))
+    forgotten = _forget_files(image_keys(old)) if old else []
     audit.record(
         actor,
         "organization.logo_upload",
@@ -324,6 +331,7 @@ def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization
         organization_id=organization.id,
     )
     db.session.commit()
+    _deliver(forgotten)
     return organization
 
 
@@ -366,7 +374,7 @@ def remove_photo(actor: Actor, organization_id: int, photo_id: int) -> None:
     photo = db.session.get(OrganizationPhoto, photo_id)
     if photo is None or photo.organization_id != organization.id:
         raise NotFound("photo")
-    _forget_files(image_keys(photo.key_prefix))
+    forgotten = _forget_files(image_keys(photo.key_prefix))
     db.session.delete(photo)
     audit.record(
         actor,
@@ -376,6 +384,7 @@ def remove_photo(actor: Actor, organization_id: int, photo_id: int) -> None:
         organization_id=organization.id,
     )
     db.session.commit()
+    _deliver(forgotten)
 
 
 # --- buyers' delivery locations -----------------------------------------------------------

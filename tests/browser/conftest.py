@@ -44,7 +44,7 @@ def live_app(live):
 
 
 @pytest.fixture(scope="session")
-def live(smtp_server):
+def live(smtp_server, tmp_path_factory):
     """(base URL, app) of a real threaded server on its own database."""
     base_url = os.environ.get("BROWSER_DATABASE_URL")
     if not base_url:
@@ -52,10 +52,10 @@ def live(smtp_server):
             "BROWSER_DATABASE_URL is not set: run the suite with `make test`.", returncode=1
         )
     with fresh_database(base_url, "browser") as url:
-        yield from _serve(url, smtp_server)
+        yield from _serve(url, smtp_server, str(tmp_path_factory.mktemp("browser-files")))
 
 
-def _serve(url: str, smtp_server):
+def _serve(url: str, smtp_server, files: str):
     port = free_port()
     app = create_app(
         make_test_config(
@@ -66,6 +66,7 @@ def _serve(url: str, smtp_server):
             SMTP_HOST="127.0.0.1",
             SMTP_PORT=smtp_server.port,
             SMTP_STARTTLS=False,
+            LOCAL_STORAGE_PATH=files,
         )
     )
     with app.app_context():

@@ -388,14 +388,11 @@ def add_location(org_id: int):
                 street=form.street.data or "",
             )
         except ValidationFailed as exc:
-            for field, message in exc.errors.items():
-                flash(
-                    f"{form[field].label.text}: {message}" if field in form else str(message),
-                    "error",
-                )
+            apply_errors(form, exc.errors)
         else:
             flash(_("Delivery location added."), "success")
-    return redirect(url_for("onboarding.overview", org_id=org_id))
+            return redirect(url_for("onboarding.overview", org_id=org_id))
+    return _render_overview(org_id, form, 422)
 
 
 @bp.route("/orgs/<int:org_id>/locations/<int:location_id>/delete", methods=["POST"])
