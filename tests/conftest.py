@@ -325,3 +325,37 @@ def fill_coop_profile(app: Flask, person: Person, **identity_overrides) -> None:
 
 def admin_actor(app: Flask) -> Person:
     return make_person(app, kind=None, admin=True)
+
+
+def verified_coop(app: Flask, **kwargs) -> Person:
+    """A co-op whose profile is complete and approved by an admin."""
+    from marketplace.models import User
+    from marketplace.services import verification
+
+    person = make_person(app, **kwargs)
+    fill_coop_profile(app, person, name=kwargs.get("organization_name") or "HTX Sâm Lai Châu")
+    boss = make_person(app, kind=None, admin=True)
+    with app.app_context():
+        verification.submit(Actor(user=db.session.get_one(User, person.id)), person.organization_id)
+        verification.approve(Actor(user=db.session.get_one(User, boss.id)), person.organization_id)
+        db.session.remove()
+    return person
+
+
+@contextmanager
+def count_queries(app: Flask):
+    """Count the SQL statements run inside the block (on the test's connection)."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        bind = db.engines[None]
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(bind, "before_cursor_execute", record)

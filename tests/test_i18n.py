@@ -65,12 +65,12 @@ def test_every_message_has_a_vietnamese_translation(tmp_path):
 def test_vietnamese_is_the_default_and_english_is_one_click_away(client):
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="vi">' in page
-    assert "Sản phẩm nổi bật" in page
+    assert "Sản phẩm mới" in page
     response = client.post("/lang", data={"lang": "en", "next": "/login"})
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "lang=en" in response.headers["Set-Cookie"]
     page = client.get("/").get_data(as_text=True)
-    assert '<html lang="en">' in page and "Featured products" in page
+    assert '<html lang="en">' in page and "New products" in page
 
 
 def test_language_choice_is_saved_on_the_account(app, client):
@@ -79,7 +79,7 @@ def test_language_choice_is_saved_on_the_account(app, client):
     client.post("/lang", data={"lang": "en"})
     other_browser = app.test_client()
     login(other_browser, person)
-    assert "Featured products" in other_browser.get("/").get_data(as_text=True)
+    assert "New products" in other_browser.get("/").get_data(as_text=True)
 
 
 def test_unknown_language_and_foreign_redirect_are_ignored(client):

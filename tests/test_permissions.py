@@ -11,8 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from marketplace.models import Membership, Organization, OrgKind, Role
-from marketplace.services import certificates, organizations
+from marketplace.models import Category, Membership, Organization, OrgKind, Role
+from marketplace.services import certificates, listings, organizations
 from marketplace.services.context import Actor
 from tests.conftest import Person, add_member, login, make_person
 
@@ -29,6 +29,9 @@ class Cast:
     staff_membership_id: int
     extra_membership_id: int
     slug: str
+    listing_id: int
+    lot_code: str
+    category_id: int
 
 
 @pytest.fixture
@@ -64,7 +67,37 @@ def cast(app) -> Cast:
         )
         memberships = {m.user_id: m.id for m in db.session.scalars(select(Membership))}
         organization = db.session.get_one(Organization, owner.organization_id)
-        ids = (certificate.id, memberships[staff.id], memberships[extra.id], organization.slug)
+        owner_actor = Actor(user=db.session.get_one(User, owner.id))
+        organization.province_code = "lai-chau"
+        db.session.commit()
+        category = db.session.scalar(select(Category).where(Category.slug == "ruou"))
+        listing = listings.create_listing(
+            owner_actor,
+            owner.organization_id,
+            listings.ListingData(
+                title_vi="Rượu sâm",
+                category_id=category.id,
+                unit="chai",
+                base_price="200.000",
+                monthly_capacity="100",
+            ),
+        )
+        lot = listings.create_lot(
+            owner_actor,
+            owner.organization_id,
+            listing.id,
+            listings.LotData(code="L1", produced_on=date(2026, 1, 5), quantity="10"),
+            None,
+        )
+        ids = (
+            certificate.id,
+            memberships[staff.id],
+            memberships[extra.id],
+            organization.slug,
+            listing.id,
+            lot.public_code,
+            category.id,
+        )
         db.session.remove()
     return Cast(
         people={
@@ -81,6 +114,9 @@ def cast(app) -> Cast:
         staff_membership_id=ids[1],
         extra_membership_id=ids[2],
         slug=ids[3],
+        listing_id=ids[4],
+        lot_code=ids[5],
+        category_id=ids[6],
     )
 
 
@@ -152,6 +188,30 @@ ROUTES = [
     ("POST", "/orgs/{org}/members/{extra}/remove", MANAGERS_ONLY),
     # A draft co-op has no public page yet, whoever asks.
     ("GET", "/htx/{slug}", dict.fromkeys(USERS, 404)),
+    ("GET", "/orgs/{org}/listings", MEMBERS_ONLY),
+    ("GET", "/orgs/{org}/listings/new", MEMBERS_ONLY | {"coop_staff": 403}),
+    ("GET", "/orgs/{org}/listings/{listing}/edit", MEMBERS_ONLY | {"coop_staff": 403}),
+    # "approve" is not a listing action: refused with a message for the owner.
+    ("POST", "/orgs/{org}/listings/{listing}/state", MANAGERS_ONLY),
+    ("POST", "/orgs/{org}/listings/{listing}/quick", MANAGERS_ONLY),
+    ("POST", "/orgs/{org}/listings/{listing}/duplicate", MANAGERS_ONLY),
+    ("POST", "/orgs/{org}/listings/{listing}/photos", MANAGERS_ONLY),
+    (
+        "POST",
+        "/orgs/{org}/listings/{listing}/photos/999999",
+        MANAGERS_ONLY | {"coop_owner": 404},
+    ),
+    ("GET", "/orgs/{org}/listings/{listing}/lots", MEMBERS_ONLY),
+    # A draft listing is not public; the slug of a co-op is not a category.
+    ("GET", "/p/{slug}", dict.fromkeys(USERS, 404)),
+    ("GET", "/c/{slug}", dict.fromkeys(USERS, 404)),
+    # A lot's traceability page and QR codes are public, whatever the listing's state.
+    ("GET", "/t/{lot}", dict.fromkeys(USERS, 200)),
+    ("GET", "/t/{lot}/qr.png", dict.fromkeys(USERS, 200)),
+    ("GET", "/t/{lot}/qr.svg", dict.fromkeys(USERS, 200)),
+    ("POST", "/admin/listings/{listing}/take-down", ADMIN_ONLY | {"admin": 302}),
+    ("GET", "/admin/categories", ADMIN_ONLY),
+    ("POST", "/admin/categories/{category}", ADMIN_ONLY | {"admin": 302}),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),
     ("POST", "/lang", dict.fromkeys(USERS, 302)),
 ]
@@ -168,6 +228,9 @@ def test_route_permissions(app, cast, method, path, expected):
         staff=cast.staff_membership_id,
         extra=cast.extra_membership_id,
         slug=cast.slug,
+        listing=cast.listing_id,
+        lot=cast.lot_code,
+        category=cast.category_id,
     )
     data = {"email": "y@vidu.vn", "role": "staff", "lang": "en", "action": "approve"}
     for who in USERS:
@@ -198,6 +261,9 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<int:location_id>", "999999")
         .replace("<slug>", "{slug}")
         .replace("<int:membership_id>/role", "{staff}/role")
+        .replace("<int:listing_id>", "{listing}")
+        .replace("<code>", "{lot}")
+        .replace("<int:category_id>", "{category}")
         .replace("<int:membership_id>/remove", "{extra}/remove")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"

@@ -2,6 +2,15 @@
 
 from marketplace.models.accounts import User
 from marketplace.models.audit import AuditEntry
+from marketplace.models.catalog import (
+    Category,
+    Listing,
+    ListingPhoto,
+    ListingStatus,
+    Lot,
+    PriceTier,
+    listing_certificates,
+)
 from marketplace.models.organizations import (
     BuyerType,
     Invitation,
@@ -17,6 +26,13 @@ from marketplace.models.verification import Certificate, CertificateKind, Verifi
 
 __all__ = [
     "AuditEntry",
+    "Category",
+    "Listing",
+    "ListingPhoto",
+    "ListingStatus",
+    "Lot",
+    "PriceTier",
+    "listing_certificates",
     "BuyerType",
     "Certificate",
     "CertificateKind",

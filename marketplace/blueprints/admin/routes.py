@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
 
 from marketplace.blueprints.admin import bp
 from marketplace.blueprints.admin.forms import (
@@ -12,9 +13,11 @@ from marketplace.blueprints.admin.forms import (
     CertificateDecisionForm,
     DecisionForm,
 )
+from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.listings.forms import CategoryForm
 from marketplace.extensions import db
 from marketplace.models import Organization
-from marketplace.services import admin, organizations, profiles, verification
+from marketplace.services import admin, categories, organizations, profiles, verification
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_admin
 from marketplace.services.verification import TransitionNotAllowed
@@ -131,3 +134,57 @@ def decide_certificate(cert_id: int):
         return redirect(url_for("admin.verification_queue"))
     flash(_("Decision recorded and sent to the organisation."), "success")
     return redirect(url_for("admin.review", org_id=certificate.organization_id))
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@login_required
+def category_tree():
+    call_or_abort(require_admin, current_actor())
+    form = CategoryForm()
+    _category_choices(form)
+    if form.validate_on_submit():
+        try:
+            categories.add_category(
+                current_actor(),
+                name_vi=form.name_vi.data or "",
+                name_en=form.name_en.data or "",
+                parent_id=form.parent_id.data or None,
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Category added."), "success")
+            return redirect(url_for("admin.category_tree"))
+    return (
+        render_template("admin/categories.html", form=form, tree=categories.tree()),
+        422 if form.errors else 200,
+    )
+
+
+def _category_choices(form: CategoryForm) -> None:
+    form.parent_id.choices = [SelectChoice(0, _("— none (top level) —"))] + [
+        SelectChoice(root.id, root.name_vi) for root, _children in categories.tree()
+    ]
+
+
+@bp.route("/categories/<int:category_id>", methods=["POST"])
+@login_required
+def rename_category(category_id: int):
+    form = CategoryForm()
+    _category_choices(form)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(
+            categories.rename_category,
+            current_actor(),
+            category_id,
+            name_vi=form.name_vi.data or "",
+            name_en=form.name_en.data or "",
+        )
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+    else:
+        flash(_("Category renamed."), "success")
+    return redirect(url_for("admin.category_tree"))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask import jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from marketplace.blueprints.main import bp
 from marketplace.extensions import csrf, db, limiter
 from marketplace.i18n import LANG_COOKIE, LANGUAGES
 from marketplace.models import Organization, OrgKind, VerificationStatus
-from marketplace.services import accounts, health
+from marketplace.services import accounts, categories, health, listings
 from marketplace.urls import is_safe_next
-from marketplace.vietnam import province_name
 from marketplace.web import current_actor
 
 
@@ -28,7 +28,14 @@ def home():
             .limit(6)
         )
     )
-    return render_template("main/home.html", newest_coops=newest_coops, province_name=province_name)
+    return render_template(
+        "main/home.html",
+        newest_coops=newest_coops,
+        featured=listings.recent_listings(8, featured=True),
+        recent=listings.recent_listings(12),
+        categories=categories.tree(),
+        locale=str(get_locale()),
+    )
 
 
 @bp.route("/lang", methods=["POST"])

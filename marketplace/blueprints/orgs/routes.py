@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -12,7 +13,7 @@ from marketplace.blueprints.orgs import bp
 from marketplace.blueprints.orgs.forms import ConfirmForm, InviteForm, RoleForm
 from marketplace.i18n import select_locale
 from marketplace.models import Role
-from marketplace.services import accounts, organizations, profiles, verification
+from marketplace.services import accounts, listings, organizations, profiles, verification
 from marketplace.services.errors import InvalidToken, PermissionDenied, ValidationFailed
 from marketplace.services.permissions import can_manage
 from marketplace.vietnam import province_name
@@ -200,4 +201,6 @@ def public_profile(slug: str):
         photos=profiles.photos_of(organization.id),
         certificates=verification.valid_certificates(organization.id),
         province=province_name(organization.province_code),
+        products=listings.coop_listings(organization.id),
+        locale=str(get_locale()),
     )

@@ -1,0 +1,5 @@
+"""The listings blueprint. Its routes live in routes.py, which the app factory imports."""
+
+from flask import Blueprint
+
+bp = Blueprint("listings", __name__)

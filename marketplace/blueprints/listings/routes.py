@@ -1,0 +1,433 @@
+"""Co-ops' listings and lots; the public listing, category and traceability pages."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.listings import bp
+from marketplace.blueprints.listings.forms import (
+    ListingForm,
+    LotForm,
+    PhotoForm,
+    QuickEditForm,
+    TakeDownForm,
+)
+from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.models import Listing, Organization, Role
+from marketplace.models.catalog import MAX_PRICE_TIERS
+from marketplace.qr import qr_png, qr_svg
+from marketplace.services import listings, organizations, verification
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.listings import UNITS, ListingTransitionNotAllowed
+from marketplace.services.permissions import require_member
+from marketplace.urls import external_url
+from marketplace.vietnam import PROVINCES, province_name
+from marketplace.web import call_or_abort, current_actor
+
+
+def _file_bytes(field) -> bytes | None:
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", None):
+        return None
+    return storage.read()
+
+
+def unit_label(code: str) -> str:
+    vi, en = UNITS.get(code, (code, code))
+    return en if str(get_locale()) == "en" else vi
+
+
+@bp.app_context_processor
+def listing_helpers() -> dict:
+    return {"unit_label": unit_label, "province_name": province_name}
+
+
+def _coop_for_member(org_id: int) -> tuple[Organization, object]:
+    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
+    if organization.kind.value != "coop":
+        abort(404)
+    return organization, membership
+
+
+@bp.route("/orgs/<int:org_id>/listings")
+@login_required
+def dashboard(org_id: int):
+    organization, membership = _coop_for_member(org_id)
+    return render_template(
+        "listings/dashboard.html",
+        organization=organization,
+        membership=membership,
+        listings=call_or_abort(listings.dashboard_listings, current_actor(), org_id),
+        can_trade=verification.can_trade(organization),
+        quick_form=QuickEditForm(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+def _prepare(form: ListingForm, organization: Organization) -> None:
+    locale = str(get_locale())
+    form.category_id.choices = [SelectChoice(0, _("— choose —"))] + [
+        SelectChoice(c.id, ("— " if c.parent_id else "") + c.name(locale))
+        for c in listings.categories()
+    ]
+    form.unit.choices = [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(code, en if locale == "en" else vi) for code, (vi, en) in UNITS.items()
+    ]
+    form.certificate_ids.choices = [
+        SelectChoice(c.id, f"{c.kind.value.upper()} {c.number}")
+        for c in verification.valid_certificates(organization.id)
+    ]
+
+
+def _data(form: ListingForm) -> listings.ListingData:
+    return listings.ListingData(
+        title_vi=form.title_vi.data or "",
+        title_en=form.title_en.data or "",
+        category_id=form.category_id.data or None,
+        description_vi=form.description_vi.data or "",
+        description_en=form.description_en.data or "",
+        origin_province=form.origin_province.data or "",
+        unit=form.unit.data or "",
+        pack_size=form.pack_size.data or "",
+        base_price=form.base_price.data or "",
+        min_order_quantity=form.min_order_quantity.data or "",
+        monthly_capacity=form.monthly_capacity.data or "",
+        lead_time_days=form.lead_time_days.data or "",
+        shelf_life_days=form.shelf_life_days.data or "",
+        storage_conditions=form.storage_conditions.data or "",
+        harvest_months=[int(m) for m in form.harvest_months.data or [] if str(m).isdigit()],
+        certificate_ids=list(form.certificate_ids.data or []),
+        tiers=[
+            (form[f"tier_qty_{n}"].data or "", form[f"tier_price_{n}"].data or "")
+            for n in range(1, MAX_PRICE_TIERS + 1)
+        ],
+    )
+
+
+def _fill(form: ListingForm, listing: Listing) -> None:
+    for name in (
+        "title_vi",
+        "title_en",
+        "description_vi",
+        "description_en",
+        "unit",
+        "pack_size",
+        "storage_conditions",
+    ):
+        form[name].data = getattr(listing, name)
+    form.category_id.data = listing.category_id
+    form.origin_province.data = province_name(listing.origin_province_code)
+    form.base_price.data = f"{listing.base_price:,}".replace(",", ".")
+    for name in ("min_order_quantity", "monthly_capacity", "lead_time_days", "shelf_life_days"):
+        value = getattr(listing, name)
+        form[name].data = "" if value is None else str(value)
+    form.harvest_months.data = (
+        (listing.harvest_months or "").split(",") if listing.harvest_months else []
+    )
+    form.certificate_ids.data = [c.id for c in listing.certificates]
+    for n, tier in enumerate(listing.tiers, start=1):
+        form[f"tier_qty_{n}"].data = str(tier.min_quantity)
+        form[f"tier_price_{n}"].data = f"{tier.unit_price:,}".replace(",", ".")
+
+
+def _tier_errors(form: ListingForm, errors: dict) -> dict:
+    """Tier problems go next to the tier table; the rest next to their fields."""
+    rest = {}
+    for key, message in errors.items():
+        if key.startswith("tier_") and key[5:].isdigit():
+            form[f"tier_price_{key[5:]}"].errors = [str(message)]
+        else:
+            rest[key] = message
+    return rest
+
+
+@bp.route("/orgs/<int:org_id>/listings/new", methods=["GET", "POST"])
+@login_required
+def new(org_id: int):
+    organization, membership = _coop_for_member(org_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    form = ListingForm()
+    _prepare(form, organization)
+    tiers_error = None
+    if request.method == "GET":
+        form.min_order_quantity.data, form.lead_time_days.data = "1", "3"
+    if form.validate_on_submit():
+        try:
+            listing = listings.create_listing(current_actor(), org_id, _data(form))
+        except ValidationFailed as exc:
+            rest = _tier_errors(form, exc.errors)
+            tiers_error = rest.pop("tiers", None)
+            apply_errors(form, rest)
+        else:
+            flash(_("Draft saved. Add photos, then publish."), "success")
+            return redirect(url_for("listings.edit", org_id=org_id, listing_id=listing.id))
+    return _render_form(
+        organization, form, None, tiers_error, 422 if request.method == "POST" else 200
+    )
+
+
+def _render_form(organization, form, listing, tiers_error, status):
+    return (
+        render_template(
+            "listings/form.html",
+            organization=organization,
+            form=form,
+            listing=listing,
+            tiers_error=tiers_error,
+            tier_numbers=range(1, MAX_PRICE_TIERS + 1),
+            photo_form=PhotoForm(),
+            confirm_form=ConfirmForm(),
+            provinces=PROVINCES,
+            can_trade=verification.can_trade(organization),
+        ),
+        status,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(org_id: int, listing_id: int):
+    organization, membership = _coop_for_member(org_id)
+    listing = call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    form = ListingForm()
+    _prepare(form, organization)
+    tiers_error = None
+    if request.method == "GET":
+        _fill(form, listing)
+    elif form.validate_on_submit():
+        try:
+            call_or_abort(listings.update_listing, current_actor(), org_id, listing_id, _data(form))
+        except ValidationFailed as exc:
+            rest = _tier_errors(form, exc.errors)
+            tiers_error = rest.pop("tiers", None)
+            if "status" in rest:
+                flash(str(rest.pop("status")), "error")
+            apply_errors(form, rest)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("listings.edit", org_id=org_id, listing_id=listing_id))
+    return _render_form(
+        organization, form, listing, tiers_error, 422 if request.method == "POST" else 200
+    )
+
+
+def _back(org_id: int, listing_id: int | None = None):
+    if listing_id is None:
+        return redirect(url_for("listings.dashboard", org_id=org_id))
+    return redirect(url_for("listings.edit", org_id=org_id, listing_id=listing_id))
+
+
+def _flash_errors(exc: ValidationFailed) -> None:
+    for message in exc.errors.values():
+        flash(str(message), "error")
+
+
+@bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/state", methods=["POST"])
+@login_required
+def change_state(org_id: int, listing_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    action = request.form.get("action", "")
+    try:
+        call_or_abort(listings.change_state, current_actor(), org_id, listing_id, action)
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+    except ListingTransitionNotAllowed:
+        flash(_("This cannot be done in the listing's current state."), "error")
+    else:
+        flash(_("Listing updated."), "success")
+    return _back(org_id, listing_id)
+
+
+@bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/quick", methods=["POST"])
+@login_required
+def quick(org_id: int, listing_id: int):
+    form = QuickEditForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(
+            listings.quick_update,
+            current_actor(),
+            org_id,
+            listing_id,
+            base_price=form.base_price.data or "",
+            monthly_capacity=form.monthly_capacity.data or "",
+        )
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+    else:
+        flash(_("Price and capacity saved."), "success")
+    return _back(org_id)
+
+
+@bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/duplicate", methods=["POST"])
+@login_required
+def duplicate(org_id: int, listing_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    copy = call_or_abort(listings.duplicate_listing, current_actor(), org_id, listing_id)
+    flash(_("Copy saved as a draft."), "success")
+    return _back(org_id, copy.id)
+
+
+@bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/photos", methods=["POST"])
+@login_required
+def add_photo(org_id: int, listing_id: int):
+    form = PhotoForm()
+    if not form.validate_on_submit():
+        abort(400)
+    data = _file_bytes(form.file)
+    call_or_abort(require_member, current_actor(), org_id, Role.MANAGER)
+    call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
+    try:
+        if not data:
+            raise ValidationFailed({"file": _("Choose a photo to upload.")})
+        call_or_abort(listings.add_photo, current_actor(), org_id, listing_id, data)
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+    else:
+        flash(_("Photo saved."), "success")
+    return _back(org_id, listing_id)
+
+
+@bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/photos/<int:photo_id>", methods=["POST"])
+@login_required
+def photo_action(org_id: int, listing_id: int, photo_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    action = request.form.get("action", "")
+    try:
+        if action == "delete":
+            call_or_abort(listings.remove_photo, current_actor(), org_id, listing_id, photo_id)
+        else:
+            call_or_abort(
+                listings.move_photo, current_actor(), org_id, listing_id, photo_id, action
+            )
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+    return _back(org_id, listing_id)
+
+
+@bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/lots", methods=["GET", "POST"])
+@login_required
+def lots(org_id: int, listing_id: int):
+    organization, membership = _coop_for_member(org_id)
+    listing = call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
+    form = LotForm()
+    if request.method == "POST" and not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            lot = listings.create_lot(
+                current_actor(),
+                org_id,
+                listing_id,
+                listings.LotData(
+                    code=form.code.data or "",
+                    produced_on=form.produced_on.data,
+                    quantity=form.quantity.data or "",
+                    best_before=form.best_before.data,
+                    farm_location=form.farm_location.data or "",
+                ),
+                _file_bytes(form.lab_document),
+            )
+        except ValidationFailed as exc:
+            if "status" in exc.errors:
+                _flash_errors(exc)
+            apply_errors(form, {k: v for k, v in exc.errors.items() if k != "status"})
+        else:
+            flash(
+                _("Lot %(code)s recorded. Print its QR code on the packaging.", code=lot.code),
+                "success",
+            )
+            return redirect(url_for("listings.lots", org_id=org_id, listing_id=listing_id))
+    return (
+        render_template(
+            "listings/lots.html",
+            organization=organization,
+            listing=listing,
+            lots=listings.lots_of(listing.id),
+            form=form,
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+# --- public pages ---------------------------------------------------------------------------
+
+
+@bp.route("/p/<slug>")
+def public(slug: str):
+    listing = call_or_abort(listings.public_listing, slug)
+    return render_template("listings/public.html", listing=listing, locale=str(get_locale()))
+
+
+@bp.route("/c/<slug>")
+def category(slug: str):
+    category = call_or_abort(listings.category_by_slug, slug)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found, total = listings.category_listings(category, limit=48, offset=(page - 1) * 48)
+    return render_template(
+        "listings/category.html",
+        category=category,
+        listings=found,
+        total=total,
+        page=page,
+        pages=max((total + 47) // 48, 1),
+        locale=str(get_locale()),
+    )
+
+
+@bp.route("/t/<code>")
+def trace(code: str):
+    trace = call_or_abort(listings.traceability, code)
+    return render_template("listings/trace.html", trace=trace, locale=str(get_locale()))
+
+
+def _qr_target(code: str) -> str:
+    call_or_abort(listings.traceability, code)
+    return external_url("listings.trace", code=code)
+
+
+@bp.route("/t/<code>/qr.png")
+def trace_qr_png(code: str):
+    return Response(qr_png(_qr_target(code)), mimetype="image/png")
+
+
+@bp.route("/t/<code>/qr.svg")
+def trace_qr_svg(code: str):
+    response = Response(qr_svg(_qr_target(code)), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="lot-{code}.svg"'
+    return response
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/listings/<int:listing_id>/take-down", methods=["POST"])
+@login_required
+def take_down(listing_id: int):
+    form = TakeDownForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        listing = call_or_abort(
+            listings.take_down, current_actor(), listing_id, form.reason.data or ""
+        )
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+        return redirect(url_for("admin.dashboard"))
+    except ListingTransitionNotAllowed:
+        flash(_("This cannot be done in the listing's current state."), "error")
+        return redirect(url_for("admin.dashboard"))
+    flash(_("The listing was taken down and the co-op was told why."), "success")
+    return redirect(url_for("orgs.public_profile", slug=listing.organization.slug))

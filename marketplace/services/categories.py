@@ -1,0 +1,71 @@
+"""Admins keep the category tree (seeded by migration 0003) up to date."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import Category
+from marketplace.services import audit
+from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.permissions import require_admin
+from marketplace.services.slugs import slugify
+
+
+def tree() -> list[tuple[Category, list[Category]]]:
+    """Top-level categories, each with its children, in display order."""
+    everything = list(db.session.scalars(select(Category).order_by(Category.position, Category.id)))
+    roots = [c for c in everything if c.parent_id is None]
+    return [(root, [c for c in everything if c.parent_id == root.id]) for root in roots]
+
+
+def add_category(actor: Actor, *, name_vi: str, name_en: str, parent_id: int | None) -> Category:
+    require_admin(actor)
+    name_vi, name_en = " ".join(name_vi.split())[:120], " ".join(name_en.split())[:120]
+    errors: dict[str, object] = {}
+    if not name_vi:
+        errors["name_vi"] = _l("Enter the Vietnamese name.")
+    if not name_en:
+        errors["name_en"] = _l("Enter the English name.")
+    parent = db.session.get(Category, parent_id) if parent_id else None
+    if parent_id and (parent is None or parent.parent_id is not None):
+        errors["parent_id"] = _l("Choose a top-level category, or none.")
+    if errors:
+        raise ValidationFailed(errors)
+    slug = slugify(name_vi, 70)
+    if db.session.scalar(select(Category.id).where(Category.slug == slug)):
+        raise ValidationFailed({"name_vi": _l("A category with this name already exists.")})
+    position = db.session.scalar(
+        select(func.coalesce(func.max(Category.position), -1) + 1).where(
+            Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id
+        )
+    )
+    category = Category(
+        slug=slug,
+        name_vi=name_vi,
+        name_en=name_en,
+        parent_id=parent.id if parent else None,
+        position=position,
+    )
+    db.session.add(category)
+    db.session.flush()
+    audit.record(actor, "category.add", "category", category.id, details={"name": name_vi})
+    db.session.commit()
+    return category
+
+
+def rename_category(actor: Actor, category_id: int, *, name_vi: str, name_en: str) -> Category:
+    """Rename (the slug, part of public URLs, stays)."""
+    require_admin(actor)
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise NotFound("category")
+    name_vi, name_en = " ".join(name_vi.split())[:120], " ".join(name_en.split())[:120]
+    if not name_vi or not name_en:
+        raise ValidationFailed({"name_vi": _l("Enter both names.")})
+    category.name_vi, category.name_en = name_vi, name_en
+    audit.record(actor, "category.rename", "category", category.id, details={"name": name_vi})
+    db.session.commit()
+    return category

@@ -1,0 +1,769 @@
+"""Use cases for product listings: drafting, price tiers, photos, state, lots.
+
+States (one table, LISTING_TRANSITIONS):
+
+    draft ──publish──▶ published ──pause──▶ paused ──publish──▶ published
+      │                    │                  │
+      └──────archive───────┴─────archive──────┴──▶ archived
+    any but archived ──take_down (admin, with a reason)──▶ taken_down ──restore (admin)──▶ draft
+
+Only a verified co-op publishes, and only a listing with a photo.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Category,
+    Certificate,
+    Listing,
+    ListingPhoto,
+    ListingStatus,
+    Lot,
+    Membership,
+    Organization,
+    OrgKind,
+    PriceTier,
+    Role,
+    VerificationStatus,
+)
+from marketplace.models._types import utcnow
+from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
+from marketplace.services import audit, outbox
+from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
+from marketplace.services.locking import lock
+from marketplace.services.notifications import queue_email
+from marketplace.services.permissions import require_admin, require_member
+from marketplace.services.slugs import slugify
+from marketplace.services.verification import can_trade
+from marketplace.storage import StorageError
+from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
+from marketplace.urls import external_url
+from marketplace.validation import InvalidValue
+from marketplace.vietnam import resolve_province, today
+
+#: Selling units: code → (Vietnamese, English).
+UNITS: dict[str, tuple[str, str]] = {
+    "kg": ("kg", "kg"),
+    "chai": ("chai", "bottle"),
+    "hop": ("hộp", "box"),
+    "goi": ("gói", "pack"),
+    "tui": ("túi", "bag"),
+    "hu": ("hũ", "jar"),
+    "thung": ("thùng", "case"),
+    "lit": ("lít", "litre"),
+    "cay-giong": ("cây giống", "seedling"),
+    "tan": ("tấn", "tonne"),
+}
+
+MAX_PRICE = 1_000_000_000  # one billion đồng a unit is beyond any farm product
+MAX_QUANTITY = 100_000_000
+
+S = ListingStatus
+LISTING_TRANSITIONS: dict[tuple[ListingStatus, str], ListingStatus] = {
+    (S.DRAFT, "publish"): S.PUBLISHED,
+    (S.PAUSED, "publish"): S.PUBLISHED,
+    (S.PUBLISHED, "pause"): S.PAUSED,
+    (S.DRAFT, "archive"): S.ARCHIVED,
+    (S.PUBLISHED, "archive"): S.ARCHIVED,
+    (S.PAUSED, "archive"): S.ARCHIVED,
+    (S.DRAFT, "take_down"): S.TAKEN_DOWN,
+    (S.PUBLISHED, "take_down"): S.TAKEN_DOWN,
+    (S.PAUSED, "take_down"): S.TAKEN_DOWN,
+    (S.TAKEN_DOWN, "restore"): S.DRAFT,
+}
+ADMIN_ACTIONS = {"take_down", "restore"}
+
+
+class ListingTransitionNotAllowed(ServiceError):
+    def __init__(self, current: ListingStatus, action: str):
+        super().__init__(f"cannot {action} a {current} listing")
+        self.current = current
+        self.action = action
+
+
+def next_listing_status(current: ListingStatus, action: str) -> ListingStatus:
+    try:
+        return LISTING_TRANSITIONS[(current, action)]
+    except KeyError:
+        raise ListingTransitionNotAllowed(current, action) from None
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
+
+
+def parse_vnd(raw: str | int | None) -> int:
+    """Whole đồng from what people type: "180000", "180.000", "180,000 ₫", "1 250 000".
+
+    VND has no minor unit, so "180.5" or "180,50" is refused rather than guessed.
+    """
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = (raw or "").strip().lower()
+        for suffix in ("₫", "vnđ", "vnd", "đồng", "đ"):
+            text = text.removesuffix(suffix).strip()
+        if re.fullmatch(r"\d+", text):
+            value = int(text)
+        elif _THOUSANDS.match(text):
+            value = int(re.sub(r"[.,\s]", "", text))
+        elif re.fullmatch(r"\d+[.,]\d+", text):
+            raise InvalidValue(_l("Prices in đồng have no decimals."))
+        else:
+            raise InvalidValue(_l("Enter a price in đồng, like 180.000."))
+    if value <= 0 or value > MAX_PRICE:
+        raise InvalidValue(_l("Enter a price between 1 ₫ and 1.000.000.000 ₫."))
+    return value
+
+
+def _quantity(raw: str | int | None, *, allow_zero: bool = False) -> int:
+    text = str(raw if raw is not None else "").strip().replace(".", "").replace(",", "")
+    if not text.isdigit():
+        raise InvalidValue(_l("Enter a whole number."))
+    value = int(text)
+    if value < (0 if allow_zero else 1) or value > MAX_QUANTITY:
+        raise InvalidValue(_l("Enter a whole number."))
+    return value
+
+
+@dataclass
+class ListingData:
+    """What a co-op types into the listing form (strings, as typed)."""
+
+    title_vi: str
+    category_id: int | None
+    unit: str
+    base_price: str
+    monthly_capacity: str
+    min_order_quantity: str = "1"
+    lead_time_days: str = "1"
+    title_en: str = ""
+    description_vi: str = ""
+    description_en: str = ""
+    origin_province: str = ""
+    pack_size: str = ""
+    shelf_life_days: str = ""
+    storage_conditions: str = ""
+    harvest_months: list[int] = field(default_factory=list)
+    certificate_ids: list[int] = field(default_factory=list)
+    #: (from quantity, unit price) as typed; empty pairs are ignored.
+    tiers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _validate(organization: Organization, data: ListingData) -> tuple[dict, list, list]:
+    errors: dict[str, object] = {}
+    values: dict[str, object] = {}
+    title = " ".join((data.title_vi or "").split())[:160]
+    if not title:
+        errors["title_vi"] = _l("Enter the product name in Vietnamese.")
+    values["title_vi"] = title
+    values["title_en"] = " ".join((data.title_en or "").split())[:160] or None
+    values["description_vi"] = (data.description_vi or "").strip()[:5000]
+    values["description_en"] = (data.description_en or "").strip()[:5000] or None
+    category = db.session.get(Category, data.category_id) if data.category_id else None
+    if category is None:
+        errors["category_id"] = _l("Choose a category.")
+    values["category_id"] = data.category_id
+    province = (
+        resolve_province(data.origin_province)
+        if (data.origin_province or "").strip()
+        else organization.province_code
+    )
+    if not province:
+        errors["origin_province"] = _l("Choose one of the 34 provinces and cities.")
+    values["origin_province_code"] = province
+    if data.unit not in UNITS:
+        errors["unit"] = _l("Choose a selling unit.")
+    values["unit"] = data.unit
+    values["pack_size"] = (data.pack_size or "").strip()[:80] or None
+    values["storage_conditions"] = (data.storage_conditions or "").strip()[:200] or None
+    for name, raw, optional in (
+        ("min_order_quantity", data.min_order_quantity, False),
+        ("monthly_capacity", data.monthly_capacity, False),
+        ("lead_time_days", data.lead_time_days, False),
+        ("shelf_life_days", data.shelf_life_days, True),
+    ):
+        if optional and not str(raw or "").strip():
+            values[name] = None
+            continue
+        try:
+            values[name] = _quantity(raw, allow_zero=name == "lead_time_days")
+        except InvalidValue as exc:
+            errors[name] = exc.message
+    try:
+        values["base_price"] = parse_vnd(data.base_price)
+    except InvalidValue as exc:
+        errors["base_price"] = exc.message
+    months = sorted({m for m in data.harvest_months if 1 <= m <= 12})
+    values["harvest_months"] = ",".join(str(m) for m in months) or None
+
+    tiers: list[tuple[int, int]] = []
+    for position, (raw_qty, raw_price) in enumerate(data.tiers, start=1):
+        if not str(raw_qty).strip() and not str(raw_price).strip():
+            continue
+        try:
+            tiers.append((_quantity(raw_qty), parse_vnd(raw_price)))
+        except InvalidValue as exc:
+            errors[f"tier_{position}"] = exc.message
+    if len(tiers) > MAX_PRICE_TIERS:
+        errors["tiers"] = _l("At most %(n)s price tiers.", n=MAX_PRICE_TIERS)
+    tiers.sort()
+    if "tiers" not in errors and not any(k.startswith("tier_") for k in errors):
+        problem = _tier_problem(tiers, values.get("base_price"), values.get("min_order_quantity"))
+        if problem:
+            errors["tiers"] = problem
+
+    certificates: list[Certificate] = []
+    if data.certificate_ids:
+        certificates = list(
+            db.session.scalars(
+                select(Certificate).where(Certificate.id.in_(set(data.certificate_ids)))
+            )
+        )
+        day = today()
+        if len(certificates) != len(set(data.certificate_ids)) or any(
+            c.organization_id != organization.id or not c.is_valid_on(day) for c in certificates
+        ):
+            errors["certificate_ids"] = _l(
+                "Choose among your own certificates that are verified and valid today."
+            )
+    if errors:
+        raise ValidationFailed(errors)
+    return values, tiers, certificates
+
+
+def _tier_problem(tiers: list[tuple[int, int]], base_price, min_order) -> object | None:
+    """Tiers must go up in quantity and down in price, from the minimum order on."""
+    quantities = [q for q, _ in tiers]
+    if len(set(quantities)) != len(quantities):
+        return _l("Two tiers start at the same quantity.")
+    previous_price = base_price
+    for quantity, price in tiers:
+        if min_order and quantity <= min_order:
+            return _l("Each tier must start above the minimum order quantity.")
+        if previous_price is not None and price >= previous_price:
+            return _l("The unit price must fall as the quantity grows.")
+        previous_price = price
+    return None
+
+
+def _own_coop(actor: Actor, organization_id: int) -> Organization:
+    membership = require_member(actor, organization_id, Role.MANAGER)
+    if membership.organization.kind is not OrgKind.COOP:
+        raise NotFound("listings are for co-ops")
+    return membership.organization
+
+
+def _unique_listing_slug(title: str) -> str:
+    return f"{slugify(title, 80)}-{secrets.token_hex(3)}"
+
+
+def create_listing(actor: Actor, organization_id: int, data: ListingData) -> Listing:
+    """A new draft listing. Any co-op may prepare drafts; publishing needs verification."""
+    organization = _own_coop(actor, organization_id)
+    values, tiers, certificates = _validate(organization, data)
+    listing = Listing(
+        organization_id=organization.id, slug=_unique_listing_slug(values["title_vi"]), **values
+    )
+    listing.tiers = [PriceTier(min_quantity=q, unit_price=p) for q, p in tiers]
+    listing.certificates = certificates
+    db.session.add(listing)
+    db.session.flush()
+    audit.record(actor, "listing.create", "listing", listing.id, organization_id=organization.id)
+    db.session.commit()
+    return listing
+
+
+def get_own_listing(actor: Actor, organization_id: int, listing_id: int) -> Listing:
+    """A listing of the actor's co-op (any member); NotFound for another co-op's."""
+    require_member(actor, organization_id)
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or listing.organization_id != organization_id:
+        raise NotFound("listing")
+    return listing
+
+
+def _locked_own(actor: Actor, organization_id: int, listing_id: int) -> Listing:
+    _own_coop(actor, organization_id)
+    listing = lock(Listing, listing_id)
+    if listing is None or listing.organization_id != organization_id:
+        raise NotFound("listing")
+    if listing.status is S.TAKEN_DOWN:
+        raise ValidationFailed(
+            {
+                "status": _l(
+                    "This listing was taken down by the platform team; ask them to restore it."
+                )
+            }
+        )
+    return listing
+
+
+def update_listing(
+    actor: Actor, organization_id: int, listing_id: int, data: ListingData
+) -> Listing:
+    """Change a listing's details, tiers and certificates, all or nothing."""
+    listing = _locked_own(actor, organization_id, listing_id)
+    values, tiers, certificates = _validate(listing.organization, data)
+    for name, value in values.items():
+        setattr(listing, name, value)
+    listing.tiers = [PriceTier(min_quantity=q, unit_price=p) for q, p in tiers]
+    db.session.flush()  # replace the old tiers before the unique (listing, quantity) check
+    listing.certificates = certificates
+    audit.record(actor, "listing.update", "listing", listing.id, organization_id=organization_id)
+    db.session.commit()
+    return listing
+
+
+def quick_update(
+    actor: Actor, organization_id: int, listing_id: int, *, base_price: str, monthly_capacity: str
+) -> Listing:
+    """Change only the base price and monthly capacity, from the dashboard."""
+    listing = _locked_own(actor, organization_id, listing_id)
+    errors: dict[str, object] = {}
+    try:
+        price = parse_vnd(base_price)
+    except InvalidValue as exc:
+        errors["base_price"] = exc.message
+        price = None
+    try:
+        capacity = _quantity(monthly_capacity)
+    except InvalidValue as exc:
+        errors["monthly_capacity"] = exc.message
+        capacity = None
+    if price is not None and listing.tiers and price <= listing.tiers[0].unit_price:
+        errors["base_price"] = _l("The unit price must fall as the quantity grows.")
+    if errors:
+        raise ValidationFailed(errors)
+    listing.base_price, listing.monthly_capacity = price, capacity
+    audit.record(
+        actor,
+        "listing.quick_update",
+        "listing",
+        listing.id,
+        organization_id=organization_id,
+        details={"base_price": price, "monthly_capacity": capacity},
+    )
+    db.session.commit()
+    return listing
+
+
+def duplicate_listing(actor: Actor, organization_id: int, listing_id: int) -> Listing:
+    """A draft copy (details, tiers, certificates; not photos or lots)."""
+    source = get_own_listing(actor, organization_id, listing_id)
+    _own_coop(actor, organization_id)
+    copy_title = f"{source.title_vi} (bản sao)"[:160]
+    copy = Listing(
+        organization_id=source.organization_id,
+        category_id=source.category_id,
+        slug=_unique_listing_slug(copy_title),
+        title_vi=copy_title,
+        title_en=source.title_en,
+        description_vi=source.description_vi,
+        description_en=source.description_en,
+        origin_province_code=source.origin_province_code,
+        unit=source.unit,
+        pack_size=source.pack_size,
+        base_price=source.base_price,
+        min_order_quantity=source.min_order_quantity,
+        monthly_capacity=source.monthly_capacity,
+        lead_time_days=source.lead_time_days,
+        shelf_life_days=source.shelf_life_days,
+        storage_conditions=source.storage_conditions,
+        harvest_months=source.harvest_months,
+    )
+    copy.tiers = [
+        PriceTier(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in source.tiers
+    ]
+    copy.certificates = list(source.certificates)
+    db.session.add(copy)
+    db.session.flush()
+    audit.record(
+        actor,
+        "listing.duplicate",
+        "listing",
+        copy.id,
+        organization_id=organization_id,
+        details={"from": source.id},
+    )
+    db.session.commit()
+    return copy
+
+
+def change_state(actor: Actor, organization_id: int, listing_id: int, action: str) -> Listing:
+    """Publish, pause or archive one's own listing."""
+    if action in ADMIN_ACTIONS:
+        raise NotFound("action")
+    listing = _locked_own(actor, organization_id, listing_id)
+    new_status = next_listing_status(listing.status, action)
+    if new_status is S.PUBLISHED:
+        problems: dict[str, object] = {}
+        if not can_trade(listing.organization):
+            problems["status"] = _l(
+                "Only a verified co-op can publish. Finish your verification first."
+            )
+        elif not listing.photos:
+            problems["status"] = _l("Add at least one photo before publishing.")
+        if problems:
+            raise ValidationFailed(problems)
+        listing.published_at = listing.published_at or utcnow()
+    listing.status = new_status
+    audit.record(actor, f"listing.{action}", "listing", listing.id, organization_id=organization_id)
+    db.session.commit()
+    return listing
+
+
+def take_down(actor: Actor, listing_id: int, reason: str) -> Listing:
+    """Admin: remove a listing from the catalogue, with a reason the co-op is told."""
+    require_admin(actor)
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": _l("Give the reason for taking the listing down.")})
+    listing = lock(Listing, listing_id)
+    if listing is None:
+        raise NotFound("listing")
+    listing.status = next_listing_status(listing.status, "take_down")
+    listing.takedown_reason = reason.strip()[:2000]
+    audit.record(
+        actor,
+        "listing.take_down",
+        "listing",
+        listing.id,
+        organization_id=listing.organization_id,
+        details={"reason": listing.takedown_reason},
+    )
+    messages = []
+    for membership in db.session.scalars(
+        select(Membership)
+        .where(Membership.organization_id == listing.organization_id)
+        .options(selectinload(Membership.user))
+    ):
+        user = membership.user
+        messages.append(
+            queue_email(
+                user.email,
+                "listing_taken_down",
+                user.locale,
+                _l("A listing was taken down on Chợ HTX"),
+                user=user,
+                listing=listing,
+                reason=listing.takedown_reason,
+                link=external_url("listings.dashboard", org_id=listing.organization_id),
+            )
+        )
+    db.session.flush()
+    ids = [m.id for m in messages]
+    db.session.commit()
+    outbox.deliver(ids)
+    return listing
+
+
+def restore(actor: Actor, listing_id: int) -> Listing:
+    """Admin: give a taken-down listing back to its co-op as a draft."""
+    require_admin(actor)
+    listing = lock(Listing, listing_id)
+    if listing is None:
+        raise NotFound("listing")
+    listing.status = next_listing_status(listing.status, "restore")
+    audit.record(
+        actor, "listing.restore", "listing", listing.id, organization_id=listing.organization_id
+    )
+    db.session.commit()
+    return listing
+
+
+# --- photos -------------------------------------------------------------------------------
+
+
+def add_photo(actor: Actor, organization_id: int, listing_id: int, data: bytes) -> ListingPhoto:
+    """Add a photo at the end; the first one is the main photo. At most 10."""
+    listing = _locked_own(actor, organization_id, listing_id)
+    if len(listing.photos) >= MAX_LISTING_PHOTOS:
+        raise ValidationFailed({"file": _l("At most %(n)s photos.", n=MAX_LISTING_PHOTOS)})
+    try:
+        variants = prepare_image(check_upload(data, allow_pdf=False))
+    except InvalidValue as exc:
+        raise ValidationFailed({"file": exc.message}) from exc
+    prefix = new_key_prefix(f"public/listings/{listing.id}")
+    storage = current_app.extensions["storage"]
+    try:
+        for width in ("320", "800", "1600"):
+            storage.put(f"{prefix}-{width}.webp", variants[width].data, "image/webp", public=True)
+    except StorageError as exc:
+        raise ValidationFailed(
+            {"file": _l("The file could not be saved. Try again in a moment.")}
+        ) from exc
+    photo = ListingPhoto(key_prefix=prefix, position=len(listing.photos))
+    listing.photos.append(photo)
+    audit.record(actor, "listing.photo_add", "listing", listing.id, organization_id=organization_id)
+    db.session.commit()
+    return photo
+
+
+def _renumber(listing: Listing, ordered: list[ListingPhoto]) -> None:
+    for position, photo in enumerate(ordered):
+        photo.position = position
+    listing.photos.sort(key=lambda p: p.position)
+
+
+def move_photo(
+    actor: Actor, organization_id: int, listing_id: int, photo_id: int, where: str
+) -> None:
+    """Reorder: "main" makes it the main photo, "up"/"down" moves it one place."""
+    listing = _locked_own(actor, organization_id, listing_id)
+    ordered = list(listing.photos)
+    photo = next((p for p in ordered if p.id == photo_id), None)
+    if photo is None:
+        raise NotFound("photo")
+    index = ordered.index(photo)
+    ordered.pop(index)
+    target = {"main": 0, "up": max(index - 1, 0), "down": min(index + 1, len(ordered))}.get(where)
+    if target is None:
+        raise NotFound("direction")
+    ordered.insert(target, photo)
+    _renumber(listing, ordered)
+    db.session.commit()
+
+
+def remove_photo(actor: Actor, organization_id: int, listing_id: int, photo_id: int) -> None:
+    listing = _locked_own(actor, organization_id, listing_id)
+    photo = next((p for p in listing.photos if p.id == photo_id), None)
+    if photo is None:
+        raise NotFound("photo")
+    messages = [
+        outbox.enqueue("storage.delete", {"key": f"{photo.key_prefix}-{w}.webp"})
+        for w in ("320", "800", "1600")
+    ]
+    listing.photos.remove(photo)
+    _renumber(listing, list(listing.photos))
+    audit.record(
+        actor, "listing.photo_remove", "listing", listing.id, organization_id=organization_id
+    )
+    db.session.flush()
+    ids = [m.id for m in messages]
+    db.session.commit()
+    outbox.deliver(ids)
+
+
+# --- lots ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LotData:
+    code: str
+    produced_on: date | None
+    quantity: str
+    best_before: date | None = None
+    farm_location: str = ""
+
+
+def create_lot(
+    actor: Actor, organization_id: int, listing_id: int, data: LotData, lab_document: bytes | None
+) -> Lot:
+    """Record a batch; it gets a public traceability page and a QR code."""
+    listing = _locked_own(actor, organization_id, listing_id)
+    errors: dict[str, object] = {}
+    code = (data.code or "").strip()[:40]
+    if not code:
+        errors["code"] = _l("Enter the lot code printed on the packaging.")
+    elif db.session.scalar(select(Lot.id).where(Lot.listing_id == listing.id, Lot.code == code)):
+        errors["code"] = _l("This product already has a lot with this code.")
+    if data.produced_on is None:
+        errors["produced_on"] = _l("Enter the production or harvest date.")
+    elif data.produced_on > today():
+        errors["produced_on"] = _l("The production date cannot be in the future.")
+    if data.best_before and data.produced_on and data.best_before <= data.produced_on:
+        errors["best_before"] = _l("The best-before date must come after the production date.")
+    try:
+        quantity = _quantity(data.quantity)
+    except InvalidValue as exc:
+        errors["quantity"] = exc.message
+    checked = None
+    if lab_document:
+        try:
+            checked = check_upload(lab_document, allow_pdf=True)
+        except InvalidValue as exc:
+            errors["lab_document"] = exc.message
+    if errors:
+        raise ValidationFailed(errors)
+    lot = Lot(
+        listing_id=listing.id,
+        code=code,
+        public_code=secrets.token_urlsafe(9),
+        produced_on=data.produced_on,
+        quantity=quantity,
+        best_before=data.best_before,
+        farm_location=(data.farm_location or "").strip()[:300] or None,
+    )
+    if checked is not None:
+        # Lab results are shown on the public traceability page, so they are public files.
+        key = new_key(f"public/lots/{listing.id}", checked.extension)
+        try:
+            current_app.extensions["storage"].put(
+                key, checked.data, checked.content_type, public=True
+            )
+        except StorageError as exc:
+            raise ValidationFailed(
+                {"lab_document": _l("The file could not be saved. Try again in a moment.")}
+            ) from exc
+        lot.lab_document_key, lot.lab_document_type = key, checked.content_type
+    db.session.add(lot)
+    db.session.flush()
+    audit.record(actor, "lot.create", "lot", lot.id, organization_id=organization_id)
+    db.session.commit()
+    return lot
+
+
+def lots_of(listing_id: int) -> list[Lot]:
+    return list(
+        db.session.scalars(
+            select(Lot)
+            .where(Lot.listing_id == listing_id)
+            .order_by(Lot.produced_on.desc(), Lot.id.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Traceability:
+    lot: Lot
+    listing: Listing
+    organization: Organization
+    certificates: list[Certificate]
+
+
+def traceability(public_code: str) -> Traceability:
+    """What a QR code on the packaging shows. Lots of any listing state stay traceable:
+    the goods are already on a shelf."""
+    lot = db.session.scalar(
+        select(Lot)
+        .where(Lot.public_code == public_code[:24])
+        .options(selectinload(Lot.listing).selectinload(Listing.organization))
+    )
+    if lot is None or lot.listing.organization.verification_status is VerificationStatus.REJECTED:
+        raise NotFound("lot")
+    day = lot.produced_on
+    certificates = [
+        c
+        for c in db.session.scalars(
+            select(Certificate).where(
+                Certificate.organization_id == lot.listing.organization_id,
+                Certificate.status == VerificationStatus.APPROVED,
+            )
+        )
+        if c.is_valid_on(day)
+    ]
+    return Traceability(lot, lot.listing, lot.listing.organization, certificates)
+
+
+# --- public reading (a constant number of queries, whatever the listing holds) -------------
+
+_CARD_LOADS = (
+    selectinload(Listing.photos),
+    selectinload(Listing.tiers),
+    selectinload(Listing.certificates),
+    selectinload(Listing.organization),
+)
+
+
+def _published():
+    return (
+        select(Listing)
+        .join(Organization, Listing.organization_id == Organization.id)
+        .where(
+            Listing.status == S.PUBLISHED,
+            Organization.verification_status == VerificationStatus.APPROVED,
+        )
+    )
+
+
+def public_listing(slug: str) -> Listing:
+    listing = db.session.scalar(
+        _published()
+        .where(Listing.slug == slug[:100])
+        .options(*_CARD_LOADS, selectinload(Listing.category))
+    )
+    if listing is None:
+        raise NotFound("listing")
+    return listing
+
+
+def category_by_slug(slug: str) -> Category:
+    category = db.session.scalar(select(Category).where(Category.slug == slug[:80]))
+    if category is None:
+        raise NotFound("category")
+    return category
+
+
+def categories() -> list[Category]:
+    return list(
+        db.session.scalars(
+            select(Category).order_by(
+                Category.parent_id.is_not(None), Category.position, Category.id
+            )
+        )
+    )
+
+
+def category_listings(
+    category: Category, *, limit: int = 48, offset: int = 0
+) -> tuple[list[Listing], int]:
+    """Published listings in a category and its subcategories, newest first, and the total."""
+    child_ids = select(Category.id).where(Category.parent_id == category.id)
+    where = or_(Listing.category_id == category.id, Listing.category_id.in_(child_ids))
+    total = db.session.scalar(
+        select(func.count()).select_from(_published().where(where).subquery())
+    )
+    listings = list(
+        db.session.scalars(
+            _published()
+            .where(where)
+            .options(*_CARD_LOADS)
+            .order_by(Listing.published_at.desc(), Listing.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return listings, total or 0
+
+
+def recent_listings(limit: int = 12, *, featured: bool | None = None) -> list[Listing]:
+    stmt = (
+        _published().options(*_CARD_LOADS).order_by(Listing.published_at.desc(), Listing.id.desc())
+    )
+    if featured is not None:
+        stmt = stmt.where(Listing.featured.is_(featured))
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def coop_listings(organization_id: int) -> list[Listing]:
+    return list(
+        db.session.scalars(
+            _published()
+            .where(Listing.organization_id == organization_id)
+            .options(*_CARD_LOADS)
+            .order_by(Listing.published_at.desc())
+        )
+    )
+
+
+def dashboard_listings(actor: Actor, organization_id: int) -> list[Listing]:
+    require_member(actor, organization_id)
+    return list(
+        db.session.scalars(
+            select(Listing)
+            .where(Listing.organization_id == organization_id)
+            .options(selectinload(Listing.photos), selectinload(Listing.tiers))
+            .order_by(Listing.status, Listing.updated_at.desc())
+        )
+    )

@@ -1,0 +1,428 @@
+"""Listings: prices and tiers, states, photos, certificates, lots and QR codes, public pages."""
+
+import io
+import json
+import re
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Category, Listing, ListingStatus, Lot, OrgKind, Role, User
+from marketplace.services import certificates, listings, verification
+from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.listings import ListingTransitionNotAllowed, parse_vnd
+from marketplace.validation import InvalidValue
+from marketplace.vietnam import today
+from tests.conftest import (
+    PDF_BYTES,
+    add_member,
+    admin_actor,
+    count_queries,
+    login,
+    make_person,
+    verified_coop,
+)
+
+
+def jpeg(width=800, height=600, color=(200, 120, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def actor_for(person) -> Actor:
+    return Actor(user=db.session.get_one(User, person.id), ip="127.0.0.1")
+
+
+def category_id(slug="ruou") -> int:
+    return db.session.scalar(select(Category.id).where(Category.slug == slug))
+
+
+def data(**overrides) -> listings.ListingData:
+    values = {
+        "title_vi": "Rượu sâm Lai Châu",
+        "category_id": category_id(),
+        "unit": "chai",
+        "pack_size": "500 ml",
+        "base_price": "200.000",
+        "monthly_capacity": "2.000",
+        "min_order_quantity": "24",
+        "lead_time_days": "5",
+        "tiers": [("100", "180.000"), ("500", "165.000")],
+        "origin_province": "Lai Châu",
+    }
+    values.update(overrides)
+    return listings.ListingData(**values)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("180000", 180000),
+        ("180.000", 180000),
+        ("180,000 ₫", 180000),
+        ("1 250 000", 1250000),
+        ("1.250.000đ", 1250000),
+        (95000, 95000),
+    ],
+)
+def test_prices_as_people_type_them(typed, value):
+    assert parse_vnd(typed) == value
+
+
+@pytest.mark.parametrize("typed", ["180.5", "180,50", "-5", "0", "abc", "", "2.000.000.000"])
+def test_bad_prices(app, typed):
+    with app.test_request_context(), pytest.raises(InvalidValue):
+        parse_vnd(typed)
+
+
+def test_the_listing_state_table():
+    S = ListingStatus
+    assert listings.next_listing_status(S.DRAFT, "publish") is S.PUBLISHED
+    assert listings.next_listing_status(S.PAUSED, "publish") is S.PUBLISHED
+    assert listings.next_listing_status(S.TAKEN_DOWN, "restore") is S.DRAFT
+    for action in ("publish", "pause", "take_down", "restore"):
+        with pytest.raises(ListingTransitionNotAllowed):
+            listings.next_listing_status(S.ARCHIVED, action)
+
+
+@pytest.mark.parametrize(
+    ("tiers", "message"),
+    [
+        ([("100", "190.000"), ("500", "195.000")], "phải giảm"),  # price rises with quantity
+        ([("10", "190.000")], "tối thiểu"),  # below the minimum order of 24
+        ([("100", "200.000")], "phải giảm"),  # not below the base price
+        ([("100", "180.000"), ("100", "170.000")], "cùng một số lượng"),
+        ([("100", "180,5")], "thập phân"),
+    ],
+)
+def test_inconsistent_tiers_are_refused_and_nothing_is_saved(app, tiers, message):
+    coop = make_person(app)
+    with app.app_context():
+        with pytest.raises(ValidationFailed) as exc:
+            listings.create_listing(actor_for(coop), coop.organization_id, data(tiers=tiers))
+        text = " ".join(str(v) for v in exc.value.errors.values())
+        assert message in text
+        assert db.session.scalar(select(Listing.id)) is None
+
+
+def test_unverified_co_op_drafts_but_cannot_publish(app):
+    coop = make_person(app)
+    with app.app_context():
+        me = actor_for(coop)
+        # No province on the profile yet: the form must name one (an old name works).
+        with pytest.raises(ValidationFailed) as exc:
+            listings.create_listing(me, coop.organization_id, data(origin_province=""))
+        assert "origin_province" in exc.value.errors
+        listing = listings.create_listing(
+            me, coop.organization_id, data(origin_province="Hà Giang")
+        )
+        assert listing.status is ListingStatus.DRAFT
+        assert listing.origin_province_code == "tuyen-quang"
+        listings.add_photo(me, coop.organization_id, listing.id, jpeg())
+        with pytest.raises(ValidationFailed) as exc:
+            listings.change_state(me, coop.organization_id, listing.id, "publish")
+        assert "đã xác minh" in str(exc.value.errors["status"])
+
+
+def test_only_co_ops_managers_edit_and_other_co_ops_get_404(app):
+    coop = verified_coop(app)
+    staff = add_member(app, coop.organization_id, Role.STAFF)
+    other = make_person(app)
+    buyer = make_person(app, kind=OrgKind.BUYER)
+    with app.app_context():
+        listing = listings.create_listing(actor_for(coop), coop.organization_id, data())
+        with pytest.raises(PermissionDenied):
+            listings.update_listing(actor_for(staff), coop.organization_id, listing.id, data())
+        with pytest.raises(NotFound):
+            listings.update_listing(actor_for(other), coop.organization_id, listing.id, data())
+        with pytest.raises(NotFound):  # another co-op's listing through one's own organisation
+            listings.update_listing(actor_for(other), other.organization_id, listing.id, data())
+        with pytest.raises(NotFound):
+            listings.create_listing(actor_for(buyer), buyer.organization_id, data())
+
+
+def test_certificates_must_be_ones_own_verified_and_valid(app):
+    coop = verified_coop(app)
+    other = verified_coop(app, organization_name="HTX Khác")
+    boss = admin_actor(app)
+    with app.app_context():
+
+        def add_cert(person, number, approve=True, expires=date(2030, 1, 1)):
+            cert = certificates.add_certificate(
+                actor_for(person),
+                person.organization_id,
+                certificates.CertificateData(
+                    kind="ocop",
+                    number=number,
+                    issuer="UBND tỉnh",
+                    issued_on=date(2024, 1, 1),
+                    expires_on=expires,
+                    ocop_stars=4,
+                    product_name="Rượu sâm",
+                ),
+                PDF_BYTES,
+            )
+            if approve:
+                verification.review_certificate(actor_for(boss), cert.id, "approve")
+            return cert.id
+
+        mine = add_cert(coop, "QĐ-1")
+        pending = add_cert(coop, "QĐ-2", approve=False)
+        theirs = add_cert(other, "QĐ-3")
+        for bad in ([theirs], [pending], [mine, 99999]):
+            with pytest.raises(ValidationFailed) as exc:
+                listings.create_listing(
+                    actor_for(coop), coop.organization_id, data(certificate_ids=bad)
+                )
+            assert "certificate_ids" in exc.value.errors
+        listing = listings.create_listing(
+            actor_for(coop), coop.organization_id, data(certificate_ids=[mine])
+        )
+        assert [c.id for c in listing.certificates] == [mine]
+
+
+def test_photos_order_main_and_the_eleventh_is_refused(app):
+    coop = verified_coop(app)
+    with app.app_context():
+        me = actor_for(coop)
+        listing = listings.create_listing(me, coop.organization_id, data())
+        photos = [
+            listings.add_photo(me, coop.organization_id, listing.id, jpeg(color=(i * 20, 80, 80)))
+            for i in range(10)
+        ]
+        with pytest.raises(ValidationFailed) as exc:
+            listings.add_photo(me, coop.organization_id, listing.id, jpeg())
+        assert "Tối đa 10 ảnh" in str(exc.value.errors["file"])
+        listings.move_photo(me, coop.organization_id, listing.id, photos[3].id, "main")
+        assert listing.main_photo.id == photos[3].id
+        listings.move_photo(me, coop.organization_id, listing.id, photos[3].id, "down")
+        assert [p.id for p in listing.photos][:2] == [photos[0].id, photos[3].id]
+        listings.remove_photo(me, coop.organization_id, listing.id, photos[0].id)
+        assert [p.position for p in listing.photos] == list(range(9))
+
+
+def test_publish_pause_archive_duplicate_quick_edit(app):
+    coop = verified_coop(app)
+    with app.app_context():
+        me = actor_for(coop)
+        listing = listings.create_listing(me, coop.organization_id, data())
+        with pytest.raises(ValidationFailed) as exc:
+            listings.change_state(me, coop.organization_id, listing.id, "publish")
+        assert "ít nhất một ảnh" in str(exc.value.errors["status"])
+        listings.add_photo(me, coop.organization_id, listing.id, jpeg())
+        listings.change_state(me, coop.organization_id, listing.id, "publish")
+        assert listing.status is ListingStatus.PUBLISHED and listing.published_at
+        listings.change_state(me, coop.organization_id, listing.id, "pause")
+        listings.change_state(me, coop.organization_id, listing.id, "publish")
+        with pytest.raises(ValidationFailed) as exc:
+            listings.quick_update(
+                me, coop.organization_id, listing.id, base_price="170.000", monthly_capacity="100"
+            )
+        assert "base_price" in exc.value.errors  # below the first tier's price
+        listings.quick_update(
+            me, coop.organization_id, listing.id, base_price="210.000", monthly_capacity="3000"
+        )
+        assert (listing.base_price, listing.monthly_capacity) == (210000, 3000)
+        copy = listings.duplicate_listing(me, coop.organization_id, listing.id)
+        assert copy.status is ListingStatus.DRAFT and copy.slug != listing.slug
+        assert [(t.min_quantity, t.unit_price) for t in copy.tiers] == [
+            (100, 180000),
+            (500, 165000),
+        ]
+        listings.change_state(me, coop.organization_id, listing.id, "archive")
+        with pytest.raises(ListingTransitionNotAllowed):
+            listings.change_state(me, coop.organization_id, listing.id, "publish")
+        with pytest.raises(NotFound):
+            listings.change_state(me, coop.organization_id, copy.id, "take_down")
+
+
+def test_admin_takes_down_with_a_reason_and_the_co_op_is_told(app, mailbox):
+    coop = verified_coop(app)
+    boss = admin_actor(app)
+    with app.app_context():
+        me = actor_for(coop)
+        listing = listings.create_listing(me, coop.organization_id, data())
+        listings.add_photo(me, coop.organization_id, listing.id, jpeg())
+        listings.change_state(me, coop.organization_id, listing.id, "publish")
+        with pytest.raises(PermissionDenied):
+            listings.take_down(me, listing.id, "tự gỡ")
+        with pytest.raises(ValidationFailed):
+            listings.take_down(actor_for(boss), listing.id, " ")
+        listings.take_down(actor_for(boss), listing.id, "Ảnh không đúng sản phẩm")
+        assert listing.status is ListingStatus.TAKEN_DOWN
+        with pytest.raises(ValidationFailed):
+            listings.update_listing(me, coop.organization_id, listing.id, data())
+        with pytest.raises(NotFound):
+            listings.public_listing(listing.slug)
+        listings.restore(actor_for(boss), listing.id)
+        assert listing.status is ListingStatus.DRAFT
+    message = mailbox.to(coop.email)[-1]
+    assert "bị gỡ" in message["Subject"] and "Ảnh không đúng sản phẩm" in mailbox.body(message)
+
+
+def _published_listing(app, coop, photos=1, **overrides):
+    with app.app_context():
+        me = actor_for(coop)
+        listing = listings.create_listing(me, coop.organization_id, data(**overrides))
+        for i in range(photos):
+            listings.add_photo(me, coop.organization_id, listing.id, jpeg(64, 48, (i * 20, 90, 90)))
+        listings.change_state(me, coop.organization_id, listing.id, "publish")
+        return listing.id, listing.slug
+
+
+def test_public_listing_page(app, client):
+    coop = verified_coop(app, organization_name="HTX Sâm Lai Châu")
+    _, slug = _published_listing(app, coop)
+    page = client.get(f"/p/{slug}").get_data(as_text=True)
+    assert "Rượu sâm Lai Châu" in page
+    assert re.search(r"Từ 100 chai</th><td>180\.000\s₫/chai", page)
+    assert re.search(r"Từ 24 chai</th><td>200\.000\s₫/chai", page)
+    assert '<meta property="og:type" content="product">' in page
+    assert "zalo.me/share" in page and "facebook.com/sharer" in page
+    data_ld = json.loads(
+        re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
+    )
+    assert data_ld["@type"] == "Product" and data_ld["offers"]["lowPrice"] == 165000
+    assert data_ld["offers"]["priceCurrency"] == "VND" and data_ld["image"][0].startswith("http")
+    assert "Rượu sâm Lai Châu" in client.get("/").get_data(as_text=True)
+    assert "Rượu sâm Lai Châu" in client.get("/c/ruou-do-uong").get_data(as_text=True)
+    assert client.get("/p/khong-co").status_code == 404
+
+
+def test_listing_and_category_pages_run_a_constant_number_of_queries(app, client):
+    coop = verified_coop(app)
+    small_id, small = _published_listing(app, coop, photos=1, tiers=[("100", "180.000")])
+    big_id, big = _published_listing(
+        app,
+        coop,
+        photos=6,
+        tiers=[
+            ("100", "190.000"),
+            ("200", "185.000"),
+            ("300", "180.000"),
+            ("400", "175.000"),
+            ("500", "170.000"),
+        ],
+    )
+    client.get(f"/p/{small}")  # warm up
+    with count_queries(app) as few:
+        client.get(f"/p/{small}")
+    with count_queries(app) as many:
+        client.get(f"/p/{big}")
+    assert len(few) == len(many), (few, many)
+    with count_queries(app) as two:
+        assert client.get("/c/ruou-do-uong").status_code == 200
+    for _ in range(10):
+        _published_listing(app, coop, photos=2)
+    with count_queries(app) as twelve:
+        page = client.get("/c/ruou-do-uong").get_data(as_text=True)
+    assert page.count('class="card listing-card"') == 12
+    assert len(two) == len(twelve), (two, twelve)
+
+
+def test_lots_qr_codes_and_traceability(app, client):
+    coop = verified_coop(app, organization_name="HTX Sâm Lai Châu")
+    boss = admin_actor(app)
+    listing_id, _ = _published_listing(app, coop)
+    with app.app_context():
+        me = actor_for(coop)
+        cert = certificates.add_certificate(
+            me,
+            coop.organization_id,
+            certificates.CertificateData(
+                kind="vietgap",
+                number="VG-7",
+                issuer="Trung tâm",
+                issued_on=date(2024, 1, 1),
+                expires_on=date(2030, 1, 1),
+            ),
+            PDF_BYTES,
+        )
+        verification.review_certificate(actor_for(boss), cert.id, "approve")
+        lot_data = listings.LotData(
+            code="L-2026-01",
+            produced_on=today() - timedelta(days=3),
+            quantity="500",
+            best_before=today() + timedelta(days=700),
+            farm_location="Vườn sâm bản Nậm Khao, 1.800 m",
+        )
+        for bad, field in (
+            (
+                listings.LotData(code="", produced_on=today() + timedelta(days=1), quantity="0"),
+                {"code", "produced_on", "quantity"},
+            ),
+            (
+                listings.LotData(
+                    code="X",
+                    produced_on=today(),
+                    quantity="5",
+                    best_before=today() - timedelta(days=1),
+                ),
+                {"best_before"},
+            ),
+        ):
+            with pytest.raises(ValidationFailed) as exc:
+                listings.create_lot(me, coop.organization_id, listing_id, bad, None)
+            assert set(exc.value.errors) == field
+        with pytest.raises(ValidationFailed) as exc:
+            listings.create_lot(me, coop.organization_id, listing_id, lot_data, b"MZ\x90 exe")
+        assert "lab_document" in exc.value.errors
+        lot = listings.create_lot(me, coop.organization_id, listing_id, lot_data, PDF_BYTES)
+        code = lot.public_code
+        with pytest.raises(ValidationFailed):
+            listings.create_lot(
+                me, coop.organization_id, listing_id, lot_data, None
+            )  # same code twice
+        assert db.session.scalar(select(Lot.id).where(Lot.public_code == code)) == lot.id
+    page = client.get(f"/t/{code}").get_data(as_text=True)
+    assert "Rượu sâm Lai Châu" in page and 'id="verified-badge"' in page and "Lai Châu" in page
+    assert "Vườn sâm bản Nậm Khao" in page and "VG-7" in page and "/media/public/lots/" in page
+    png = client.get(f"/t/{code}/qr.png")
+    assert png.mimetype == "image/png"
+    with Image.open(io.BytesIO(png.get_data())) as image:
+        assert image.width >= 200
+    svg = client.get(f"/t/{code}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.get_data()
+    assert client.get("/t/khong-co-lo-nay").status_code == 404
+    assert client.get("/t/khong-co-lo-nay/qr.png").status_code == 404
+
+
+def test_listing_form_keeps_what_was_typed_and_explains_tiers(app, client):
+    coop = verified_coop(app)
+    login(client, coop)
+    with app.app_context():
+        cat = category_id()
+    form = {
+        "title_vi": "Rượu sâm",
+        "category_id": str(cat),
+        "unit": "chai",
+        "base_price": "200000,5",
+        "min_order_quantity": "24",
+        "monthly_capacity": "2000",
+        "lead_time_days": "5",
+        "tier_qty_1": "100",
+        "tier_price_1": "210.000",
+    }
+    response = client.post(f"/orgs/{coop.organization_id}/listings/new", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert (
+        "không có phần thập phân" in page
+        and 'value="Rượu sâm"' in page
+        and 'value="210.000"' in page
+    )
+    form["base_price"] = "200.000"
+    response = client.post(f"/orgs/{coop.organization_id}/listings/new", data=form)
+    assert response.status_code == 422 and "Đơn giá phải giảm" in response.get_data(as_text=True)
+    form["tier_price_1"] = "180.000"
+    response = client.post(f"/orgs/{coop.organization_id}/listings/new", data=form)
+    assert response.status_code == 302
+    other = app.test_client()
+    login(other, make_person(app))
+    listing_url = response.headers["Location"]
+    assert other.get(listing_url).status_code == 404
