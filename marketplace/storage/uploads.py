@@ -106,6 +106,10 @@ def prepare_image(upload: CheckedUpload) -> dict[str, ImageVariant]:
     """The image re-encoded without metadata: "original" (≤ 1600 px) and one per width."""
     try:
         with Image.open(io.BytesIO(upload.data)) as image:
+            # JPEG can decode straight at 1/2, 1/4 or 1/8 scale; the largest variant never
+            # needs more, so a 12 MP photo is decoded at about a quarter of the cost.
+            largest = IMAGE_WIDTHS[-1]
+            image.draft("RGB", (largest, 1))
             image.load()
             # Respect the camera's rotation, then drop every metadata block (EXIF, GPS, XMP).
             upright = ImageOps.exif_transpose(image)
@@ -113,12 +117,15 @@ def prepare_image(upload: CheckedUpload) -> dict[str, ImageVariant]:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidValue(_l("This image is damaged and cannot be read.")) from exc
     variants: dict[str, ImageVariant] = {}
-    for width in IMAGE_WIDTHS:
-        copy = clean.copy()
-        copy.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
+    # Largest first, each smaller one from the previous: a fraction of resizing every
+    # variant from the full photo, with the same quality.
+    current = clean
+    for width in sorted(IMAGE_WIDTHS, reverse=True):
+        current = current.copy()
+        current.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
-        copy.save(buffer, "WEBP", quality=82, method=4)
-        variants[str(width)] = ImageVariant(copy.width, copy.height, buffer.getvalue())
+        current.save(buffer, "WEBP", quality=82, method=3)
+        variants[str(width)] = ImageVariant(current.width, current.height, buffer.getvalue())
     variants["original"] = variants[str(IMAGE_WIDTHS[-1])]
     return variants
 
