@@ -307,6 +307,9 @@ def seed_demo() -> DemoLogins:
     logins.append(("platform admin", ADMIN_EMAIL))
     for email, profile in DEMO_PROFILES.items():
         _seed_profile(accounts.find_user_by_email(email), profile, Actor(user=admin))
+    from marketplace.demo_catalog import seed_listings
+
+    seed_listings()
     return DemoLogins(password=DEMO_PASSWORD, accounts=logins)
 
 
