@@ -92,6 +92,30 @@ def test_seed_demo_and_create_admin_commands(sqlite_app):
     assert "HTX Sâm Lai Châu Mường Tè" in client.get("/search?q=sam lai chau").get_data(
         as_text=True
     )
+    # Verified and pending organisations, with certificates; an expired one is not shown.
+    page = client.get("/htx/htx-sam-lai-chau-muong-te").get_data(as_text=True)
+    assert 'id="verified-badge"' in page and "OCOP ★★★★" in page
+    page = client.get("/htx/htx-dua-luoi-va-ca-chua-vietgap-cu-chi").get_data(as_text=True)
+    assert "VietGAP" in page and "GlobalGAP" not in page
+    assert client.get("/htx/htx-dong-trung-ha-thao-da-lat").status_code == 404
+    with sqlite_app.app_context():
+        from sqlalchemy import select
+
+        from marketplace.models import Listing, ListingStatus, Lot, Organization
+
+        statuses = {
+            o.name: o.verification_status.value for o in db.session.scalars(select(Organization))
+        }
+        assert statuses["HTX Đông Trùng Hạ Thảo Đà Lạt"] == "submitted"
+        assert statuses["HTX Mắc Ca Tủa Chùa"] == "draft"
+        assert statuses["Chuỗi Siêu Thị Xanh Mart"] == "approved"
+        demo = list(db.session.scalars(select(Listing)))
+        published = [x for x in demo if x.status is ListingStatus.PUBLISHED]
+        assert len(demo) >= 24 and len(published) >= 20
+        assert all(len(x.photos) == 2 for x in demo)
+        assert db.session.scalar(select(Lot.id)) is not None
+    home = client.get("/").get_data(as_text=True)
+    assert home.count('class="card listing-card"') >= 12 and "OCOP ★★★" in home
 
     result = runner.invoke(
         args=[
