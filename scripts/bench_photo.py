@@ -39,11 +39,11 @@ def main(runs: int = 7) -> None:
     from flask_migrate import upgrade
 
     from marketplace import create_app
+    from marketplace.demo import seed_demo
     from marketplace.extensions import db
     from marketplace.models import Category, Listing, User
     from marketplace.services import listings
     from marketplace.services.context import Actor
-    from marketplace.demo import seed_demo
 
     app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SMTP_HOST": None})
     with app.app_context():
@@ -56,27 +56,36 @@ def main(runs: int = 7) -> None:
             Actor(user=user),
             org_id,
             listings.ListingData(
-                title_vi="Sâm tươi", category_id=category.id, unit="kg",
-                base_price="2.000.000", monthly_capacity="50",
+                title_vi="Sâm tươi",
+                category_id=category.id,
+                unit="kg",
+                base_price="2.000.000",
+                monthly_capacity="50",
             ),
         )
         listing_id, user_id = listing.id, user.id
     photo = phone_photo()
     client = app.test_client()
-    client.post("/login", data={"email": "sam.laichau@demo.chohtx.vn", "password": "chohtx-demo-2026"})
+    client.post(
+        "/login", data={"email": "sam.laichau@demo.chohtx.vn", "password": "chohtx-demo-2026"}
+    )
     url = f"/orgs/{org_id}/listings/{listing_id}/photos"
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
         response = client.post(
-            url, data={"file": (io.BytesIO(photo), "IMG_0001.jpg")}, content_type="multipart/form-data"
+            url,
+            data={"file": (io.BytesIO(photo), "IMG_0001.jpg")},
+            content_type="multipart/form-data",
         )
         timings.append(time.perf_counter() - started)
         assert response.status_code == 302, response.status_code
         with app.app_context():
             listing = db.session.get(Listing, listing_id)
             for p in list(listing.photos):  # stay under the 10-photo limit
-                listings.remove_photo(Actor(user=db.session.get(User, user_id)), org_id, listing_id, p.id)
+                listings.remove_photo(
+                    Actor(user=db.session.get(User, user_id)), org_id, listing_id, p.id
+                )
     timings.sort()
     print(
         f"| 12 MP JPEG ({len(photo) / 1e6:.1f} MB) → 320/800/1600 px WebP, EXIF stripped, stored "

@@ -426,3 +426,56 @@ def test_listing_form_keeps_what_was_typed_and_explains_tiers(app, client):
     login(other, make_person(app))
     listing_url = response.headers["Location"]
     assert other.get(listing_url).status_code == 404
+
+
+def test_csv_export_and_import_with_a_per_row_report(app, client):
+    coop = verified_coop(app)
+    listing_id, _ = _published_listing(app, coop)
+    login(client, coop)
+    exported = client.get(f"/orgs/{coop.organization_id}/listings.csv")
+    assert exported.mimetype == "text/csv"
+    text = exported.get_data(as_text=True)
+    assert (
+        text.startswith("\ufeff")
+        and "Rượu sâm Lai Châu" in text
+        and "100:180000;500:165000" in text
+    )
+    rows = text.lstrip("\ufeff").splitlines()
+    header, first = rows[0], rows[1]
+    changed = first.replace("200000", "210000")
+    new_good = ",Mật ong rừng,,mat-ong,chai,500 ml,190.000,100:170000,24,500,3,730,,,Sơn La,,,draft"
+    new_bad = ",Mật ong giả,,mat-ong,chai,,150.000,100:160000,24,500,3,,,,Sơn La,,,draft"
+    not_mine = "999999,Của người khác,,mat-ong,chai,,150000,,1,10,1,,,,Sơn La,,,draft"
+    upload = "\n".join([header, changed, new_good, new_bad, not_mine]).encode("utf-8")
+    response = client.post(
+        f"/orgs/{coop.organization_id}/listings/import",
+        data={"file": (io.BytesIO(upload), "san-pham.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    report = response.get_data(as_text=True)
+    assert report.count('class="row--updated"') == 1
+    assert report.count('class="row--created"') == 1
+    assert report.count('class="row--error"') == 2 and "phải giảm" in report
+    with app.app_context():
+        titles = set(db.session.scalars(select(Listing.title_vi)))
+        assert titles == {"Rượu sâm Lai Châu", "Mật ong rừng"}
+        assert db.session.get(Listing, listing_id).base_price == 210000
+    bad_file = client.post(
+        f"/orgs/{coop.organization_id}/listings/import",
+        data={"file": (io.BytesIO("tên;giá\n".encode("utf-16")), "x.csv")},
+        content_type="multipart/form-data",
+    )
+    assert bad_file.status_code == 422 and "mã UTF-8" in bad_file.get_data(as_text=True)
+
+
+def test_updating_a_listing_with_the_same_tiers_works(app):
+    coop = verified_coop(app)
+    with app.app_context():
+        me = actor_for(coop)
+        listing = listings.create_listing(me, coop.organization_id, data())
+        listings.update_listing(me, coop.organization_id, listing.id, data())
+        listings.update_listing(
+            me, coop.organization_id, listing.id, data(tiers=[("100", "185.000")])
+        )
+        assert [(t.min_quantity, t.unit_price) for t in listing.tiers] == [(100, 185000)]

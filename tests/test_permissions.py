@@ -202,6 +202,8 @@ ROUTES = [
         MANAGERS_ONLY | {"coop_owner": 404},
     ),
     ("GET", "/orgs/{org}/listings/{listing}/lots", MEMBERS_ONLY),
+    ("GET", "/orgs/{org}/listings.csv", MEMBERS_ONLY),
+    ("GET", "/orgs/{org}/listings/import", MEMBERS_ONLY | {"coop_staff": 403}),
     # A draft listing is not public; the slug of a co-op is not a category.
     ("GET", "/p/{slug}", dict.fromkeys(USERS, 404)),
     ("GET", "/c/{slug}", dict.fromkeys(USERS, 404)),

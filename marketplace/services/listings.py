@@ -318,8 +318,11 @@ def update_listing(
     values, tiers, certificates = _validate(listing.organization, data)
     for name, value in values.items():
         setattr(listing, name, value)
-    listing.tiers = [PriceTier(min_quantity=q, unit_price=p) for q, p in tiers]
-    db.session.flush()  # replace the old tiers before the unique (listing, quantity) check
+    # Delete the old tiers before inserting the new ones: the unit of work would insert
+    # first, and (listing, min_quantity) is unique.
+    listing.tiers.clear()
+    db.session.flush()
+    listing.tiers.extend(PriceTier(min_quantity=q, unit_price=p) for q, p in tiers)
     listing.certificates = certificates
     audit.record(actor, "listing.update", "listing", listing.id, organization_id=organization_id)
     db.session.commit()

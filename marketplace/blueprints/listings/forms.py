@@ -121,3 +121,11 @@ class CategoryForm(BaseForm):
     parent_id = SelectField(_l("Parent category"), coerce=int, validate_choice=False)
     name_vi = StringField(_l("Name (Vietnamese)"), validators=[Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
+
+
+class ImportForm(BaseForm):
+    file = FileField(
+        _l("CSV file"),
+        description=_l("The columns of the exported file; leave id empty for a new product."),
+        render_kw={"accept": ".csv,text/csv"},
+    )

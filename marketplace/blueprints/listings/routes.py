@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from marketplace.blueprints.common import apply_errors
 from marketplace.blueprints.listings import bp
 from marketplace.blueprints.listings.forms import (
+    ImportForm,
     ListingForm,
     LotForm,
     PhotoForm,
@@ -21,7 +22,7 @@ from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.models import Listing, Organization, Role
 from marketplace.models.catalog import MAX_PRICE_TIERS
 from marketplace.qr import qr_png, qr_svg
-from marketplace.services import listings, organizations, verification
+from marketplace.services import listing_csv, listings, organizations, verification
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import UNITS, ListingTransitionNotAllowed
 from marketplace.services.permissions import require_member
@@ -359,6 +360,40 @@ def lots(org_id: int, listing_id: int):
             form=form,
         ),
         422 if request.method == "POST" else 200,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/listings.csv")
+@login_required
+def export(org_id: int):
+    _coop_for_member(org_id)
+    content = call_or_abort(listing_csv.export_csv, current_actor(), org_id)
+    response = Response(content, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="san-pham-{org_id}.csv"'
+    return response
+
+
+@bp.route("/orgs/<int:org_id>/listings/import", methods=["GET", "POST"])
+@login_required
+def import_listings(org_id: int):
+    organization, membership = _coop_for_member(org_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    form = ImportForm()
+    results = None
+    if form.validate_on_submit():
+        content = _file_bytes(form.file)
+        try:
+            if not content:
+                raise listing_csv.ImportRefused({"file": _("Choose a CSV file.")})
+            results = listing_csv.import_csv(current_actor(), org_id, content)
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+    return (
+        render_template(
+            "listings/import.html", organization=organization, form=form, results=results
+        ),
+        422 if form.errors else 200,
     )
 
 

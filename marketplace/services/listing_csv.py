@@ -1,0 +1,182 @@
+"""CSV export and import of a co-op's listings.
+
+Import goes row by row through the same use cases as the form (create_listing,
+update_listing), each row in its own transaction: a bad row changes nothing and is
+reported with its line number; good rows are saved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.extensions import db
+from marketplace.models import Category, Listing, Role
+from marketplace.services import listings
+from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.permissions import require_member
+from marketplace.vietnam import province_name, today
+
+COLUMNS = [
+    "id",
+    "title_vi",
+    "title_en",
+    "category",
+    "unit",
+    "pack_size",
+    "base_price",
+    "tiers",
+    "min_order_quantity",
+    "monthly_capacity",
+    "lead_time_days",
+    "shelf_life_days",
+    "storage_conditions",
+    "harvest_months",
+    "origin_province",
+    "description_vi",
+    "description_en",
+    "status",
+]
+MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_ROWS = 500
+
+
+def export_csv(actor: Actor, organization_id: int) -> str:
+    """All the co-op's listings, one per row; UTF-8 with a BOM so Excel shows Vietnamese."""
+    require_member(actor, organization_id)
+    rows = db.session.scalars(
+        select(Listing)
+        .where(Listing.organization_id == organization_id)
+        .order_by(Listing.id)
+        .options(*listings._CARD_LOADS, selectinload(Listing.category))
+    )
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for listing in rows:
+        writer.writerow(
+            {
+                "id": listing.id,
+                "title_vi": listing.title_vi,
+                "title_en": listing.title_en or "",
+                "category": listing.category.slug,
+                "unit": listing.unit,
+                "pack_size": listing.pack_size or "",
+                "base_price": listing.base_price,
+                "tiers": ";".join(f"{t.min_quantity}:{t.unit_price}" for t in listing.tiers),
+                "min_order_quantity": listing.min_order_quantity,
+                "monthly_capacity": listing.monthly_capacity,
+                "lead_time_days": listing.lead_time_days,
+                "shelf_life_days": listing.shelf_life_days or "",
+                "storage_conditions": listing.storage_conditions or "",
+                "harvest_months": listing.harvest_months or "",
+                "origin_province": province_name(listing.origin_province_code),
+                "description_vi": listing.description_vi,
+                "description_en": listing.description_en or "",
+                "status": listing.status.value,
+            }
+        )
+    return buffer.getvalue()
+
+
+@dataclass
+class RowResult:
+    line: int
+    outcome: str  # "created" | "updated" | "error"
+    title: str = ""
+    errors: dict[str, object] = field(default_factory=dict)
+
+
+class ImportRefused(ValidationFailed):
+    """The file as a whole cannot be read (not CSV, not UTF-8, too large, wrong columns)."""
+
+
+def _category_id(value: str) -> int | None:
+    value = (value or "").strip()
+    return db.session.scalar(
+        select(Category.id).where((Category.slug == value) | (Category.name_vi == value))
+    )
+
+
+def _tiers(value: str) -> list[tuple[str, str]]:
+    pairs = []
+    for part in (value or "").split(";"):
+        if part.strip():
+            quantity, _, price = part.partition(":")
+            pairs.append((quantity.strip(), price.strip()))
+    return pairs
+
+
+def _data(row: dict[str, str], certificate_ids: list[int]) -> listings.ListingData:
+    months = [
+        int(m) for m in (row.get("harvest_months") or "").replace(" ", "").split(",") if m.isdigit()
+    ]
+    return listings.ListingData(
+        title_vi=row.get("title_vi", ""),
+        title_en=row.get("title_en", ""),
+        category_id=_category_id(row.get("category", "")),
+        unit=(row.get("unit") or "").strip(),
+        pack_size=row.get("pack_size", ""),
+        base_price=row.get("base_price", ""),
+        tiers=_tiers(row.get("tiers", "")),
+        min_order_quantity=row.get("min_order_quantity", "") or "1",
+        monthly_capacity=row.get("monthly_capacity", ""),
+        lead_time_days=row.get("lead_time_days", "") or "1",
+        shelf_life_days=row.get("shelf_life_days", ""),
+        storage_conditions=row.get("storage_conditions", ""),
+        harvest_months=months,
+        origin_province=row.get("origin_province", ""),
+        description_vi=row.get("description_vi", ""),
+        description_en=row.get("description_en", ""),
+        certificate_ids=certificate_ids,
+    )
+
+
+def import_csv(actor: Actor, organization_id: int, content: bytes) -> list[RowResult]:
+    """Create (empty id) or update (own listing id) one listing per row; report each row."""
+    require_member(actor, organization_id, Role.MANAGER)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ImportRefused({"file": _l("The file is too large: at most %(mb)s MB.", mb=1)})
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused({"file": _l("Save the file as CSV in UTF-8 and try again.")}) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or not {"title_vi", "base_price"} <= set(reader.fieldnames):
+        raise ImportRefused(
+            {"file": _l("The first line must name the columns, as in the exported file.")}
+        )
+    results: list[RowResult] = []
+    for number, row in enumerate(reader, start=2):
+        if number - 1 > MAX_IMPORT_ROWS:
+            raise ImportRefused({"file": _l("At most %(n)s rows at a time.", n=MAX_IMPORT_ROWS)})
+        row = {k: (v or "") for k, v in row.items() if k}
+        title = (row.get("title_vi") or "").strip()
+        try:
+            listing_id = (row.get("id") or "").strip()
+            if listing_id:
+                if not listing_id.isdigit():
+                    raise NotFound("listing")
+                current = listings.get_own_listing(actor, organization_id, int(listing_id))
+                keep = [c.id for c in current.certificates if c.is_valid_on(today())]
+                listings.update_listing(actor, organization_id, current.id, _data(row, keep))
+                results.append(RowResult(number, "updated", title))
+            else:
+                listings.create_listing(actor, organization_id, _data(row, []))
+                results.append(RowResult(number, "created", title))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            results.append(RowResult(number, "error", title, dict(exc.errors)))
+        except NotFound:
+            db.session.rollback()
+            results.append(
+                RowResult(number, "error", title, {"id": _l("No listing of yours has this id.")})
+            )
+    return results
