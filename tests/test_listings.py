@@ -479,3 +479,24 @@ def test_updating_a_listing_with_the_same_tiers_works(app):
             me, coop.organization_id, listing.id, data(tiers=[("100", "185.000")])
         )
         assert [(t.min_quantity, t.unit_price) for t in listing.tiers] == [(100, 185000)]
+
+
+def test_admin_sees_taken_down_listings_and_gives_them_back(app, client):
+    coop = verified_coop(app)
+    boss = admin_actor(app)
+    listing_id, slug = _published_listing(app, coop)
+    admin = app.test_client()
+    login(admin, boss)
+    page = admin.get(f"/p/{slug}").get_data(as_text=True)
+    assert "Gỡ sản phẩm này" in page
+    assert "Gỡ sản phẩm này" not in client.get(f"/p/{slug}").get_data(as_text=True)
+    response = admin.post(
+        f"/admin/listings/{listing_id}/take-down", data={"reason": "Sai danh mục"}
+    )
+    assert response.status_code == 302
+    assert client.get(f"/p/{slug}").status_code == 404
+    dashboard = admin.get("/admin/").get_data(as_text=True)
+    assert "Sai danh mục" in dashboard
+    assert admin.post(f"/admin/listings/{listing_id}/restore").status_code == 302
+    with app.app_context():
+        assert db.session.get(Listing, listing_id).status is ListingStatus.DRAFT

@@ -212,6 +212,8 @@ ROUTES = [
     ("GET", "/t/{lot}/qr.png", dict.fromkeys(USERS, 200)),
     ("GET", "/t/{lot}/qr.svg", dict.fromkeys(USERS, 200)),
     ("POST", "/admin/listings/{listing}/take-down", ADMIN_ONLY | {"admin": 302}),
+    # Restoring a listing that is not taken down: refused with a message for the admin.
+    ("POST", "/admin/listings/{listing}/restore", ADMIN_ONLY | {"admin": 302}),
     ("GET", "/admin/categories", ADMIN_ONLY),
     ("POST", "/admin/categories/{category}", ADMIN_ONLY | {"admin": 302}),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),

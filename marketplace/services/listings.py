@@ -770,3 +770,16 @@ def dashboard_listings(actor: Actor, organization_id: int) -> list[Listing]:
             .order_by(Listing.status, Listing.updated_at.desc())
         )
     )
+
+
+def taken_down(actor: Actor) -> list[Listing]:
+    """Admin: listings currently taken down, newest change first."""
+    require_admin(actor)
+    return list(
+        db.session.scalars(
+            select(Listing)
+            .where(Listing.status == S.TAKEN_DOWN)
+            .options(selectinload(Listing.organization))
+            .order_by(Listing.updated_at.desc())
+        )
+    )

@@ -15,9 +15,17 @@ from marketplace.blueprints.admin.forms import (
 )
 from marketplace.blueprints.common import apply_errors
 from marketplace.blueprints.listings.forms import CategoryForm
+from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.extensions import db
 from marketplace.models import Organization
-from marketplace.services import admin, categories, organizations, profiles, verification
+from marketplace.services import (
+    admin,
+    categories,
+    listings,
+    organizations,
+    profiles,
+    verification,
+)
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_admin
 from marketplace.services.verification import TransitionNotAllowed
@@ -29,7 +37,12 @@ from marketplace.web import call_or_abort, current_actor
 @login_required
 def dashboard():
     overview = call_or_abort(admin.overview, current_actor())
-    return render_template("admin/dashboard.html", overview=overview)
+    return render_template(
+        "admin/dashboard.html",
+        overview=overview,
+        taken_down=listings.taken_down(current_actor()),
+        confirm_form=ConfirmForm(),
+    )
 
 
 @bp.route("/verifications")

@@ -466,3 +466,17 @@ def take_down(listing_id: int):
         return redirect(url_for("admin.dashboard"))
     flash(_("The listing was taken down and the co-op was told why."), "success")
     return redirect(url_for("orgs.public_profile", slug=listing.organization.slug))
+
+
+@bp.route("/admin/listings/<int:listing_id>/restore", methods=["POST"])
+@login_required
+def restore(listing_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(listings.restore, current_actor(), listing_id)
+    except ListingTransitionNotAllowed:
+        flash(_("This cannot be done in the listing's current state."), "error")
+    else:
+        flash(_("The listing is back with its co-op as a draft."), "success")
+    return redirect(url_for("admin.dashboard"))
