@@ -162,3 +162,13 @@ def test_create_admin_creates_or_promotes(ctx):
         Actor.system(), email=user.email, name=user.name, password=TEST_PASSWORD
     )
     assert promoted.id == user.id and promoted.is_admin
+
+
+def test_production_hashes_use_full_scrypt_cost(tmp_path, monkeypatch):
+    from marketplace import create_app
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        hashed = accounts.hash_password("mot-mat-khau-dai-2026")
+    assert hashed.startswith("scrypt:32768:8:1$")

@@ -37,8 +37,12 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-ever")
 
 
 def hash_password(password: str) -> str:
-    # scrypt (Werkzeug's default), a memory-hard KDF; no extra dependency needed.
-    return generate_password_hash(password, method="scrypt")
+    # scrypt (Werkzeug's default, n=2^15), a memory-hard KDF; no extra dependency needed.
+    # The test suite sets a cheaper cost through PASSWORD_HASH_METHOD; the stored hash
+    # carries its own parameters, so checking works whatever the current setting.
+    return generate_password_hash(
+        password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    )
 
 
 def find_user_by_email(email: str) -> User | None:
