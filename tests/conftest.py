@@ -361,3 +361,41 @@ def count_queries(app: Flask):
         yield statements
     finally:
         event.remove(bind, "before_cursor_execute", record)
+
+
+def verified_organiser(app: Flask) -> Person:
+    """A verified fair organiser (a co-op alliance)."""
+    from datetime import date
+
+    from marketplace.models import User
+    from marketplace.services import profiles, verification
+
+    person = make_person(
+        app, kind=OrgKind.FAIR_ORGANIZER, organization_name="Liên minh HTX Lai Châu"
+    )
+    boss = make_person(app, kind=None, admin=True)
+    with app.app_context():
+        me = Actor(user=db.session.get_one(User, person.id))
+        profiles.save_identity(
+            me,
+            person.organization_id,
+            None,
+            profiles.Identity(
+                name="Liên minh HTX Lai Châu",
+                legal_name="Liên minh Hợp tác xã tỉnh Lai Châu",
+                tax_code="6200901234",
+                founded_on=date(2010, 1, 1),
+            ),
+        )
+        profiles.save_address(
+            me,
+            person.organization_id,
+            None,
+            province="Lai Châu",
+            commune="Phường Tân Phong",
+            street="Số 25",
+        )
+        verification.submit(me, person.organization_id)
+        verification.approve(Actor(user=db.session.get_one(User, boss.id)), person.organization_id)
+        db.session.remove()
+    return person

@@ -11,13 +11,22 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from marketplace.models import Category, Membership, Organization, OrgKind, Role
-from marketplace.services import certificates, listings, organizations
+from marketplace.models import Category, Fair, Membership, Organization, OrgKind, Role
+from marketplace.services import certificates, fairs, listings, organizations
 from marketplace.services.context import Actor
-from tests.conftest import Person, add_member, login, make_person
+from tests.conftest import (
+    Person,
+    add_member,
+    login,
+    make_person,
+    verified_coop,
+    verified_organiser,
+)
+from tests.test_fairs import application as fair_application
+from tests.test_fairs import open_fair
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-USERS = ["anonymous", "coop_owner", "coop_staff", "buyer", "other_coop", "admin"]
+USERS = ["anonymous", "coop_owner", "coop_staff", "buyer", "other_coop", "admin", "organiser"]
 
 
 @dataclass
@@ -32,6 +41,10 @@ class Cast:
     listing_id: int
     lot_code: str
     category_id: int
+    organiser_org_id: int
+    fair_id: int
+    fair_slug: str
+    application_id: int
 
 
 @pytest.fixture
@@ -99,6 +112,19 @@ def cast(app) -> Cast:
             category.id,
         )
         db.session.remove()
+    organiser = verified_organiser(app)
+    exhibitor = verified_coop(app, organization_name="HTX Triển Lãm")
+    fair_id, type_id = open_fair(app, organiser)
+    with app.app_context():
+        fair_slug = db.session.get_one(Fair, fair_id).slug
+        applied = fairs.apply(
+            Actor(user=db.session.get_one(User, exhibitor.id)),
+            exhibitor.organization_id,
+            fair_id,
+            fair_application(type_id),
+        )
+        application_id = applied.id
+        db.session.remove()
     return Cast(
         people={
             "anonymous": None,
@@ -107,6 +133,7 @@ def cast(app) -> Cast:
             "buyer": buyer,
             "other_coop": other,
             "admin": admin,
+            "organiser": organiser,
         },
         org_id=owner.organization_id,
         invitation_id=invitation_id,
@@ -117,6 +144,10 @@ def cast(app) -> Cast:
         listing_id=ids[4],
         lot_code=ids[5],
         category_id=ids[6],
+        organiser_org_id=organiser.organization_id,
+        fair_id=fair_id,
+        fair_slug=fair_slug,
+        application_id=application_id,
     )
 
 
@@ -140,6 +171,7 @@ MEMBERS_ONLY = {
 }
 MANAGERS_ONLY = MEMBERS_ONLY | {"coop_owner": 302, "coop_staff": 403}
 ADMIN_ONLY = dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}
+ORGANISER_ONLY = dict.fromkeys(USERS, 404) | {"anonymous": 302, "organiser": 200}
 ROUTES = [
     ("GET", "/", dict.fromkeys(USERS, 200)),
     ("GET", "/healthz", dict.fromkeys(USERS, 200)),
@@ -216,6 +248,36 @@ ROUTES = [
     ("POST", "/admin/listings/{listing}/restore", ADMIN_ONLY | {"admin": 302}),
     ("GET", "/admin/categories", ADMIN_ONLY),
     ("POST", "/admin/categories/{category}", ADMIN_ONLY | {"admin": 302}),
+    # Trade fairs: the organiser's pages are private to it (404 for everyone else).
+    ("GET", "/orgs/{organiser_org}/fairs", ORGANISER_ONLY),
+    ("GET", "/orgs/{organiser_org}/fairs/new", ORGANISER_ONLY),
+    ("GET", "/fairs/{fair}/manage", ORGANISER_ONLY),
+    # Empty forms: refused with messages next to the fields.
+    ("POST", "/fairs/{fair}/booth-types", ORGANISER_ONLY | {"organiser": 422}),
+    ("POST", "/fairs/{fair}/rows", ORGANISER_ONLY | {"organiser": 422}),
+    ("POST", "/fairs/{fair}/cancel", ORGANISER_ONLY | {"organiser": 422}),
+    # Already published / "approve" is no review action: refused with a message.
+    ("POST", "/fairs/{fair}/publish", ORGANISER_ONLY | {"organiser": 302}),
+    ("POST", "/fair-applications/{application}/review", ORGANISER_ONLY | {"organiser": 302}),
+    ("GET", "/fairs/{fair}/check-in", ORGANISER_ONLY),
+    # A lot code is no badge: refused.
+    ("GET", "/fairs/{fair}/badge/{lot}", ORGANISER_ONLY | {"organiser": 422}),
+    ("GET", "/fairs/{fair}/export/exhibitors.csv", ORGANISER_ONLY),
+    ("GET", "/orgs/{org}/fairs/{fair}/apply", MEMBERS_ONLY | {"coop_staff": 403}),
+    ("GET", "/orgs/{org}/fair-applications", MEMBERS_ONLY),
+    # The application belongs to another co-op.
+    (
+        "POST",
+        "/orgs/{org}/fair-applications/{application}/withdraw",
+        MANAGERS_ONLY | {"coop_owner": 404},
+    ),
+    (
+        "GET",
+        "/orgs/{org}/fair-applications/{application}/badge",
+        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
+    ),
+    ("GET", "/fairs", dict.fromkeys(USERS, 200)),
+    ("GET", "/fairs/{fair_slug}", dict.fromkeys(USERS, 200)),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),
     ("POST", "/lang", dict.fromkeys(USERS, 302)),
 ]
@@ -235,17 +297,21 @@ def test_route_permissions(app, cast, method, path, expected):
         listing=cast.listing_id,
         lot=cast.lot_code,
         category=cast.category_id,
+        organiser_org=cast.organiser_org_id,
+        fair=cast.fair_id,
+        fair_slug=cast.fair_slug,
+        application=cast.application_id,
     )
     data = {"email": "y@vidu.vn", "role": "staff", "lang": "en", "action": "approve"}
     for who in USERS:
         client = client_for(app, cast, who)
         response = client.open(url, method=method, data=data if method == "POST" else None)
-        assert response.status_code == expected[who], (
-            f"{who}: {method} {url} → {response.status_code}"
-        )
+        # Anyone not named in a row is an outsider to the co-op, like the buyer.
+        want = expected.get(who, expected["buyer"])
+        assert response.status_code == want, f"{who}: {method} {url} → {response.status_code}"
         if (
             response.status_code == 302
-            and expected[who] == 302
+            and want == 302
             and who == "anonymous"
             and path not in ("/logout", "/lang")
         ):
@@ -255,7 +321,16 @@ def test_route_permissions(app, cast, method, path, expected):
 def test_every_route_is_in_the_matrix(app):
     covered = {p.split("?")[0] for _, p, _ in ROUTES}
     rules = {
-        r.rule.replace("<int:org_id>", "{org}")
+        r.rule.replace("/fairs/<slug>", "/fairs/{fair_slug}")
+        .replace("/orgs/<int:org_id>/fairs", "/orgs/{organiser_org}/fairs")
+        .replace(
+            "/orgs/{organiser_org}/fairs/<int:fair_id>/apply", "/orgs/{org}/fairs/{fair}/apply"
+        )
+        .replace("<int:org_id>", "{org}")
+        .replace("<int:fair_id>", "{fair}")
+        .replace("<int:application_id>/<action>", "{application}/withdraw")
+        .replace("<int:application_id>", "{application}")
+        .replace("<kind>", "exhibitors")
         .replace("<int:invitation_id>", "{inv}")
         .replace("<token>", "bad-token")
         .replace("<path:key>", "private/orgs/1/x.pdf")

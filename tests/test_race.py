@@ -10,7 +10,7 @@ from marketplace.extensions import db
 from marketplace.models import Invitation, Membership, OrgKind, Role, User
 from marketplace.services import accounts, organizations
 from marketplace.services.context import Actor
-from marketplace.services.errors import InvalidToken, ValidationFailed
+from marketplace.services.errors import InvalidToken, ServiceError, ValidationFailed
 from marketplace.tokens import make_token
 from tests.conftest import TEST_PASSWORD, add_member, make_person
 
@@ -35,7 +35,7 @@ def run_together(app, n, fn):
             barrier.wait()
             try:
                 return ("ok", fn(i))
-            except (ValidationFailed, InvalidToken) as exc:
+            except (ValidationFailed, InvalidToken, ServiceError) as exc:
                 db.session.rollback()
                 return ("refused", type(exc).__name__)
             finally:
@@ -167,3 +167,72 @@ def test_a_certificate_sent_twice_at_once_is_added_once(app):
     assert sorted(r[0] for r in results) == ["ok", "refused", "refused"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+
+
+def test_booths_are_never_promised_twice_under_concurrent_acceptances(app):
+    from datetime import timedelta
+
+    from marketplace.models import ApplicationStatus, FairApplication
+    from marketplace.services import fairs
+    from marketplace.vietnam import today
+    from tests.conftest import verified_coop, verified_organiser
+    from tests.test_fairs import application, open_fair
+
+    organiser = verified_organiser(app)
+    coops = [verified_coop(app, organization_name=f"HTX Đua {i}") for i in range(6)]
+    fair_id, type_id = open_fair(app, organiser, booths=3)
+    with app.app_context():
+        application_ids = [
+            fairs.apply(
+                Actor(user=db.session.get_one(User, c.id)),
+                c.organization_id,
+                fair_id,
+                application(type_id),
+            ).id
+            for c in coops
+        ]
+        db.session.remove()
+
+    def accept(i):
+        me = Actor(user=db.session.get_one(User, organiser.id))
+        return fairs.review(me, application_ids[i], "accept").booth_id
+
+    results = run_together(app, 6, accept)
+    booths = [r[1] for r in results if r[0] == "ok"]
+    assert len(booths) == 3 and len(set(booths)) == 3
+    assert sum(r[0] == "refused" for r in results) == 3
+
+    # Payment, expiry and a cancellation racing each other keep the count right.
+    with app.app_context():
+        held = list(
+            db.session.scalars(
+                select(FairApplication).where(FairApplication.status == ApplicationStatus.ACCEPTED)
+            )
+        )
+        held_ids = [h.id for h in held]
+        due = held[0].fee_due_on
+        for refused_id in [i for i in application_ids if i not in held_ids]:
+            fairs.review(Actor(user=db.session.get_one(User, organiser.id)), refused_id, "waitlist")
+        db.session.remove()
+
+    def race(i):
+        if i == 0:
+            me = Actor(user=db.session.get_one(User, organiser.id))
+            return fairs.mark_paid(me, held_ids[0]).status.value
+        if i == 1:
+            return len(fairs.expire_overdue(fair_id, on=due + timedelta(days=1)))
+        me = Actor(user=db.session.get_one(User, organiser.id))
+        return fairs.review(me, held_ids[2], "accept").status.value
+
+    run_together(app, 3, race)
+    with app.app_context():
+        rows = list(
+            db.session.scalars(select(FairApplication).where(FairApplication.fair_id == fair_id))
+        )
+        holding = [
+            r for r in rows if r.status in (ApplicationStatus.ACCEPTED, ApplicationStatus.CONFIRMED)
+        ]
+        assert len(holding) <= 3
+        assert len({r.booth_id for r in holding}) == len(holding)
+        assert all(r.booth_id is not None for r in holding)
+        assert today() <= due

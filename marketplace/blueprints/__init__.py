@@ -8,6 +8,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints.admin.routes import bp as admin_bp
     from marketplace.blueprints.auth.routes import bp as auth_bp
+    from marketplace.blueprints.fairs.routes import bp as fairs_bp
     from marketplace.blueprints.listings.routes import bp as listings_bp
     from marketplace.blueprints.main.routes import bp as main_bp
     from marketplace.blueprints.media.routes import bp as media_bp
@@ -19,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(media_bp)
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(listings_bp)
+    app.register_blueprint(fairs_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(search_bp)

@@ -11,6 +11,14 @@ from marketplace.models.catalog import (
     PriceTier,
     listing_certificates,
 )
+from marketplace.models.fairs import (
+    ApplicationStatus,
+    Booth,
+    BoothType,
+    Fair,
+    FairApplication,
+    FairStatus,
+)
 from marketplace.models.organizations import (
     BuyerType,
     Invitation,
@@ -25,6 +33,12 @@ from marketplace.models.profiles import DeliveryLocation, OrganizationPhoto
 from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
 __all__ = [
+    "ApplicationStatus",
+    "Booth",
+    "BoothType",
+    "Fair",
+    "FairApplication",
+    "FairStatus",
     "AuditEntry",
     "Category",
     "Listing",

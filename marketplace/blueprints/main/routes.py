@@ -10,7 +10,7 @@ from marketplace.blueprints.main import bp
 from marketplace.extensions import csrf, db, limiter
 from marketplace.i18n import LANG_COOKIE, LANGUAGES
 from marketplace.models import Organization, OrgKind, VerificationStatus
-from marketplace.services import accounts, categories, health, listings
+from marketplace.services import accounts, categories, fairs, health, listings
 from marketplace.urls import is_safe_next
 from marketplace.web import current_actor
 
@@ -34,6 +34,7 @@ def home():
         featured=listings.recent_listings(8, featured=True),
         recent=listings.recent_listings(12),
         categories=categories.tree(),
+        upcoming_fairs=fairs.upcoming_fairs(6),
         locale=str(get_locale()),
     )
 

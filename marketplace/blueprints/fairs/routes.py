@@ -1,0 +1,537 @@
+"""Trade fairs: organisers' pages, co-ops' applications and badges, public fair pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.fairs import bp
+from marketplace.blueprints.fairs.forms import (
+    ApplicationForm,
+    BoothRowForm,
+    BoothTypeForm,
+    CancelForm,
+    CheckInForm,
+    FairForm,
+    ReviewForm,
+)
+from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.models import ApplicationStatus, ListingStatus, OrgKind, Role
+from marketplace.qr import qr_svg
+from marketplace.services import fairs, listings, organizations
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.fairs import ApplicationTransitionNotAllowed
+from marketplace.urls import external_url
+from marketplace.vietnam import PROVINCES, province_name
+from marketplace.web import call_or_abort, current_actor
+
+
+def _flash_errors(exc: ValidationFailed) -> None:
+    for message in exc.errors.values():
+        flash(str(message), "error")
+
+
+# --- organiser ------------------------------------------------------------------------------
+
+
+def _organiser_membership(org_id: int):
+    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
+    if organization.kind is not OrgKind.FAIR_ORGANIZER:
+        abort(404)
+    return organization, membership
+
+
+@bp.route("/orgs/<int:org_id>/fairs")
+@login_required
+def organiser_fairs(org_id: int):
+    organization, membership = _organiser_membership(org_id)
+    return render_template(
+        "fairs/organiser_list.html",
+        organization=organization,
+        membership=membership,
+        fairs=fairs.fairs_of(org_id),
+        locale=str(get_locale()),
+    )
+
+
+def _fair_data(form: FairForm) -> fairs.FairData:
+    return fairs.FairData(
+        name_vi=form.name_vi.data or "",
+        name_en=form.name_en.data or "",
+        description_vi=form.description_vi.data or "",
+        venue=form.venue.data or "",
+        province=form.province.data or "",
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        applications_open_on=form.applications_open_on.data,
+        applications_close_on=form.applications_close_on.data,
+        payment_days=form.payment_days.data,
+        full_refund_until=form.full_refund_until.data,
+        only_ocop=bool(form.only_ocop.data),
+        eligible_provinces=(form.eligible_provinces.data or "").split(","),
+    )
+
+
+@bp.route("/orgs/<int:org_id>/fairs/new", methods=["GET", "POST"])
+@login_required
+def new_fair(org_id: int):
+    organization, membership = _organiser_membership(org_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    form = FairForm()
+    if form.validate_on_submit():
+        try:
+            fair = fairs.create_fair(current_actor(), org_id, _fair_data(form))
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Fair saved. Add booth types and the booth map, then publish it."), "success")
+            return redirect(url_for("fairs.manage", fair_id=fair.id))
+    return (
+        render_template(
+            "fairs/new.html", organization=organization, form=form, provinces=PROVINCES
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+def _manage_page(fair_id: int, status: int = 200, **forms):
+    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
+    fairs.expire_overdue(fair.id)
+    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
+    row_form = forms.get("row_form") or BoothRowForm()
+    row_form.booth_type_id.choices = [SelectChoice(t.id, t.name) for t in fair.booth_types]
+    applications = fairs.applications_of_fair(fair)
+    free = fairs.free_booths(fair)
+    return (
+        render_template(
+            "fairs/manage.html",
+            fair=fair,
+            applications=applications,
+            availability=fairs.availability(fair),
+            free_booths=free,
+            held=fairs.held_booth_ids(fair.id),
+            booth_type_form=forms.get("booth_type_form") or BoothTypeForm(),
+            row_form=row_form,
+            review_form=ReviewForm(),
+            confirm_form=ConfirmForm(),
+            cancel_form=forms.get("cancel_form") or CancelForm(),
+            arrivals=fairs.arrivals(fair),
+            locale=str(get_locale()),
+            owner_names=_booth_owners(applications),
+        ),
+        status,
+    )
+
+
+def _booth_owners(applications) -> dict[int, str]:
+    return {
+        a.booth_id: a.organization.name
+        for a in applications
+        if a.booth_id and a.status is ApplicationStatus.CONFIRMED
+    }
+
+
+@bp.route("/fairs/<int:fair_id>/manage")
+@login_required
+def manage(fair_id: int):
+    return _manage_page(fair_id)
+
+
+@bp.route("/fairs/<int:fair_id>/booth-types", methods=["POST"])
+@login_required
+def add_booth_type(fair_id: int):
+    form = BoothTypeForm()
+    if form.validate_on_submit():
+        try:
+            call_or_abort(
+                fairs.add_booth_type,
+                current_actor(),
+                fair_id,
+                name=form.name.data or "",
+                size=form.size.data or "",
+                fee=form.fee.data or "",
+                includes=form.includes.data or "",
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+            return _manage_page(fair_id, 422, booth_type_form=form)
+        flash(_("Booth type added."), "success")
+    return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+
+@bp.route("/fairs/<int:fair_id>/rows", methods=["POST"])
+@login_required
+def add_row(fair_id: int):
+    form = BoothRowForm()
+    if form.validate_on_submit():
+        try:
+            call_or_abort(
+                fairs.add_booth_row,
+                current_actor(),
+                fair_id,
+                letter=form.letter.data or "",
+                count=form.count.data,
+                booth_type_id=form.booth_type_id.data,
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+            return _manage_page(fair_id, 422, row_form=form)
+        flash(_("Row added to the map."), "success")
+    return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+
+@bp.route("/fairs/<int:fair_id>/publish", methods=["POST"])
+@login_required
+def publish(fair_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(fairs.publish_fair, current_actor(), fair_id)
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+    else:
+        flash(_("The fair is published and open for applications in its window."), "success")
+    return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+
+@bp.route("/fairs/<int:fair_id>/cancel", methods=["POST"])
+@login_required
+def cancel_fair(fair_id: int):
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(fairs.cancel_fair, current_actor(), fair_id, form.reason.data or "")
+    except ValidationFailed as exc:
+        apply_errors(form, exc.errors)
+        return _manage_page(fair_id, 422, cancel_form=form)
+    flash(_("The fair is cancelled and every applicant has been told."), "success")
+    return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+
+@bp.route("/fair-applications/<int:application_id>/review", methods=["POST"])
+@login_required
+def review(application_id: int):
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    action = request.form.get("action", "")
+    application = _application_for_organiser(application_id)
+    try:
+        if action == "paid":
+            fairs.mark_paid(current_actor(), application_id)
+        elif action == "move":
+            fairs.move_booth(current_actor(), application_id, form.booth_id.data or 0)
+        else:
+            fairs.review(
+                current_actor(),
+                application_id,
+                action,
+                form.note.data or "",
+                form.booth_id.data or None,
+            )
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+    except ApplicationTransitionNotAllowed:
+        flash(_("This cannot be done in the application's current state."), "error")
+    else:
+        flash(_("Saved; the co-op has been told."), "success")
+    return redirect(url_for("fairs.manage", fair_id=application.fair_id))
+
+
+def _application_for_organiser(application_id: int):
+    from marketplace.extensions import db
+    from marketplace.models import FairApplication
+
+    application = db.session.get(FairApplication, application_id)
+    if application is None:
+        abort(404)
+    call_or_abort(fairs.own_fair, current_actor(), application.fair_id)
+    return application
+
+
+@bp.route("/fairs/<int:fair_id>/check-in", methods=["GET", "POST"])
+@login_required
+def check_in(fair_id: int):
+    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
+    form = CheckInForm()
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = fairs.check_in(current_actor(), fair_id, form.code.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        form.code.data = ""
+    return (
+        render_template(
+            "fairs/check_in.html",
+            fair=fair,
+            form=form,
+            result=result,
+            arrivals=fairs.arrivals(fair),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/fairs/<int:fair_id>/badge/<code>")
+@login_required
+def check_in_code(fair_id: int, code: str):
+    """Where a badge's QR code points: an organiser's phone that scans it checks it in."""
+    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
+    form = CheckInForm()
+    result = None
+    try:
+        result = fairs.check_in(current_actor(), fair_id, code)
+    except ValidationFailed as exc:
+        apply_errors(form, exc.errors)
+    return (
+        render_template(
+            "fairs/check_in.html",
+            fair=fair,
+            form=form,
+            result=result,
+            arrivals=fairs.arrivals(fair),
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.route("/fairs/<int:fair_id>/export/<kind>.csv")
+@login_required
+def export(fair_id: int, kind: str):
+    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
+    applications = fairs.applications_of_fair(fair)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with a BOM
+    writer = csv.writer(buffer)
+    if kind == "exhibitors":
+        writer.writerow(
+            ["co-op", "booth", "booth type", "contact", "phone", "status", "checked in"]
+        )
+        for a in applications:
+            writer.writerow(
+                [
+                    a.organization.name,
+                    a.booth.code if a.booth else "",
+                    a.booth_type.name,
+                    a.contact_name,
+                    a.contact_phone,
+                    a.status.value,
+                    a.checked_in_at.isoformat() if a.checked_in_at else "",
+                ]
+            )
+    elif kind == "booths":
+        holders = {
+            a.booth_id: a
+            for a in applications
+            if a.booth_id and a.status.value in ("accepted", "confirmed")
+        }
+        writer.writerow(["booth", "booth type", "fee", "state", "co-op"])
+        for booth in fair.booths:
+            holder = holders.get(booth.id)
+            state = (
+                "free"
+                if holder is None
+                else ("taken" if holder.status.value == "confirmed" else "held")
+            )
+            writer.writerow(
+                [
+                    booth.code,
+                    booth.booth_type.name,
+                    booth.booth_type.fee,
+                    state,
+                    holder.organization.name if holder else "",
+                ]
+            )
+    elif kind == "payments":
+        writer.writerow(["co-op", "booth", "fee", "due", "paid at", "refund"])
+        for a in applications:
+            if a.fee_amount:
+                writer.writerow(
+                    [
+                        a.organization.name,
+                        a.booth.code if a.booth else "",
+                        a.fee_amount,
+                        a.fee_due_on.isoformat() if a.fee_due_on else "",
+                        a.paid_at.isoformat() if a.paid_at else "",
+                        a.refund_amount or "",
+                    ]
+                )
+    else:
+        abort(404)
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{fair.slug}-{kind}.csv"'
+    return response
+
+
+# --- co-ops ---------------------------------------------------------------------------------
+
+
+def _coop_membership(org_id: int):
+    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
+    if organization.kind is not OrgKind.COOP:
+        abort(404)
+    return organization, membership
+
+
+def _prepare_application_form(form: ApplicationForm, fair, coop) -> None:
+    free = fairs.free_booths(fair)
+    form.booth_type_id.choices = [
+        SelectChoice(
+            a.booth_type.id,
+            f"{a.booth_type.name} — {a.booth_type.fee:,} ₫ ({a.free}/{a.total})".replace(",", "."),
+        )
+        for a in fairs.availability(fair)
+    ]
+    form.preferred_booth_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(b.id, b.code) for b in free
+    ]
+    form.listing_ids.choices = [
+        SelectChoice(x.id, x.title_vi)
+        for x in listings.coop_listings(coop.id)
+        if x.status is ListingStatus.PUBLISHED
+    ]
+
+
+def _application_data(form: ApplicationForm) -> fairs.ApplicationData:
+    return fairs.ApplicationData(
+        booth_type_id=form.booth_type_id.data or None,
+        preferred_booth_id=form.preferred_booth_id.data or None,
+        listing_ids=list(form.listing_ids.data or []),
+        needs=form.needs.data or "",
+        contact_name=form.contact_name.data or "",
+        contact_phone=form.contact_phone.data or "",
+        join_waitlist=bool(form.join_waitlist.data),
+    )
+
+
+@bp.route("/orgs/<int:org_id>/fairs/<int:fair_id>/apply", methods=["GET", "POST"])
+@login_required
+def apply(org_id: int, fair_id: int):
+    coop, membership = _coop_membership(org_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    fair = call_or_abort(fairs.public_fair_by_id, fair_id)
+    form = ApplicationForm()
+    _prepare_application_form(form, fair, coop)
+    offer_waitlist = False
+    if request.method == "GET":
+        form.contact_name.data = current_user.name
+    if form.validate_on_submit():
+        try:
+            fairs.apply(current_actor(), org_id, fair_id, _application_data(form))
+        except ValidationFailed as exc:
+            if "status" in exc.errors:
+                _flash_errors(exc)
+                return redirect(url_for("fairs.public", slug=fair.slug))
+            offer_waitlist = "booth_type_id" in exc.errors
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Application sent. The organiser will review it."), "success")
+            return redirect(url_for("fairs.my_applications", org_id=org_id))
+    return (
+        render_template(
+            "fairs/apply.html",
+            fair=fair,
+            coop=coop,
+            form=form,
+            offer_waitlist=offer_waitlist,
+            locale=str(get_locale()),
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/fair-applications")
+@login_required
+def my_applications(org_id: int):
+    coop, membership = _coop_membership(org_id)
+    return render_template(
+        "fairs/my_applications.html",
+        coop=coop,
+        membership=membership,
+        applications=fairs.applications_of_coop(org_id),
+        confirm_form=ConfirmForm(),
+        locale=str(get_locale()),
+    )
+
+
+@bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/<action>", methods=["POST"])
+@login_required
+def application_action(org_id: int, application_id: int, action: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service = {"withdraw": fairs.withdraw, "cancel": fairs.cancel_booth}.get(action)
+    if service is None:
+        abort(404)
+    try:
+        call_or_abort(service, current_actor(), org_id, application_id)
+    except ApplicationTransitionNotAllowed:
+        flash(_("This cannot be done in the application's current state."), "error")
+    else:
+        flash(_("Done."), "success")
+    return redirect(url_for("fairs.my_applications", org_id=org_id))
+
+
+@bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/badge")
+@login_required
+def badge(org_id: int, application_id: int):
+    application = call_or_abort(fairs.own_application, current_actor(), org_id, application_id)
+    if application.status is not ApplicationStatus.CONFIRMED:
+        abort(404)
+    url = external_url(
+        "fairs.check_in_code", fair_id=application.fair_id, code=application.badge_code
+    )
+    return render_template(
+        "fairs/badge.html",
+        application=application,
+        qr=qr_svg(url).decode(),
+        locale=str(get_locale()),
+    )
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+@bp.route("/fairs")
+def upcoming():
+    return render_template(
+        "fairs/list.html", fairs=fairs.upcoming_fairs(50), locale=str(get_locale())
+    )
+
+
+@bp.route("/fairs/<slug>")
+def public(slug: str):
+    fair = call_or_abort(fairs.public_fair, slug)
+    fairs.expire_overdue(fair.id)
+    fair = call_or_abort(fairs.public_fair, slug)
+    exhibitors = fairs.exhibitors(fair)
+    coop_memberships = (
+        [
+            m
+            for m in organizations.memberships_of(current_user)
+            if m.organization.kind is OrgKind.COOP
+        ]
+        if current_user.is_authenticated
+        else []
+    )
+    return render_template(
+        "fairs/public.html",
+        fair=fair,
+        availability=fairs.availability(fair),
+        held=fairs.held_booth_ids(fair.id),
+        owner_names=_booth_owners(exhibitors),
+        exhibitors=exhibitors,
+        coop_memberships=coop_memberships,
+        locale=str(get_locale()),
+        province_name=province_name,
+    )

@@ -1,0 +1,952 @@
+"""Use cases for trade fairs: organisers build fairs and review applications; co-ops apply.
+
+Exhibitor applications are a state machine (APPLICATION_TRANSITIONS):
+
+    submitted ──accept──▶ accepted (booth held, fee due) ──pay──▶ confirmed ──cancel──▶ cancelled
+        │  └──waitlist──▶ waitlisted ──accept──▶ accepted        │
+        │                    │                    └──expire (unpaid at due date)──▶ expired
+        └──reject──▶ rejected; submitted/waitlisted ──withdraw──▶ withdrawn
+
+Every change that gives or takes a booth runs under a row lock on the fair, so acceptances,
+payments, expiries and cancellations racing each other never promise a booth twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.extensions import db
+from marketplace.models import (
+    ApplicationStatus,
+    Booth,
+    BoothType,
+    Fair,
+    FairApplication,
+    FairStatus,
+    Listing,
+    ListingStatus,
+    Membership,
+    Organization,
+    OrgKind,
+    Role,
+)
+from marketplace.models._types import utcnow
+from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
+from marketplace.services import audit, outbox
+from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
+from marketplace.services.locking import lock
+from marketplace.services.notifications import queue_email
+from marketplace.services.permissions import require_member
+from marketplace.services.slugs import slugify
+from marketplace.services.verification import can_trade, valid_certificates
+from marketplace.urls import external_url
+from marketplace.validation import InvalidValue, normalise_vn_phone
+from marketplace.vietnam import resolve_province, today
+
+A = ApplicationStatus
+APPLICATION_TRANSITIONS: dict[tuple[ApplicationStatus, str], ApplicationStatus] = {
+    (A.SUBMITTED, "accept"): A.ACCEPTED,
+    (A.WAITLISTED, "accept"): A.ACCEPTED,
+    (A.SUBMITTED, "waitlist"): A.WAITLISTED,
+    (A.SUBMITTED, "reject"): A.REJECTED,
+    (A.WAITLISTED, "reject"): A.REJECTED,
+    (A.SUBMITTED, "withdraw"): A.WITHDRAWN,
+    (A.WAITLISTED, "withdraw"): A.WITHDRAWN,
+    (A.ACCEPTED, "pay"): A.CONFIRMED,
+    (A.ACCEPTED, "expire"): A.EXPIRED,
+    (A.ACCEPTED, "cancel"): A.CANCELLED,
+    (A.CONFIRMED, "cancel"): A.CANCELLED,
+    (A.SUBMITTED, "fair_cancelled"): A.CANCELLED,
+    (A.WAITLISTED, "fair_cancelled"): A.CANCELLED,
+    (A.ACCEPTED, "fair_cancelled"): A.CANCELLED,
+    (A.CONFIRMED, "fair_cancelled"): A.CANCELLED,
+}
+
+
+class ApplicationTransitionNotAllowed(ServiceError):
+    def __init__(self, current: ApplicationStatus, action: str):
+        super().__init__(f"cannot {action} a {current} application")
+        self.current = current
+        self.action = action
+
+
+def next_application_status(current: ApplicationStatus, action: str) -> ApplicationStatus:
+    try:
+        return APPLICATION_TRANSITIONS[(current, action)]
+    except KeyError:
+        raise ApplicationTransitionNotAllowed(current, action) from None
+
+
+def _transition(application: FairApplication, action: str) -> None:
+    application.status = next_application_status(application.status, action)
+    application.status_changed_at = utcnow()
+
+
+# --- organiser: building a fair ---------------------------------------------------------------
+
+
+@dataclass
+class FairData:
+    name_vi: str
+    venue: str
+    province: str
+    starts_on: date | None
+    ends_on: date | None
+    applications_open_on: date | None
+    applications_close_on: date | None
+    name_en: str = ""
+    description_vi: str = ""
+    description_en: str = ""
+    payment_days: int | None = 7
+    full_refund_until: date | None = None
+    only_ocop: bool = False
+    eligible_provinces: list[str] = field(default_factory=list)
+
+
+def _organiser(actor: Actor, organization_id: int, role: Role = Role.MANAGER) -> Organization:
+    membership = require_member(actor, organization_id, role)
+    if membership.organization.kind is not OrgKind.FAIR_ORGANIZER:
+        raise NotFound("fairs are run by fair organisers")
+    return membership.organization
+
+
+def _validate_fair(data: FairData) -> dict:
+    errors: dict[str, object] = {}
+    values: dict[str, object] = {}
+    values["name_vi"] = " ".join((data.name_vi or "").split())[:200]
+    if not values["name_vi"]:
+        errors["name_vi"] = _l("Enter the name of the fair.")
+    values["name_en"] = " ".join((data.name_en or "").split())[:200] or None
+    values["description_vi"] = (data.description_vi or "").strip()[:5000]
+    values["description_en"] = (data.description_en or "").strip()[:5000] or None
+    values["venue"] = " ".join((data.venue or "").split())[:200]
+    if not values["venue"]:
+        errors["venue"] = _l("Enter the venue.")
+    values["province_code"] = resolve_province(data.province)
+    if not values["province_code"]:
+        errors["province"] = _l("Choose one of the 34 provinces and cities.")
+    for name in ("starts_on", "ends_on", "applications_open_on", "applications_close_on"):
+        if getattr(data, name) is None:
+            errors[name] = _l("Enter a date.")
+        values[name] = getattr(data, name)
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        errors["ends_on"] = _l("The fair cannot end before it starts.")
+    if data.applications_open_on and data.applications_close_on:
+        if data.applications_close_on < data.applications_open_on:
+            errors["applications_close_on"] = _l("Applications cannot close before they open.")
+        elif data.starts_on and data.applications_close_on >= data.starts_on:
+            errors["applications_close_on"] = _l("Applications must close before the fair starts.")
+    if data.payment_days is None or not 1 <= data.payment_days <= 60:
+        errors["payment_days"] = _l("Give between 1 and 60 days to pay.")
+    values["payment_days"] = data.payment_days
+    values["full_refund_until"] = data.full_refund_until
+    if data.full_refund_until and data.starts_on and data.full_refund_until > data.starts_on:
+        errors["full_refund_until"] = _l("The full-refund date cannot be after the fair starts.")
+    values["only_ocop"] = bool(data.only_ocop)
+    provinces = []
+    for name in data.eligible_provinces:
+        if not name.strip():
+            continue
+        code = resolve_province(name)
+        if code is None:
+            errors["eligible_provinces"] = _l("Choose one of the 34 provinces and cities.")
+        else:
+            provinces.append(code)
+    values["eligible_provinces"] = ",".join(sorted(set(provinces))) or None
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def create_fair(actor: Actor, organization_id: int, data: FairData) -> Fair:
+    """A draft fair; booth types and the map come next, then publishing."""
+    organiser = _organiser(actor, organization_id)
+    values = _validate_fair(data)
+    fair = Fair(
+        organization_id=organiser.id,
+        slug=f"{slugify(str(values['name_vi']), 80)}-{secrets.token_hex(3)}",
+        **values,
+    )
+    db.session.add(fair)
+    db.session.flush()
+    audit.record(actor, "fair.create", "fair", fair.id, organization_id=organiser.id)
+    db.session.commit()
+    return fair
+
+
+def own_fair(actor: Actor, fair_id: int, role: Role = Role.STAFF) -> Fair:
+    """A fair of the actor's organiser organisation; NotFound for anyone else's."""
+    fair = db.session.get(Fair, fair_id)
+    if fair is None:
+        raise NotFound("fair")
+    _organiser(actor, fair.organization_id, role)
+    return fair
+
+
+def add_booth_type(
+    actor: Actor, fair_id: int, *, name: str, size: str, fee: str, includes: str = ""
+) -> BoothType:
+    from marketplace.services.listings import parse_vnd
+
+    fair = own_fair(actor, fair_id, Role.MANAGER)
+    errors: dict[str, object] = {}
+    name = " ".join((name or "").split())[:120]
+    if not name:
+        errors["name"] = _l("Name the booth type, like “standard 3×3 m”.")
+    try:
+        fee_value = parse_vnd(fee)
+    except InvalidValue as exc:
+        errors["fee"] = exc.message
+    if fair.status is FairStatus.CANCELLED:
+        errors["name"] = _l("This fair is cancelled.")
+    if errors:
+        raise ValidationFailed(errors)
+    booth_type = BoothType(
+        fair_id=fair.id,
+        name=name,
+        size=(size or "").strip()[:40],
+        fee=fee_value,
+        includes=(includes or "").strip()[:300] or None,
+    )
+    db.session.add(booth_type)
+    db.session.flush()
+    audit.record(
+        actor, "fair.booth_type_add", "fair", fair.id, organization_id=fair.organization_id
+    )
+    db.session.commit()
+    return booth_type
+
+
+def add_booth_row(
+    actor: Actor, fair_id: int, *, letter: str, count: int | None, booth_type_id: int | None
+) -> list[Booth]:
+    """Lay out one row of the map: booths <letter>01 … <letter>NN of one booth type."""
+    fair = own_fair(actor, fair_id, Role.MANAGER)
+    lock(Fair, fair.id)
+    errors: dict[str, object] = {}
+    letter = (letter or "").strip().upper()
+    if len(letter) != 1 or letter not in string.ascii_uppercase:
+        errors["letter"] = _l("Use one letter from A to Z for the row.")
+    elif db.session.scalar(
+        select(Booth.id).where(Booth.fair_id == fair.id, Booth.code.like(f"{letter}%"))
+    ):
+        errors["letter"] = _l(
+            "Row %(row)s is already on the map: booth codes must be unique.", row=letter
+        )
+    if count is None or not 1 <= count <= 60:
+        errors["count"] = _l("A row has between 1 and 60 booths.")
+    booth_type = db.session.get(BoothType, booth_type_id) if booth_type_id else None
+    if booth_type is None or booth_type.fair_id != fair.id:
+        errors["booth_type_id"] = _l("Choose one of this fair's booth types.")
+    if errors:
+        raise ValidationFailed(errors)
+    row_index = db.session.scalar(
+        select(func.count(func.distinct(Booth.row))).where(Booth.fair_id == fair.id)
+    )
+    booths = [
+        Booth(
+            fair_id=fair.id,
+            booth_type_id=booth_type.id,
+            code=f"{letter}{n:02d}",
+            row=row_index,
+            col=n - 1,
+        )
+        for n in range(1, count + 1)
+    ]
+    db.session.add_all(booths)
+    audit.record(
+        actor,
+        "fair.booth_row_add",
+        "fair",
+        fair.id,
+        organization_id=fair.organization_id,
+        details={"row": letter, "count": count},
+    )
+    db.session.commit()
+    return booths
+
+
+def publish_fair(actor: Actor, fair_id: int) -> Fair:
+    fair = own_fair(actor, fair_id, Role.MANAGER)
+    errors: dict[str, object] = {}
+    if not fair.organization.is_verified:
+        errors["status"] = _l("Only a verified organiser can publish a fair.")
+    elif not fair.booths:
+        errors["status"] = _l("Add booths to the map before publishing: a fair needs at least one.")
+    elif fair.status is not FairStatus.DRAFT:
+        errors["status"] = _l("Only a fair in preparation can be published.")
+    if errors:
+        raise ValidationFailed(errors)
+    fair.status = FairStatus.PUBLISHED
+    audit.record(actor, "fair.publish", "fair", fair.id, organization_id=fair.organization_id)
+    db.session.commit()
+    return fair
+
+
+# --- availability -----------------------------------------------------------------------------
+
+
+def held_booth_ids(fair_id: int) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(FairApplication.booth_id).where(
+                FairApplication.fair_id == fair_id,
+                FairApplication.status.in_(BOOTH_HOLDING),
+                FairApplication.booth_id.is_not(None),
+            )
+        )
+    )
+
+
+def free_booths(fair: Fair, booth_type_id: int | None = None) -> list[Booth]:
+    taken = held_booth_ids(fair.id)
+    return [
+        b
+        for b in fair.booths
+        if b.id not in taken and (booth_type_id is None or b.booth_type_id == booth_type_id)
+    ]
+
+
+@dataclass(frozen=True)
+class Availability:
+    booth_type: BoothType
+    total: int
+    free: int
+
+
+def availability(fair: Fair) -> list[Availability]:
+    taken = held_booth_ids(fair.id)
+    result = []
+    for booth_type in fair.booth_types:
+        of_type = [b for b in fair.booths if b.booth_type_id == booth_type.id]
+        result.append(
+            Availability(booth_type, len(of_type), sum(b.id not in taken for b in of_type))
+        )
+    return result
+
+
+# --- co-ops apply -------------------------------------------------------------------------------
+
+
+@dataclass
+class ApplicationData:
+    booth_type_id: int | None
+    contact_name: str
+    contact_phone: str
+    preferred_booth_id: int | None = None
+    listing_ids: list[int] = field(default_factory=list)
+    needs: str = ""
+    join_waitlist: bool = False
+
+
+def _check_application(fair: Fair, coop: Organization, data: ApplicationData) -> dict:
+    errors: dict[str, object] = {}
+    values: dict[str, object] = {}
+    booth_type = db.session.get(BoothType, data.booth_type_id) if data.booth_type_id else None
+    if booth_type is None or booth_type.fair_id != fair.id:
+        errors["booth_type_id"] = _l("Choose one of this fair's booth types.")
+    values["booth_type_id"] = data.booth_type_id
+    name = " ".join((data.contact_name or "").split())[:120]
+    if not name:
+        errors["contact_name"] = _l("Name the person who will be at the booth.")
+    values["contact_name"] = name
+    try:
+        values["contact_phone"] = normalise_vn_phone(data.contact_phone)
+    except InvalidValue as exc:
+        errors["contact_phone"] = exc.message
+    values["needs"] = (data.needs or "").strip()[:500] or None
+    preferred = db.session.get(Booth, data.preferred_booth_id) if data.preferred_booth_id else None
+    if data.preferred_booth_id and (
+        preferred is None
+        or preferred.fair_id != fair.id
+        or (booth_type and preferred.booth_type_id != booth_type.id)
+    ):
+        errors["preferred_booth_id"] = _l("Choose a booth of the booth type you apply for.")
+    values["preferred_booth_id"] = preferred.id if preferred else None
+    listings = (
+        list(db.session.scalars(select(Listing).where(Listing.id.in_(set(data.listing_ids)))))
+        if data.listing_ids
+        else []
+    )
+    if len(listings) != len(set(data.listing_ids)) or any(
+        x.organization_id != coop.id or x.status is not ListingStatus.PUBLISHED for x in listings
+    ):
+        errors["listing_ids"] = _l("Choose among your own published products.")
+    values["listings"] = listings
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def _eligibility_problem(fair: Fair, coop: Organization) -> object | None:
+    if not can_trade(coop):
+        return _l("Only a verified co-op can apply to a fair. Finish your verification first.")
+    day = today()
+    if fair.status is not FairStatus.PUBLISHED:
+        return _l("This fair is not open for applications.")
+    if not fair.applications_open_on <= day <= fair.applications_close_on:
+        return _l(
+            "Applications for this fair are open from %(start)s to %(end)s.",
+            start=fair.applications_open_on.strftime("%d/%m/%Y"),
+            end=fair.applications_close_on.strftime("%d/%m/%Y"),
+        )
+    if fair.only_ocop and not any(c.kind.value == "ocop" for c in valid_certificates(coop.id)):
+        return _l("This fair is for co-ops with a valid OCOP certificate.")
+    if fair.eligible_provinces and coop.province_code not in fair.eligible_provinces.split(","):
+        return _l("This fair is for co-ops from other provinces.")
+    return None
+
+
+def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> FairApplication:
+    """A verified co-op applies for a booth. A full booth type is refused unless the co-op
+    asks to join the waitlist."""
+    membership = require_member(actor, coop_id, Role.MANAGER)
+    coop = membership.organization
+    fair = lock(Fair, fair_id)
+    if fair is None or fair.status is FairStatus.DRAFT:
+        raise NotFound("fair")
+    problem = _eligibility_problem(fair, coop)
+    if problem:
+        raise ValidationFailed({"status": problem})
+    existing = db.session.scalar(
+        select(FairApplication.id).where(
+            FairApplication.fair_id == fair.id,
+            FairApplication.organization_id == coop.id,
+            FairApplication.status.in_(ACTIVE),
+        )
+    )
+    if existing:
+        raise ValidationFailed({"status": _l("You have already applied to this fair.")})
+    values = _check_application(fair, coop, data)
+    full = not free_booths(fair, data.booth_type_id)
+    if full and not data.join_waitlist:
+        raise ValidationFailed(
+            {"booth_type_id": _l("No booth of this type is left. You can join the waitlist.")}
+        )
+    listings = values.pop("listings")
+    application = FairApplication(
+        fair_id=fair.id,
+        organization_id=coop.id,
+        badge_code=secrets.token_urlsafe(12),
+        status=A.WAITLISTED if full else A.SUBMITTED,
+        **values,
+    )
+    application.listings = listings
+    db.session.add(application)
+    db.session.flush()
+    audit.record(
+        actor,
+        "fair.apply",
+        "fair_application",
+        application.id,
+        organization_id=coop.id,
+        details={"fair_id": fair.id, "waitlisted": full},
+    )
+    ids = _notify(
+        fair.organization_id,
+        "fair_update",
+        _l("New application to %(fair)s", fair=fair.name_vi),
+        fair=fair,
+        application=application,
+        event="applied",
+        link=external_url("fairs.manage", fair_id=fair.id),
+    )
+    db.session.commit()
+    outbox.deliver(ids)
+    return application
+
+
+def own_application(actor: Actor, coop_id: int, application_id: int) -> FairApplication:
+    require_member(actor, coop_id)
+    application = db.session.get(FairApplication, application_id)
+    if application is None or application.organization_id != coop_id:
+        raise NotFound("application")
+    return application
+
+
+def update_application(
+    actor: Actor, coop_id: int, application_id: int, data: ApplicationData
+) -> FairApplication:
+    """Change an application until the organiser has reviewed it."""
+    require_member(actor, coop_id, Role.MANAGER)
+    application = lock(FairApplication, application_id)
+    if application is None or application.organization_id != coop_id:
+        raise NotFound("application")
+    if application.status is not A.SUBMITTED:
+        raise ValidationFailed(
+            {
+                "status": _l(
+                    "The organiser has reviewed this application; it can no longer be changed."
+                )
+            }
+        )
+    values = _check_application(application.fair, application.organization, data)
+    application.listings = values.pop("listings")
+    for name, value in values.items():
+        setattr(application, name, value)
+    audit.record(
+        actor,
+        "fair.application_update",
+        "fair_application",
+        application.id,
+        organization_id=coop_id,
+    )
+    db.session.commit()
+    return application
+
+
+def withdraw(actor: Actor, coop_id: int, application_id: int) -> FairApplication:
+    require_member(actor, coop_id, Role.MANAGER)
+    application = lock(FairApplication, application_id)
+    if application is None or application.organization_id != coop_id:
+        raise NotFound("application")
+    _transition(application, "withdraw")
+    audit.record(
+        actor, "fair.withdraw", "fair_application", application.id, organization_id=coop_id
+    )
+    db.session.commit()
+    return application
+
+
+def refund_for(application: FairApplication, on: date) -> int:
+    """The fair's rule: all of the paid fee back up to the full-refund date, nothing after."""
+    if application.paid_at is None or not application.fee_amount:
+        return 0
+    limit = application.fair.full_refund_until
+    return application.fee_amount if limit and on <= limit else 0
+
+
+def cancel_booth(actor: Actor, coop_id: int, application_id: int) -> FairApplication:
+    """The co-op gives up its booth; what is owed back is recorded for the payments ledger."""
+    require_member(actor, coop_id, Role.MANAGER)
+    application = _locked_application(application_id)
+    if application.organization_id != coop_id:
+        raise NotFound("application")
+    _transition(application, "cancel")
+    application.refund_amount = refund_for(application, today())
+    application.booth_id = None
+    audit.record(
+        actor,
+        "fair.booth_cancel",
+        "fair_application",
+        application.id,
+        organization_id=coop_id,
+        details={"refund": application.refund_amount},
+    )
+    promoted = _promote_waitlist(application.fair, application.booth_type_id)
+    ids = _notify_application(promoted, "promoted") if promoted else []
+    db.session.commit()
+    outbox.deliver(ids)
+    return application
+
+
+# --- organiser reviews ------------------------------------------------------------------------
+
+
+def _locked_application(application_id: int) -> FairApplication:
+    """The application, after locking its fair (all booth changes of a fair queue up here)."""
+    fair_id = db.session.scalar(
+        select(FairApplication.fair_id).where(FairApplication.id == application_id)
+    )
+    if fair_id is None:
+        raise NotFound("application")
+    lock(Fair, fair_id)
+    application = lock(FairApplication, application_id)
+    assert application is not None
+    return application
+
+
+def _organiser_application(actor: Actor, application_id: int) -> FairApplication:
+    application = _locked_application(application_id)
+    _organiser(actor, application.fair.organization_id)
+    return application
+
+
+def _hold(application: FairApplication, booth: Booth | None = None) -> None:
+    """Hold a booth of the application's type: the given one, its preference, or the first free."""
+    fair = application.fair
+    free = free_booths(fair, application.booth_type_id)
+    if booth is not None:
+        if booth not in free:
+            raise ValidationFailed({"booth_id": _l("This booth is not free.")})
+        chosen = booth
+    else:
+        preferred = application.preferred_booth
+        chosen = preferred if preferred in free else (free[0] if free else None)
+    if chosen is None:
+        raise ValidationFailed(
+            {"status": _l("No booth of this type is free; put the application on the waitlist.")}
+        )
+    _transition(application, "accept")
+    application.booth_id = chosen.id
+    application.fee_amount = application.booth_type.fee
+    application.fee_due_on = today() + timedelta(days=application.fair.payment_days)
+
+
+def review(
+    actor: Actor, application_id: int, action: str, note: str = "", booth_id: int | None = None
+) -> FairApplication:
+    """Accept (holding a booth and invoicing the fee), waitlist, or reject with a reason."""
+    application = _organiser_application(actor, application_id)
+    if action == "reject" and not (note or "").strip():
+        raise ValidationFailed({"note": _l("Give the reason for the rejection.")})
+    if action == "accept":
+        booth = db.session.get(Booth, booth_id) if booth_id else None
+        if booth_id and (booth is None or booth.fair_id != application.fair_id):
+            raise ValidationFailed({"booth_id": _l("This booth is not free.")})
+        _hold(application, booth)
+    elif action in ("waitlist", "reject"):
+        _transition(application, action)
+    else:
+        raise ApplicationTransitionNotAllowed(application.status, action)
+    application.decision_note = (note or "").strip()[:2000] or None
+    audit.record(
+        actor,
+        f"fair.{action}",
+        "fair_application",
+        application.id,
+        organization_id=application.fair.organization_id,
+        details={"booth_id": application.booth_id},
+    )
+    ids = _notify_application(application, action)
+    db.session.commit()
+    outbox.deliver(ids)
+    return application
+
+
+def move_booth(actor: Actor, application_id: int, booth_id: int) -> FairApplication:
+    """Give an accepted or confirmed exhibitor another free booth of the same type."""
+    application = _organiser_application(actor, application_id)
+    if application.status not in BOOTH_HOLDING:
+        raise ValidationFailed({"booth_id": _l("Only an accepted exhibitor has a booth to move.")})
+    booth = db.session.get(Booth, booth_id)
+    if (
+        booth is None
+        or booth.fair_id != application.fair_id
+        or booth.booth_type_id != application.booth_type_id
+        or booth not in free_booths(application.fair, application.booth_type_id)
+    ):
+        raise ValidationFailed({"booth_id": _l("This booth is not free.")})
+    application.booth_id = booth.id
+    audit.record(
+        actor,
+        "fair.move_booth",
+        "fair_application",
+        application.id,
+        organization_id=application.fair.organization_id,
+        details={"booth": booth.code},
+    )
+    db.session.commit()
+    return application
+
+
+def mark_paid(actor: Actor, application_id: int) -> FairApplication:
+    """Record the booth fee as paid (by hand until card and bank payments arrive)."""
+    application = _organiser_application(actor, application_id)
+    _transition(application, "pay")
+    application.paid_at = utcnow()
+    audit.record(
+        actor,
+        "fair.fee_paid",
+        "fair_application",
+        application.id,
+        organization_id=application.fair.organization_id,
+        details={"amount": application.fee_amount},
+    )
+    ids = _notify_application(application, "paid")
+    db.session.commit()
+    outbox.deliver(ids)
+    return application
+
+
+def _promote_waitlist(fair: Fair, booth_type_id: int) -> FairApplication | None:
+    """Give a freed booth to the first waitlisted application of its type (fair locked)."""
+    if not free_booths(fair, booth_type_id):
+        return None
+    first = db.session.scalar(
+        select(FairApplication)
+        .where(
+            FairApplication.fair_id == fair.id,
+            FairApplication.booth_type_id == booth_type_id,
+            FairApplication.status == A.WAITLISTED,
+        )
+        .order_by(FairApplication.status_changed_at, FairApplication.id)
+        .limit(1)
+    )
+    if first is not None:
+        _hold(first)
+        audit.record(
+            Actor.system(),
+            "fair.promote",
+            "fair_application",
+            first.id,
+            organization_id=fair.organization_id,
+        )
+    return first
+
+
+def expire_overdue(fair_id: int, on: date | None = None) -> list[FairApplication]:
+    """Release unpaid holds whose due date has passed and offer each booth to the waitlist.
+
+    Safe to call from any request or from `flask fairs expire`: it takes the fair's lock."""
+    day = on or today()
+    fair = lock(Fair, fair_id)
+    if fair is None:
+        return []
+    overdue = list(
+        db.session.scalars(
+            select(FairApplication).where(
+                FairApplication.fair_id == fair.id,
+                FairApplication.status == A.ACCEPTED,
+                FairApplication.fee_due_on < day,
+            )
+        )
+    )
+    ids: list[int] = []
+    for application in overdue:
+        _transition(application, "expire")
+        application.booth_id = None
+        audit.record(
+            Actor.system(),
+            "fair.expire",
+            "fair_application",
+            application.id,
+            organization_id=fair.organization_id,
+        )
+        ids += _notify_application(application, "expired")
+        db.session.flush()
+        promoted = _promote_waitlist(fair, application.booth_type_id)
+        if promoted is not None:
+            ids += _notify_application(promoted, "promoted")
+    db.session.commit()
+    outbox.deliver(ids)
+    return overdue
+
+
+def cancel_fair(actor: Actor, fair_id: int, reason: str) -> Fair:
+    """The organiser cancels the fair: every applicant is told; paid fees are owed back."""
+    fair = own_fair(actor, fair_id, Role.MANAGER)
+    if not (reason or "").strip():
+        raise ValidationFailed({"reason": _l("Say why the fair is cancelled.")})
+    lock(Fair, fair.id)
+    if fair.status is FairStatus.CANCELLED:
+        raise ValidationFailed({"reason": _l("This fair is already cancelled.")})
+    fair.status = FairStatus.CANCELLED
+    ids: list[int] = []
+    for application in db.session.scalars(
+        select(FairApplication).where(
+            FairApplication.fair_id == fair.id, FairApplication.status.in_(ACTIVE)
+        )
+    ):
+        paid = application.paid_at is not None
+        _transition(application, "fair_cancelled")
+        application.refund_amount = application.fee_amount if paid else 0
+        application.booth_id = None
+        application.decision_note = reason.strip()[:2000]
+        ids += _notify_application(application, "fair_cancelled")
+    audit.record(
+        actor,
+        "fair.cancel",
+        "fair",
+        fair.id,
+        organization_id=fair.organization_id,
+        details={"reason": reason.strip()[:500]},
+    )
+    db.session.commit()
+    outbox.deliver(ids)
+    return fair
+
+
+# --- badges and check-in ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    application: FairApplication
+    already: bool
+
+
+def check_in(actor: Actor, fair_id: int, code: str) -> CheckIn:
+    """Check an exhibitor in by the code on its badge. A forged code is refused; a code
+    used twice says when it was first used."""
+    fair = own_fair(actor, fair_id)
+    code = (code or "").strip()
+    if "/" in code:  # a whole scanned URL
+        code = code.rstrip("/").rsplit("/", 1)[-1]
+    application = db.session.scalar(
+        select(FairApplication).where(FairApplication.badge_code == code[:24]).with_for_update()
+    )
+    if (
+        application is None
+        or application.fair_id != fair.id
+        or application.status is not A.CONFIRMED
+    ):
+        raise ValidationFailed({"code": _l("This badge is not valid for this fair.")})
+    if application.checked_in_at is not None:
+        return CheckIn(application, already=True)
+    application.checked_in_at = utcnow()
+    audit.record(
+        actor,
+        "fair.check_in",
+        "fair_application",
+        application.id,
+        organization_id=fair.organization_id,
+    )
+    db.session.commit()
+    return CheckIn(application, already=False)
+
+
+def arrivals(fair: Fair) -> tuple[int, int]:
+    """(checked in, confirmed exhibitors)."""
+    confirmed = db.session.scalar(
+        select(func.count()).where(
+            FairApplication.fair_id == fair.id, FairApplication.status == A.CONFIRMED
+        )
+    )
+    arrived = db.session.scalar(
+        select(func.count()).where(
+            FairApplication.fair_id == fair.id,
+            FairApplication.status == A.CONFIRMED,
+            FairApplication.checked_in_at.is_not(None),
+        )
+    )
+    return arrived or 0, confirmed or 0
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def applications_of_fair(fair: Fair) -> list[FairApplication]:
+    return list(
+        db.session.scalars(
+            select(FairApplication)
+            .where(FairApplication.fair_id == fair.id)
+            .options(
+                selectinload(FairApplication.organization),
+                selectinload(FairApplication.booth),
+                selectinload(FairApplication.booth_type),
+            )
+            .order_by(FairApplication.created_at)
+        )
+    )
+
+
+def exhibitors(fair: Fair) -> list[FairApplication]:
+    return [a for a in applications_of_fair(fair) if a.status is A.CONFIRMED]
+
+
+def public_fair(slug: str) -> Fair:
+    fair = db.session.scalar(
+        select(Fair)
+        .where(Fair.slug == slug[:100])
+        .options(selectinload(Fair.booth_types), selectinload(Fair.booths))
+    )
+    if fair is None or fair.status is FairStatus.DRAFT:
+        raise NotFound("fair")
+    return fair
+
+
+def upcoming_fairs(limit: int = 20) -> list[Fair]:
+    return list(
+        db.session.scalars(
+            select(Fair)
+            .where(Fair.status == FairStatus.PUBLISHED, Fair.ends_on >= today())
+            .order_by(Fair.starts_on)
+            .limit(limit)
+        )
+    )
+
+
+def fairs_of(organization_id: int) -> list[Fair]:
+    return list(
+        db.session.scalars(
+            select(Fair)
+            .where(Fair.organization_id == organization_id)
+            .order_by(Fair.starts_on.desc())
+        )
+    )
+
+
+def applications_of_coop(coop_id: int) -> list[FairApplication]:
+    return list(
+        db.session.scalars(
+            select(FairApplication)
+            .where(FairApplication.organization_id == coop_id)
+            .options(selectinload(FairApplication.fair))
+            .order_by(FairApplication.created_at.desc())
+        )
+    )
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def _notify(organization_id: int, template: str, subject, **context) -> list[int]:
+    messages = []
+    for membership in db.session.scalars(
+        select(Membership)
+        .where(Membership.organization_id == organization_id)
+        .options(selectinload(Membership.user))
+    ):
+        user = membership.user
+        messages.append(
+            queue_email(user.email, template, user.locale, subject, user=user, **context)
+        )
+    db.session.flush()
+    return [m.id for m in messages]
+
+
+_SUBJECTS = {
+    "accept": _l("Your booth at %(fair)s is reserved: please pay the fee"),
+    "promoted": _l("A booth at %(fair)s is now yours to take: please pay the fee"),
+    "waitlist": _l("You are on the waitlist for %(fair)s"),
+    "reject": _l("Your application to %(fair)s was not accepted"),
+    "paid": _l("Your booth at %(fair)s is confirmed"),
+    "expired": _l("Your booth hold at %(fair)s has expired"),
+    "fair_cancelled": _l("%(fair)s is cancelled"),
+}
+
+
+def _notify_application(application: FairApplication, event: str) -> list[int]:
+    fair = application.fair
+    return _notify(
+        application.organization_id,
+        "fair_update",
+        _FormattedSubject(_SUBJECTS[event], fair.name_vi),
+        fair=fair,
+        application=application,
+        event=event,
+        link=external_url("fairs.public", slug=fair.slug),
+    )
+
+
+class _FormattedSubject:
+    """A translatable subject with the fair's name filled in when rendered (in the
+    recipient's language)."""
+
+    def __init__(self, message, fair_name: str):
+        self.message = message
+        self.fair_name = fair_name
+
+    def __str__(self) -> str:
+        return str(self.message) % {"fair": self.fair_name}
+
+
+def paid_fees(applications: Iterable[FairApplication]) -> int:
+    return sum(a.fee_amount or 0 for a in applications if a.paid_at)
+
+
+def public_fair_by_id(fair_id: int) -> Fair:
+    fair = db.session.get(Fair, fair_id)
+    if fair is None or fair.status is FairStatus.DRAFT:
+        raise NotFound("fair")
+    return fair
