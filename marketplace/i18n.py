@@ -39,7 +39,10 @@ def format_money(amount: int | None, currency: str = "VND") -> str:
     """
     if amount is None:
         return ""
-    return format_currency(amount, currency, locale="vi_VN", format="#,##0 ¤", currency_digits=True)
+    # A no-break space keeps the ₫ on the same line as the figure.
+    return format_currency(
+        amount, currency, locale="vi_VN", format="#,##0\u00a0¤", currency_digits=True
+    )
 
 
 def format_number(value) -> str:

@@ -11,8 +11,8 @@ from tests.conftest import PROJECT_ROOT, login, make_person
 
 def test_money_is_shown_the_vietnamese_way(app):
     with app.test_request_context():
-        assert format_money(1_250_000) == "1.250.000 ₫"
-        assert format_money(0) == "0 ₫"
+        assert format_money(1_250_000) == "1.250.000\u00a0₫"  # no-break space
+        assert format_money(0) == "0\u00a0₫"
         assert format_money(None) == ""
 
 

@@ -141,3 +141,9 @@ def test_a_request_larger_than_the_limit_gets_a_translated_413(app, client):
     )
     assert response.status_code == 413
     assert "Tệp quá lớn" in response.get_data(as_text=True)
+
+
+def test_form_fields_carry_no_empty_aria_attributes(client):
+    page = client.get("/signup").get_data(as_text=True)
+    assert 'aria-invalid="None"' not in page and 'aria-describedby="None"' not in page
+    assert 'aria-describedby="password-help"' in page
