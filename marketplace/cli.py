@@ -45,6 +45,29 @@ def register(app: Flask) -> None:
         for role, email in logins.accounts:
             click.echo(f"  {role:<28} {email}")
 
+    @app.cli.group("fairs")
+    def fairs_group() -> None:
+        """Trade-fair housekeeping."""
+
+    @fairs_group.command("expire")
+    def fairs_expire() -> None:
+        """Release unpaid booth holds past their due date and offer them to the waitlist.
+
+        Pages of a fair also do this when they are opened; run it daily from cron so a
+        quiet fair is kept right too."""
+        from sqlalchemy import select
+
+        from marketplace.extensions import db
+        from marketplace.models import Fair, FairStatus
+        from marketplace.services import fairs
+
+        released = 0
+        for fair_id in db.session.scalars(
+            select(Fair.id).where(Fair.status == FairStatus.PUBLISHED)
+        ):
+            released += len(fairs.expire_overdue(fair_id))
+        click.echo(f"released {released} unpaid booth holds")
+
     @app.cli.group("outbox")
     def outbox_group() -> None:
         """Deliver queued emails and other outgoing messages."""

@@ -310,6 +310,9 @@ def seed_demo() -> DemoLogins:
     from marketplace.demo_catalog import seed_listings
 
     seed_listings()
+    from marketplace.demo_fairs import seed_fairs
+
+    seed_fairs()
     return DemoLogins(password=DEMO_PASSWORD, accounts=logins)
 
 

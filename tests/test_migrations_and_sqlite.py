@@ -2,6 +2,7 @@
 
 import re
 from contextlib import nullcontext
+from datetime import date
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -116,6 +117,23 @@ def test_seed_demo_and_create_admin_commands(sqlite_app):
         assert db.session.scalar(select(Lot.id)) is not None
     home = client.get("/").get_data(as_text=True)
     assert home.count('class="card listing-card"') >= 12 and "OCOP ★★★" in home
+    assert "Hội chợ OCOP Lai Châu mùa xuân" in home
+    with sqlite_app.app_context():
+        from marketplace.models import Fair, FairApplication, FairStatus
+
+        by_name = {f.name_vi: f for f in db.session.scalars(select(Fair))}
+        assert by_name["Hội chợ Hàng Việt Điện Biên 2027"].status is FairStatus.DRAFT
+        past = by_name["Phiên chợ nông sản Tây Bắc"]
+        assert past.ends_on < date.today()
+        checked_in = db.session.scalars(
+            select(FairApplication).where(
+                FairApplication.fair_id == past.id, FairApplication.checked_in_at.is_not(None)
+            )
+        ).all()
+        assert len(checked_in) == 4
+        open_slug = by_name["Hội chợ OCOP Lai Châu mùa xuân"].slug
+    page = client.get(f"/fairs/{open_slug}").get_data(as_text=True)
+    assert page.count("booth--taken") == 2 and page.count("booth--held") == 1
 
     result = runner.invoke(
         args=[
