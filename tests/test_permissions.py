@@ -273,6 +273,11 @@ ROUTES = [
     ),
     (
         "GET",
+        "/orgs/{org}/fair-applications/{application}/edit",
+        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
+    ),
+    (
+        "GET",
         "/orgs/{org}/fair-applications/{application}/badge",
         MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
     ),

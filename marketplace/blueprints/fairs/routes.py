@@ -451,6 +451,46 @@ def apply(org_id: int, fair_id: int):
     )
 
 
+@bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_application(org_id: int, application_id: int):
+    coop, membership = _coop_membership(org_id)
+    application = call_or_abort(fairs.own_application, current_actor(), org_id, application_id)
+    if not membership.role.at_least(Role.MANAGER):
+        abort(403)
+    fair = application.fair
+    form = ApplicationForm(obj=application if request.method == "GET" else None)
+    _prepare_application_form(form, fair, coop)
+    if request.method == "GET":
+        form.listing_ids.data = [x.id for x in application.listings]
+        form.preferred_booth_id.data = application.preferred_booth_id or 0
+    if form.validate_on_submit():
+        try:
+            fairs.update_application(
+                current_actor(), org_id, application_id, _application_data(form)
+            )
+        except ValidationFailed as exc:
+            if "status" in exc.errors:
+                _flash_errors(exc)
+                return redirect(url_for("fairs.my_applications", org_id=org_id))
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Application saved."), "success")
+            return redirect(url_for("fairs.my_applications", org_id=org_id))
+    return (
+        render_template(
+            "fairs/apply.html",
+            fair=fair,
+            coop=coop,
+            form=form,
+            offer_waitlist=False,
+            locale=str(get_locale()),
+            editing=True,
+        ),
+        422 if request.method == "POST" else 200,
+    )
+
+
 @bp.route("/orgs/<int:org_id>/fair-applications")
 @login_required
 def my_applications(org_id: int):

@@ -1,0 +1,138 @@
+"""Request tests for fair pages: forms keep what was typed, waitlist offer, edits, exports."""
+
+import csv
+import io
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import ApplicationStatus, FairApplication
+from marketplace.vietnam import today
+from tests.conftest import login, verified_coop, verified_organiser
+from tests.test_fairs import open_fair
+
+
+def test_creating_a_fair_with_bad_dates_keeps_what_was_typed(app, client):
+    organiser = verified_organiser(app)
+    login(client, organiser)
+    day = today()
+    response = client.post(
+        f"/orgs/{organiser.organization_id}/fairs/new",
+        data={
+            "name_vi": "Hội chợ Xuân",
+            "venue": "Nhà văn hóa",
+            "province": "Hà Giang",
+            "starts_on": str(day + timedelta(days=10)),
+            "ends_on": str(day + timedelta(days=5)),
+            "applications_open_on": str(day),
+            "applications_close_on": str(day + timedelta(days=3)),
+            "payment_days": "7",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "không thể kết thúc trước khi bắt đầu" in page and 'value="Nhà văn hóa"' in page
+
+
+def test_a_full_booth_type_offers_the_waitlist(app, client):
+    organiser = verified_organiser(app)
+    first, second = verified_coop(app), verified_coop(app, organization_name="HTX Sau")
+    fair_id, type_id = open_fair(app, organiser, booths=1)
+    url = f"/orgs/{first.organization_id}/fairs/{fair_id}/apply"
+    login(client, first)
+    form = {
+        "booth_type_id": str(type_id),
+        "preferred_booth_id": "0",
+        "contact_name": "A",
+        "contact_phone": "0912345678",
+    }
+    assert client.post(url, data=form).status_code == 302
+    other = app.test_client()
+    login(other, organiser)
+    with app.app_context():
+        app_id = db.session.scalar(select(FairApplication.id))
+    other.post(f"/fair-applications/{app_id}/review", data={"action": "accept", "booth_id": "0"})
+    late = app.test_client()
+    login(late, second)
+    url2 = f"/orgs/{second.organization_id}/fairs/{fair_id}/apply"
+    response = late.post(url2, data=form | {"contact_name": "Bình"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "danh sách chờ" in page and 'name="join_waitlist"' in page and 'value="Bình"' in page
+    assert late.post(url2, data=form | {"join_waitlist": "y"}).status_code == 302
+    with app.app_context():
+        statuses = sorted(a.status.value for a in db.session.scalars(select(FairApplication)))
+    assert statuses == ["accepted", "waitlisted"]
+
+
+def test_applications_are_editable_until_reviewed(app, client):
+    organiser = verified_organiser(app)
+    coop = verified_coop(app)
+    fair_id, type_id = open_fair(app, organiser)
+    login(client, coop)
+    form = {
+        "booth_type_id": str(type_id),
+        "preferred_booth_id": "0",
+        "contact_name": "A",
+        "contact_phone": "0912345678",
+    }
+    client.post(f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply", data=form)
+    with app.app_context():
+        app_id = db.session.scalar(select(FairApplication.id))
+    edit = f"/orgs/{coop.organization_id}/fair-applications/{app_id}/edit"
+    bad = client.post(edit, data=form | {"contact_phone": "12"})
+    assert bad.status_code == 422 and 'value="12"' in bad.get_data(as_text=True)
+    assert client.post(edit, data=form | {"needs": "Thêm điện"}).status_code == 302
+    organiser_client = app.test_client()
+    login(organiser_client, organiser)
+    organiser_client.post(f"/fair-applications/{app_id}/review", data={"action": "waitlist"})
+    response = client.post(edit, data=form, follow_redirects=True)
+    assert "không thể thay đổi nữa" in response.get_data(as_text=True)
+    with app.app_context():
+        application = db.session.get(FairApplication, app_id)
+        assert (
+            application.needs == "Thêm điện" and application.status is ApplicationStatus.WAITLISTED
+        )
+
+
+def test_exports_open_in_excel_with_vietnamese_names(app, client):
+    organiser = verified_organiser(app)
+    coop = verified_coop(app, organization_name="HTX Sâm Ngọc Linh")
+    fair_id, type_id = open_fair(app, organiser)
+    login(client, coop)
+    client.post(
+        f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
+        data={
+            "booth_type_id": str(type_id),
+            "preferred_booth_id": "0",
+            "contact_name": "Đinh Văn Dũng",
+            "contact_phone": "0912345678",
+        },
+    )
+    login(organiser_client := app.test_client(), organiser)
+    with app.app_context():
+        app_id = db.session.scalar(select(FairApplication.id))
+    organiser_client.post(
+        f"/fair-applications/{app_id}/review", data={"action": "accept", "booth_id": "0"}
+    )
+    organiser_client.post(
+        f"/fair-applications/{app_id}/review", data={"action": "paid", "booth_id": "0"}
+    )
+    for kind, expected in (
+        ("exhibitors", "Đinh Văn Dũng"),
+        ("booths", "taken"),
+        ("payments", "2000000"),
+    ):
+        response = organiser_client.get(f"/fairs/{fair_id}/export/{kind}.csv")
+        body = response.get_data()
+        assert body.startswith("\ufeff".encode())
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert any(expected in cell for row in rows for cell in row), (kind, rows)
+    assert any(
+        "HTX Sâm Ngọc Linh" in r
+        for r in organiser_client.get(f"/fairs/{fair_id}/export/booths.csv")
+        .get_data(as_text=True)
+        .splitlines()
+    )
+    assert organiser_client.get(f"/fairs/{fair_id}/export/nonsense.csv").status_code == 404
