@@ -16,6 +16,11 @@ def external_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def url_path(endpoint: str, **values: Any) -> str:
+    """The path of an endpoint (for links stored in the database), outside a request too."""
+    return urlsplit(external_url(endpoint, **values)).path
+
+
 def is_safe_next(target: str | None) -> bool:
     """Only same-site relative paths may be used as a redirect target after login."""
     if not target or not target.startswith("/") or target.startswith("//"):

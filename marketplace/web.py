@@ -78,7 +78,11 @@ def register_context(app: Flask) -> None:
     def navigation() -> dict:
         """Memberships for the role-aware navigation (co-op, buyer, organiser links)."""
         if not has_request_context() or not current_user.is_authenticated:
-            return {"nav_memberships": []}
+            return {"nav_memberships": [], "unread_notifications": 0}
+        from marketplace.services.inbox import unread_count
         from marketplace.services.organizations import memberships_of
 
-        return {"nav_memberships": memberships_of(current_user)}
+        return {
+            "nav_memberships": memberships_of(current_user),
+            "unread_notifications": unread_count(current_user),
+        }

@@ -136,3 +136,69 @@ def test_exports_open_in_excel_with_vietnamese_names(app, client):
         .splitlines()
     )
     assert organiser_client.get(f"/fairs/{fair_id}/export/nonsense.csv").status_code == 404
+
+
+def test_a_fair_with_a_cover_image_and_a_bad_cover_saves_nothing(app, client):
+    from marketplace.models import Fair
+    from tests.test_uploads import jpeg_with_gps
+
+    organiser = verified_organiser(app)
+    login(client, organiser)
+    day = today()
+    form = {
+        "name_vi": "Hội chợ có ảnh",
+        "venue": "Nhà văn hóa",
+        "province": "Lai Châu",
+        "starts_on": str(day + timedelta(days=30)),
+        "ends_on": str(day + timedelta(days=31)),
+        "applications_open_on": str(day),
+        "applications_close_on": str(day + timedelta(days=10)),
+        "payment_days": "7",
+    }
+    bad = client.post(
+        f"/orgs/{organiser.organization_id}/fairs/new",
+        data=form | {"cover": (io.BytesIO(b"MZ not an image"), "cover.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422 and "JPEG, PNG hoặc WebP" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Fair.id)) is None
+    good = client.post(
+        f"/orgs/{organiser.organization_id}/fairs/new",
+        data=form | {"cover": (io.BytesIO(jpeg_with_gps(1200, 600)), "cover.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert good.status_code == 302
+    with app.app_context():
+        fair = db.session.scalar(select(Fair))
+        assert fair.cover_key.startswith("public/fairs/")
+
+
+def test_each_step_leaves_a_notification_in_the_app(app, client):
+    organiser = verified_organiser(app)
+    coop = verified_coop(app)
+    fair_id, type_id = open_fair(app, organiser)
+    login(client, coop)
+    client.post(
+        f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
+        data={
+            "booth_type_id": str(type_id),
+            "preferred_booth_id": "0",
+            "contact_name": "A",
+            "contact_phone": "0912345678",
+        },
+    )
+    organiser_client = app.test_client()
+    login(organiser_client, organiser)
+    assert "Đăng ký mới tham gia" in organiser_client.get("/notifications").get_data(as_text=True)
+    with app.app_context():
+        app_id = db.session.scalar(select(FairApplication.id))
+    organiser_client.post(
+        f"/fair-applications/{app_id}/review", data={"action": "accept", "booth_id": "0"}
+    )
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="bell"' in home and 'class="count"' in home
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "đã được giữ: vui lòng nộp phí" in page and "/fairs/" in page
+    client.post("/notifications/read")
+    assert 'class="count"' not in client.get("/").get_data(as_text=True)

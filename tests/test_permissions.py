@@ -281,6 +281,8 @@ ROUTES = [
         "/orgs/{org}/fair-applications/{application}/badge",
         MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
     ),
+    ("GET", "/notifications", LOGGED_IN_OK),
+    ("POST", "/notifications/read", dict.fromkeys(USERS, 302)),
     ("GET", "/fairs", dict.fromkeys(USERS, 200)),
     ("GET", "/fairs/{fair_slug}", dict.fromkeys(USERS, 200)),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),

@@ -19,6 +19,7 @@ from marketplace.models.fairs import (
     FairApplication,
     FairStatus,
 )
+from marketplace.models.notifications import Notification
 from marketplace.models.organizations import (
     BuyerType,
     Invitation,
@@ -56,6 +57,7 @@ __all__ = [
     "VerificationStatus",
     "Invitation",
     "Membership",
+    "Notification",
     "OrgKind",
     "Organization",
     "OutboxMessage",

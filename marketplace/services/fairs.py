@@ -18,7 +18,9 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -40,7 +42,7 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
-from marketplace.services import audit, outbox
+from marketplace.services import audit, inbox, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
@@ -48,6 +50,8 @@ from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_member
 from marketplace.services.slugs import slugify
 from marketplace.services.verification import can_trade, valid_certificates
+from marketplace.storage import StorageError
+from marketplace.storage.uploads import check_upload, new_key_prefix, prepare_image
 from marketplace.urls import external_url
 from marketplace.validation import InvalidValue, normalise_vn_phone
 from marketplace.vietnam import resolve_province, today
@@ -167,10 +171,23 @@ def _validate_fair(data: FairData) -> dict:
     return values
 
 
-def create_fair(actor: Actor, organization_id: int, data: FairData) -> Fair:
-    """A draft fair; booth types and the map come next, then publishing."""
+def create_fair(
+    actor: Actor, organization_id: int, data: FairData, cover: bytes | None = None
+) -> Fair:
+    """A draft fair; booth types and the map come next, then publishing. The cover image
+    is checked with the rest, so nothing is saved if either is wrong."""
     organiser = _organiser(actor, organization_id)
-    values = _validate_fair(data)
+    try:
+        values = _validate_fair(data)
+    except ValidationFailed as exc:
+        if cover:
+            exc.errors.update(_cover_problem(cover))
+        raise
+    if cover:
+        problem = _cover_problem(cover)
+        if problem:
+            raise ValidationFailed(problem)
+        values["cover_key"] = _store_cover(cover)
     fair = Fair(
         organization_id=organiser.id,
         slug=f"{slugify(str(values['name_vi']), 80)}-{secrets.token_hex(3)}",
@@ -181,6 +198,29 @@ def create_fair(actor: Actor, organization_id: int, data: FairData) -> Fair:
     audit.record(actor, "fair.create", "fair", fair.id, organization_id=organiser.id)
     db.session.commit()
     return fair
+
+
+def _cover_problem(cover: bytes) -> dict[str, object]:
+    try:
+        check_upload(cover, allow_pdf=False)
+    except InvalidValue as exc:
+        return {"cover": exc.message}
+    return {}
+
+
+def _store_cover(cover: bytes) -> str:
+    """Store the cover's variants (public) and return their key prefix."""
+    variants = prepare_image(check_upload(cover, allow_pdf=False))
+    prefix = new_key_prefix("public/fairs")
+    storage = current_app.extensions["storage"]
+    try:
+        for width in ("320", "800", "1600"):
+            storage.put(f"{prefix}-{width}.webp", variants[width].data, "image/webp", public=True)
+    except StorageError as exc:
+        raise ValidationFailed(
+            {"cover": _l("The file could not be saved. Try again in a moment.")}
+        ) from exc
+    return prefix
 
 
 def own_fair(actor: Actor, fair_id: int, role: Role = Role.STAFF) -> Fair:
@@ -891,7 +931,10 @@ def applications_of_coop(coop_id: int) -> list[FairApplication]:
 
 
 def _notify(organization_id: int, template: str, subject, **context) -> list[int]:
+    """Email every member of the organisation and leave each a notification in the app."""
     messages = []
+    link = context.get("link")
+    path = urlsplit(link).path if link else None
     for membership in db.session.scalars(
         select(Membership)
         .where(Membership.organization_id == organization_id)
@@ -901,6 +944,7 @@ def _notify(organization_id: int, template: str, subject, **context) -> list[int
         messages.append(
             queue_email(user.email, template, user.locale, subject, user=user, **context)
         )
+        inbox.notify(user, subject, path)
     db.session.flush()
     return [m.id for m in messages]
 

@@ -39,7 +39,7 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
-from marketplace.services import audit, outbox
+from marketplace.services import audit, inbox, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
@@ -49,7 +49,7 @@ from marketplace.services.slugs import slugify
 from marketplace.services.verification import can_trade
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
-from marketplace.urls import external_url
+from marketplace.urls import external_url, url_path
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import resolve_province, today
 
@@ -463,6 +463,11 @@ def take_down(actor: Actor, listing_id: int, reason: str) -> Listing:
                 reason=listing.takedown_reason,
                 link=external_url("listings.dashboard", org_id=listing.organization_id),
             )
+        )
+        inbox.notify(
+            user,
+            _l("A listing was taken down on Chợ HTX"),
+            url_path("listings.dashboard", org_id=listing.organization_id),
         )
     db.session.flush()
     ids = [m.id for m in messages]

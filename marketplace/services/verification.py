@@ -29,13 +29,13 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
-from marketplace.services import audit, outbox
+from marketplace.services import audit, inbox, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_admin, require_member
-from marketplace.urls import external_url
+from marketplace.urls import external_url, url_path
 from marketplace.vietnam import today
 
 S = VerificationStatus
@@ -132,6 +132,7 @@ def _notify_members(
                 **context,
             )
         )
+        inbox.notify(user, subject, url_path("onboarding.overview", org_id=organization.id))
     db.session.flush()
     return [m.id for m in messages]
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -38,6 +39,11 @@ class FairForm(BaseForm):
         description=_l("After this date a cancelled booth is not refunded."),
     )
     only_ocop = BooleanField(_l("Only co-ops with a valid OCOP certificate"))
+    cover = FileField(
+        _l("Cover image (optional)"),
+        description=_l("JPEG, PNG or WebP, at most 10 MB."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
     eligible_provinces = StringField(
         _l("Only co-ops from these provinces (optional)"),
         validators=[Length(max=800)],

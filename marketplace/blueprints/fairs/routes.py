@@ -88,7 +88,8 @@ def new_fair(org_id: int):
     form = FairForm()
     if form.validate_on_submit():
         try:
-            fair = fairs.create_fair(current_actor(), org_id, _fair_data(form))
+            cover = form.cover.data.read() if getattr(form.cover.data, "filename", None) else None
+            fair = fairs.create_fair(current_actor(), org_id, _fair_data(form), cover)
         except ValidationFailed as exc:
             apply_errors(form, exc.errors)
         else:
