@@ -44,11 +44,12 @@ from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
 from marketplace.services import audit, inbox, outbox
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
+from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_member
 from marketplace.services.slugs import slugify
+from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade, valid_certificates
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key_prefix, prepare_image
@@ -76,18 +77,12 @@ APPLICATION_TRANSITIONS: dict[tuple[ApplicationStatus, str], ApplicationStatus] 
 }
 
 
-class ApplicationTransitionNotAllowed(ServiceError):
-    def __init__(self, current: ApplicationStatus, action: str):
-        super().__init__(f"cannot {action} a {current} application")
-        self.current = current
-        self.action = action
+class ApplicationTransitionNotAllowed(TransitionNotAllowed):
+    """A fair application cannot take this action in its current state."""
 
 
 def next_application_status(current: ApplicationStatus, action: str) -> ApplicationStatus:
-    try:
-        return APPLICATION_TRANSITIONS[(current, action)]
-    except KeyError:
-        raise ApplicationTransitionNotAllowed(current, action) from None
+    return step(APPLICATION_TRANSITIONS, current, action, ApplicationTransitionNotAllowed)
 
 
 def _transition(application: FairApplication, action: str) -> None:

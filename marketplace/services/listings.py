@@ -41,11 +41,12 @@ from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
 from marketplace.services import audit, inbox, outbox
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
+from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_admin, require_member
 from marketplace.services.slugs import slugify
+from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
@@ -86,18 +87,12 @@ LISTING_TRANSITIONS: dict[tuple[ListingStatus, str], ListingStatus] = {
 ADMIN_ACTIONS = {"take_down", "restore"}
 
 
-class ListingTransitionNotAllowed(ServiceError):
-    def __init__(self, current: ListingStatus, action: str):
-        super().__init__(f"cannot {action} a {current} listing")
-        self.current = current
-        self.action = action
+class ListingTransitionNotAllowed(TransitionNotAllowed):
+    """A listing cannot take this action in its current state."""
 
 
 def next_listing_status(current: ListingStatus, action: str) -> ListingStatus:
-    try:
-        return LISTING_TRANSITIONS[(current, action)]
-    except KeyError:
-        raise ListingTransitionNotAllowed(current, action) from None
+    return step(LISTING_TRANSITIONS, current, action, ListingTransitionNotAllowed)
 
 
 _THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")

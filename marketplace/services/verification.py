@@ -31,10 +31,11 @@ from marketplace.models import (
 from marketplace.models._types import utcnow
 from marketplace.services import audit, inbox, outbox
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
+from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_admin, require_member
+from marketplace.services.states import step
 from marketplace.urls import external_url, url_path
 from marketplace.vietnam import today
 
@@ -50,18 +51,8 @@ TRANSITIONS: dict[tuple[VerificationStatus, str], VerificationStatus] = {
 }
 
 
-class TransitionNotAllowed(ServiceError):
-    def __init__(self, current: VerificationStatus, action: str):
-        super().__init__(f"cannot {action} from {current}")
-        self.current = current
-        self.action = action
-
-
 def next_status(current: VerificationStatus, action: str) -> VerificationStatus:
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        raise TransitionNotAllowed(current, action) from None
+    return step(TRANSITIONS, current, action)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from marketplace.services import (
 )
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_admin
-from marketplace.services.verification import TransitionNotAllowed
+from marketplace.services.states import TransitionNotAllowed
 from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor
 

@@ -27,7 +27,7 @@ from marketplace.services import certificates, organizations, profiles, verifica
 from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.permissions import can_manage, require_member
-from marketplace.services.verification import TransitionNotAllowed
+from marketplace.services.states import TransitionNotAllowed
 from marketplace.validation import format_vn_phone
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import call_or_abort, current_actor
