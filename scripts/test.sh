@@ -12,6 +12,10 @@ if [[ ! -x /usr/bin/chromium ]]; then
 fi
 
 bash scripts/services.sh up
+# In CI nothing should outlive the run: stop the servers we started, whatever the result.
+if [[ "${CI:-}" == "true" ]]; then
+  trap 'bash scripts/services.sh down || true' EXIT
+fi
 eval "$(bash scripts/services.sh env)"
 export CHROMIUM_PATH=/usr/bin/chromium
 
@@ -20,4 +24,4 @@ echo "[test] ruff check + format check" >&2
 .venv/bin/ruff format --check .
 
 mkdir -p test-output
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"
