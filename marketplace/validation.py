@@ -115,3 +115,28 @@ def check_password_strength(password: str, *, email: str | None = None) -> None:
         local = email.split("@", 1)[0].lower()
         if len(local) >= 4 and local in lowered:
             raise InvalidValue(_l("Do not use your email address in your password."))
+
+
+MAX_DB_INT = 2**31 - 1  # the largest id or count an INTEGER column holds
+
+
+def is_ascii_number(text: object) -> bool:
+    """True for "0"…"9" digits only. str.isdigit() also accepts "²" and "①", which int() refuses."""
+    return isinstance(text, str) and text.isascii() and text.isdigit()
+
+
+def small_int(text: object) -> int | None:
+    """A non-negative whole number that fits an INTEGER column, or None."""
+    if isinstance(text, int):
+        value = text
+    elif is_ascii_number(text):
+        value = int(text)
+    else:
+        return None
+    return value if 0 <= value <= MAX_DB_INT else None
+
+
+def bounded_int(value: object) -> int:
+    """WTForms ``coerce`` for id selects: anything odd or too large becomes 0 (= nothing chosen)."""
+    result = small_int(str(value).strip()) if value is not None else None
+    return result or 0

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Flask, abort, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from marketplace.extensions import db, login_manager
 from marketplace.models import User
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
+from marketplace.validation import MAX_DB_INT, small_int
 
 
 def current_actor() -> Actor:
@@ -31,16 +33,27 @@ def call_or_abort(fn, *args, **kwargs):
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     user_id, _, nonce = (session_id or "").partition(":")
-    if not user_id.isdigit() or not nonce:
+    if small_int(user_id) is None or not nonce:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, small_int(user_id))
     # A password change rotates the nonce, ending sessions and remember-me cookies elsewhere.
     if user is None or user.session_nonce != nonce:
         return None
     return user
 
 
+class BoundedIntConverter(IntegerConverter):
+    """<int:…> in URLs, refusing (404) numbers too large for an INTEGER column, which the
+    database would otherwise answer with an error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_request_hooks(app: Flask) -> None:
+    # Before any blueprint registers its rules, so every <int:…> is bounded.
+    app.url_map.converters["int"] = BoundedIntConverter
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")

@@ -202,3 +202,33 @@ def test_each_step_leaves_a_notification_in_the_app(app, client):
     assert "đã được giữ: vui lòng nộp phí" in page and "/fairs/" in page
     client.post("/notifications/read")
     assert 'class="count"' not in client.get("/").get_data(as_text=True)
+
+
+def test_organiser_staff_may_look_but_not_decide(app, client):
+    from marketplace.models import Role
+    from tests.conftest import add_member
+
+    organiser = verified_organiser(app)
+    staff = add_member(app, organiser.organization_id, Role.STAFF)
+    coop = verified_coop(app)
+    fair_id, type_id = open_fair(app, organiser)
+    login(client, coop)
+    client.post(
+        f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
+        data={
+            "booth_type_id": str(type_id),
+            "preferred_booth_id": "0",
+            "contact_name": "A",
+            "contact_phone": "0912345678",
+        },
+    )
+    with app.app_context():
+        app_id = db.session.scalar(select(FairApplication.id))
+    staff_client = app.test_client()
+    login(staff_client, staff)
+    assert staff_client.get(f"/fairs/{fair_id}/manage").status_code == 200
+    for action in ("accept", "reject", "paid", "move"):
+        response = staff_client.post(
+            f"/fair-applications/{app_id}/review", data={"action": action, "booth_id": "0"}
+        )
+        assert response.status_code == 403, action

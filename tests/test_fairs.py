@@ -253,3 +253,32 @@ def test_reject_needs_a_reason_and_another_organiser_gets_404(app):
         assert applied.status is A.REJECTED
         count = db.session.scalar(select(func.count()).select_from(FairApplication))
         assert count == 1
+
+
+def test_new_booths_go_to_the_waitlist_first_but_not_after_the_fair_starts(app):
+    organiser = verified_organiser(app)
+    first, second = verified_coop(app), verified_coop(app, organization_name="HTX Chờ")
+    fair_id, type_id = open_fair(app, organiser, booths=1)
+    with app.app_context():
+        a1 = fairs.apply(actor_for(first), first.organization_id, fair_id, application(type_id))
+        fairs.review(actor_for(organiser), a1.id, "accept")
+        a2 = fairs.apply(
+            actor_for(second),
+            second.organization_id,
+            fair_id,
+            application(type_id, join_waitlist=True),
+        )
+        fairs.add_booth_row(
+            actor_for(organiser), fair_id, letter="B", count=1, booth_type_id=type_id
+        )
+        db.session.refresh(a2)
+        assert a2.status is A.ACCEPTED and a2.booth.code == "B01"
+        # Once the fair has started, a freed booth is not offered any more.
+        fair = a1.fair
+        fairs.cancel_booth(actor_for(second), second.organization_id, a2.id)
+        third = verified_coop(app, organization_name="HTX Muộn")
+        a3 = fairs.apply(actor_for(third), third.organization_id, fair_id, application(type_id))
+        fairs.review(actor_for(organiser), a3.id, "waitlist")
+        fair.starts_on = today()
+        db.session.commit()
+        assert fairs._promote_waitlist(fair, type_id) is None

@@ -147,3 +147,44 @@ def test_form_fields_carry_no_empty_aria_attributes(client):
     page = client.get("/signup").get_data(as_text=True)
     assert 'aria-invalid="None"' not in page and 'aria-describedby="None"' not in page
     assert 'aria-describedby="password-help"' in page
+
+
+def test_huge_and_unicode_numbers_never_give_a_500(app, client):
+    from tests.conftest import login, verified_coop
+
+    coop = verified_coop(app)
+    login(client, coop)
+    for path in (
+        "/orgs/99999999999",
+        f"/orgs/{coop.organization_id}/listings/99999999999/edit",
+        "/c/ruou?page=99999999999999999999",
+        "/c/ruou?page=²",
+    ):
+        assert client.get(path).status_code in (200, 404), path
+    response = client.post(
+        f"/orgs/{coop.organization_id}/listings/new",
+        data={
+            "title_vi": "X",
+            "category_id": "99999999999999999999",
+            "unit": "kg",
+            "base_price": "1000",
+            "monthly_capacity": "①",
+            "min_order_quantity": "²",
+            "lead_time_days": "1",
+            "harvest_months": ["13", "²"],
+            "certificate_ids": ["99999999999999"],
+        },
+    )
+    assert response.status_code == 422
+    response = client.post(
+        f"/orgs/{coop.organization_id}/profile/people",
+        data={
+            "version": "²",
+            "member_count": "²",
+            "representative_name": "A",
+            "representative_position": "B",
+            "representative_phone": "",
+            "area_hectares": "",
+        },
+    )
+    assert response.status_code == 422

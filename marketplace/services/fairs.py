@@ -266,8 +266,10 @@ def add_booth_row(
 ) -> list[Booth]:
     """Lay out one row of the map: booths <letter>01 … <letter>NN of one booth type."""
     fair = own_fair(actor, fair_id, Role.MANAGER)
-    lock(Fair, fair.id)
+    fair = lock(Fair, fair.id)
     errors: dict[str, object] = {}
+    if fair.status is FairStatus.CANCELLED:
+        raise ValidationFailed({"letter": _l("This fair is cancelled.")})
     letter = (letter or "").strip().upper()
     if len(letter) != 1 or letter not in string.ascii_uppercase:
         errors["letter"] = _l("Use one letter from A to Z for the row.")
@@ -298,6 +300,12 @@ def add_booth_row(
         for n in range(1, count + 1)
     ]
     db.session.add_all(booths)
+    db.session.flush()
+    # New booths go first to co-ops already waiting for this booth type.
+    promoted = []
+    while (nxt := _promote_waitlist(fair, booth_type.id)) is not None:
+        promoted.append(nxt)
+        db.session.flush()
     audit.record(
         actor,
         "fair.booth_row_add",
@@ -306,12 +314,15 @@ def add_booth_row(
         organization_id=fair.organization_id,
         details={"row": letter, "count": count},
     )
+    ids = [i for application in promoted for i in _notify_application(application, "promoted")]
     db.session.commit()
+    outbox.deliver(ids)
     return booths
 
 
 def publish_fair(actor: Actor, fair_id: int) -> Fair:
     fair = own_fair(actor, fair_id, Role.MANAGER)
+    fair = lock(Fair, fair.id)
     errors: dict[str, object] = {}
     if not fair.organization.is_verified:
         errors["status"] = _l("Only a verified organiser can publish a fair.")
@@ -513,9 +524,12 @@ def update_application(
 ) -> FairApplication:
     """Change an application until the organiser has reviewed it."""
     require_member(actor, coop_id, Role.MANAGER)
-    application = lock(FairApplication, application_id)
-    if application is None or application.organization_id != coop_id:
+    application = _locked_application(application_id)
+    if application.organization_id != coop_id:
         raise NotFound("application")
+    fair = application.fair
+    if not fair.applications_open_on <= today() <= fair.applications_close_on:
+        raise ValidationFailed({"status": _l("Applications for this fair are closed.")})
     if application.status is not A.SUBMITTED:
         raise ValidationFailed(
             {
@@ -704,7 +718,11 @@ def mark_paid(actor: Actor, application_id: int) -> FairApplication:
 
 
 def _promote_waitlist(fair: Fair, booth_type_id: int) -> FairApplication | None:
-    """Give a freed booth to the first waitlisted application of its type (fair locked)."""
+    """Give a freed booth to the first waitlisted application of its type (fair locked).
+
+    Not once the fair has started: a booth offered then could not be paid and set up."""
+    if fair.status is not FairStatus.PUBLISHED or today() >= fair.starts_on:
+        return None
     if not free_booths(fair, booth_type_id):
         return None
     first = db.session.scalar(
@@ -734,6 +752,15 @@ def expire_overdue(fair_id: int, on: date | None = None) -> list[FairApplication
 
     Safe to call from any request or from `flask fairs expire`: it takes the fair's lock."""
     day = on or today()
+    due = db.session.scalar(
+        select(func.count()).where(
+            FairApplication.fair_id == fair_id,
+            FairApplication.status == A.ACCEPTED,
+            FairApplication.fee_due_on < day,
+        )
+    )
+    if not due:  # the usual case: a page view reads, it does not lock or write
+        return []
     fair = lock(Fair, fair_id)
     if fair is None:
         return []

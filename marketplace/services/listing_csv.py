@@ -21,6 +21,7 @@ from marketplace.services import listings
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_member
+from marketplace.validation import small_int
 from marketplace.vietnam import province_name, today
 
 COLUMNS = [
@@ -116,7 +117,9 @@ def _tiers(value: str) -> list[tuple[str, str]]:
 
 def _data(row: dict[str, str], certificate_ids: list[int]) -> listings.ListingData:
     months = [
-        int(m) for m in (row.get("harvest_months") or "").replace(" ", "").split(",") if m.isdigit()
+        int(m)
+        for m in (row.get("harvest_months") or "").replace(" ", "").split(",")
+        if small_int(m)
     ]
     return listings.ListingData(
         title_vi=row.get("title_vi", ""),
@@ -162,9 +165,9 @@ def import_csv(actor: Actor, organization_id: int, content: bytes) -> list[RowRe
         try:
             listing_id = (row.get("id") or "").strip()
             if listing_id:
-                if not listing_id.isdigit():
+                if small_int(listing_id) is None:
                     raise NotFound("listing")
-                current = listings.get_own_listing(actor, organization_id, int(listing_id))
+                current = listings.get_own_listing(actor, organization_id, small_int(listing_id))
                 keep = [c.id for c in current.certificates if c.is_valid_on(today())]
                 listings.update_listing(actor, organization_id, current.id, _data(row, keep))
                 results.append(RowResult(number, "updated", title))

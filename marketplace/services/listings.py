@@ -51,7 +51,7 @@ from marketplace.services.verification import can_trade
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
 from marketplace.urls import external_url, url_path
-from marketplace.validation import InvalidValue
+from marketplace.validation import InvalidValue, is_ascii_number
 from marketplace.vietnam import resolve_province, today
 
 #: Selling units: code → (Vietnamese, English).
@@ -95,7 +95,7 @@ def next_listing_status(current: ListingStatus, action: str) -> ListingStatus:
     return step(LISTING_TRANSITIONS, current, action, ListingTransitionNotAllowed)
 
 
-_THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
+_THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$", re.ASCII)
 
 
 def parse_vnd(raw: str | int | None) -> int:
@@ -109,11 +109,11 @@ def parse_vnd(raw: str | int | None) -> int:
         text = (raw or "").strip().lower()
         for suffix in ("₫", "vnđ", "vnd", "đồng", "đ"):
             text = text.removesuffix(suffix).strip()
-        if re.fullmatch(r"\d+", text):
+        if is_ascii_number(text):
             value = int(text)
         elif _THOUSANDS.match(text):
             value = int(re.sub(r"[.,\s]", "", text))
-        elif re.fullmatch(r"\d+[.,]\d+", text):
+        elif re.fullmatch(r"\d+[.,]\d+", text, re.ASCII):
             raise InvalidValue(_l("Prices in đồng have no decimals."))
         else:
             raise InvalidValue(_l("Enter a price in đồng, like 180.000."))
@@ -123,8 +123,10 @@ def parse_vnd(raw: str | int | None) -> int:
 
 
 def _quantity(raw: str | int | None, *, allow_zero: bool = False) -> int:
-    text = str(raw if raw is not None else "").strip().replace(".", "").replace(",", "")
-    if not text.isdigit():
+    text = str(raw if raw is not None else "").strip()
+    if _THOUSANDS.match(text) and text.isascii():
+        text = re.sub(r"[.,\s]", "", text)  # "2.000" is two thousand; "2,5" is refused
+    if not is_ascii_number(text):
         raise InvalidValue(_l("Enter a whole number."))
     value = int(text)
     if value < (0 if allow_zero else 1) or value > MAX_QUANTITY:

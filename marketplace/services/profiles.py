@@ -36,7 +36,7 @@ from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
-from marketplace.validation import InvalidValue, normalise_vn_phone
+from marketplace.validation import InvalidValue, normalise_vn_phone, small_int
 from marketplace.vietnam import normalise_tax_code, resolve_province
 
 LOCKED_WHEN_APPROVED = ("legal_name", "registration_number", "tax_code", "founded_on")
@@ -234,8 +234,9 @@ def save_people(
             errors["representative_phone"] = exc.message
     members = None
     if member_count.strip():
-        if member_count.strip().isdigit() and 0 < int(member_count) <= 1_000_000:
-            members = int(member_count)
+        count = small_int(member_count.strip())
+        if count is not None and 0 < count <= 1_000_000:
+            members = count
         else:
             errors["member_count"] = _l("Enter the number of members as a whole number.")
     area = None

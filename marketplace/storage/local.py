@@ -73,7 +73,7 @@ class LocalStorage:
 
     def verify_signature(self, key: str, expires: str | None, signature: str | None) -> bool:
         """True if a presigned URL for ``key`` is genuine and not expired."""
-        if not expires or not signature or not expires.isdigit():
+        if not expires or not signature or not (expires.isascii() and expires.isdigit()):
             return False
         if int(expires) < time.time():
             return False

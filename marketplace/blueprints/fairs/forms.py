@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from marketplace.blueprints.common import BaseForm
+from marketplace.validation import bounded_int
 
 
 class FairForm(BaseForm):
@@ -71,16 +72,16 @@ class BoothTypeForm(BaseForm):
 class BoothRowForm(BaseForm):
     letter = StringField(_l("Row letter"), validators=[Length(max=2)])
     count = IntegerField(_l("Number of booths"), validators=[Optional()])
-    booth_type_id = SelectField(_l("Booth type"), coerce=int, validate_choice=False)
+    booth_type_id = SelectField(_l("Booth type"), coerce=bounded_int, validate_choice=False)
 
 
 class ApplicationForm(BaseForm):
-    booth_type_id = SelectField(_l("Booth type"), coerce=int, validate_choice=False)
+    booth_type_id = SelectField(_l("Booth type"), coerce=bounded_int, validate_choice=False)
     preferred_booth_id = SelectField(
-        _l("Preferred booth (optional)"), coerce=int, validate_choice=False
+        _l("Preferred booth (optional)"), coerce=bounded_int, validate_choice=False
     )
     listing_ids = SelectMultipleField(
-        _l("Products you will show"), coerce=int, validate_choice=False
+        _l("Products you will show"), coerce=bounded_int, validate_choice=False
     )
     needs = StringField(
         _l("Needs"), validators=[Length(max=500)], description=_l("Extra electricity, tables…")
@@ -96,7 +97,7 @@ class ReviewForm(BaseForm):
     note = TextAreaField(
         _l("Note to the co-op"), validators=[Length(max=2000)], render_kw={"rows": 2}
     )
-    booth_id = SelectField(_l("Booth"), coerce=int, validate_choice=False)
+    booth_id = SelectField(_l("Booth"), coerce=bounded_int, validate_choice=False)
 
 
 class CheckInForm(BaseForm):

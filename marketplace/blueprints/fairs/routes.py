@@ -228,11 +228,14 @@ def review(application_id: int):
     application = _application_for_organiser(application_id)
     try:
         if action == "paid":
-            fairs.mark_paid(current_actor(), application_id)
+            call_or_abort(fairs.mark_paid, current_actor(), application_id)
         elif action == "move":
-            fairs.move_booth(current_actor(), application_id, form.booth_id.data or 0)
+            call_or_abort(
+                fairs.move_booth, current_actor(), application_id, form.booth_id.data or 0
+            )
         else:
-            fairs.review(
+            call_or_abort(
+                fairs.review,
                 current_actor(),
                 application_id,
                 action,

@@ -8,6 +8,7 @@ from wtforms.validators import Length, Optional
 
 from marketplace.blueprints.common import BaseForm
 from marketplace.models.catalog import MAX_PRICE_TIERS
+from marketplace.validation import bounded_int
 
 MONTHS = [SelectChoice(str(m), str(m)) for m in range(1, 13)]
 
@@ -15,7 +16,7 @@ MONTHS = [SelectChoice(str(m), str(m)) for m in range(1, 13)]
 class ListingForm(BaseForm):
     title_vi = StringField(_l("Product name (Vietnamese)"), validators=[Length(max=160)])
     title_en = StringField(_l("Product name (English, optional)"), validators=[Length(max=160)])
-    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    category_id = SelectField(_l("Category"), coerce=bounded_int, validate_choice=False)
     description_vi = TextAreaField(
         _l("Description (Vietnamese)"), validators=[Length(max=5000)], render_kw={"rows": 5}
     )
@@ -60,7 +61,7 @@ class ListingForm(BaseForm):
         _l("Harvest months"), choices=MONTHS, validate_choice=False
     )
     certificate_ids = SelectMultipleField(
-        _l("Certificates that apply"), coerce=int, validate_choice=False
+        _l("Certificates that apply"), coerce=bounded_int, validate_choice=False
     )
 
 
@@ -118,7 +119,7 @@ class TakeDownForm(BaseForm):
 
 
 class CategoryForm(BaseForm):
-    parent_id = SelectField(_l("Parent category"), coerce=int, validate_choice=False)
+    parent_id = SelectField(_l("Parent category"), coerce=bounded_int, validate_choice=False)
     name_vi = StringField(_l("Name (Vietnamese)"), validators=[Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
 

@@ -27,6 +27,7 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import UNITS, ListingTransitionNotAllowed
 from marketplace.services.permissions import require_member
 from marketplace.urls import external_url
+from marketplace.validation import small_int
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import call_or_abort, current_actor
 
@@ -101,7 +102,9 @@ def _data(form: ListingForm) -> listings.ListingData:
         lead_time_days=form.lead_time_days.data or "",
         shelf_life_days=form.shelf_life_days.data or "",
         storage_conditions=form.storage_conditions.data or "",
-        harvest_months=[int(m) for m in form.harvest_months.data or [] if str(m).isdigit()],
+        harvest_months=[
+            small_int(str(m)) for m in form.harvest_months.data or [] if small_int(str(m))
+        ],
         certificate_ids=list(form.certificate_ids.data or []),
         tiers=[
             (form[f"tier_qty_{n}"].data or "", form[f"tier_price_{n}"].data or "")
@@ -140,7 +143,7 @@ def _tier_errors(form: ListingForm, errors: dict) -> dict:
     """Tier problems go next to the tier table; the rest next to their fields."""
     rest = {}
     for key, message in errors.items():
-        if key.startswith("tier_") and key[5:].isdigit():
+        if key.startswith("tier_") and small_int(key[5:]):
             form[f"tier_price_{key[5:]}"].errors = [str(message)]
         else:
             rest[key] = message
@@ -409,7 +412,7 @@ def public(slug: str):
 @bp.route("/c/<slug>")
 def category(slug: str):
     category = call_or_abort(listings.category_by_slug, slug)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(small_int(request.args.get("page", "1")) or 1, 1), 10_000)
     found, total = listings.category_listings(category, limit=48, offset=(page - 1) * 48)
     return render_template(
         "listings/category.html",

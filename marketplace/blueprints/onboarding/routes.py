@@ -28,7 +28,7 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.permissions import can_manage, require_member
 from marketplace.services.states import TransitionNotAllowed
-from marketplace.validation import format_vn_phone
+from marketplace.validation import format_vn_phone, small_int
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import call_or_abort, current_actor
 
@@ -42,7 +42,7 @@ def _file_bytes(field) -> bytes | None:
 
 def _version(form) -> int | None:
     raw = form.version.data
-    return int(raw) if raw and str(raw).isdigit() else None
+    return small_int(str(raw)) if raw else None
 
 
 @dataclass(frozen=True)
