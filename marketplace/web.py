@@ -13,6 +13,7 @@ from marketplace.models import User
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.validation import MAX_DB_INT, small_int
+from marketplace.vietnam import today
 
 
 def current_actor() -> Actor:
@@ -85,6 +86,7 @@ def absolute_media_url(key: str) -> str:
 
 def register_context(app: Flask) -> None:
     app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["vn_today"] = today
     app.jinja_env.globals["absolute_media_url"] = absolute_media_url
 
     @app.context_processor

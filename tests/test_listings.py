@@ -500,3 +500,85 @@ def test_admin_sees_taken_down_listings_and_gives_them_back(app, client):
     assert admin.post(f"/admin/listings/{listing_id}/restore").status_code == 302
     with app.app_context():
         assert db.session.get(Listing, listing_id).status is ListingStatus.DRAFT
+
+
+def test_expired_certificates_stop_showing_on_listings_and_are_not_copied(app, client):
+    from marketplace.models import Certificate
+
+    coop = verified_coop(app)
+    boss = admin_actor(app)
+    with app.app_context():
+        cert = certificates.add_certificate(
+            actor_for(coop),
+            coop.organization_id,
+            certificates.CertificateData(
+                kind="ocop",
+                number="QĐ-9",
+                issuer="UBND",
+                issued_on=date(2024, 1, 1),
+                expires_on=today() + timedelta(days=30),
+                ocop_stars=5,
+                product_name="Rượu",
+            ),
+            PDF_BYTES,
+        )
+        verification.review_certificate(actor_for(boss), cert.id, "approve")
+        cert_id = cert.id
+    listing_id, slug = _published_listing(app, coop, certificate_ids=[cert_id])
+    assert "OCOP ★★★★★" in client.get(f"/p/{slug}").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Certificate, cert_id).expires_on = today()
+        db.session.commit()
+        copy = listings.duplicate_listing(actor_for(coop), coop.organization_id, listing_id)
+        assert copy.certificates == []
+    assert "★★★★★" not in client.get(f"/p/{slug}").get_data(as_text=True)
+    assert "★★★★★" not in client.get("/").get_data(as_text=True)
+
+
+def test_csv_import_refuses_a_broken_file_whole_and_exports_are_formula_safe(app, client):
+    coop = verified_coop(app)
+    login(client, coop)
+    url = f"/orgs/{coop.organization_id}/listings/import"
+    header = "id,title_vi,category,unit,base_price,monthly_capacity,origin_province"
+    good = ",Mật ong,mat-ong,chai,190000,500,Sơn La"
+    too_many = "\n".join([header] + [good] * 501).encode()
+    response = client.post(
+        url, data={"file": (io.BytesIO(too_many), "a.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 422 and "Tối đa 500 dòng" in response.get_data(as_text=True)
+    with_nul = (
+        header + "\n" + good + "\n,\x00Bad,mat-ong,chai,1,1,Sơn La\n²,X,mat-ong,chai,1,1,Sơn La"
+    ).encode()
+    response = client.post(
+        url, data={"file": (io.BytesIO(with_nul), "b.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code in (200, 422)
+    with app.app_context():
+        titles = list(db.session.scalars(select(Listing.title_vi)))
+    assert len(titles) <= 2 and all("\x00" not in t for t in titles)
+    formula = (header + "\n" + ',=HYPERLINK("http://x"),mat-ong,chai,190000,500,Sơn La').encode()
+    client.post(
+        url, data={"file": (io.BytesIO(formula), "c.csv")}, content_type="multipart/form-data"
+    )
+    exported = client.get(f"/orgs/{coop.organization_id}/listings.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in exported and ",=HYPERLINK" not in exported
+
+
+def test_photographed_lab_tests_lose_their_exif(app):
+    from PIL import Image as PILImage
+
+    from tests.test_uploads import jpeg_with_gps
+
+    coop = verified_coop(app)
+    listing_id, _ = _published_listing(app, coop)
+    with app.app_context():
+        lot = listings.create_lot(
+            actor_for(coop),
+            coop.organization_id,
+            listing_id,
+            listings.LotData(code="L9", produced_on=today(), quantity="5"),
+            jpeg_with_gps(),
+        )
+        data = app.extensions["storage"].get(lot.lab_document_key)
+    with PILImage.open(io.BytesIO(data)) as image:
+        assert image.format == "WEBP" and not image.getexif()

@@ -73,7 +73,10 @@ def test_sqlite_smoke_home_signup_login(sqlite_app, caplog):
         == 302
     )
     assert "Chuỗi Siêu Thị Xanh" in client.get("/orgs/").get_data(as_text=True)
-    assert "Chuỗi Siêu Thị Xanh" in client.get("/search?q=chuoi sieu thi").get_data(as_text=True)
+    # Not verified yet: its existence is private, so search does not show it.
+    assert "Chuỗi Siêu Thị Xanh" not in client.get("/search?q=chuoi sieu thi").get_data(
+        as_text=True
+    )
     # On the embedded default, email is written to the log instead of being sent.
     client.post("/logout")
     with caplog.at_level("WARNING", logger="marketplace.mail"):

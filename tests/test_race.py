@@ -236,3 +236,26 @@ def test_booths_are_never_promised_twice_under_concurrent_acceptances(app):
         assert len({r.booth_id for r in holding}) == len(holding)
         assert all(r.booth_id is not None for r in holding)
         assert today() <= due
+
+
+def test_two_co_ops_with_one_name_signing_up_at_once_both_get_in(app):
+    def sign_up(i):
+        return accounts.register(
+            Actor.system(),
+            accounts.SignUp(
+                name=f"Người {i}",
+                email=f"nguoi{i}@vidu.vn",
+                phone="",
+                password=TEST_PASSWORD,
+                organization_kind=OrgKind.COOP,
+                organization_name="HTX Trùng Tên",
+            ),
+        ).id
+
+    results = run_together(app, 4, sign_up)
+    assert [r[0] for r in results] == ["ok"] * 4
+    with app.app_context():
+        from marketplace.models import Organization
+
+        slugs = list(db.session.scalars(select(Organization.slug)))
+        assert len(slugs) == 4 and len(set(slugs)) == 4

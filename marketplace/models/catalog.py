@@ -121,6 +121,10 @@ class Listing(db.Model):
             return self.description_en
         return self.description_vi
 
+    def certificates_valid_on(self, day: date) -> list[Certificate]:
+        """The linked certificates that count on ``day``: an expired one stops showing."""
+        return [c for c in self.certificates if c.is_valid_on(day)]
+
     @property
     def main_photo(self) -> ListingPhoto | None:
         return self.photos[0] if self.photos else None

@@ -80,7 +80,7 @@ def _validate_person(name: str, email: str, phone: str, errors: dict[str, object
     return clean_name, clean_email, clean_phone
 
 
-def register(actor: Actor, data: SignUp) -> User:
+def register(actor: Actor, data: SignUp, *, retry_slug: bool = True) -> User:
     """Create an account and, unless joining by invitation, the organisation it represents.
 
     The new user owns the new organisation. Raises ValidationFailed (field → message) for
@@ -130,7 +130,15 @@ def register(actor: Actor, data: SignUp) -> User:
             slug=unique_organization_slug(org_name),
         )
         db.session.add(organization)
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # Another organisation took the same slug a moment ago: start again once, and
+            # the slug gets a random suffix.
+            db.session.rollback()
+            if not retry_slug:
+                raise
+            return register(actor, data, retry_slug=False)
         db.session.add(Membership(user=user, organization=organization, role=Role.OWNER))
         audit.record(
             acting,
@@ -144,6 +152,10 @@ def register(actor: Actor, data: SignUp) -> User:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
+        if retry_slug and find_user_by_email(email) is None and data.organization_kind is not None:
+            # Not the email: another organisation took the same slug a moment ago. The
+            # slug is retried with a random suffix, which cannot collide again in practice.
+            return register(actor, data, retry_slug=False)
         raise ValidationFailed(
             {"email": _l("An account with this email already exists. Log in instead.")}
         ) from exc

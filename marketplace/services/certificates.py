@@ -158,12 +158,15 @@ def update_certificate(
     certificate = lock(Certificate, certificate_id)
     if certificate is None or certificate.organization_id != organization_id:
         raise NotFound("certificate")
-    if certificate.status not in (
-        VerificationStatus.SUBMITTED,
-        VerificationStatus.CHANGES_REQUESTED,
-    ):
+    # Only when the admin asked for changes: editing one that waits for review could make the
+    # admin approve a document they never saw.
+    if certificate.status is not VerificationStatus.CHANGES_REQUESTED:
         raise ValidationFailed(
-            {"status": _l("A verified or rejected certificate cannot be changed; add a new one.")}
+            {
+                "status": _l(
+                    "This certificate can be changed only when the platform team asks for it."
+                )
+            }
         )
     errors = _validate(data)
     if errors:

@@ -21,7 +21,7 @@ from marketplace.services import listings
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_member
-from marketplace.validation import small_int
+from marketplace.validation import small_int, strip_control
 from marketplace.vietnam import province_name, today
 
 COLUMNS = [
@@ -48,6 +48,13 @@ MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 500
 
 
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def export_csv(actor: Actor, organization_id: int) -> str:
     """All the co-op's listings, one per row; UTF-8 with a BOM so Excel shows Vietnamese."""
     require_member(actor, organization_id)
@@ -64,24 +71,27 @@ def export_csv(actor: Actor, organization_id: int) -> str:
     for listing in rows:
         writer.writerow(
             {
-                "id": listing.id,
-                "title_vi": listing.title_vi,
-                "title_en": listing.title_en or "",
-                "category": listing.category.slug,
-                "unit": listing.unit,
-                "pack_size": listing.pack_size or "",
-                "base_price": listing.base_price,
-                "tiers": ";".join(f"{t.min_quantity}:{t.unit_price}" for t in listing.tiers),
-                "min_order_quantity": listing.min_order_quantity,
-                "monthly_capacity": listing.monthly_capacity,
-                "lead_time_days": listing.lead_time_days,
-                "shelf_life_days": listing.shelf_life_days or "",
-                "storage_conditions": listing.storage_conditions or "",
-                "harvest_months": listing.harvest_months or "",
-                "origin_province": province_name(listing.origin_province_code),
-                "description_vi": listing.description_vi,
-                "description_en": listing.description_en or "",
-                "status": listing.status.value,
+                key: spreadsheet_safe(value)
+                for key, value in {
+                    "id": listing.id,
+                    "title_vi": listing.title_vi,
+                    "title_en": listing.title_en or "",
+                    "category": listing.category.slug,
+                    "unit": listing.unit,
+                    "pack_size": listing.pack_size or "",
+                    "base_price": listing.base_price,
+                    "tiers": ";".join(f"{t.min_quantity}:{t.unit_price}" for t in listing.tiers),
+                    "min_order_quantity": listing.min_order_quantity,
+                    "monthly_capacity": listing.monthly_capacity,
+                    "lead_time_days": listing.lead_time_days,
+                    "shelf_life_days": listing.shelf_life_days or "",
+                    "storage_conditions": listing.storage_conditions or "",
+                    "harvest_months": listing.harvest_months or "",
+                    "origin_province": province_name(listing.origin_province_code),
+                    "description_vi": listing.description_vi,
+                    "description_en": listing.description_en or "",
+                    "status": listing.status.value,
+                }.items()
             }
         )
     return buffer.getvalue()
@@ -151,16 +161,25 @@ def import_csv(actor: Actor, organization_id: int, content: bytes) -> list[RowRe
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused({"file": _l("Save the file as CSV in UTF-8 and try again.")}) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"title_vi", "base_price"} <= set(reader.fieldnames):
+    # Read and check the whole file before saving anything: a file refused as a whole
+    # (too many rows, broken CSV) must change nothing.
+    try:
+        reader = csv.DictReader(io.StringIO(strip_control(text.replace("\r\n", "\n")) or ""))
+        fieldnames = reader.fieldnames
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ImportRefused(
+            {"file": _l("This file cannot be read as CSV. Save it as CSV in UTF-8 and try again.")}
+        ) from exc
+    if not fieldnames or not {"title_vi", "base_price"} <= set(fieldnames):
         raise ImportRefused(
             {"file": _l("The first line must name the columns, as in the exported file.")}
         )
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise ImportRefused({"file": _l("At most %(n)s rows at a time.", n=MAX_IMPORT_ROWS)})
     results: list[RowResult] = []
-    for number, row in enumerate(reader, start=2):
-        if number - 1 > MAX_IMPORT_ROWS:
-            raise ImportRefused({"file": _l("At most %(n)s rows at a time.", n=MAX_IMPORT_ROWS)})
-        row = {k: (v or "") for k, v in row.items() if k}
+    for number, row in enumerate(rows, start=2):
+        row = {k: (v or "")[:5000] if isinstance(v, str) else "" for k, v in row.items() if k}
         title = (row.get("title_vi") or "").strip()
         try:
             listing_id = (row.get("id") or "").strip()

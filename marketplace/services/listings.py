@@ -363,6 +363,14 @@ def duplicate_listing(actor: Actor, organization_id: int, listing_id: int) -> Li
     """A draft copy (details, tiers, certificates; not photos or lots)."""
     source = get_own_listing(actor, organization_id, listing_id)
     _own_coop(actor, organization_id)
+    if source.status is S.TAKEN_DOWN:
+        raise ValidationFailed(
+            {
+                "status": _l(
+                    "This listing was taken down by the platform team; ask them to restore it."
+                )
+            }
+        )
     copy_title = f"{source.title_vi} (bản sao)"[:160]
     copy = Listing(
         organization_id=source.organization_id,
@@ -386,7 +394,7 @@ def duplicate_listing(actor: Actor, organization_id: int, listing_id: int) -> Li
     copy.tiers = [
         PriceTier(min_quantity=t.min_quantity, unit_price=t.unit_price) for t in source.tiers
     ]
-    copy.certificates = list(source.certificates)
+    copy.certificates = [c for c in source.certificates if c.is_valid_on(today())]
     db.session.add(copy)
     db.session.flush()
     audit.record(
@@ -611,8 +619,14 @@ def create_lot(
         farm_location=(data.farm_location or "").strip()[:300] or None,
     )
     if checked is not None:
-        # Lab results are shown on the public traceability page, so they are public files.
-        key = new_key(f"public/lots/{listing.id}", checked.extension)
+        # Lab results are shown on the public traceability page, so they are public files;
+        # a photographed result is re-encoded like any public image (no EXIF, no GPS).
+        data, content_type, extension = checked.data, checked.content_type, checked.extension
+        if checked.kind == "image":
+            variant = prepare_image(checked)["1600"]
+            data, content_type, extension = variant.data, variant.content_type, variant.extension
+        key = new_key(f"public/lots/{listing.id}", extension)
+        checked = type(checked)(checked.kind, content_type, extension, data)
         try:
             current_app.extensions["storage"].put(
                 key, checked.data, checked.content_type, public=True

@@ -221,7 +221,13 @@ def revoke_invitation(actor: Actor, organization_id: int, invitation_id: int) ->
 def search_organizations(query: str, kind: OrgKind | None = None, limit: int = 50) -> list:
     """Organisations whose name contains every word of the query, ignoring tone marks."""
     words = fold(query).split()[:10]
-    stmt = select(Organization).order_by(Organization.name).limit(limit)
+    # Only verified organisations are public: a draft's existence is private.
+    stmt = (
+        select(Organization)
+        .where(Organization.verification_status == VerificationStatus.APPROVED)
+        .order_by(Organization.name)
+        .limit(limit)
+    )
     for word in words:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Organization.name_folded.like(f"%{escaped}%", escape="\\"))

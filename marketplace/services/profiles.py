@@ -39,7 +39,20 @@ from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, p
 from marketplace.validation import InvalidValue, normalise_vn_phone, small_int
 from marketplace.vietnam import normalise_tax_code, resolve_province
 
-LOCKED_WHEN_APPROVED = ("legal_name", "registration_number", "tax_code", "founded_on")
+#: What the platform checked: changing it after approval goes through the platform team, so
+#: the verified badge keeps meaning something (the display name, story and photos stay free).
+LOCKED_WHEN_APPROVED = (
+    "legal_name",
+    "registration_number",
+    "tax_code",
+    "founded_on",
+    "province_code",
+    "commune",
+    "street",
+    "representative_name",
+    "representative_position",
+    "representative_phone",
+)
 
 
 class StaleForm(ValidationFailed):

@@ -28,6 +28,7 @@ from marketplace.qr import qr_svg
 from marketplace.services import fairs, listings, organizations
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.fairs import ApplicationTransitionNotAllowed
+from marketplace.services.listing_csv import spreadsheet_safe
 from marketplace.urls import external_url
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import call_or_abort, current_actor
@@ -309,6 +310,16 @@ def check_in_code(fair_id: int, code: str):
     )
 
 
+class _SafeWriter:
+    """A csv writer whose cells cannot start a spreadsheet formula (names come from users)."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row):
+        self.writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+
 @bp.route("/fairs/<int:fair_id>/export/<kind>.csv")
 @login_required
 def export(fair_id: int, kind: str):
@@ -316,7 +327,7 @@ def export(fair_id: int, kind: str):
     applications = fairs.applications_of_fair(fair)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with a BOM
-    writer = csv.writer(buffer)
+    writer = _SafeWriter(csv.writer(buffer))
     if kind == "exhibitors":
         writer.writerow(
             ["co-op", "booth", "booth type", "contact", "phone", "status", "checked in"]

@@ -39,6 +39,14 @@ def _file_bytes(field) -> bytes | None:
     return storage.read()
 
 
+CERTIFICATE_LABELS = {
+    "ocop": lambda: "OCOP",
+    "vietgap": lambda: "VietGAP",
+    "globalgap": lambda: "GlobalGAP",
+    "organic": lambda: _("Organic"),
+}
+
+
 def unit_label(code: str) -> str:
     vi, en = UNITS.get(code, (code, code))
     return en if str(get_locale()) == "en" else vi
@@ -81,7 +89,7 @@ def _prepare(form: ListingForm, organization: Organization) -> None:
         SelectChoice(code, en if locale == "en" else vi) for code, (vi, en) in UNITS.items()
     ]
     form.certificate_ids.choices = [
-        SelectChoice(c.id, f"{c.kind.value.upper()} {c.number}")
+        SelectChoice(c.id, f"{CERTIFICATE_LABELS[c.kind.value]()} {c.number}")
         for c in verification.valid_certificates(organization.id)
     ]
 
