@@ -80,7 +80,7 @@ def test_sqlite_smoke_home_signup_login(sqlite_app, caplog):
     # On the embedded default, email is written to the log instead of being sent.
     client.post("/logout")
     with caplog.at_level("WARNING", logger="marketplace.mail"):
-        client.post("/password/forgot", data={"email": "khoi@vidu.vn"})
+        client.post("/password/forgot", data={"email": "khoi@vidu.vn"}).close()
     assert re.search(r"http://127\.0\.0\.1:5000/password/reset/\S+", caplog.text)
 
 

@@ -186,12 +186,14 @@ def record_logout(actor: Actor) -> None:
         db.session.commit()
 
 
-def request_password_reset(actor: Actor, email: str) -> None:
+def request_password_reset(actor: Actor, email: str, *, deliver_now: bool = True) -> list[int]:
     """Email a reset link if the address has an account. Says nothing either way, so the
-    form cannot be used to find out who has an account."""
+    form cannot be used to find out who has an account; with ``deliver_now=False`` the
+    caller sends the queued email (ids returned) after answering, so timing says nothing
+    either."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        return
+        return []
     token = make_token("password-reset", {"u": user.id, "n": user.session_nonce})
     message = queue_email(
         user.email,
@@ -204,7 +206,9 @@ def request_password_reset(actor: Actor, email: str) -> None:
     )
     audit.record(actor, "user.password_reset_requested", "user", user.id)
     db.session.commit()
-    outbox.deliver([message.id])
+    if deliver_now:
+        outbox.deliver([message.id])
+    return [message.id]
 
 
 def user_for_reset_token(token: str) -> User:

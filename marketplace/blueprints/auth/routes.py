@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -19,7 +21,7 @@ from marketplace.blueprints.common import apply_errors, token_problem
 from marketplace.extensions import limiter
 from marketplace.i18n import select_locale
 from marketplace.models import BuyerType, OrgKind
-from marketplace.services import accounts
+from marketplace.services import accounts, outbox
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.urls import is_safe_next
 from marketplace.validation import format_vn_phone
@@ -113,7 +115,9 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(current_actor(), form.email.data)
+        message_ids = accounts.request_password_reset(
+            current_actor(), form.email.data, deliver_now=False
+        )
         flash(
             _(
                 "If an account uses %(email)s, we have sent it a link to choose a new password.",
@@ -121,8 +125,21 @@ def forgot_password():
             ),
             "info",
         )
-        return redirect(url_for("auth.login"))
+        response = redirect(url_for("auth.login"))
+        # Sent once the answer has gone out, so the response time is the same whether or
+        # not the address has an account.
+        response.call_on_close(
+            partial(_deliver_after_response, current_app._get_current_object(), message_ids)
+        )
+        return response
     return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+
+
+def _deliver_after_response(app, message_ids: list[int]) -> None:
+    if not message_ids:
+        return
+    with app.app_context():
+        outbox.deliver(message_ids)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
