@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from marketplace.extensions import db, login_manager
-from marketplace.models import User
+from marketplace.models import OrgKind, User
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.validation import MAX_DB_INT, small_int
@@ -29,6 +29,16 @@ def call_or_abort(fn, *args, **kwargs):
         abort(404)
     except PermissionDenied:
         abort(403)
+
+
+def member_view(organization_id: int, kind: OrgKind):
+    """(organisation, membership) for a member of an organisation of this kind; 404 else."""
+    from marketplace.services.organizations import get_for_member
+
+    organization, membership = call_or_abort(get_for_member, current_actor(), organization_id)
+    if organization.kind is not kind:
+        abort(404)
+    return organization, membership
 
 
 @login_manager.user_loader

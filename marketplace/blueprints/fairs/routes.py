@@ -31,7 +31,7 @@ from marketplace.services.fairs import ApplicationTransitionNotAllowed
 from marketplace.services.listing_csv import spreadsheet_safe
 from marketplace.urls import external_url
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor
+from marketplace.web import call_or_abort, current_actor, member_view
 
 
 def _flash_errors(exc: ValidationFailed) -> None:
@@ -42,17 +42,10 @@ def _flash_errors(exc: ValidationFailed) -> None:
 # --- organiser ------------------------------------------------------------------------------
 
 
-def _organiser_membership(org_id: int):
-    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
-    if organization.kind is not OrgKind.FAIR_ORGANIZER:
-        abort(404)
-    return organization, membership
-
-
 @bp.route("/orgs/<int:org_id>/fairs")
 @login_required
 def organiser_fairs(org_id: int):
-    organization, membership = _organiser_membership(org_id)
+    organization, membership = member_view(org_id, OrgKind.FAIR_ORGANIZER)
     return render_template(
         "fairs/organiser_list.html",
         organization=organization,
@@ -83,7 +76,7 @@ def _fair_data(form: FairForm) -> fairs.FairData:
 @bp.route("/orgs/<int:org_id>/fairs/new", methods=["GET", "POST"])
 @login_required
 def new_fair(org_id: int):
-    organization, membership = _organiser_membership(org_id)
+    organization, membership = member_view(org_id, OrgKind.FAIR_ORGANIZER)
     if not membership.role.at_least(Role.MANAGER):
         abort(403)
     form = FairForm()
@@ -391,13 +384,6 @@ def export(fair_id: int, kind: str):
 # --- co-ops ---------------------------------------------------------------------------------
 
 
-def _coop_membership(org_id: int):
-    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
-    if organization.kind is not OrgKind.COOP:
-        abort(404)
-    return organization, membership
-
-
 def _prepare_application_form(form: ApplicationForm, fair, coop) -> None:
     free = fairs.free_booths(fair)
     form.booth_type_id.choices = [
@@ -432,7 +418,7 @@ def _application_data(form: ApplicationForm) -> fairs.ApplicationData:
 @bp.route("/orgs/<int:org_id>/fairs/<int:fair_id>/apply", methods=["GET", "POST"])
 @login_required
 def apply(org_id: int, fair_id: int):
-    coop, membership = _coop_membership(org_id)
+    coop, membership = member_view(org_id, OrgKind.COOP)
     if not membership.role.at_least(Role.MANAGER):
         abort(403)
     fair = call_or_abort(fairs.public_fair_by_id, fair_id)
@@ -469,7 +455,7 @@ def apply(org_id: int, fair_id: int):
 @bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_application(org_id: int, application_id: int):
-    coop, membership = _coop_membership(org_id)
+    coop, membership = member_view(org_id, OrgKind.COOP)
     application = call_or_abort(fairs.own_application, current_actor(), org_id, application_id)
     if not membership.role.at_least(Role.MANAGER):
         abort(403)
@@ -509,7 +495,7 @@ def edit_application(org_id: int, application_id: int):
 @bp.route("/orgs/<int:org_id>/fair-applications")
 @login_required
 def my_applications(org_id: int):
-    coop, membership = _coop_membership(org_id)
+    coop, membership = member_view(org_id, OrgKind.COOP)
     return render_template(
         "fairs/my_applications.html",
         coop=coop,

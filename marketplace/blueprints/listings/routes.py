@@ -19,17 +19,17 @@ from marketplace.blueprints.listings.forms import (
     TakeDownForm,
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
-from marketplace.models import Listing, Organization, Role
+from marketplace.models import Listing, Organization, OrgKind, Role
 from marketplace.models.catalog import MAX_PRICE_TIERS
 from marketplace.qr import qr_png, qr_svg
-from marketplace.services import listing_csv, listings, organizations, verification
+from marketplace.services import listing_csv, listings, verification
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import UNITS, ListingTransitionNotAllowed
 from marketplace.services.permissions import require_member
 from marketplace.urls import external_url
 from marketplace.validation import small_int
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor
+from marketplace.web import call_or_abort, current_actor, member_view
 
 
 def _file_bytes(field) -> bytes | None:
@@ -57,17 +57,10 @@ def listing_helpers() -> dict:
     return {"unit_label": unit_label, "province_name": province_name}
 
 
-def _coop_for_member(org_id: int) -> tuple[Organization, object]:
-    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
-    if organization.kind.value != "coop":
-        abort(404)
-    return organization, membership
-
-
 @bp.route("/orgs/<int:org_id>/listings")
 @login_required
 def dashboard(org_id: int):
-    organization, membership = _coop_for_member(org_id)
+    organization, membership = member_view(org_id, OrgKind.COOP)
     return render_template(
         "listings/dashboard.html",
         organization=organization,
@@ -161,7 +154,7 @@ def _tier_errors(form: ListingForm, errors: dict) -> dict:
 @bp.route("/orgs/<int:org_id>/listings/new", methods=["GET", "POST"])
 @login_required
 def new(org_id: int):
-    organization, membership = _coop_for_member(org_id)
+    organization, membership = member_view(org_id, OrgKind.COOP)
     if not membership.role.at_least(Role.MANAGER):
         abort(403)
     form = ListingForm()
@@ -205,7 +198,7 @@ def _render_form(organization, form, listing, tiers_error, status):
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(org_id: int, listing_id: int):
-    organization, membership = _coop_for_member(org_id)
+    organization, membership = member_view(org_id, OrgKind.COOP)
     listing = call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
     if not membership.role.at_least(Role.MANAGER):
         abort(403)
@@ -332,7 +325,7 @@ def photo_action(org_id: int, listing_id: int, photo_id: int):
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/lots", methods=["GET", "POST"])
 @login_required
 def lots(org_id: int, listing_id: int):
-    organization, membership = _coop_for_member(org_id)
+    organization, membership = member_view(org_id, OrgKind.COOP)
     listing = call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
     form = LotForm()
     if request.method == "POST" and not membership.role.at_least(Role.MANAGER):
@@ -377,7 +370,7 @@ def lots(org_id: int, listing_id: int):
 @bp.route("/orgs/<int:org_id>/listings.csv")
 @login_required
 def export(org_id: int):
-    _coop_for_member(org_id)
+    member_view(org_id, OrgKind.COOP)
     content = call_or_abort(listing_csv.export_csv, current_actor(), org_id)
     response = Response(content, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="san-pham-{org_id}.csv"'
@@ -387,7 +380,7 @@ def export(org_id: int):
 @bp.route("/orgs/<int:org_id>/listings/import", methods=["GET", "POST"])
 @login_required
 def import_listings(org_id: int):
-    organization, membership = _coop_for_member(org_id)
+    organization, membership = member_view(org_id, OrgKind.COOP)
     if not membership.role.at_least(Role.MANAGER):
         abort(403)
     form = ImportForm()
