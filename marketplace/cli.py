@@ -76,8 +76,11 @@ def register(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="One pass, then exit.")
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
     def outbox_work(once: bool, interval: float) -> None:
-        """Retry undelivered messages whose next attempt is due."""
+        """Retry undelivered messages whose next attempt is due (and forget old form tokens)."""
+        from marketplace.web import prune_submissions
+
         while True:
+            prune_submissions()
             delivered = outbox.deliver_due()
             if delivered:
                 click.echo(f"delivered {delivered}")

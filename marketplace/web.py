@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask, abort, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -39,6 +41,55 @@ def member_view(organization_id: int, kind: OrgKind):
     if organization.kind is not kind:
         abort(404)
     return organization, membership
+
+
+SUBMISSION_FIELD = "submission"
+
+
+def new_submission_token() -> str:
+    """A fresh token for a create form; every render (first or after an error) gets its own."""
+    return secrets.token_urlsafe(24)
+
+
+def first_submission() -> bool:
+    """True the first time this form's token arrives; False for a second click on the same form.
+
+    The token is recorded in its own short transaction before the use case runs, so two
+    simultaneous copies of one submission cannot both pass. Forms without a token (older
+    pages, API clients) are let through.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from marketplace.models import FormSubmission
+
+    token = (request.form.get(SUBMISSION_FIELD) or "").strip()[:48]
+    if not token:
+        return True
+    db.session.add(FormSubmission(token=token))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def prune_submissions(older_than_days: int = 2) -> int:
+    """Forget tokens of forms sent more than ``older_than_days`` ago (run by the worker)."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from marketplace.models import FormSubmission
+    from marketplace.models._types import utcnow
+
+    result = db.session.execute(
+        delete(FormSubmission).where(
+            FormSubmission.created_at < utcnow() - timedelta(days=older_than_days)
+        )
+    )
+    db.session.commit()
+    return result.rowcount or 0
 
 
 @login_manager.user_loader
@@ -97,6 +148,7 @@ def absolute_media_url(key: str) -> str:
 def register_context(app: Flask) -> None:
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["vn_today"] = today
+    app.jinja_env.globals["new_submission_token"] = new_submission_token
     app.jinja_env.globals["absolute_media_url"] = absolute_media_url
 
     @app.context_processor

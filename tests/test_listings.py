@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import Category, Listing, ListingStatus, Lot, OrgKind, Role, User
@@ -582,3 +582,39 @@ def test_photographed_lab_tests_lose_their_exif(app):
         data = app.extensions["storage"].get(lot.lab_document_key)
     with PILImage.open(io.BytesIO(data)) as image:
         assert image.format == "WEBP" and not image.getexif()
+
+
+def test_a_double_tap_on_save_creates_one_listing(app, client):
+    coop = verified_coop(app)
+    login(client, coop)
+    url = f"/orgs/{coop.organization_id}/listings/new"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="submission" value="([^"]+)"', page).group(1)
+    with app.app_context():
+        cat = category_id()
+    form = {
+        "submission": token,
+        "title_vi": "Mật ong",
+        "category_id": str(cat),
+        "unit": "chai",
+        "base_price": "190000",
+        "min_order_quantity": "1",
+        "monthly_capacity": "100",
+        "lead_time_days": "1",
+        "origin_province": "Sơn La",
+    }
+    assert client.post(url, data=form).status_code == 302
+    again = client.post(url, data=form, follow_redirects=True)
+    assert "đã được lưu" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Listing)) == 1
+    # A form shown again after a mistake carries a new token, so the corrected one goes through.
+    bad = client.post(url, data=form | {"submission": "t2", "base_price": "abc"})
+    fresh = re.search(r'name="submission" value="([^"]+)"', bad.get_data(as_text=True)).group(1)
+    assert fresh not in ("t2", token)
+    assert (
+        client.post(url, data=form | {"submission": fresh, "title_vi": "Mật ong 2"}).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Listing)) == 2

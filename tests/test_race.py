@@ -259,3 +259,21 @@ def test_two_co_ops_with_one_name_signing_up_at_once_both_get_in(app):
 
         slugs = list(db.session.scalars(select(Organization.slug)))
         assert len(slugs) == 4 and len(set(slugs)) == 4
+
+
+def test_one_form_token_sent_twice_at_once_passes_once(app):
+    from marketplace.web import first_submission
+
+    barrier = threading.Barrier(4)
+
+    def submit(_):
+        with app.test_request_context("/", method="POST", data={"submission": "same-token"}):
+            barrier.wait()
+            try:
+                return first_submission()
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(submit, range(4)))
+    assert sorted(results) == [False, False, False, True]

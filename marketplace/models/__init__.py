@@ -31,6 +31,7 @@ from marketplace.models.organizations import (
 )
 from marketplace.models.outbox import OutboxMessage
 from marketplace.models.profiles import DeliveryLocation, OrganizationPhoto
+from marketplace.models.submissions import FormSubmission
 from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Fair",
     "FairApplication",
     "FairStatus",
+    "FormSubmission",
     "AuditEntry",
     "Category",
     "Listing",

@@ -31,7 +31,7 @@ from marketplace.services.fairs import ApplicationTransitionNotAllowed
 from marketplace.services.listing_csv import spreadsheet_safe
 from marketplace.urls import external_url
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor, member_view
+from marketplace.web import call_or_abort, current_actor, first_submission, member_view
 
 
 def _flash_errors(exc: ValidationFailed) -> None:
@@ -81,6 +81,9 @@ def new_fair(org_id: int):
         abort(403)
     form = FairForm()
     if form.validate_on_submit():
+        if not first_submission():
+            flash(_("This was already saved."), "info")
+            return redirect(url_for("fairs.organiser_fairs", org_id=org_id))
         try:
             cover = form.cover.data.read() if getattr(form.cover.data, "filename", None) else None
             fair = fairs.create_fair(current_actor(), org_id, _fair_data(form), cover)
@@ -144,7 +147,9 @@ def manage(fair_id: int):
 @login_required
 def add_booth_type(fair_id: int):
     form = BoothTypeForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not first_submission():
+        flash(_("This was already saved."), "info")
+    elif form.validate_on_submit():
         try:
             call_or_abort(
                 fairs.add_booth_type,

@@ -29,7 +29,7 @@ from marketplace.services.permissions import require_member
 from marketplace.urls import external_url
 from marketplace.validation import small_int
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor, member_view
+from marketplace.web import call_or_abort, current_actor, first_submission, member_view
 
 
 def _file_bytes(field) -> bytes | None:
@@ -163,6 +163,9 @@ def new(org_id: int):
     if request.method == "GET":
         form.min_order_quantity.data, form.lead_time_days.data = "1", "3"
     if form.validate_on_submit():
+        if not first_submission():
+            flash(_("This was already saved."), "info")
+            return redirect(url_for("listings.dashboard", org_id=org_id))
         try:
             listing = listings.create_listing(current_actor(), org_id, _data(form))
         except ValidationFailed as exc:
@@ -279,7 +282,14 @@ def quick(org_id: int, listing_id: int):
 def duplicate(org_id: int, listing_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    copy = call_or_abort(listings.duplicate_listing, current_actor(), org_id, listing_id)
+    if not first_submission():
+        flash(_("This was already saved."), "info")
+        return _back(org_id)
+    try:
+        copy = call_or_abort(listings.duplicate_listing, current_actor(), org_id, listing_id)
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+        return _back(org_id)
     flash(_("Copy saved as a draft."), "success")
     return _back(org_id, copy.id)
 

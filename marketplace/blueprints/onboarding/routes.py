@@ -30,7 +30,7 @@ from marketplace.services.permissions import can_manage, require_member
 from marketplace.services.states import TransitionNotAllowed
 from marketplace.validation import format_vn_phone, small_int
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor
+from marketplace.web import call_or_abort, current_actor, first_submission
 
 
 def _file_bytes(field) -> bytes | None:
@@ -376,6 +376,9 @@ def certificate_document(org_id: int, cert_id: int):
 @login_required
 def add_location(org_id: int):
     form = LocationForm()
+    if form.validate_on_submit() and not first_submission():
+        flash(_("This was already saved."), "info")
+        return redirect(url_for("onboarding.overview", org_id=org_id))
     if form.validate_on_submit():
         try:
             call_or_abort(
