@@ -11,9 +11,11 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from marketplace.extensions import db, login_manager
+from marketplace.field_labels import field_label
 from marketplace.models import OrgKind, User
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
+from marketplace.urls import external_url
 from marketplace.validation import MAX_DB_INT, small_int
 from marketplace.vietnam import today
 
@@ -142,12 +144,19 @@ def absolute_media_url(key: str) -> str:
     """media_url, made absolute for links shared outside the site (Open Graph)."""
     from urllib.parse import urljoin
 
-    return urljoin(request.host_url, media_url(key))
+    from flask import current_app
+
+    # From the configured address, not the request's Host header (which a client chooses).
+    return urljoin(
+        current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/", media_url(key).lstrip("/")
+    )
 
 
 def register_context(app: Flask) -> None:
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["vn_today"] = today
+    app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.globals["new_submission_token"] = new_submission_token
     app.jinja_env.globals["absolute_media_url"] = absolute_media_url
 

@@ -99,6 +99,9 @@ def test_full_verification_cycle_with_changes_and_emails(app, mailbox):
     assert "asks for changes" in mailbox.to(owner.email)[-1]["Subject"]
     assert "đề nghị bổ sung" in mailbox.to(colleague.email)[-1]["Subject"]
     assert "Mã số thuế không khớp" in mailbox.body(mailbox.to(owner.email)[-1])
+    # Fields are named in the reader's language, not by their code names.
+    assert "- Tax code: Mã số thuế không khớp" in mailbox.body(mailbox.to(owner.email)[-1])
+    assert "- Mã số thuế: Mã số thuế không khớp" in mailbox.body(mailbox.to(colleague.email)[-1])
     with app.app_context():
         profiles.save_identity(
             actor_for(owner),
