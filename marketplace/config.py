@@ -118,6 +118,8 @@ class Settings:
             "PRIVATE_URL_MAX_AGE": _int(env, "PRIVATE_URL_MAX_AGE", 300),
             "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
             "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+            # Seconds the home page's product cards are reused (0 turns the cache off).
+            "HOME_CACHE_SECONDS": _int(env, "HOME_CACHE_SECONDS", 30),
         }
         return cls(values)
 

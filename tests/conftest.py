@@ -132,6 +132,8 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "SMTP_HOST": None,
         # Same algorithm, lower cost: hundreds of accounts are made in a run.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        # Pages show each change at once in tests; the cache has a test of its own.
+        "HOME_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

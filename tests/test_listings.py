@@ -618,3 +618,23 @@ def test_a_double_tap_on_save_creates_one_listing(app, client):
     )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Listing)) == 2
+
+
+def test_home_page_product_cards_are_reused_for_a_short_while_per_language(app, client):
+    coop = verified_coop(app)
+    _published_listing(app, coop, title_vi="Mật ong đầu tiên")
+    app.config["HOME_CACHE_SECONDS"] = 30
+    cache = app.extensions.setdefault("home_product_cache", {})
+    cache.clear()
+    try:
+        assert "Mật ong đầu tiên" in client.get("/").get_data(as_text=True)
+        _published_listing(app, coop, title_vi="Mật ong thứ hai")
+        assert "Mật ong thứ hai" not in client.get("/").get_data(as_text=True)  # cached
+        english = app.test_client()
+        english.set_cookie("lang", "en")
+        assert "Mật ong thứ hai" in english.get("/").get_data(as_text=True)  # own cache
+        cache.clear()
+        assert "Mật ong thứ hai" in client.get("/").get_data(as_text=True)
+    finally:
+        app.config["HOME_CACHE_SECONDS"] = 0
+        cache.clear()

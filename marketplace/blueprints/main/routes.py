@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from flask import jsonify, make_response, redirect, render_template, request, url_for
+import time
+
+from flask import (
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
+from markupsafe import Markup
 from sqlalchemy import select
 
 from marketplace.blueprints.main import bp
@@ -28,15 +39,41 @@ def home():
             .limit(6)
         )
     )
+    locale = str(get_locale())
     return render_template(
         "main/home.html",
         newest_coops=newest_coops,
-        featured=listings.recent_listings(8, featured=True),
-        recent=listings.recent_listings(12),
+        product_sections=_product_sections(locale),
         categories=categories.tree(),
         upcoming_fairs=fairs.upcoming_fairs(6),
-        locale=str(get_locale()),
+        locale=locale,
     )
+
+
+def _product_sections(locale: str) -> Markup:
+    """Rendered product cards per language, kept for HOME_CACHE_SECONDS.
+
+    The two listing queries and twenty cards are most of the home page's cost, and a few
+    seconds before a new listing shows there is fine. Kept per app in each worker process;
+    nothing user-specific is in them.
+    """
+    ttl = current_app.config.get("HOME_CACHE_SECONDS", 30)
+    now = time.monotonic()
+    cache = current_app.extensions.setdefault("home_product_cache", {})
+    cached = cache.get(locale)
+    if ttl and cached and now - cached[0] < ttl:
+        return cached[1]
+    html = Markup(  # noqa: S704 - the output of an autoescaping template
+        render_template(
+            "main/_products.html",
+            featured=listings.recent_listings(8, featured=True),
+            recent=listings.recent_listings(12),
+            locale=locale,
+        )
+    )
+    if ttl:
+        cache[locale] = (now, html)
+    return html
 
 
 @bp.route("/lang", methods=["POST"])
