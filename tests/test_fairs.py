@@ -282,3 +282,21 @@ def test_new_booths_go_to_the_waitlist_first_but_not_after_the_fair_starts(app):
         fair.starts_on = today()
         db.session.commit()
         assert fairs._promote_waitlist(fair, type_id) is None
+
+
+def test_fair_emails_use_the_readers_language_for_the_fair_name(app, mailbox):
+    organiser = verified_organiser(app)
+    coop = verified_coop(app)
+    with app.app_context():
+        user = db.session.get_one(User, coop.id)
+        user.locale = "en"
+        db.session.commit()
+    fair_id, type_id = open_fair(app, organiser, name_en="Lai Chau OCOP Fair 2026")
+    with app.app_context():
+        applied = fairs.apply(actor_for(coop), coop.organization_id, fair_id, application(type_id))
+        fairs.review(actor_for(organiser), applied.id, "accept")
+    message = mailbox.to(coop.email)[-1]
+    assert "Lai Chau OCOP Fair 2026" in message["Subject"]
+    assert "Lai Chau OCOP Fair 2026" in mailbox.body(message)
+    organiser_mail = mailbox.to(organiser.email)[-1]
+    assert "Hội chợ OCOP Lai Châu 2026" in organiser_mail["Subject"]

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -500,7 +501,7 @@ def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> Fa
     ids = _notify(
         fair.organization_id,
         "fair_update",
-        _l("New application to %(fair)s", fair=fair.name_vi),
+        _FormattedSubject(_l("New application to %(fair)s"), fair),
         fair=fair,
         application=application,
         event="applied",
@@ -987,7 +988,7 @@ def _notify_application(application: FairApplication, event: str) -> list[int]:
     return _notify(
         application.organization_id,
         "fair_update",
-        _FormattedSubject(_SUBJECTS[event], fair.name_vi),
+        _FormattedSubject(_SUBJECTS[event], fair),
         fair=fair,
         application=application,
         event=event,
@@ -996,15 +997,15 @@ def _notify_application(application: FairApplication, event: str) -> list[int]:
 
 
 class _FormattedSubject:
-    """A translatable subject with the fair's name filled in when rendered (in the
-    recipient's language)."""
+    """A translatable subject with the fair's name filled in when rendered, both in the
+    language the email or notification is being rendered in."""
 
-    def __init__(self, message, fair_name: str):
+    def __init__(self, message, fair: Fair):
         self.message = message
-        self.fair_name = fair_name
+        self.fair = fair
 
     def __str__(self) -> str:
-        return str(self.message) % {"fair": self.fair_name}
+        return str(self.message) % {"fair": self.fair.name(str(get_locale()))}
 
 
 def paid_fees(applications: Iterable[FairApplication]) -> int:

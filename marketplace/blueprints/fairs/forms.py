@@ -23,6 +23,11 @@ class FairForm(BaseForm):
     description_vi = TextAreaField(
         _l("Description (Vietnamese)"), validators=[Length(max=5000)], render_kw={"rows": 4}
     )
+    description_en = TextAreaField(
+        _l("Description (English, optional)"),
+        validators=[Length(max=5000)],
+        render_kw={"rows": 3},
+    )
     venue = StringField(_l("Venue"), validators=[Length(max=200)])
     province = StringField(
         _l("Province or city"), validators=[Length(max=80)], render_kw={"list": "provinces"}

@@ -60,6 +60,7 @@ def _fair_data(form: FairForm) -> fairs.FairData:
         name_vi=form.name_vi.data or "",
         name_en=form.name_en.data or "",
         description_vi=form.description_vi.data or "",
+        description_en=form.description_en.data or "",
         venue=form.venue.data or "",
         province=form.province.data or "",
         starts_on=form.starts_on.data,
