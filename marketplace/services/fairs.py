@@ -18,7 +18,6 @@ import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import get_locale
@@ -36,25 +35,23 @@ from marketplace.models import (
     FairStatus,
     Listing,
     ListingStatus,
-    Membership,
     Organization,
     OrgKind,
     Role,
 )
 from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
-from marketplace.services import audit, inbox, outbox
+from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.notifications import queue_email
+from marketplace.services.notifications import notify_members
 from marketplace.services.permissions import require_member
 from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade, valid_certificates
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key_prefix, prepare_image
-from marketplace.urls import external_url
 from marketplace.validation import InvalidValue, normalise_vn_phone
 from marketplace.vietnam import resolve_province, today
 
@@ -498,14 +495,15 @@ def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> Fa
         organization_id=coop.id,
         details={"fair_id": fair.id, "waitlisted": full},
     )
-    ids = _notify(
+    ids = notify_members(
         fair.organization_id,
         "fair_update",
         _FormattedSubject(_l("New application to %(fair)s"), fair),
+        endpoint="fairs.manage",
+        link_values={"fair_id": fair.id},
         fair=fair,
         application=application,
         event="applied",
-        link=external_url("fairs.manage", fair_id=fair.id),
     )
     db.session.commit()
     outbox.deliver(ids)
@@ -953,25 +951,6 @@ def applications_of_coop(coop_id: int) -> list[FairApplication]:
 # --- notifications ------------------------------------------------------------------------------
 
 
-def _notify(organization_id: int, template: str, subject, **context) -> list[int]:
-    """Email every member of the organisation and leave each a notification in the app."""
-    messages = []
-    link = context.get("link")
-    path = urlsplit(link).path if link else None
-    for membership in db.session.scalars(
-        select(Membership)
-        .where(Membership.organization_id == organization_id)
-        .options(selectinload(Membership.user))
-    ):
-        user = membership.user
-        messages.append(
-            queue_email(user.email, template, user.locale, subject, user=user, **context)
-        )
-        inbox.notify(user, subject, path)
-    db.session.flush()
-    return [m.id for m in messages]
-
-
 _SUBJECTS = {
     "accept": _l("Your booth at %(fair)s is reserved: please pay the fee"),
     "promoted": _l("A booth at %(fair)s is now yours to take: please pay the fee"),
@@ -985,14 +964,15 @@ _SUBJECTS = {
 
 def _notify_application(application: FairApplication, event: str) -> list[int]:
     fair = application.fair
-    return _notify(
+    return notify_members(
         application.organization_id,
         "fair_update",
         _FormattedSubject(_SUBJECTS[event], fair),
+        endpoint="fairs.public",
+        link_values={"slug": fair.slug},
         fair=fair,
         application=application,
         event=event,
-        link=external_url("fairs.public", slug=fair.slug),
     )
 
 

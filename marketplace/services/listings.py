@@ -30,7 +30,6 @@ from marketplace.models import (
     ListingPhoto,
     ListingStatus,
     Lot,
-    Membership,
     Organization,
     OrgKind,
     PriceTier,
@@ -39,18 +38,17 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
-from marketplace.services import audit, inbox, outbox
+from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.notifications import queue_email
+from marketplace.services.notifications import notify_members
 from marketplace.services.permissions import require_admin, require_member
 from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
-from marketplace.urls import external_url, url_path
 from marketplace.validation import InvalidValue, is_ascii_number
 from marketplace.vietnam import resolve_province, today
 
@@ -450,32 +448,15 @@ def take_down(actor: Actor, listing_id: int, reason: str) -> Listing:
         organization_id=listing.organization_id,
         details={"reason": listing.takedown_reason},
     )
-    messages = []
-    for membership in db.session.scalars(
-        select(Membership)
-        .where(Membership.organization_id == listing.organization_id)
-        .options(selectinload(Membership.user))
-    ):
-        user = membership.user
-        messages.append(
-            queue_email(
-                user.email,
-                "listing_taken_down",
-                user.locale,
-                _l("A listing was taken down on Chợ HTX"),
-                user=user,
-                listing=listing,
-                reason=listing.takedown_reason,
-                link=external_url("listings.dashboard", org_id=listing.organization_id),
-            )
-        )
-        inbox.notify(
-            user,
-            _l("A listing was taken down on Chợ HTX"),
-            url_path("listings.dashboard", org_id=listing.organization_id),
-        )
-    db.session.flush()
-    ids = [m.id for m in messages]
+    ids = notify_members(
+        listing.organization_id,
+        "listing_taken_down",
+        _l("A listing was taken down on Chợ HTX"),
+        endpoint="listings.dashboard",
+        link_values={"org_id": listing.organization_id},
+        listing=listing,
+        reason=listing.takedown_reason,
+    )
     db.session.commit()
     outbox.deliver(ids)
     return listing

@@ -21,7 +21,6 @@ from marketplace.extensions import db
 from marketplace.models import (
     Certificate,
     CertificateKind,
-    Membership,
     Organization,
     OrgKind,
     Role,
@@ -29,14 +28,13 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
-from marketplace.services import audit, inbox, outbox
+from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.notifications import queue_email
+from marketplace.services.notifications import notify_members
 from marketplace.services.permissions import require_admin, require_member
 from marketplace.services.states import step
-from marketplace.urls import external_url, url_path
 from marketplace.vietnam import today
 
 S = VerificationStatus
@@ -103,29 +101,15 @@ def _lock(organization_id: int) -> Organization:
 def _notify_members(
     organization: Organization, template: str, subject: object, **context
 ) -> list[int]:
-    messages = []
-    members = db.session.scalars(
-        select(Membership)
-        .where(Membership.organization_id == organization.id)
-        .options(selectinload(Membership.user))
+    return notify_members(
+        organization.id,
+        template,
+        subject,
+        endpoint="onboarding.overview",
+        link_values={"org_id": organization.id},
+        organization=organization,
+        **context,
     )
-    for membership in members:
-        user = membership.user
-        messages.append(
-            queue_email(
-                user.email,
-                template,
-                user.locale,
-                subject,
-                user=user,
-                organization=organization,
-                link=external_url("onboarding.overview", org_id=organization.id),
-                **context,
-            )
-        )
-        inbox.notify(user, subject, url_path("onboarding.overview", org_id=organization.id))
-    db.session.flush()
-    return [m.id for m in messages]
 
 
 def submit(actor: Actor, organization_id: int) -> Organization:
