@@ -50,6 +50,7 @@ from marketplace.services.permissions import require_member
 from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade, valid_certificates
+from marketplace.spreadsheets import excel_csv
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key_prefix, prepare_image
 from marketplace.validation import InvalidValue, normalise_vn_phone
@@ -997,3 +998,66 @@ def public_fair_by_id(fair_id: int) -> Fair:
     if fair is None or fair.status is FairStatus.DRAFT:
         raise NotFound("fair")
     return fair
+
+
+EXPORT_KINDS = ("exhibitors", "booths", "payments")
+
+
+def export_csv(actor: Actor, fair_id: int, kind: str) -> str:
+    """Exhibitors, booths or payments of one's own fair, as a CSV for Excel."""
+    fair = own_fair(actor, fair_id)
+    if kind not in EXPORT_KINDS:
+        raise NotFound("export")
+    applications = applications_of_fair(fair)
+    if kind == "exhibitors":
+        return excel_csv(
+            ["co-op", "booth", "booth type", "contact", "phone", "status", "checked in"],
+            (
+                [
+                    a.organization.name,
+                    a.booth.code if a.booth else "",
+                    a.booth_type.name,
+                    a.contact_name,
+                    a.contact_phone,
+                    a.status.value,
+                    a.checked_in_at.isoformat() if a.checked_in_at else "",
+                ]
+                for a in applications
+            ),
+        )
+    if kind == "booths":
+        holders = {a.booth_id: a for a in applications if a.booth_id and a.status in BOOTH_HOLDING}
+
+        def state(holder: FairApplication | None) -> str:
+            if holder is None:
+                return "free"
+            return "taken" if holder.status is A.CONFIRMED else "held"
+
+        return excel_csv(
+            ["booth", "booth type", "fee", "state", "co-op"],
+            (
+                [
+                    booth.code,
+                    booth.booth_type.name,
+                    booth.booth_type.fee,
+                    state(holders.get(booth.id)),
+                    holders[booth.id].organization.name if booth.id in holders else "",
+                ]
+                for booth in fair.booths
+            ),
+        )
+    return excel_csv(
+        ["co-op", "booth", "fee", "due", "paid at", "refund"],
+        (
+            [
+                a.organization.name,
+                a.booth.code if a.booth else "",
+                a.fee_amount,
+                a.fee_due_on.isoformat() if a.fee_due_on else "",
+                a.paid_at.isoformat() if a.paid_at else "",
+                a.refund_amount or "",
+            ]
+            for a in applications
+            if a.fee_amount
+        ),
+    )

@@ -21,6 +21,7 @@ from marketplace.services import listings
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_member
+from marketplace.spreadsheets import excel_csv
 from marketplace.validation import small_int, strip_control
 from marketplace.vietnam import province_name, today
 
@@ -48,13 +49,6 @@ MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 500
 
 
-def spreadsheet_safe(value: object) -> object:
-    """A cell a spreadsheet will not run: text starting with = + - @ gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_csv(actor: Actor, organization_id: int) -> str:
     """All the co-op's listings, one per row; UTF-8 with a BOM so Excel shows Vietnamese."""
     require_member(actor, organization_id)
@@ -64,37 +58,32 @@ def export_csv(actor: Actor, organization_id: int) -> str:
         .order_by(Listing.id)
         .options(*listings._CARD_LOADS, selectinload(Listing.category))
     )
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    for listing in rows:
-        writer.writerow(
-            {
-                key: spreadsheet_safe(value)
-                for key, value in {
-                    "id": listing.id,
-                    "title_vi": listing.title_vi,
-                    "title_en": listing.title_en or "",
-                    "category": listing.category.slug,
-                    "unit": listing.unit,
-                    "pack_size": listing.pack_size or "",
-                    "base_price": listing.base_price,
-                    "tiers": ";".join(f"{t.min_quantity}:{t.unit_price}" for t in listing.tiers),
-                    "min_order_quantity": listing.min_order_quantity,
-                    "monthly_capacity": listing.monthly_capacity,
-                    "lead_time_days": listing.lead_time_days,
-                    "shelf_life_days": listing.shelf_life_days or "",
-                    "storage_conditions": listing.storage_conditions or "",
-                    "harvest_months": listing.harvest_months or "",
-                    "origin_province": province_name(listing.origin_province_code),
-                    "description_vi": listing.description_vi,
-                    "description_en": listing.description_en or "",
-                    "status": listing.status.value,
-                }.items()
-            }
-        )
-    return buffer.getvalue()
+    return excel_csv(
+        COLUMNS,
+        (
+            [
+                listing.id,
+                listing.title_vi,
+                listing.title_en or "",
+                listing.category.slug,
+                listing.unit,
+                listing.pack_size or "",
+                listing.base_price,
+                ";".join(f"{t.min_quantity}:{t.unit_price}" for t in listing.tiers),
+                listing.min_order_quantity,
+                listing.monthly_capacity,
+                listing.lead_time_days,
+                listing.shelf_life_days or "",
+                listing.storage_conditions or "",
+                listing.harvest_months or "",
+                province_name(listing.origin_province_code),
+                listing.description_vi,
+                listing.description_en or "",
+                listing.status.value,
+            ]
+            for listing in rows
+        ),
+    )
 
 
 @dataclass

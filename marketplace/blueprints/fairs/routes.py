@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -28,7 +25,6 @@ from marketplace.qr import qr_svg
 from marketplace.services import fairs, listings, organizations
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.fairs import ApplicationTransitionNotAllowed
-from marketplace.services.listing_csv import spreadsheet_safe
 from marketplace.urls import external_url
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import call_or_abort, current_actor, first_submission, member_view
@@ -309,81 +305,12 @@ def check_in_code(fair_id: int, code: str):
     )
 
 
-class _SafeWriter:
-    """A csv writer whose cells cannot start a spreadsheet formula (names come from users)."""
-
-    def __init__(self, writer):
-        self.writer = writer
-
-    def writerow(self, row):
-        self.writer.writerow([spreadsheet_safe(cell) for cell in row])
-
-
 @bp.route("/fairs/<int:fair_id>/export/<kind>.csv")
 @login_required
 def export(fair_id: int, kind: str):
-    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
-    applications = fairs.applications_of_fair(fair)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with a BOM
-    writer = _SafeWriter(csv.writer(buffer))
-    if kind == "exhibitors":
-        writer.writerow(
-            ["co-op", "booth", "booth type", "contact", "phone", "status", "checked in"]
-        )
-        for a in applications:
-            writer.writerow(
-                [
-                    a.organization.name,
-                    a.booth.code if a.booth else "",
-                    a.booth_type.name,
-                    a.contact_name,
-                    a.contact_phone,
-                    a.status.value,
-                    a.checked_in_at.isoformat() if a.checked_in_at else "",
-                ]
-            )
-    elif kind == "booths":
-        holders = {
-            a.booth_id: a
-            for a in applications
-            if a.booth_id and a.status.value in ("accepted", "confirmed")
-        }
-        writer.writerow(["booth", "booth type", "fee", "state", "co-op"])
-        for booth in fair.booths:
-            holder = holders.get(booth.id)
-            state = (
-                "free"
-                if holder is None
-                else ("taken" if holder.status.value == "confirmed" else "held")
-            )
-            writer.writerow(
-                [
-                    booth.code,
-                    booth.booth_type.name,
-                    booth.booth_type.fee,
-                    state,
-                    holder.organization.name if holder else "",
-                ]
-            )
-    elif kind == "payments":
-        writer.writerow(["co-op", "booth", "fee", "due", "paid at", "refund"])
-        for a in applications:
-            if a.fee_amount:
-                writer.writerow(
-                    [
-                        a.organization.name,
-                        a.booth.code if a.booth else "",
-                        a.fee_amount,
-                        a.fee_due_on.isoformat() if a.fee_due_on else "",
-                        a.paid_at.isoformat() if a.paid_at else "",
-                        a.refund_amount or "",
-                    ]
-                )
-    else:
-        abort(404)
-    response = Response(buffer.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{fair.slug}-{kind}.csv"'
+    content = call_or_abort(fairs.export_csv, current_actor(), fair_id, kind)
+    response = Response(content, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="fair-{fair_id}-{kind}.csv"'
     return response
 
 
