@@ -261,38 +261,27 @@ def _application_for_organiser(application_id: int):
 @bp.route("/fairs/<int:fair_id>/check-in", methods=["GET", "POST"])
 @login_required
 def check_in(fair_id: int):
-    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
     form = CheckInForm()
-    result = None
-    if form.validate_on_submit():
-        try:
-            result = fairs.check_in(current_actor(), fair_id, form.code.data or "")
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        form.code.data = ""
-    return (
-        render_template(
-            "fairs/check_in.html",
-            fair=fair,
-            form=form,
-            result=result,
-            arrivals=fairs.arrivals(fair),
-        ),
-        422 if form.errors else 200,
-    )
+    code = form.code.data if form.validate_on_submit() else None
+    return _check_in_page(fair_id, form, code)
 
 
 @bp.route("/fairs/<int:fair_id>/badge/<code>")
 @login_required
 def check_in_code(fair_id: int, code: str):
     """Where a badge's QR code points: an organiser's phone that scans it checks it in."""
+    return _check_in_page(fair_id, CheckInForm(), code)
+
+
+def _check_in_page(fair_id: int, form: CheckInForm, code: str | None):
     fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
-    form = CheckInForm()
     result = None
-    try:
-        result = fairs.check_in(current_actor(), fair_id, code)
-    except ValidationFailed as exc:
-        apply_errors(form, exc.errors)
+    if code is not None:
+        try:
+            result = fairs.check_in(current_actor(), fair_id, code)
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        form.code.data = ""
     return (
         render_template(
             "fairs/check_in.html",
@@ -356,32 +345,15 @@ def apply(org_id: int, fair_id: int):
         abort(403)
     fair = call_or_abort(fairs.public_fair_by_id, fair_id)
     form = ApplicationForm()
-    _prepare_application_form(form, fair, coop)
-    offer_waitlist = False
     if request.method == "GET":
         form.contact_name.data = current_user.name
-    if form.validate_on_submit():
-        try:
-            fairs.apply(current_actor(), org_id, fair_id, _application_data(form))
-        except ValidationFailed as exc:
-            if "status" in exc.errors:
-                _flash_errors(exc)
-                return redirect(url_for("fairs.public", slug=fair.slug))
-            offer_waitlist = "booth_type_id" in exc.errors
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Application sent. The organiser will review it."), "success")
-            return redirect(url_for("fairs.my_applications", org_id=org_id))
-    return (
-        render_template(
-            "fairs/apply.html",
-            fair=fair,
-            coop=coop,
-            form=form,
-            offer_waitlist=offer_waitlist,
-            locale=str(get_locale()),
-        ),
-        422 if request.method == "POST" else 200,
+    return _application_page(
+        coop,
+        fair,
+        form,
+        lambda data: fairs.apply(current_actor(), org_id, fair_id, data),
+        done=_("Application sent. The organiser will review it."),
+        refused_to=url_for("fairs.public", slug=fair.slug),
     )
 
 
@@ -392,34 +364,46 @@ def edit_application(org_id: int, application_id: int):
     application = call_or_abort(fairs.own_application, current_actor(), org_id, application_id)
     if not membership.role.at_least(Role.MANAGER):
         abort(403)
-    fair = application.fair
     form = ApplicationForm(obj=application if request.method == "GET" else None)
-    _prepare_application_form(form, fair, coop)
     if request.method == "GET":
         form.listing_ids.data = [x.id for x in application.listings]
         form.preferred_booth_id.data = application.preferred_booth_id or 0
+    return _application_page(
+        coop,
+        application.fair,
+        form,
+        lambda data: fairs.update_application(current_actor(), org_id, application_id, data),
+        done=_("Application saved."),
+        refused_to=url_for("fairs.my_applications", org_id=org_id),
+        editing=True,
+    )
+
+
+def _application_page(coop, fair, form: ApplicationForm, save, *, done, refused_to, editing=False):
+    """Apply or edit: one form, one way of handling what the service refuses."""
+    _prepare_application_form(form, fair, coop)
+    offer_waitlist = False
     if form.validate_on_submit():
         try:
-            fairs.update_application(
-                current_actor(), org_id, application_id, _application_data(form)
-            )
+            save(_application_data(form))
         except ValidationFailed as exc:
-            if "status" in exc.errors:
+            if "status" in exc.errors:  # not about a field: the application cannot be made
                 _flash_errors(exc)
-                return redirect(url_for("fairs.my_applications", org_id=org_id))
+                return redirect(refused_to)
+            offer_waitlist = not editing and "booth_type_id" in exc.errors
             apply_errors(form, exc.errors)
         else:
-            flash(_("Application saved."), "success")
-            return redirect(url_for("fairs.my_applications", org_id=org_id))
+            flash(done, "success")
+            return redirect(url_for("fairs.my_applications", org_id=coop.id))
     return (
         render_template(
             "fairs/apply.html",
             fair=fair,
             coop=coop,
             form=form,
-            offer_waitlist=False,
+            offer_waitlist=offer_waitlist,
             locale=str(get_locale()),
-            editing=True,
+            editing=editing,
         ),
         422 if request.method == "POST" else 200,
     )
