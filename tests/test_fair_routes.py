@@ -232,3 +232,51 @@ def test_organiser_staff_may_look_but_not_decide(app, client):
             f"/fair-applications/{app_id}/review", data={"action": action, "booth_id": "0"}
         )
         assert response.status_code == 403, action
+
+
+def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, client):
+    from tests.conftest import count_queries
+
+    organiser = verified_organiser(app)
+    fair_id, type_id = open_fair(app, organiser, booths=4)
+    organiser_client = app.test_client()
+    login(organiser_client, organiser)
+
+    def exhibit(name):
+        coop = verified_coop(app, organization_name=name)
+        coop_client = app.test_client()
+        login(coop_client, coop)
+        coop_client.post(
+            f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
+            data={
+                "booth_type_id": str(type_id),
+                "preferred_booth_id": "0",
+                "contact_name": "A",
+                "contact_phone": "0912345678",
+            },
+        )
+        with app.app_context():
+            app_id = db.session.scalar(
+                select(FairApplication.id).where(
+                    FairApplication.organization_id == coop.organization_id
+                )
+            )
+        for action in ("accept", "paid"):
+            organiser_client.post(
+                f"/fair-applications/{app_id}/review", data={"action": action, "booth_id": "0"}
+            )
+
+    with app.app_context():
+        from marketplace.models import Fair
+
+        slug = db.session.get_one(Fair, fair_id).slug
+    exhibit("HTX Một")
+    client.get(f"/fairs/{slug}")
+    with count_queries(app) as one:
+        client.get(f"/fairs/{slug}")
+    exhibit("HTX Hai")
+    exhibit("HTX Ba")
+    with count_queries(app) as three:
+        page = client.get(f"/fairs/{slug}").get_data(as_text=True)
+    assert page.count("booth--taken") == 3
+    assert len(one) == len(three), (one, three)

@@ -896,6 +896,9 @@ def applications_of_fair(fair: Fair) -> list[FairApplication]:
                 selectinload(FairApplication.organization),
                 selectinload(FairApplication.booth),
                 selectinload(FairApplication.booth_type),
+                # The exhibitor catalogue shows each one's products: loaded with the rest,
+                # not one query per exhibitor.
+                selectinload(FairApplication.listings),
             )
             .order_by(FairApplication.created_at)
         )
@@ -943,7 +946,7 @@ def applications_of_coop(coop_id: int) -> list[FairApplication]:
         db.session.scalars(
             select(FairApplication)
             .where(FairApplication.organization_id == coop_id)
-            .options(selectinload(FairApplication.fair))
+            .options(selectinload(FairApplication.fair), selectinload(FairApplication.booth))
             .order_by(FairApplication.created_at.desc())
         )
     )
