@@ -299,3 +299,30 @@ def test_removed_photos_are_deleted_from_storage_after_the_commit(app, client):
     with app.app_context():
         assert db.session.get(OrganizationPhoto, photo_id) is None
         assert not storage.exists(f"{key}-320.webp") and not storage.exists(f"{key}-1600.webp")
+
+
+def test_an_image_stored_for_a_refused_change_is_deleted_again(app):
+    import os
+
+    from marketplace.extensions import db as _db
+    from marketplace.models import User
+    from marketplace.services import profiles, verification
+    from marketplace.services.context import Actor
+    from marketplace.services.errors import ValidationFailed
+
+    owner = make_person(app)
+    fill_coop_profile(app, owner)
+    with app.app_context():
+        me = Actor(user=_db.session.get_one(User, owner.id))
+        verification.submit(me, owner.organization_id)  # under review: no edits
+        try:
+            profiles.add_photo(me, owner.organization_id, jpeg_with_gps(400, 300))
+        except ValidationFailed as exc:
+            assert "status" in exc.errors
+        else:
+            raise AssertionError("a profile under review must refuse new photos")
+        root = os.path.join(
+            app.extensions["storage"].root, f"public/orgs/{owner.organization_id}/photos"
+        )
+        left = os.listdir(root) if os.path.isdir(root) else []
+        assert left == [], left

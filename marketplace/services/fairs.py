@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -41,7 +40,7 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
-from marketplace.services import audit, outbox
+from marketplace.services import audit, images, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
@@ -51,8 +50,7 @@ from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade, valid_certificates
 from marketplace.spreadsheets import excel_csv
-from marketplace.storage import StorageError
-from marketplace.storage.uploads import check_upload, new_key_prefix, prepare_image
+from marketplace.storage.uploads import check_upload
 from marketplace.validation import InvalidValue, normalise_vn_phone
 from marketplace.vietnam import resolve_province, today
 
@@ -181,7 +179,7 @@ def create_fair(
         problem = _cover_problem(cover)
         if problem:
             raise ValidationFailed(problem)
-        values["cover_key"] = _store_cover(cover)
+        values["cover_key"] = images.store_image("public/fairs", cover, field="cover")
     fair = Fair(
         organization_id=organiser.id,
         slug=f"{slugify(str(values['name_vi']), 80)}-{secrets.token_hex(3)}",
@@ -200,21 +198,6 @@ def _cover_problem(cover: bytes) -> dict[str, object]:
     except InvalidValue as exc:
         return {"cover": exc.message}
     return {}
-
-
-def _store_cover(cover: bytes) -> str:
-    """Store the cover's variants (public) and return their key prefix."""
-    variants = prepare_image(check_upload(cover, allow_pdf=False))
-    prefix = new_key_prefix("public/fairs")
-    storage = current_app.extensions["storage"]
-    try:
-        for width in ("320", "800", "1600"):
-            storage.put(f"{prefix}-{width}.webp", variants[width].data, "image/webp", public=True)
-    except StorageError as exc:
-        raise ValidationFailed(
-            {"cover": _l("The file could not be saved. Try again in a moment.")}
-        ) from exc
-    return prefix
 
 
 def own_fair(actor: Actor, fair_id: int, role: Role = Role.STAFF) -> Fair:

@@ -38,9 +38,9 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
-from marketplace.services import audit, outbox
+from marketplace.services import audit, images, outbox
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
 from marketplace.services.permissions import require_admin, require_member
@@ -48,7 +48,7 @@ from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade
 from marketplace.storage import StorageError
-from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
+from marketplace.storage.uploads import check_upload, new_key, prepare_image
 from marketplace.validation import InvalidValue, is_ascii_number
 from marketplace.vietnam import resolve_province, today
 
@@ -481,22 +481,19 @@ def restore(actor: Actor, listing_id: int) -> Listing:
 
 def add_photo(actor: Actor, organization_id: int, listing_id: int, data: bytes) -> ListingPhoto:
     """Add a photo at the end; the first one is the main photo. At most 10."""
-    listing = _locked_own(actor, organization_id, listing_id)
-    if len(listing.photos) >= MAX_LISTING_PHOTOS:
+    listing = get_own_listing(actor, organization_id, listing_id)
+    _own_coop(actor, organization_id)
+    if len(listing.photos) >= MAX_LISTING_PHOTOS:  # refuse early, before the work
         raise ValidationFailed({"file": _l("At most %(n)s photos.", n=MAX_LISTING_PHOTOS)})
+    # Decoding, resizing and storing happen before the row lock is taken.
+    prefix = images.store_image(f"public/listings/{listing_id}", data)
     try:
-        variants = prepare_image(check_upload(data, allow_pdf=False))
-    except InvalidValue as exc:
-        raise ValidationFailed({"file": exc.message}) from exc
-    prefix = new_key_prefix(f"public/listings/{listing.id}")
-    storage = current_app.extensions["storage"]
-    try:
-        for width in ("320", "800", "1600"):
-            storage.put(f"{prefix}-{width}.webp", variants[width].data, "image/webp", public=True)
-    except StorageError as exc:
-        raise ValidationFailed(
-            {"file": _l("The file could not be saved. Try again in a moment.")}
-        ) from exc
+        listing = _locked_own(actor, organization_id, listing_id)
+        if len(listing.photos) >= MAX_LISTING_PHOTOS:
+            raise ValidationFailed({"file": _l("At most %(n)s photos.", n=MAX_LISTING_PHOTOS)})
+    except ServiceError:
+        images.discard(images.variant_keys(prefix))
+        raise
     photo = ListingPhoto(key_prefix=prefix, position=len(listing.photos))
     listing.photos.append(photo)
     audit.record(actor, "listing.photo_add", "listing", listing.id, organization_id=organization_id)
@@ -534,10 +531,7 @@ def remove_photo(actor: Actor, organization_id: int, listing_id: int, photo_id: 
     photo = next((p for p in listing.photos if p.id == photo_id), None)
     if photo is None:
         raise NotFound("photo")
-    messages = [
-        outbox.enqueue("storage.delete", {"key": f"{photo.key_prefix}-{w}.webp"})
-        for w in ("320", "800", "1600")
-    ]
+    messages = images.forget(images.variant_keys(photo.key_prefix))
     listing.photos.remove(photo)
     _renumber(listing, list(listing.photos))
     audit.record(

@@ -29,13 +29,13 @@ from marketplace.models import (
 )
 from marketplace.models.profiles import MAX_PHOTOS
 from marketplace.search.folding import fold
-from marketplace.services import audit, outbox
+from marketplace.services import audit, images, outbox
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
 from marketplace.storage import StorageError
-from marketplace.storage.uploads import check_upload, new_key, new_key_prefix, prepare_image
+from marketplace.storage.uploads import check_upload, new_key
 from marketplace.validation import InvalidValue, normalise_vn_phone, small_int
 from marketplace.vietnam import normalise_tax_code, resolve_province
 
@@ -194,7 +194,7 @@ def save_identity(
                 {"registration_document": _l("The file could not be saved. Try again in a moment.")}
             ) from exc
         if organization.registration_document_key:
-            forgotten = _forget_files([organization.registration_document_key])
+            forgotten = images.forget([organization.registration_document_key])
         changes["registration_document_key"] = key
         changes["registration_document_type"] = checked.content_type
     organization = _apply(actor, organization, version, changes, "identity")
@@ -297,46 +297,22 @@ def _storage():
     return current_app.extensions["storage"]
 
 
-def _store_image(prefix: str, data: bytes) -> str:
-    """Check, clean and store an image's variants; returns the key prefix."""
-    try:
-        variants = prepare_image(check_upload(data, allow_pdf=False))
-    except InvalidValue as exc:
-        raise ValidationFailed({"file": exc.message}) from exc
-    key_prefix = new_key_prefix(prefix)
-    try:
-        for width in ("320", "800", "1600"):
-            _storage().put(
-                f"{key_prefix}-{width}.webp", variants[width].data, "image/webp", public=True
-            )
-    except StorageError as exc:
-        raise ValidationFailed(
-            {"file": _l("The file could not be saved. Try again in a moment.")}
-        ) from exc
-    return key_prefix
-
-
-def _forget_files(keys: list[str]) -> list[OutboxMessage]:
-    """Queue the deletion of files no longer used. It runs after the commit, through the
-    outbox, so a failing store never loses (or blocks) the user's change."""
-    return [outbox.enqueue("storage.delete", {"key": key}) for key in keys]
-
-
 def _deliver(messages: list[OutboxMessage]) -> None:
     outbox.deliver([m.id for m in messages])
 
 
-def image_keys(key_prefix: str) -> list[str]:
-    return [f"{key_prefix}-{w}.webp" for w in ("320", "800", "1600")]
-
-
 def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization:
-    organization = _editable(actor, organization_id)
-    key_prefix = _store_image(f"public/orgs/{organization.id}/logo", data)
+    require_member(actor, organization_id, Role.MANAGER)  # before any work on the file
+    key_prefix = images.store_image(f"public/orgs/{organization_id}/logo", data)
+    try:
+        organization = _editable(actor, organization_id)
+    except ServiceError:
+        images.discard(images.variant_keys(key_prefix))
+        raise
     old = organization.logo_key
     organization.logo_key = key_prefix
     organization.version += 1
-    forgotten = _forget_files(image_keys(old)) if old else []
+    forgotten = images.forget(images.variant_keys(old)) if old else []
     audit.record(
         actor,
         "organization.logo_upload",
@@ -359,15 +335,26 @@ def photos_of(organization_id: int) -> list[OrganizationPhoto]:
     )
 
 
+def _photo_count(organization_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(OrganizationPhoto.organization_id == organization_id)
+    )
+
+
 def add_photo(actor: Actor, organization_id: int, data: bytes) -> OrganizationPhoto:
     """Add a photo at the end (at most MAX_PHOTOS, counted under the organisation's lock)."""
-    organization = _editable(actor, organization_id)
-    count = db.session.scalar(
-        select(func.count()).where(OrganizationPhoto.organization_id == organization.id)
-    )
-    if count >= MAX_PHOTOS:
+    require_member(actor, organization_id, Role.MANAGER)
+    if _photo_count(organization_id) >= MAX_PHOTOS:  # refuse early, before the work
         raise ValidationFailed({"file": _l("At most %(n)s photos.", n=MAX_PHOTOS)})
-    key_prefix = _store_image(f"public/orgs/{organization.id}/photos", data)
+    key_prefix = images.store_image(f"public/orgs/{organization_id}/photos", data)
+    try:
+        organization = _editable(actor, organization_id)
+        count = _photo_count(organization.id)  # again, under the lock
+        if count >= MAX_PHOTOS:
+            raise ValidationFailed({"file": _l("At most %(n)s photos.", n=MAX_PHOTOS)})
+    except ServiceError:
+        images.discard(images.variant_keys(key_prefix))
+        raise
     photo = OrganizationPhoto(
         organization_id=organization.id, key_prefix=key_prefix, position=count
     )
@@ -388,7 +375,7 @@ def remove_photo(actor: Actor, organization_id: int, photo_id: int) -> None:
     photo = db.session.get(OrganizationPhoto, photo_id)
     if photo is None or photo.organization_id != organization.id:
         raise NotFound("photo")
-    forgotten = _forget_files(image_keys(photo.key_prefix))
+    forgotten = images.forget(images.variant_keys(photo.key_prefix))
     db.session.delete(photo)
     audit.record(
         actor,

@@ -1,0 +1,59 @@
+"""Public images (logos, photos, covers): checked, re-encoded into variants and stored.
+
+Callers store the image *before* they lock the row it belongs to, so decoding a 12 MP photo
+and talking to S3 never happen while a lock is held; if the database change then fails,
+``discard`` queues the stored files for deletion.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from marketplace.extensions import db
+from marketplace.models import OutboxMessage
+from marketplace.services import outbox
+from marketplace.services.errors import ValidationFailed
+from marketplace.storage import StorageError
+from marketplace.storage.uploads import IMAGE_WIDTHS, check_upload, new_key_prefix, prepare_image
+from marketplace.validation import InvalidValue
+
+
+def variant_keys(key_prefix: str) -> list[str]:
+    return [f"{key_prefix}-{width}.webp" for width in IMAGE_WIDTHS]
+
+
+def store_image(prefix: str, data: bytes, *, field: str = "file") -> str:
+    """Check, clean and store an image's variants under a new key; returns its key prefix.
+    Refusals name ``field`` so the message shows next to it."""
+    try:
+        variants = prepare_image(check_upload(data, allow_pdf=False))
+    except InvalidValue as exc:
+        raise ValidationFailed({field: exc.message}) from exc
+    key_prefix = new_key_prefix(prefix)
+    storage = current_app.extensions["storage"]
+    try:
+        for width in IMAGE_WIDTHS:
+            variant = variants[str(width)]
+            storage.put(
+                f"{key_prefix}-{width}.webp", variant.data, variant.content_type, public=True
+            )
+    except StorageError as exc:
+        raise ValidationFailed(
+            {field: _l("The file could not be saved. Try again in a moment.")}
+        ) from exc
+    return key_prefix
+
+
+def forget(keys: list[str]) -> list[OutboxMessage]:
+    """Queue deletions of files no longer used, to run after the current transaction commits
+    (through the outbox, so a failing store never blocks or loses the change)."""
+    return [outbox.enqueue("storage.delete", {"key": key}) for key in keys]
+
+
+def discard(keys: list[str]) -> None:
+    """Delete files stored for a change that did not happen (after a rollback)."""
+    db.session.rollback()
+    messages = forget(keys)
+    db.session.commit()
+    outbox.deliver([m.id for m in messages])
