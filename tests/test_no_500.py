@@ -87,21 +87,7 @@ FIELDS = [
     ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
 )
 def test_odd_input_never_gives_a_500(app, cast: Cast, method, path, expected):  # noqa: F811
-    url = path.format(
-        org=cast.org_id,
-        inv=cast.invitation_id,
-        cert=cast.certificate_id,
-        staff=cast.staff_membership_id,
-        extra=cast.extra_membership_id,
-        slug=cast.slug,
-        listing=cast.listing_id,
-        lot=cast.lot_code,
-        category=cast.category_id,
-        organiser_org=cast.organiser_org_id,
-        fair=cast.fair_id,
-        fair_slug=cast.fair_slug,
-        application=cast.application_id,
-    )
+    url = cast.url(path)
     # Those who may act on the route: its owner, the organiser, the admin.
     for who in ("coop_owner", "organiser", "admin"):
         client = client_for(app, cast, who)

@@ -46,6 +46,24 @@ class Cast:
     fair_slug: str
     application_id: int
 
+    def url(self, path: str) -> str:
+        """A route pattern of the matrix with this cast's ids filled in."""
+        return path.format(
+            org=self.org_id,
+            inv=self.invitation_id,
+            cert=self.certificate_id,
+            staff=self.staff_membership_id,
+            extra=self.extra_membership_id,
+            slug=self.slug,
+            listing=self.listing_id,
+            lot=self.lot_code,
+            category=self.category_id,
+            organiser_org=self.organiser_org_id,
+            fair=self.fair_id,
+            fair_slug=self.fair_slug,
+            application=self.application_id,
+        )
+
 
 @pytest.fixture
 def cast(app) -> Cast:
@@ -294,21 +312,7 @@ ROUTES = [
     ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
 )
 def test_route_permissions(app, cast, method, path, expected):
-    url = path.format(
-        org=cast.org_id,
-        inv=cast.invitation_id,
-        cert=cast.certificate_id,
-        staff=cast.staff_membership_id,
-        extra=cast.extra_membership_id,
-        slug=cast.slug,
-        listing=cast.listing_id,
-        lot=cast.lot_code,
-        category=cast.category_id,
-        organiser_org=cast.organiser_org_id,
-        fair=cast.fair_id,
-        fair_slug=cast.fair_slug,
-        application=cast.application_id,
-    )
+    url = cast.url(path)
     data = {"email": "y@vidu.vn", "role": "staff", "lang": "en", "action": "approve"}
     for who in USERS:
         client = client_for(app, cast, who)
