@@ -351,8 +351,8 @@ class Availability:
     free: int
 
 
-def availability(fair: Fair) -> list[Availability]:
-    taken = held_booth_ids(fair.id)
+def availability(fair: Fair, held: set[int] | None = None) -> list[Availability]:
+    taken = held_booth_ids(fair.id) if held is None else held
     result = []
     for booth_type in fair.booth_types:
         of_type = [b for b in fair.booths if b.booth_type_id == booth_type.id]
@@ -360,6 +360,22 @@ def availability(fair: Fair) -> list[Availability]:
             Availability(booth_type, len(of_type), sum(b.id not in taken for b in of_type))
         )
     return result
+
+
+@dataclass(frozen=True)
+class BoothMap:
+    """What the booth map and the booth table show, derived from the fair's applications."""
+
+    held: set[int]  # booths held (fee due) or taken
+    owners: dict[int, str]  # taken booth → exhibitor's name, shown on the map
+    availability: list[Availability]
+
+
+def booth_map(fair: Fair, applications: list[FairApplication]) -> BoothMap:
+    holding = [a for a in applications if a.booth_id and a.status in BOOTH_HOLDING]
+    held = {a.booth_id for a in holding}
+    owners = {a.booth_id: a.organization.name for a in holding if a.status is A.CONFIRMED}
+    return BoothMap(held, owners, availability(fair, held))
 
 
 # --- co-ops apply -------------------------------------------------------------------------------
@@ -888,8 +904,15 @@ def applications_of_fair(fair: Fair) -> list[FairApplication]:
     )
 
 
-def exhibitors(fair: Fair) -> list[FairApplication]:
-    return [a for a in applications_of_fair(fair) if a.status is A.CONFIRMED]
+def fair_of_application(actor: Actor, application_id: int) -> int:
+    """The fair an application is for, if the actor organises it; NotFound otherwise."""
+    fair_id = db.session.scalar(
+        select(FairApplication.fair_id).where(FairApplication.id == application_id)
+    )
+    if fair_id is None:
+        raise NotFound("application")
+    own_fair(actor, fair_id)
+    return fair_id
 
 
 def public_fair(slug: str) -> Fair:

@@ -100,19 +100,18 @@ def new_fair(org_id: int):
 def _manage_page(fair_id: int, status: int = 200, **forms):
     fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
     fairs.expire_overdue(fair.id)
-    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
     row_form = forms.get("row_form") or BoothRowForm()
     row_form.booth_type_id.choices = [SelectChoice(t.id, t.name) for t in fair.booth_types]
     applications = fairs.applications_of_fair(fair)
-    free = fairs.free_booths(fair)
+    booth_map = fairs.booth_map(fair, applications)
     return (
         render_template(
             "fairs/manage.html",
             fair=fair,
             applications=applications,
-            availability=fairs.availability(fair),
-            free_booths=free,
-            held=fairs.held_booth_ids(fair.id),
+            availability=booth_map.availability,
+            free_booths=[b for b in fair.booths if b.id not in booth_map.held],
+            held=booth_map.held,
             booth_type_form=forms.get("booth_type_form") or BoothTypeForm(),
             row_form=row_form,
             review_form=ReviewForm(),
@@ -120,18 +119,10 @@ def _manage_page(fair_id: int, status: int = 200, **forms):
             cancel_form=forms.get("cancel_form") or CancelForm(),
             arrivals=fairs.arrivals(fair),
             locale=str(get_locale()),
-            owner_names=_booth_owners(applications),
+            owner_names=booth_map.owners,
         ),
         status,
     )
-
-
-def _booth_owners(applications) -> dict[int, str]:
-    return {
-        a.booth_id: a.organization.name
-        for a in applications
-        if a.booth_id and a.status is ApplicationStatus.CONFIRMED
-    }
 
 
 @bp.route("/fairs/<int:fair_id>/manage")
@@ -221,7 +212,7 @@ def review(application_id: int):
     if not form.validate_on_submit():
         abort(400)
     action = request.form.get("action", "")
-    application = _application_for_organiser(application_id)
+    fair_id = call_or_abort(fairs.fair_of_application, current_actor(), application_id)
     try:
         if action == "paid":
             call_or_abort(fairs.mark_paid, current_actor(), application_id)
@@ -244,18 +235,7 @@ def review(application_id: int):
         flash(_("This cannot be done in the application's current state."), "error")
     else:
         flash(_("Saved; the co-op has been told."), "success")
-    return redirect(url_for("fairs.manage", fair_id=application.fair_id))
-
-
-def _application_for_organiser(application_id: int):
-    from marketplace.extensions import db
-    from marketplace.models import FairApplication
-
-    application = db.session.get(FairApplication, application_id)
-    if application is None:
-        abort(404)
-    call_or_abort(fairs.own_fair, current_actor(), application.fair_id)
-    return application
+    return redirect(url_for("fairs.manage", fair_id=fair_id))
 
 
 @bp.route("/fairs/<int:fair_id>/check-in", methods=["GET", "POST"])
@@ -471,8 +451,8 @@ def upcoming():
 def public(slug: str):
     fair = call_or_abort(fairs.public_fair, slug)
     fairs.expire_overdue(fair.id)
-    fair = call_or_abort(fairs.public_fair, slug)
-    exhibitors = fairs.exhibitors(fair)
+    applications = fairs.applications_of_fair(fair)
+    booth_map = fairs.booth_map(fair, applications)
     coop_memberships = (
         [
             m
@@ -485,10 +465,10 @@ def public(slug: str):
     return render_template(
         "fairs/public.html",
         fair=fair,
-        availability=fairs.availability(fair),
-        held=fairs.held_booth_ids(fair.id),
-        owner_names=_booth_owners(exhibitors),
-        exhibitors=exhibitors,
+        availability=booth_map.availability,
+        held=booth_map.held,
+        owner_names=booth_map.owners,
+        exhibitors=[a for a in applications if a.status is ApplicationStatus.CONFIRMED],
         coop_memberships=coop_memberships,
         locale=str(get_locale()),
         province_name=province_name,
