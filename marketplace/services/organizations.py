@@ -328,3 +328,17 @@ def public_coop(slug: str) -> Organization:
     ):
         raise NotFound("organization")
     return organization
+
+
+def newest_verified_coops(limit: int = 6) -> list[Organization]:
+    return list(
+        db.session.scalars(
+            select(Organization)
+            .where(
+                Organization.kind == OrgKind.COOP,
+                Organization.verification_status == VerificationStatus.APPROVED,
+            )
+            .order_by(Organization.verified_at.desc(), Organization.id.desc())
+            .limit(limit)
+        )
+    )

@@ -15,34 +15,21 @@ from flask import (
 )
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy import select
 
 from marketplace.blueprints.main import bp
-from marketplace.extensions import csrf, db, limiter
+from marketplace.extensions import csrf, limiter
 from marketplace.i18n import LANG_COOKIE, LANGUAGES
-from marketplace.models import Organization, OrgKind, VerificationStatus
-from marketplace.services import accounts, categories, fairs, health, listings
+from marketplace.services import accounts, categories, fairs, health, listings, organizations
 from marketplace.urls import is_safe_next
 from marketplace.web import current_actor
 
 
 @bp.route("/")
 def home():
-    newest_coops = list(
-        db.session.scalars(
-            select(Organization)
-            .where(
-                Organization.kind == OrgKind.COOP,
-                Organization.verification_status == VerificationStatus.APPROVED,
-            )
-            .order_by(Organization.verified_at.desc(), Organization.id.desc())
-            .limit(6)
-        )
-    )
     locale = str(get_locale())
     return render_template(
         "main/home.html",
-        newest_coops=newest_coops,
+        newest_coops=organizations.newest_verified_coops(6),
         product_sections=_product_sections(locale),
         categories=categories.tree(),
         upcoming_fairs=fairs.upcoming_fairs(6),
