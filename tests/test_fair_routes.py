@@ -13,6 +13,18 @@ from tests.conftest import login, verified_coop, verified_organiser
 from tests.test_fairs import open_fair
 
 
+def application_form(type_id: int, **changes: str) -> dict[str, str]:
+    form = application_form(type_id)
+    return form | changes
+
+
+def post_application(client, coop, fair_id: int, type_id: int, **changes: str):
+    return client.post(
+        f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
+        data=application_form(type_id, **changes),
+    )
+
+
 def test_creating_a_fair_with_bad_dates_keeps_what_was_typed(app, client):
     organiser = verified_organiser(app)
     login(client, organiser)
@@ -41,12 +53,7 @@ def test_a_full_booth_type_offers_the_waitlist(app, client):
     fair_id, type_id = open_fair(app, organiser, booths=1)
     url = f"/orgs/{first.organization_id}/fairs/{fair_id}/apply"
     login(client, first)
-    form = {
-        "booth_type_id": str(type_id),
-        "preferred_booth_id": "0",
-        "contact_name": "A",
-        "contact_phone": "0912345678",
-    }
+    form = application_form(type_id)
     assert client.post(url, data=form).status_code == 302
     other = app.test_client()
     login(other, organiser)
@@ -71,12 +78,7 @@ def test_applications_are_editable_until_reviewed(app, client):
     coop = verified_coop(app)
     fair_id, type_id = open_fair(app, organiser)
     login(client, coop)
-    form = {
-        "booth_type_id": str(type_id),
-        "preferred_booth_id": "0",
-        "contact_name": "A",
-        "contact_phone": "0912345678",
-    }
+    form = application_form(type_id)
     client.post(f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply", data=form)
     with app.app_context():
         app_id = db.session.scalar(select(FairApplication.id))
@@ -179,15 +181,7 @@ def test_each_step_leaves_a_notification_in_the_app(app, client):
     coop = verified_coop(app)
     fair_id, type_id = open_fair(app, organiser)
     login(client, coop)
-    client.post(
-        f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
-        data={
-            "booth_type_id": str(type_id),
-            "preferred_booth_id": "0",
-            "contact_name": "A",
-            "contact_phone": "0912345678",
-        },
-    )
+    post_application(client, coop, fair_id, type_id)
     organiser_client = app.test_client()
     login(organiser_client, organiser)
     assert "Đăng ký mới tham gia" in organiser_client.get("/notifications").get_data(as_text=True)
@@ -213,15 +207,7 @@ def test_organiser_staff_may_look_but_not_decide(app, client):
     coop = verified_coop(app)
     fair_id, type_id = open_fair(app, organiser)
     login(client, coop)
-    client.post(
-        f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
-        data={
-            "booth_type_id": str(type_id),
-            "preferred_booth_id": "0",
-            "contact_name": "A",
-            "contact_phone": "0912345678",
-        },
-    )
+    post_application(client, coop, fair_id, type_id)
     with app.app_context():
         app_id = db.session.scalar(select(FairApplication.id))
     staff_client = app.test_client()
@@ -246,15 +232,7 @@ def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, cl
         coop = verified_coop(app, organization_name=name)
         coop_client = app.test_client()
         login(coop_client, coop)
-        coop_client.post(
-            f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
-            data={
-                "booth_type_id": str(type_id),
-                "preferred_booth_id": "0",
-                "contact_name": "A",
-                "contact_phone": "0912345678",
-            },
-        )
+        post_application(coop_client, coop, fair_id, type_id)
         with app.app_context():
             app_id = db.session.scalar(
                 select(FairApplication.id).where(
