@@ -14,7 +14,12 @@ from tests.test_fairs import open_fair
 
 
 def application_form(type_id: int, **changes: str) -> dict[str, str]:
-    form = application_form(type_id)
+    form = {
+        "booth_type_id": str(type_id),
+        "preferred_booth_id": "0",
+        "contact_name": "A",
+        "contact_phone": "0912345678",
+    }
     return form | changes
 
 
