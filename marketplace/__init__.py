@@ -32,6 +32,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.blueprints import register_blueprints
     from marketplace.errors import register_error_handlers
     from marketplace.mail import mailer_from_config
+    from marketplace.search import indexing as search_indexing
+    from marketplace.search.elastic import ElasticBackend
+    from marketplace.search.service import SearchService
     from marketplace.storage import storage_from_config
     from marketplace.web import register_request_hooks
 
@@ -54,7 +57,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["outbox_handlers"] = {
         "email": lambda payload: app.extensions["mailer"].send(Email.from_payload(payload)),
         "storage.delete": lambda payload: app.extensions["storage"].delete(payload["key"]),
+        search_indexing.TOPIC: search_indexing.handle,
     }
+    # Search: the database backend always; Elasticsearch too when ELASTICSEARCH_URL is set.
+    engine = None
+    if app.config.get("ELASTICSEARCH_URL"):
+        engine = ElasticBackend(
+            app.config["ELASTICSEARCH_URL"],
+            alias=app.config["ELASTICSEARCH_INDEX"],
+            timeout=app.config["ELASTICSEARCH_TIMEOUT"],
+        )
+    app.extensions["search"] = SearchService(engine, retry_after=app.config["SEARCH_RETRY_SECONDS"])
+    search_indexing.install_listeners()
+    search_indexing.register(app)
 
     register_blueprints(app)
     register_error_handlers(app)

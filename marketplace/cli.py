@@ -1,4 +1,4 @@
-"""Flask commands: create-admin, seed-demo, outbox work."""
+"""Flask commands: create-admin, seed-demo, outbox work, fairs expire, search sync/reindex."""
 
 from __future__ import annotations
 
@@ -67,6 +67,51 @@ def register(app: Flask) -> None:
         ):
             released += len(fairs.expire_overdue(fair_id))
         click.echo(f"released {released} unpaid booth holds")
+
+    @app.cli.group("search")
+    def search_group() -> None:
+        """Keep the search engine's index in line with the database."""
+
+    @search_group.command("sync")
+    def search_sync() -> None:
+        """Apply every pending search change now (after the engine was unreachable)."""
+        from marketplace.search import indexing
+
+        if app.extensions["search"].engine is None:
+            click.echo("No search engine configured: the database backend is always current.")
+            return
+        app.extensions["search"].reset()
+        applied, failed = indexing.sync()
+        click.echo(f"applied {applied} pending search changes, {failed} still failing")
+        if failed:
+            raise SystemExit(1)
+
+    @search_group.command("reindex")
+    @click.option("--batch", default=1000, show_default=True, help="Documents per bulk request.")
+    @click.option("--rebuild-projection", is_flag=True, help="Rebuild the database rows first.")
+    def search_reindex(batch: int, rebuild_projection: bool) -> None:
+        """Rebuild the index into a new one and swap the alias; searches go on meanwhile."""
+        from sqlalchemy import func, select
+
+        from marketplace.extensions import db
+        from marketplace.models import SearchDocument
+        from marketplace.search import documents, indexing
+
+        if rebuild_projection:
+            count = documents.rebuild_all()
+            db.session.commit()
+            click.echo(f"projection rebuilt: {count} searchable listings")
+        if app.extensions["search"].engine is None:
+            click.echo("No search engine configured (ELASTICSEARCH_URL); nothing to reindex.")
+            return
+        total = db.session.scalar(select(func.count()).select_from(SearchDocument)) or 0
+        with click.progressbar(length=total, label="indexing", show_pos=True) as bar:
+            result = indexing.reindex(progress=bar.update, batch=batch)
+        click.echo(
+            f"{result['documents']} documents in {result['index']}; "
+            f"{result['replayed']} changed meanwhile and replayed; "
+            f"replaced {', '.join(result['replaced']) or 'nothing'}"
+        )
 
     @app.cli.group("outbox")
     def outbox_group() -> None:

@@ -1,8 +1,8 @@
 """Settings read from the environment, with embedded defaults for a laptop.
 
 With no environment at all the app uses SQLite in the instance folder, the local
-file storage and the database search backend. Setting ``DATABASE_URL`` (and later
-``ELASTICSEARCH_URL``, ``S3_BUCKET``, ``STRIPE_SECRET_KEY``, ``SMTP_HOST``) switches
+file storage and the database search backend. Setting ``DATABASE_URL``,
+``ELASTICSEARCH_URL``, ``S3_BUCKET``, ``SMTP_HOST`` (and later ``STRIPE_SECRET_KEY``) switches
 each piece to its production service.
 """
 
@@ -93,6 +93,8 @@ class Settings:
             "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
             "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
             "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "20 per hour"),
+            # Per address, for the search page and its API (generous: buyers search a lot).
+            "SEARCH_RATE_LIMIT": env.get("SEARCH_RATE_LIMIT") or "300 per minute",
             # Tokens
             "PASSWORD_RESET_MAX_AGE": _int(env, "PASSWORD_RESET_MAX_AGE", 3600),
             "INVITATION_MAX_AGE": _int(env, "INVITATION_MAX_AGE", 7 * 24 * 3600),
@@ -104,8 +106,13 @@ class Settings:
             "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
             "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS"), True),
             "SMTP_TIMEOUT": _int(env, "SMTP_TIMEOUT", 10),
-            # Later capabilities read these; their absence selects the embedded default.
+            # Search: the database backend unless ELASTICSEARCH_URL is set; then the engine
+            # answers, and the database whenever the engine fails.
             "ELASTICSEARCH_URL": env.get("ELASTICSEARCH_URL") or None,
+            "ELASTICSEARCH_INDEX": env.get("ELASTICSEARCH_INDEX") or "chohtx-listings",
+            "ELASTICSEARCH_TIMEOUT": float(env.get("ELASTICSEARCH_TIMEOUT") or 3),
+            # After an engine failure, searches use the database for this long before retrying.
+            "SEARCH_RETRY_SECONDS": float(env.get("SEARCH_RETRY_SECONDS") or 30),
             # Files: a local folder unless S3_BUCKET is set (any S3-compatible endpoint).
             "S3_BUCKET": env.get("S3_BUCKET") or None,
             "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,

@@ -96,6 +96,24 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str, OrgKind, str, BuyerType | None]] =
         None,
     ),
     (
+        "co-op owner (Cần Thơ)",
+        "gao.st25@demo.chohtx.vn",
+        "Lâm Văn Hậu",
+        "0299 3822 456",
+        OrgKind.COOP,
+        "HTX Lúa Gạo ST25 Mỹ Xuyên",
+        None,
+    ),
+    (
+        "co-op owner (Lâm Đồng, coffee)",
+        "caphe.lamha@demo.chohtx.vn",
+        "Nguyễn Thị Hạnh",
+        "0263 3850 777",
+        OrgKind.COOP,
+        "HTX Cà Phê và Nông Sản Lâm Hà",
+        None,
+    ),
+    (
         "buyer (supermarket chain)",
         "muahang@demo.xanhmart.vn",
         "Đỗ Minh Khôi",
@@ -245,6 +263,39 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
             ("globalgap", "GG-2023-0091", "Control Union", None, "", True, 0),
         ],
     ),
+    "gao.st25@demo.chohtx.vn": DemoProfile(
+        "Hợp tác xã Lúa Gạo ST25 Mỹ Xuyên",
+        "2200345612",
+        "Sóc Trăng",  # merged into Cần Thơ: typed the old way on purpose
+        "Xã Mỹ Xuyên",
+        "Ấp Hòa Phuông",
+        "2207000345",
+        date(2016, 3, 8),
+        members="64",
+        hectares="120",
+        story="Gạo ST25 trồng theo mô hình tôm – lúa, xay xát trong ngày, đóng túi hút chân không.",
+        certificates=[
+            ("ocop", "QĐ 2468/QĐ-UBND", "UBND thành phố Cần Thơ", 4, "Gạo ST25 Mỹ Xuyên", True, 3),
+            ("organic", "ORG-2025-118", "Tổ chức chứng nhận hữu cơ", None, "", True, 2),
+        ],
+    ),
+    "caphe.lamha@demo.chohtx.vn": DemoProfile(
+        "Hợp tác xã Cà Phê và Nông Sản Lâm Hà",
+        "5800678123",
+        "Lâm Đồng",
+        "Xã Nam Ban",
+        "Thôn Đông Anh",
+        "5807000678",
+        date(2013, 8, 15),
+        members="60",
+        hectares="85",
+        story="Cà phê Arabica chế biến ướt, đông trùng hạ thảo, bơ sáp và mắc ca từ vườn của "
+        "60 hộ thành viên.",
+        certificates=[
+            ("ocop", "QĐ 1357/QĐ-UBND", "UBND tỉnh Lâm Đồng", 5, "Đông trùng hạ thảo", True, 3),
+            ("vietgap", "VG-2025-2231", "Trung tâm Chứng nhận Phù hợp", None, "", True, 2),
+        ],
+    ),
     "muahang@demo.xanhmart.vn": DemoProfile(
         "Công ty Cổ phần Chuỗi Siêu Thị Xanh Mart",
         "0101789012",
@@ -313,6 +364,14 @@ def seed_demo() -> DemoLogins:
     from marketplace.demo_fairs import seed_fairs
 
     seed_fairs()
+    # The search projection follows every change by itself; rebuilding it here also covers
+    # a database whose listings predate it. The engine (if any) is then brought up to date.
+    from marketplace.search import documents, indexing
+
+    documents.rebuild_all()
+    db.session.commit()
+    if current_app.extensions["search"].engine is not None:
+        indexing.reindex()
     return DemoLogins(password=DEMO_PASSWORD, accounts=logins)
 
 

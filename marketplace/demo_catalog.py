@@ -505,7 +505,28 @@ DEMO_LISTINGS = [
         False,
         False,
     ),
-]
+    ("gao.st25@demo.chohtx.vn", "Gạo ST25 túi 5 kg", "gao-ngu-coc", "tui", "5 kg", 180000,
+     [(100, 170000), (500, 160000)], 20, 4000, 3, 365, "Nơi khô ráo, thoáng mát", "",
+     (230, 220, 190), True, True),
+    ("gao.st25@demo.chohtx.vn", "Gạo ST25 hữu cơ tôm – lúa", "gao-ngu-coc", "kg", "", 45000,
+     [(500, 42000)], 100, 20000, 3, 365, "Nơi khô ráo", "11,12", (220, 200, 150), False, False),
+    ("gao.st25@demo.chohtx.vn", "Gạo lứt ST25", "gao-ngu-coc", "kg", "", 38000, [], 50, 5000,
+     3, 180, "Nơi khô ráo", "", (150, 90, 60), False, False),
+    ("gao.st25@demo.chohtx.vn", "Nếp cái hoa vàng", "gao-ngu-coc", "kg", "", 32000,
+     [(200, 30000)], 50, 3000, 3, 365, "Nơi khô ráo", "", (240, 230, 200), False, False),
+    ("caphe.lamha@demo.chohtx.vn", "Đông trùng hạ thảo sấy thăng hoa", "dong-trung-ha-thao",
+     "hop", "hộp 10 g", 650000, [(50, 600000)], 10, 400, 5, 730, "Nơi khô ráo, tránh ánh nắng",
+     "", (220, 140, 40), True, True),
+    ("caphe.lamha@demo.chohtx.vn", "Cà phê Arabica Cầu Đất rang mộc", "ruou-do-uong", "goi",
+     "500 g", 210000, [(100, 195000)], 20, 1500, 4, 365, "Nơi khô ráo", "11,12,1",
+     (90, 60, 40), False, False),
+    ("caphe.lamha@demo.chohtx.vn", "Bơ sáp 034", "trai-cay", "kg", "", 60000, [(200, 52000)],
+     50, 8000, 2, 10, "Nhiệt độ phòng, tránh dập", "6,7,8", (80, 130, 50), False, False),
+    ("caphe.lamha@demo.chohtx.vn", "Hạt mắc ca sấy nứt vỏ", "mac-ca", "kg", "", 320000,
+     [(50, 300000)], 10, 1200, 4, 270, "Nơi khô ráo", "9,10", (170, 130, 90), False, False),
+    ("caphe.lamha@demo.chohtx.vn", "Nấm linh chi đỏ sấy khô", "nam-duoc-lieu", "kg", "",
+     1500000, [], 2, 60, 7, 730, "Nơi khô ráo", "", (150, 40, 30), False, False),
+]  # fmt: skip
 
 
 def demo_photo(color: tuple[int, int, int], seed: int) -> bytes:

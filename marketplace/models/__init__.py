@@ -31,6 +31,7 @@ from marketplace.models.organizations import (
 )
 from marketplace.models.outbox import OutboxMessage
 from marketplace.models.profiles import DeliveryLocation, OrganizationPhoto
+from marketplace.models.search import SearchDocument, SearchPrice, SearchTerm
 from marketplace.models.submissions import FormSubmission
 from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
@@ -64,5 +65,8 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "Role",
+    "SearchDocument",
+    "SearchPrice",
+    "SearchTerm",
     "User",
 ]

@@ -25,3 +25,22 @@ def fold(text: str | None) -> str:
         if ch.isspace() or not (unicodedata.combining(ch) or unicodedata.category(ch) == "Cc")
     )
     return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def tokens(text: str | None) -> list[str]:
+    """The folded words of ``text``: "Sâm ngâm mật-ong 500ml" → sam, ngam, mat, ong, 500ml.
+
+    Words are runs of letters and digits, so both backends (and Elasticsearch's standard
+    tokenizer, which gets these words joined by spaces) split text identically.
+    """
+    return _WORD.findall(fold(text))
+
+
+def exact_tokens(text: str | None) -> list[str]:
+    """Lower-case words keeping their tone marks: "Mật ong" → mật, ong."""
+    if not text:
+        return []
+    return _WORD.findall(unicodedata.normalize("NFC", text).casefold())

@@ -26,3 +26,34 @@
   kind.addEventListener("change", sync);
   sync();
 })();
+
+// Search: the filter drawer starts open on wide screens; suggestions while typing.
+(function () {
+  var drawer = document.querySelector("details[data-drawer]");
+  if (drawer && window.matchMedia("(min-width: 900px)").matches) drawer.open = true;
+  var input = document.querySelector("input[data-suggest]");
+  if (!input || !window.fetch) return;
+  var list = document.getElementById(input.getAttribute("list"));
+  var timer = null;
+  var last = "";
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var value = input.value;
+      if (value.trim().length < 2 || value === last) return;
+      last = value;
+      fetch(input.dataset.suggest + "?q=" + encodeURIComponent(value), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { products: [], coops: [] }; })
+        .then(function (data) {
+          if (input.value !== value) return;
+          list.textContent = "";
+          data.products.concat(data.coops).forEach(function (text) {
+            var option = document.createElement("option");
+            option.value = text;
+            list.appendChild(option);
+          });
+        })
+        .catch(function () {});
+    }, 150);
+  });
+})();

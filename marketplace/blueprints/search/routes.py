@@ -1,19 +1,54 @@
-"""Search from the header box. Finds organisations by name until the catalogue exists."""
+"""Product search: the page, its JSON API and suggestions while typing.
+
+All three read the same URL arguments (marketplace.search.query); a wrong one gets a 400
+naming it, never a 500 or an engine's message.
+"""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, jsonify, render_template, request
 
 from marketplace.blueprints.search import bp
+from marketplace.extensions import limiter
 from marketplace.models import OrgKind
+from marketplace.search.query import QueryError
 from marketplace.services import organizations
-from marketplace.validation import strip_control
+from marketplace.services import search as search_service
+
+
+def _search_limit() -> str:
+    return current_app.config["SEARCH_RATE_LIMIT"]
 
 
 @bp.route("/search")
+@limiter.limit(_search_limit)
 def results():
-    query = (strip_control(request.args.get("q")) or "").strip()[:200]
-    kind_arg = request.args.get("kind")
-    kind = OrgKind(kind_arg) if kind_arg in {k.value for k in OrgKind} else None
-    found = organizations.search_organizations(query, kind=kind) if query else []
-    return render_template("search/results.html", query=query, kind=kind, results=found)
+    try:
+        query = search_service.parse_query(request.args)
+    except QueryError as exc:
+        return render_template(
+            "search/results.html", error=exc, results=None, args=request.args, coops=[]
+        ), 400
+    found = search_service.find(query)
+    coops = []
+    if query.raw and query.page == 1:
+        coops = organizations.search_organizations(query.raw, kind=OrgKind.COOP, limit=4)
+    return render_template(
+        "search/results.html", error=None, results=found, args=request.args, coops=coops
+    )
+
+
+@bp.route("/api/v1/search")
+@limiter.limit(_search_limit)
+def api_search():
+    try:
+        query = search_service.parse_query(request.args)
+    except QueryError as exc:
+        return jsonify(error={"argument": exc.argument, "message": str(exc.message)}), 400
+    return jsonify(search_service.results_json(search_service.find(query)))
+
+
+@bp.route("/api/v1/search/suggest")
+@limiter.limit(_search_limit)
+def api_suggest():
+    return jsonify(search_service.suggest(request.args.get("q", "")))

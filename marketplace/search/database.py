@@ -1,0 +1,238 @@
+"""The database search backend: the projection tables, on SQLite and PostgreSQL alike.
+
+Words are looked up in ``search_terms`` (an inverted index on (term, listing_id)); one-edit
+variants of a word are generated in Python and kept only if the index holds them, so typo
+tolerance costs a few index probes rather than a scan. Scoring follows
+``marketplace.search.terms`` exactly, as the Elasticsearch backend does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from marketplace.extensions import db
+from marketplace.models import SearchDocument, SearchPrice, SearchTerm
+from marketplace.search import documents
+from marketplace.search.query import Facets, Hit, SearchPage, SearchQuery
+from marketplace.search.terms import (
+    EXACT_PREFIX,
+    EXACT_SPELLING_BONUS,
+    PHRASE_BONUS,
+    TextQuery,
+    one_edit_variants,
+)
+
+D = SearchDocument.__table__.c
+T = SearchTerm.__table__.c
+P = SearchPrice.__table__.c
+
+FACET_KEYS = ("category", "province", "ocop", "cert")
+
+
+def _valid(kind: str, day) -> ColumnElement[bool]:
+    return and_(D[f"{kind}_from"] <= day, D[f"{kind}_until"] > day)
+
+
+def filter_conditions(query: SearchQuery) -> dict[str, ColumnElement[bool]]:
+    """Each active filter as a condition, by the facet it belongs to."""
+    conditions: dict[str, ColumnElement[bool]] = {}
+    if query.category:
+        column = D.top_category_id if query.category.top_level else D.category_id
+        conditions["category"] = column == query.category.id
+    if query.province:
+        conditions["province"] = D.province_code == query.province
+    if query.ocop_min:
+        conditions["ocop"] = and_(D.ocop_stars >= query.ocop_min, _valid("ocop", query.day))
+    if query.certifications:
+        conditions["cert"] = and_(*[_valid(c, query.day) for c in query.certifications])
+    if query.price_min is not None or query.price_max is not None:
+        q = query.price_quantity
+        price = [P.listing_id == D.listing_id, P.from_quantity <= q, P.to_quantity > q]
+        if query.price_min is not None:
+            price.append(P.price >= query.price_min)
+        if query.price_max is not None:
+            price.append(P.price <= query.price_max)
+        conditions["price"] = select(literal(1)).where(*price).exists()
+    if query.moq_max is not None:
+        conditions["moq"] = D.min_order <= query.moq_max
+    return conditions
+
+
+def existing_terms(candidates: set[str]) -> set[str]:
+    if not candidates:
+        return set()
+    found: set[str] = set()
+    ordered = sorted(candidates)
+    for start in range(0, len(ordered), 2000):
+        found.update(
+            db.session.scalars(
+                select(T.term).where(T.term.in_(ordered[start : start + 2000])).distinct()
+            )
+        )
+    return found
+
+
+def text_match(text: TextQuery) -> Select | None:
+    """(listing_id, score) of the documents that match every word, or None for no words."""
+    if text.empty:
+        return None
+    wanted = {w.term for w in text.words} | {EXACT_PREFIX + w.exact for w in text.words if w.exact}
+    fuzzy = {w.term: one_edit_variants(w.term) for w in text.words if w.fuzzy}
+    present = existing_terms(wanted | set().union(*fuzzy.values()) if fuzzy else wanted)
+    per_word, bonuses, looked_up = [], [], set()
+    for word in text.words:
+        variants = sorted((fuzzy.get(word.term, set()) & present) - {word.term})
+        looked_up.add(word.term)
+        looked_up.update(variants)
+        whens = [(T.term == word.term, T.weight)]
+        if variants:
+            whens.append((T.term.in_(variants), T.weight / 2))
+        per_word.append(func.max(case(*whens, else_=None)))
+        if word.exact and EXACT_PREFIX + word.exact in present:
+            looked_up.add(EXACT_PREFIX + word.exact)
+            bonuses.append(
+                func.max(case((T.term == EXACT_PREFIX + word.exact, EXACT_SPELLING_BONUS), else_=0))
+            )
+    if not looked_up & present:
+        looked_up = {""}  # nothing can match; keep the query well-formed
+    score = sum(per_word[1:], per_word[0])
+    for bonus in bonuses:
+        score = score + bonus
+    return (
+        select(T.listing_id.label("listing_id"), score.label("score"))
+        .where(T.term.in_(sorted(looked_up)))
+        .group_by(T.listing_id)
+        .having(and_(*[s.is_not(None) for s in per_word]))
+    )
+
+
+def _phrase_bonus(text: TextQuery) -> ColumnElement[Any]:
+    if len(text.words) < 2:
+        return literal(0)
+    padded = literal(" ") + D.folded_title + literal(" ")
+    return case((padded.like(f"% {text.phrase} %"), PHRASE_BONUS), else_=0)
+
+
+class DatabaseBackend:
+    name = "database"
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        matched = text_match(query.text)
+        if matched is not None:
+            matched = matched.subquery("matched")
+        conditions = filter_conditions(query)
+
+        def base(*columns, skip: str | None = None) -> Select:
+            stmt = select(*columns).select_from(SearchDocument.__table__)
+            if matched is not None:
+                stmt = stmt.join(matched, matched.c.listing_id == D.listing_id)
+            where = [c for key, c in conditions.items() if key != skip]
+            return stmt.where(*where) if where else stmt
+
+        total = db.session.scalar(base(func.count()))
+        score = (
+            (matched.c.score + _phrase_bonus(query.text)).label("score")
+            if matched is not None
+            else literal(0).label("score")
+        )
+        stmt = base(D.listing_id, score)
+        sort = query.effective_sort
+        tie = (D.published_at.desc(), D.listing_id.desc())
+        if sort in ("price_asc", "price_desc"):
+            q = query.price_quantity
+            stmt = stmt.join(
+                SearchPrice.__table__,
+                and_(P.listing_id == D.listing_id, P.from_quantity <= q, P.to_quantity > q),
+            )
+            order = P.price.asc() if sort == "price_asc" else P.price.desc()
+            stmt = stmt.order_by(order, *tie)
+        elif sort == "newest":
+            stmt = stmt.order_by(*tie)
+        else:
+            stmt = stmt.order_by(score.desc(), *tie)
+        rows = db.session.execute(stmt.limit(query.per_page).offset(query.offset)).all()
+        ids = [r.listing_id for r in rows]
+        loaded = documents.load(ids)
+        prices = documents.prices_of(ids)
+        hits = [
+            Hit(
+                r.listing_id,
+                documents.row_dict(loaded[r.listing_id]),
+                prices.get(r.listing_id, []),
+                float(r.score),
+            )
+            for r in rows
+            if r.listing_id in loaded
+        ]
+        return SearchPage(hits, total or 0, self._facets(query, base), self.name)
+
+    def _facets(self, query: SearchQuery, base) -> Facets:
+        facets = Facets()
+        for column, target in ((D.top_category_id, facets.top_categories),
+                               (D.category_id, facets.sub_categories)):  # fmt: skip
+            for value, count in db.session.execute(
+                base(column, func.count(), skip="category").group_by(column)
+            ):
+                target[value] = count
+        for value, count in db.session.execute(
+            base(D.province_code, func.count(), skip="province").group_by(D.province_code)
+        ):
+            facets.provinces[value] = count
+        ocop = db.session.execute(
+            base(
+                *[
+                    func.sum(case((and_(D.ocop_stars >= n, _valid("ocop", query.day)), 1), else_=0))
+                    for n in (3, 4, 5)
+                ],
+                skip="ocop",
+            )
+        ).one()
+        for n, count in zip((3, 4, 5), ocop, strict=True):
+            facets.certifications[f"ocop{n}"] = int(count or 0)
+        certs = db.session.execute(
+            base(
+                *[
+                    func.sum(case((_valid(kind, query.day), 1), else_=0))
+                    for kind in ("vietgap", "globalgap", "organic")
+                ],
+                skip="cert",
+            )
+        ).one()
+        for kind, count in zip(("vietgap", "globalgap", "organic"), certs, strict=True):
+            facets.certifications[kind] = int(count or 0)
+        return facets
+
+    # --- suggestions while typing -----------------------------------------------------
+
+    def suggest(self, words: list[str], prefix: str, limit: int = 8) -> dict[str, list[str]]:
+        """Product titles and co-op names whose folded words hold every complete word and
+        one word starting with ``prefix``."""
+
+        def matching(column) -> ColumnElement[bool]:
+            padded = literal(" ") + column + literal(" ")
+            parts = [padded.like(f"% {w} %") for w in words]
+            if prefix:
+                parts.append(padded.like(f"% {prefix}%"))
+            return and_(*parts)
+
+        titles = db.session.scalars(
+            select(D.title_vi)
+            .where(matching(D.folded_title))
+            .group_by(D.title_vi)
+            .order_by(func.max(D.published_at).desc(), D.title_vi)
+            .limit(limit)
+        ).all()
+        coops = db.session.scalars(
+            select(D.coop_name)
+            .where(matching(D.folded_coop))
+            .group_by(D.coop_name)
+            .order_by(func.count().desc(), D.coop_name)
+            .limit(4)
+        ).all()
+        return {"products": list(titles), "coops": list(coops)}
+
+    def ping(self) -> None:
+        return None

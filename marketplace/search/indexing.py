@@ -1,0 +1,222 @@
+"""Keeping search right: every change that affects a search document reaches it.
+
+Session events notice changed listings, price tiers, photos, certificates, co-ops (name,
+verification) and categories. Before the transaction commits, the projection rows of the
+affected listings are rebuilt in it (so the database backend is never stale), and, when
+Elasticsearch is configured, a ``search.index`` outbox message with the listing ids is
+added. After the commit the message is delivered (after the response has gone out); if
+the engine is down it stays in the outbox and ``flask search sync`` or ``flask outbox
+work`` applies it later. The handler reads the projection at delivery time, so messages
+may arrive late or twice and the index still ends equal to the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Category,
+    Certificate,
+    Listing,
+    ListingPhoto,
+    Organization,
+    OutboxMessage,
+    PriceTier,
+    SearchDocument,
+)
+from marketplace.search import documents
+
+log = logging.getLogger("marketplace.search")
+
+TOPIC = "search.index"
+_DIRTY = "search_dirty"
+_PENDING = "search_messages"
+#: Organisation fields that appear in (or decide) search documents.
+_ORG_FIELDS = ("name", "slug", "verification_status", "kind")
+
+
+@dataclass
+class _Dirty:
+    listings: set[int] = field(default_factory=set)
+    organizations: set[int] = field(default_factory=set)
+    categories: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.listings or self.organizations or self.categories)
+
+
+def _changed(obj: Any, names: Iterable[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    if not has_app_context() or "search" not in current_app.extensions:
+        return
+    dirty = session.info.setdefault(_DIRTY, _Dirty())
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Listing):
+            dirty.listings.add(obj.id)
+        elif isinstance(obj, PriceTier | ListingPhoto):
+            dirty.listings.add(obj.listing_id)
+        elif isinstance(obj, Certificate):
+            dirty.organizations.add(obj.organization_id)
+        elif isinstance(obj, Organization):
+            if obj in session.dirty and _changed(obj, _ORG_FIELDS):
+                dirty.organizations.add(obj.id)
+        elif isinstance(obj, Category) and obj in session.dirty:
+            dirty.categories.add(obj.id)
+
+
+def _affected(dirty: _Dirty) -> set[int]:
+    ids = {i for i in dirty.listings if i is not None}
+    conditions = []
+    if dirty.organizations:
+        conditions.append(Listing.organization_id.in_(dirty.organizations))
+    if dirty.categories:
+        children = select(Category.id).where(Category.parent_id.in_(dirty.categories))
+        conditions.append(Listing.category_id.in_(dirty.categories))
+        conditions.append(Listing.category_id.in_(children))
+    if conditions:
+        ids.update(db.session.scalars(select(Listing.id).where(or_(*conditions))))
+    return ids
+
+
+def _before_commit(session: Session) -> None:
+    if not has_app_context() or "search" not in current_app.extensions:
+        return
+    # commit() flushes only after this event: flush now, so the changes are seen and the
+    # rows are built from them.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    dirty = session.info.pop(_DIRTY, None)
+    if not dirty:
+        return
+    ids = _affected(dirty)
+    if not ids:
+        return
+    documents.refresh(ids)
+    if current_app.extensions["search"].engine is not None:
+        message = OutboxMessage(topic=TOPIC, payload={"ids": sorted(ids)})
+        session.add(message)
+        session.flush()
+        session.info.setdefault(_PENDING, []).append(message.id)
+    session.info.pop(_DIRTY, None)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_DIRTY, None)
+    session.info.pop(_PENDING, None)
+
+
+_installed = False
+
+
+def install_listeners() -> None:
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+    _installed = True
+
+
+def pending_message_ids() -> list[int]:
+    """The search messages committed by this session and not yet handed over."""
+    return db.session.info.pop(_PENDING, [])
+
+
+def deliver_pending() -> int:
+    """Send this session's committed changes to the engine now."""
+    from marketplace.services import outbox
+
+    return outbox.deliver(pending_message_ids())
+
+
+def register(app: Flask) -> None:
+    """Deliver each request's search changes once its response has been sent."""
+    from functools import partial
+
+    from marketplace.services import outbox
+
+    def deliver(ids: list[int]) -> None:
+        with app.app_context():
+            outbox.deliver(ids)
+
+    @app.after_request
+    def _hand_over(response):
+        ids = pending_message_ids() if has_app_context() else []
+        if ids:
+            response.call_on_close(partial(deliver, ids))
+        return response
+
+
+# --- the outbox handler and the commands ---------------------------------------------------
+
+
+def handle(payload: dict) -> None:
+    engine = current_app.extensions["search"].engine
+    if engine is None:
+        return
+    engine.apply(payload.get("ids", []))
+
+
+def sync(limit: int = 500, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Apply every pending search change now, due or not; (applied, still failing)."""
+    from marketplace.services import outbox
+
+    applied = failed = 0
+    seen: set[int] = set()
+    while True:
+        ids = [
+            m.id
+            for m in outbox.pending(TOPIC)
+            if m.id not in seen
+        ][:limit]  # fmt: skip
+        if not ids:
+            break
+        seen.update(ids)
+        done = outbox.deliver(ids)
+        applied += done
+        failed += len(ids) - done
+        if progress:
+            progress(len(ids))
+    return applied, failed
+
+
+def reindex(progress: Callable[[int], None] | None = None, batch: int = 1000) -> dict:
+    """Rebuild the engine's index from the projection (see ElasticBackend.reindex), then
+    replay what changed while it ran."""
+    from marketplace.services import outbox
+
+    engine = current_app.extensions["search"].engine
+    if engine is None:
+        raise RuntimeError("No search engine is configured (ELASTICSEARCH_URL).")
+    result = engine.reindex(progress=progress, batch=batch)
+    started = result["started"]
+    replay = set(
+        db.session.scalars(
+            select(SearchDocument.listing_id).where(SearchDocument.indexed_at >= started)
+        )
+    )
+    for message in db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.topic == TOPIC, OutboxMessage.created_at >= started
+        )
+    ):
+        replay.update(message.payload.get("ids", []))
+    engine.apply(replay)
+    result["replayed"] = len(replay)
+    outbox_left = len(outbox.pending(TOPIC))
+    result["pending"] = outbox_left
+    return result
