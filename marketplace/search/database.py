@@ -50,12 +50,15 @@ def filter_conditions(query: SearchQuery) -> dict[str, ColumnElement[bool]]:
         conditions["cert"] = and_(*[_valid(c, query.day) for c in query.certifications])
     if query.price_min is not None or query.price_max is not None:
         q = query.price_quantity
-        price = [P.listing_id == D.listing_id, P.from_quantity <= q, P.to_quantity > q]
+        # An alias: the outer query may join search_prices too (to sort by price).
+        ranges = SearchPrice.__table__.alias("price_range")
+        price = [ranges.c.listing_id == D.listing_id, ranges.c.from_quantity <= q,
+                 ranges.c.to_quantity > q]  # fmt: skip
         if query.price_min is not None:
-            price.append(P.price >= query.price_min)
+            price.append(ranges.c.price >= query.price_min)
         if query.price_max is not None:
-            price.append(P.price <= query.price_max)
-        conditions["price"] = select(literal(1)).where(*price).exists()
+            price.append(ranges.c.price <= query.price_max)
+        conditions["price"] = select(literal(1)).select_from(ranges).where(*price).exists()
     if query.moq_max is not None:
         conditions["moq"] = D.min_order <= query.moq_max
     return conditions
