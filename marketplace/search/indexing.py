@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
@@ -33,6 +33,7 @@ from marketplace.models import (
     PriceTier,
     SearchDocument,
 )
+from marketplace.models._types import utcnow
 from marketplace.search import documents
 
 log = logging.getLogger("marketplace.search")
@@ -216,7 +217,17 @@ def reindex(progress: Callable[[int], None] | None = None, batch: int = 1000) ->
     ):
         replay.update(message.payload.get("ids", []))
     engine.apply(replay)
+    # Changes queued before the reindex began are in the new index already.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.topic == TOPIC,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.created_at < started,
+        )
+        .values(delivered_at=utcnow(), last_error=None)
+    )
+    db.session.commit()
     result["replayed"] = len(replay)
-    outbox_left = len(outbox.pending(TOPIC))
-    result["pending"] = outbox_left
+    result["pending"] = len(outbox.pending(TOPIC))
     return result

@@ -46,6 +46,9 @@ TRANSITIONS: dict[tuple[VerificationStatus, str], VerificationStatus] = {
     (S.SUBMITTED, "approve"): S.APPROVED,
     (S.SUBMITTED, "request_changes"): S.CHANGES_REQUESTED,
     (S.SUBMITTED, "reject"): S.REJECTED,
+    # A verified organisation found wanting: back to "changes requested" with the reason;
+    # its listings leave search and public pages at once, and it can submit again.
+    (S.APPROVED, "withdraw"): S.CHANGES_REQUESTED,
 }
 
 
@@ -206,6 +209,13 @@ def reject(actor: Actor, organization_id: int, note: str) -> Organization:
     if not (note and note.strip()):
         raise ValidationFailed({"note": _l("Give the reason for the rejection.")})
     return _decide(actor, organization_id, "reject", note=note.strip()[:2000])
+
+
+def withdraw(actor: Actor, organization_id: int, note: str) -> Organization:
+    """Admin: take a verification back, with the reason (the organisation may resubmit)."""
+    if not (note and note.strip()):
+        raise ValidationFailed({"note": _l("Give the reason for withdrawing the verification.")})
+    return _decide(actor, organization_id, "withdraw", note=note.strip()[:2000])
 
 
 def latest_review(organization_id: int) -> VerificationReview | None:

@@ -56,6 +56,8 @@ def search_app(tmp_path_factory) -> Flask:
             from marketplace.demo import seed_demo
 
             seed_demo()  # builds the projection and reindexes the engine
+            # The demo holds its emails back; these tests deliver what they change.
+            app.config["OUTBOX_DELIVER_IMMEDIATELY"] = True
             engine.refresh()
             db.session.remove()
         yield app

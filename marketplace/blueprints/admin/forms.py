@@ -25,7 +25,7 @@ REVIEWABLE_FIELDS = (
 
 
 class DecisionForm(BaseForm):
-    action = HiddenField(validators=[AnyOf(("approve", "request_changes", "reject"))])
+    action = HiddenField(validators=[AnyOf(("approve", "request_changes", "reject", "withdraw"))])
     note = TextAreaField(_l("Message to the organisation"), validators=[Length(max=2000)])
 
 

@@ -110,6 +110,8 @@ def decide(org_id: int):
         elif form.action.data == "request_changes":
             field_notes = {f: request.form.get(f"field_{f}", "") for f in REVIEWABLE_FIELDS}
             verification.request_changes(actor, org_id, field_notes, note)
+        elif form.action.data == "withdraw":
+            verification.withdraw(actor, org_id, note or "")
         else:
             verification.reject(actor, org_id, note or "")
     except ValidationFailed as exc:
