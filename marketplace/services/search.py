@@ -76,6 +76,8 @@ class Results:
     degraded: bool
     spelling: str | None = None
     nearest_categories: list[Category] = field(default_factory=list)
+    #: The active filters as (label, URL arguments without that filter).
+    chips: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -220,6 +222,38 @@ def _facet_options(query: SearchQuery, facets: Facets, locale: str) -> dict[str,
     return {"category": category_options, "province": provinces, "certification": certs}
 
 
+def _chips(query: SearchQuery, locale: str) -> list[tuple[str, dict[str, Any]]]:
+    from flask_babel import gettext
+
+    from marketplace.i18n import format_money, format_number
+
+    chips: list[tuple[str, dict[str, Any]]] = []
+    if query.category:
+        category = db.session.get(Category, query.category.id)
+        chips.append((category.name(locale), search_args(query, category=None)))
+    if query.province:
+        chips.append((PROVINCES[query.province], search_args(query, province=None)))
+    if query.ocop_min:
+        chips.append((f"OCOP ≥ {query.ocop_min}★", search_args(query, ocop=None)))
+    labels = {"vietgap": "VietGAP", "globalgap": "GlobalGAP", "organic": _organic_label()}
+    for kind in query.certifications:
+        rest = ",".join(c for c in query.certifications if c != kind) or None
+        chips.append((labels[kind], search_args(query, cert=rest)))
+    if query.quantity:
+        label = gettext("Quantity: %(n)s", n=format_number(query.quantity))
+        chips.append((label, search_args(query, quantity=None)))
+    if query.price_min is not None:
+        label = gettext("From %(p)s", p=format_money(query.price_min))
+        chips.append((label, search_args(query, price_min=None)))
+    if query.price_max is not None:
+        label = gettext("Up to %(p)s", p=format_money(query.price_max))
+        chips.append((label, search_args(query, price_max=None)))
+    if query.moq_max is not None:
+        label = gettext("Minimum order ≤ %(n)s", n=format_number(query.moq_max))
+        chips.append((label, search_args(query, moq=None)))
+    return chips
+
+
 def _organic_label() -> str:
     from flask_babel import gettext
 
@@ -295,6 +329,7 @@ def find(query: SearchQuery) -> Results:
         facets=_facet_options(query, page.facets, locale),
         engine=page.engine,
         degraded=page.degraded,
+        chips=_chips(query, locale),
     )
     if page.total == 0 and not query.text.empty:
         spelling = spelling_for(query.text)
