@@ -106,10 +106,25 @@ def _locale() -> str:
     return str(get_locale() or "vi")
 
 
+def _all_categories() -> dict[int, Category]:
+    """Every category, loaded once per request (a search page needs them three times)."""
+    from flask import g, has_request_context
+
+    if has_request_context() and "search_categories" in g:
+        return g.search_categories
+    found = {
+        c.id: c
+        for c in db.session.scalars(select(Category).order_by(Category.position, Category.id))
+    }
+    if has_request_context():
+        g.search_categories = found
+    return found
+
+
 def category_filters() -> dict[str, CategoryFilter]:
     return {
         c.slug: CategoryFilter(c.id, c.slug, c.parent_id is None)
-        for c in db.session.scalars(select(Category))
+        for c in _all_categories().values()
     }
 
 
@@ -183,7 +198,7 @@ def _item(hit: Hit, query: SearchQuery, locale: str) -> Item:
 
 
 def _facet_options(query: SearchQuery, facets: Facets, locale: str) -> dict[str, list[Option]]:
-    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    categories = _all_categories()
     selected = query.category
     if selected is None:
         shown = [(c, facets.top_categories.get(c.id, 0)) for c in categories.values()
@@ -229,7 +244,7 @@ def _chips(query: SearchQuery, locale: str) -> list[tuple[str, dict[str, Any]]]:
 
     chips: list[tuple[str, dict[str, Any]]] = []
     if query.category:
-        category = db.session.get(Category, query.category.id)
+        category = _all_categories()[query.category.id]
         chips.append((category.name(locale), search_args(query, category=None)))
     if query.province:
         chips.append((PROVINCES[query.province], search_args(query, province=None)))
@@ -298,7 +313,7 @@ def spelling_for(text: TextQuery) -> str | None:
 
 def nearest_categories(text: TextQuery, limit: int = 4) -> list[Category]:
     """Categories whose name shares a word (or a one-edit neighbour) with the query."""
-    everything = list(db.session.scalars(select(Category).order_by(Category.position)))
+    everything = list(_all_categories().values())
     scored = []
     for category in everything:
         names = set(tokens(category.name_vi)) | set(tokens(category.name_en))
