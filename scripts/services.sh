@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start, stop or report the real services the test suite and benchmarks use, on loopback.
+# Start, stop or report the real services the test suite and benchmarks use, on loopback:
+# PostgreSQL, an S3 server (versitygw) and Elasticsearch (scripts/elasticsearch.sh).
 #   scripts/services.sh up|down|status|env
 # Installs what is missing (Debian packages) and is idempotent: a second `up` changes nothing.
 # State lives outside the repo in $CHOHTX_SERVICES_DIR (default /var/tmp/chohtx-services).
@@ -150,12 +151,16 @@ print_env() {
   echo "export TEST_S3_ENDPOINT_URL=http://127.0.0.1:$S3_PORT"
   echo "export TEST_S3_ACCESS_KEY_ID=$S3_ACCESS_KEY"
   echo "export TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET_KEY"
+  echo "export TEST_ELASTICSEARCH_URL=http://127.0.0.1:${CHOHTX_ES_PORT:-54331}"
 }
 
+# --- Elasticsearch: a single node in a JVM from Maven Central (scripts/elasticsearch.sh) ----
+ES_SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/elasticsearch.sh"
+
 case "${1:-}" in
-  up) pg_up; s3_up ;;
-  down) pg_down; s3_down ;;
-  status) rc=0; pg_status || rc=1; s3_status || rc=1; exit $rc ;;
+  up) pg_up; s3_up; bash "$ES_SCRIPT" up ;;
+  down) pg_down; s3_down; bash "$ES_SCRIPT" down ;;
+  status) rc=0; pg_status || rc=1; s3_status || rc=1; bash "$ES_SCRIPT" status || rc=1; exit $rc ;;
   env) print_env ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac
