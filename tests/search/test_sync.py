@@ -264,3 +264,42 @@ def bean_published_again(search_app):
             db.session.query(SearchDocument).count()
         )
         db.session.remove()
+
+
+def test_a_change_made_in_a_request_reaches_the_engine_after_the_response(search_app):
+    from marketplace.demo import DEMO_PASSWORD
+
+    client = search_app.test_client()
+    with search_app.app_context():
+        listing = _listing("Nếp cái hoa vàng")
+        org_id, listing_id = listing.organization_id, listing.id
+        db.session.remove()
+    assert (
+        client.post(
+            "/login", data={"email": "gao.st25@demo.chohtx.vn", "password": DEMO_PASSWORD}
+        ).status_code
+        == 302
+    )
+    url = f"/orgs/{org_id}/listings/{listing_id}/state"
+    try:
+        response = client.post(url, data={"action": "pause"})
+        assert response.status_code == 302
+        response.close()  # the server hands the change over once the response is sent
+        with search_app.app_context():
+            search_app.extensions["search"].engine.refresh()
+            assert _found(search_app, q="nep cai hoa vang") == {
+                "database": [],
+                "elasticsearch": [],
+            }
+            assert not db.session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.topic == indexing.TOPIC, OutboxMessage.delivered_at.is_(None)
+                )
+            ).all()
+            db.session.remove()
+    finally:
+        client.post(url, data={"action": "publish"}).close()
+        with search_app.app_context():
+            search_app.extensions["search"].engine.refresh()
+            assert _found(search_app, q="nep cai hoa vang")["elasticsearch"] == [listing_id]
+            db.session.remove()
