@@ -259,6 +259,7 @@ class ElasticBackend:
 
     def __init__(self, url: str, alias: str = "chohtx-listings", timeout: float = 3.0):
         self.alias = alias
+        self._alias_exists = False
         self.client = Elasticsearch(
             url, request_timeout=timeout, max_retries=0, retry_on_timeout=False
         )
@@ -338,12 +339,15 @@ class ElasticBackend:
             return []
 
     def ensure_index(self) -> None:
-        """Create the first index and its alias if there is none yet."""
-        if self.current_indices():
+        """Create the first index and its alias if there is none yet (checked once per process;
+        writes name the alias with ``require_alias``, so a vanished alias fails loudly)."""
+        if self._alias_exists or self.current_indices():
+            self._alias_exists = True
             return
         name = self._new_index_name()
         self._create(name)
         self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.alias}}])
+        self._alias_exists = True
 
     def _actions(self, index: str, listing_ids: list[int]) -> Iterator[dict]:
         found = documents.load(listing_ids)
@@ -429,3 +433,4 @@ class ElasticBackend:
     def drop(self) -> None:
         for index in self.current_indices():
             self.client.indices.delete(index=index)
+        self._alias_exists = False
