@@ -22,20 +22,8 @@ BIN_DIR="$STATE_DIR/bin"
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] FAILED: %s\n' "$*" >&2; exit 1; }
 
-apt_install() {
-  # Install Debian packages that are missing; `apt-get update` only when needed.
-  local missing=()
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done
-  if ((${#missing[@]})); then
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null || die "apt-get update failed"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-      || die "apt-get install ${missing[*]} failed"
-  fi
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pg_bin() {
   local dir
