@@ -278,3 +278,46 @@ def test_search_answers_from_the_database_when_the_engine_is_unreachable(app):
     assert health.get_json()["checks"]["search"]["status"] == "degraded"
     with broken.app_context():
         db.engine.dispose()
+
+
+def test_the_projection_follows_the_co_op_its_certificates_and_photos(app):
+    from datetime import timedelta
+
+    from marketplace.models import Certificate, CertificateKind, Organization, VerificationStatus
+    from marketplace.vietnam import today
+
+    coop = verified_coop(app, organization_name="HTX Chè Tân Cương")
+    listing_id, _ = _published_listing(app, coop, title_vi="Chè búp Tân Cương", photos=2)
+    with app.app_context():
+        # A certificate approved for the co-op and linked to the listing.
+        certificate = Certificate(
+            organization_id=coop.organization_id,
+            kind=CertificateKind.OCOP,
+            number="QĐ 1/QĐ-UBND",
+            issuer="UBND tỉnh Thái Nguyên",
+            issued_on=today() - timedelta(days=30),
+            expires_on=today() + timedelta(days=700),
+            ocop_stars=4,
+            document_key="private/x.pdf",
+            document_type="application/pdf",
+            status=VerificationStatus.APPROVED,
+        )
+        db.session.add(certificate)
+        listing = db.session.get(Listing, listing_id)
+        listing.certificates.append(certificate)
+        db.session.commit()
+        assert db.session.get(SearchDocument, listing_id).ocop_stars == 4
+        certificate.status = VerificationStatus.REJECTED
+        db.session.commit()
+        assert db.session.get(SearchDocument, listing_id).ocop_stars is None
+
+        organization = db.session.get(Organization, coop.organization_id)
+        organization.name = "HTX Chè Đặc Sản Tân Cương"
+        db.session.commit()
+        assert db.session.get(SearchDocument, listing_id).folded_coop == "htx che dac san tan cuong"
+
+        me = actor_for(coop)
+        photos = db.session.get(Listing, listing_id).photos
+        first, second = photos[0].id, photos[1].key_prefix
+        listings.remove_photo(me, coop.organization_id, listing_id, first)
+        assert db.session.get(SearchDocument, listing_id).photo_key == second
