@@ -87,7 +87,7 @@ def register(app: Flask) -> None:
             raise SystemExit(1)
 
     @search_group.command("reindex")
-    @click.option("--batch", default=1000, show_default=True, help="Documents per bulk request.")
+    @click.option("--batch", default=2000, show_default=True, help="Documents per bulk request.")
     @click.option("--rebuild-projection", is_flag=True, help="Rebuild the database rows first.")
     def search_reindex(batch: int, rebuild_projection: bool) -> None:
         """Rebuild the index into a new one and swap the alias; searches go on meanwhile."""

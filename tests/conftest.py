@@ -134,6 +134,8 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         # Pages show each change at once in tests; the cache has a test of its own.
         "HOME_CACHE_SECONDS": 0,
+        # Tests add and rename categories; search reads the tree fresh each time.
+        "SEARCH_CATEGORY_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.sql import ColumnElement, Select
 
 from marketplace.extensions import db
@@ -135,7 +135,6 @@ class DatabaseBackend:
             where = [c for key, c in conditions.items() if key != skip]
             return stmt.where(*where) if where else stmt
 
-        total = db.session.scalar(base(func.count()))
         score = (
             (matched.c.score + _phrase_bonus(query.text)).label("score")
             if matched is not None
@@ -170,43 +169,51 @@ class DatabaseBackend:
             for r in rows
             if r.listing_id in loaded
         ]
-        return SearchPage(hits, total or 0, self._facets(query, base), self.name)
+        total, facets = self._counts(query, matched, conditions)
+        return SearchPage(hits, total, facets, self.name)
 
-    def _facets(self, query: SearchQuery, base) -> Facets:
-        facets = Facets()
-        for column, target in ((D.top_category_id, facets.top_categories),
-                               (D.category_id, facets.sub_categories)):  # fmt: skip
-            for value, count in db.session.execute(
-                base(column, func.count(), skip="category").group_by(column)
-            ):
-                target[value] = count
-        for value, count in db.session.execute(
-            base(D.province_code, func.count(), skip="province").group_by(D.province_code)
-        ):
-            facets.provinces[value] = count
-        ocop = db.session.execute(
-            base(
-                *[
-                    func.sum(case((and_(D.ocop_stars >= n, _valid("ocop", query.day)), 1), else_=0))
-                    for n in (3, 4, 5)
-                ],
-                skip="ocop",
-            )
-        ).one()
-        for n, count in zip((3, 4, 5), ocop, strict=True):
-            facets.certifications[f"ocop{n}"] = int(count or 0)
-        certs = db.session.execute(
-            base(
-                *[
-                    func.sum(case((_valid(kind, query.day), 1), else_=0))
-                    for kind in ("vietgap", "globalgap", "organic")
-                ],
-                skip="cert",
-            )
-        ).one()
-        for kind, count in zip(("vietgap", "globalgap", "organic"), certs, strict=True):
-            facets.certifications[kind] = int(count or 0)
-        return facets
+    def _counts(self, query: SearchQuery, matched, conditions) -> tuple[int, Facets]:
+        """The total and every facet in one pass over the matched documents.
+
+        Each facet counts with every filter but its own; grouping by (category, province)
+        keeps the result small (at most categories × provinces rows), and Python adds up.
+        """
+
+        def all_but(skip: str | None) -> ColumnElement[bool]:
+            kept = [c for key, c in conditions.items() if key != skip]
+            return and_(*kept) if kept else true()
+
+        def count(condition: ColumnElement[bool]):
+            return func.sum(case((condition, 1), else_=0))
+
+        ocop = [and_(D.ocop_stars >= n, _valid("ocop", query.day)) for n in (3, 4, 5)]
+        kinds = ("vietgap", "globalgap", "organic")
+        stmt = select(
+            D.top_category_id,
+            D.category_id,
+            D.province_code,
+            count(all_but(None)),
+            count(all_but("category")),
+            count(all_but("province")),
+            *[count(and_(all_but("ocop"), c)) for c in ocop],
+            *[count(and_(all_but("cert"), _valid(kind, query.day))) for kind in kinds],
+        ).select_from(SearchDocument.__table__)
+        if matched is not None:
+            stmt = stmt.join(matched, matched.c.listing_id == D.listing_id)
+        stmt = stmt.group_by(D.top_category_id, D.category_id, D.province_code)
+        facets, total = Facets(), 0
+        for top, sub, province, n, n_category, n_province, *rest in db.session.execute(stmt):
+            total += n or 0
+            for target, key in ((facets.top_categories, top), (facets.sub_categories, sub)):
+                if n_category:
+                    target[key] = target.get(key, 0) + n_category
+            if n_province:
+                facets.provinces[province] = facets.provinces.get(province, 0) + n_province
+            for name, value in zip(("ocop3", "ocop4", "ocop5", *kinds), rest, strict=True):
+                facets.certifications[name] = facets.certifications.get(name, 0) + (value or 0)
+        for name in ("ocop3", "ocop4", "ocop5", *kinds):
+            facets.certifications.setdefault(name, 0)
+        return total, facets
 
     # --- suggestions while typing -----------------------------------------------------
 

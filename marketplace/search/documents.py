@@ -249,28 +249,28 @@ def row_dict(document: SearchDocument) -> dict:
     return {name: getattr(document, name) for name in _DOC_COLUMNS}
 
 
-def stream(batch: int = 1000, since: datetime | None = None) -> Iterator[tuple[dict, list]]:
-    """Every projection row with its price ranges and terms, in id order, a batch at a time
-    (memory stays flat however many listings there are)."""
+def stream(batch: int = 1000) -> Iterator[tuple[dict, list[tuple[int, int, int]]]]:
+    """Every projection row with its price ranges, in id order, a batch at a time: plain
+    rows, no ORM objects, so memory stays flat however many listings there are."""
+    table = SearchDocument.__table__
     last = 0
     while True:
-        stmt = (
-            select(SearchDocument)
-            .where(SearchDocument.listing_id > last)
-            .order_by(SearchDocument.listing_id)
-            .limit(batch)
+        rows = (
+            db.session.execute(
+                select(table)
+                .where(table.c.listing_id > last)
+                .order_by(table.c.listing_id)
+                .limit(batch)
+            )
+            .mappings()
+            .all()
         )
-        if since is not None:
-            stmt = stmt.where(SearchDocument.indexed_at >= since)
-        documents = list(db.session.scalars(stmt))
-        if not documents:
+        if not rows:
             return
-        ids = [d.listing_id for d in documents]
+        ids = [row["listing_id"] for row in rows]
         prices = prices_of(ids)
-        for document in documents:
-            row = row_dict(document)
-            db.session.expunge(document)
-            yield row, prices.get(document.listing_id, [])
+        for row in rows:
+            yield dict(row), prices.get(row["listing_id"], [])
         last = ids[-1]
 
 
@@ -278,14 +278,13 @@ def prices_of(listing_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:
     result: dict[int, list[tuple[int, int, int]]] = {}
     if not listing_ids:
         return result
-    for price in db.session.scalars(
-        select(SearchPrice)
-        .where(SearchPrice.listing_id.in_(listing_ids))
-        .order_by(SearchPrice.listing_id, SearchPrice.from_quantity)
+    table = SearchPrice.__table__
+    for listing_id, low, high, price in db.session.execute(
+        select(table.c.listing_id, table.c.from_quantity, table.c.to_quantity, table.c.price)
+        .where(table.c.listing_id.in_(listing_ids))
+        .order_by(table.c.listing_id, table.c.from_quantity)
     ):
-        result.setdefault(price.listing_id, []).append(
-            (price.from_quantity, price.to_quantity, price.price)
-        )
+        result.setdefault(listing_id, []).append((low, high, price))
     return result
 
 

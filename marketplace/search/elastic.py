@@ -12,9 +12,12 @@ while searches go to the old one, then swaps the alias in one atomic call.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +36,7 @@ FOLDED = ["folded_title", "folded_coop", "folded_category", "folded_province",
           "folded_description"]  # fmt: skip
 DATES = [f"{kind}_{end}" for kind in ("ocop", "vietgap", "globalgap", "organic")
          for end in ("from", "until")]  # fmt: skip
+_TIMES = [*DATES, "published_at", "indexed_at"]
 _STORED = {"type": "keyword", "index": False, "doc_values": False}
 
 MAPPING: dict[str, Any] = {
@@ -74,6 +78,10 @@ MAPPING: dict[str, Any] = {
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "max_result_window": 10_000}
 
 
+def _dumps(document: dict) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
 class SearchUnavailable(RuntimeError):
     """The engine did not answer; the caller falls back to the database."""
 
@@ -82,16 +90,16 @@ class SearchUnavailable(RuntimeError):
 
 
 def to_source(row: dict, prices: list[tuple[int, int, int]]) -> dict[str, Any]:
-    source: dict[str, Any] = {}
-    for name, value in row.items():
-        if name in FOLDED:
-            source[name] = value.split(PART_SEPARATOR) if value else []
-        elif name == "exact_title":
-            source[name] = value.split()
-        elif isinstance(value, datetime | date):
+    """The engine's document for a projection row (dates as ISO text, folded parts as arrays)."""
+    source = dict(row)
+    for name in FOLDED:
+        value = source[name]
+        source[name] = value.split(PART_SEPARATOR) if value else []
+    source["exact_title"] = source["exact_title"].split()
+    for name in _TIMES:
+        value = source[name]
+        if value is not None:
             source[name] = value.isoformat()
-        else:
-            source[name] = value
     source["prices"] = [{"from": a, "to": b, "price": p} for a, b, p in prices]
     return source
 
@@ -390,33 +398,72 @@ class ElasticBackend:
     def refresh(self) -> None:
         self.client.indices.refresh(index=self.alias)
 
-    def reindex(self, progress: Callable[[int], None] | None = None, batch: int = 1000) -> dict:
+    def reindex(self, progress: Callable[[int], None] | None = None, batch: int = 2000) -> dict:
         """Fill a new index from the projection, swap the alias, drop the old indices.
 
-        Searches keep using the old index until the swap; changes made meanwhile are
-        replayed into the new index right after it.
+        Searches keep using the old index until the swap; the caller replays changes made
+        meanwhile (marketplace.search.indexing.reindex). This thread reads the database and
+        writes the bulk bodies; one other thread only sends them (waiting on the socket, so
+        the two overlap despite the GIL), with at most two requests in flight.
         """
         started = utcnow()
         name = self._new_index_name()
         self._create(name, loading=True)
+        action = '{"index":{"_index":' + json.dumps(name) + ',"_id":"'  # + id + '"}}'
+        count = 0
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight: deque[tuple[Future, int]] = deque()
+            lines: list[str] = []
 
-        def actions() -> Iterator[dict]:
+            def send() -> None:
+                nonlocal count, lines
+                if len(in_flight) >= 2:
+                    future, sent = in_flight.popleft()
+                    count += self._bulk_result(future.result(), sent)
+                body = "\n".join(lines) + "\n"
+                in_flight.append((pool.submit(self._send, body.encode()), len(lines) // 2))
+                lines = []
+
             for row, prices in documents.stream(batch=batch):
-                yield {"_op_type": "index", "_index": name, "_id": str(row["listing_id"]),
-                       "_source": to_source(row, prices)}  # fmt: skip
+                lines.append(f'{action}{row["listing_id"]}"}}}}')
+                lines.append(_dumps(to_source(row, prices)))
                 if progress:
                     progress(1)
-
-        count = self._bulk(actions(), chunk_size=batch)
+                if len(lines) >= 2 * batch:
+                    send()
+            if lines:
+                send()
+            while in_flight:
+                future, sent = in_flight.popleft()
+                count += self._bulk_result(future.result(), sent)
         self.client.indices.put_settings(index=name, settings={"refresh_interval": "1s"})
         self.client.indices.refresh(index=name)
-        old = self.current_indices()
+        old = [index for index in self.current_indices() if index != name]
         swap = [{"remove": {"index": index, "alias": self.alias}} for index in old]
         swap.append({"add": {"index": name, "alias": self.alias}})
         self.client.indices.update_aliases(actions=swap)
+        self._alias_exists = True
         for index in old:
             self.client.indices.delete(index=index)
         return {"index": name, "documents": count, "started": started, "replaced": old}
+
+    def _send(self, body: bytes) -> Any:
+        # Only the failures come back (filter_path): a bulk answer otherwise repeats every id.
+        return self.client.options(request_timeout=120).perform_request(
+            "POST",
+            "/_bulk",
+            params={"filter_path": "errors,items.*.error"},
+            headers={"content-type": "application/x-ndjson", "accept": "application/json"},
+            body=body,
+        )
+
+    @staticmethod
+    def _bulk_result(response: Any, sent: int) -> int:
+        body = response.body
+        if body.get("errors"):
+            failed = [item for item in body.get("items", []) if item]
+            raise SearchUnavailable(f"{len(failed)} document(s) failed: {failed[:1]}"[:500])
+        return sent
 
     def count(self) -> int:
         return int(self.client.count(index=self.alias)["count"])

@@ -195,7 +195,7 @@ def sync(limit: int = 500, progress: Callable[[int], None] | None = None) -> tup
     return applied, failed
 
 
-def reindex(progress: Callable[[int], None] | None = None, batch: int = 1000) -> dict:
+def reindex(progress: Callable[[int], None] | None = None, batch: int = 2000) -> dict:
     """Rebuild the engine's index from the projection (see ElasticBackend.reindex), then
     replay what changed while it ran."""
     from marketplace.services import outbox

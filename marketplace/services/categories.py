@@ -11,6 +11,7 @@ from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_admin
+from marketplace.services.search import forget_categories
 from marketplace.services.slugs import slugify
 
 
@@ -53,6 +54,7 @@ def add_category(actor: Actor, *, name_vi: str, name_en: str, parent_id: int | N
     db.session.flush()
     audit.record(actor, "category.add", "category", category.id, details={"name": name_vi})
     db.session.commit()
+    forget_categories()
     return category
 
 
@@ -68,4 +70,5 @@ def rename_category(actor: Actor, category_id: int, *, name_vi: str, name_en: st
     category.name_vi, category.name_en = name_vi, name_en
     audit.record(actor, "category.rename", "category", category.id, details={"name": name_vi})
     db.session.commit()
+    forget_categories()
     return category

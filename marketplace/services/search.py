@@ -7,10 +7,14 @@ is a link that can be shared.
 from __future__ import annotations
 
 import re
+import threading
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app
 from markupsafe import Markup, escape
@@ -75,7 +79,7 @@ class Results:
     engine: str
     degraded: bool
     spelling: str | None = None
-    nearest_categories: list[Category] = field(default_factory=list)
+    nearest_categories: list[CategoryInfo] = field(default_factory=list)
     #: The active filters as (label, URL arguments without that filter).
     chips: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -106,18 +110,45 @@ def _locale() -> str:
     return str(get_locale() or "vi")
 
 
-def _all_categories() -> dict[int, Category]:
-    """Every category, loaded once per request (a search page needs them three times)."""
-    from flask import g, has_request_context
+@dataclass(frozen=True)
+class CategoryInfo:
+    """What search needs of a category, kept between requests (the tree changes rarely)."""
 
-    if has_request_context() and "search_categories" in g:
-        return g.search_categories
+    id: int
+    slug: str
+    parent_id: int | None
+    position: int
+    name_vi: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_vi
+
+
+_categories: tuple[float, dict[int, CategoryInfo]] | None = None
+_categories_lock = threading.Lock()
+
+
+def forget_categories() -> None:
+    """Drop the cached tree now (this process); other processes refresh within the TTL."""
+    global _categories
+    with _categories_lock:
+        _categories = None
+
+
+def _all_categories() -> dict[int, CategoryInfo]:
+    """Every category, from a cache refreshed every SEARCH_CATEGORY_CACHE_SECONDS."""
+    global _categories
+    ttl = current_app.config.get("SEARCH_CATEGORY_CACHE_SECONDS", 30)
+    cached = _categories
+    if cached is not None and ttl > 0 and time.monotonic() - cached[0] < ttl:
+        return cached[1]
     found = {
-        c.id: c
+        c.id: CategoryInfo(c.id, c.slug, c.parent_id, c.position, c.name_vi, c.name_en)
         for c in db.session.scalars(select(Category).order_by(Category.position, Category.id))
     }
-    if has_request_context():
-        g.search_categories = found
+    with _categories_lock:
+        _categories = (time.monotonic(), found)
     return found
 
 
@@ -138,13 +169,18 @@ def parse_query(args: Mapping[str, str]) -> SearchQuery:
 _WORDS = re.compile(r"([^\W_]+)")
 
 
+@lru_cache(maxsize=4096)
+def _folded_word(word: str) -> str:
+    return fold(word)
+
+
 def highlight(text: str, query: TextQuery) -> Markup:
     """The text, escaped, with each word that matched the query wrapped in <mark>."""
     if not text or query.empty:
         return escape(text or "")
     out = []
     for part in _WORDS.split(unicodedata.normalize("NFC", text)):
-        folded = fold(part)
+        folded = _folded_word(part)
         if part and _WORDS.fullmatch(part) and any(word_matches(w, folded) for w in query.words):
             out.append(Markup("<mark>%s</mark>") % part)
         else:
@@ -283,11 +319,16 @@ def spelling_for(text: TextQuery) -> str | None:
     from the catalogue's words, or None when there is nothing better to offer."""
     if text.empty:
         return None
+    from marketplace.search.database import existing_terms
+
+    known = existing_terms({w.term for w in text.words})
     candidates: dict[str, set[str]] = {}
     for word in text.words:
-        if len(word.term) >= 2 and word.term.isascii():
+        if word.term not in known and len(word.term) >= 2 and word.term.isascii():
             candidates[word.term] = one_edit_variants(word.term)
-    every = sorted(set().union(*candidates.values())) if candidates else []
+    if not candidates:
+        return None
+    every = sorted(set().union(*candidates.values()))
     counts: dict[str, int] = {}
     for start in range(0, len(every), 2000):
         counts.update(
@@ -299,7 +340,7 @@ def spelling_for(text: TextQuery) -> str | None:
         )
     changed, words = False, []
     for word in text.words:
-        if counts.get(word.term) or word.term not in candidates:
+        if word.term not in candidates:
             words.append(word.term)
             continue
         options = [(n, t) for t in candidates[word.term] if (n := counts.get(t))]
@@ -311,7 +352,7 @@ def spelling_for(text: TextQuery) -> str | None:
     return " ".join(words) if changed else None
 
 
-def nearest_categories(text: TextQuery, limit: int = 4) -> list[Category]:
+def nearest_categories(text: TextQuery, limit: int = 4) -> list[CategoryInfo]:
     """Categories whose name shares a word (or a one-edit neighbour) with the query."""
     everything = list(_all_categories().values())
     scored = []
@@ -370,17 +411,36 @@ def suggest(raw: str, limit: int = 8) -> dict[str, list[str]]:
     return current_app.extensions["search"].suggest(complete, prefix, limit)
 
 
-def item_json(item: Item, locale: str) -> dict[str, Any]:
+class _Links:
+    """Absolute links to listings and co-ops, built from one template each per response
+    (building every link through the URL map costs more than the search itself)."""
+
+    _SLUG = "__slug__"
+
+    def __init__(self) -> None:
+        from marketplace.urls import external_url
+
+        self.listing = external_url("listings.public", slug=self._SLUG)
+        self.coop = external_url("orgs.public_profile", slug=self._SLUG)
+
+    def of_listing(self, slug: str) -> str:
+        return self.listing.replace(self._SLUG, quote(slug, safe=""))
+
+    def of_coop(self, slug: str) -> str:
+        return self.coop.replace(self._SLUG, quote(slug, safe=""))
+
+
+def item_json(item: Item, locale: str, links: _Links | None = None) -> dict[str, Any]:
     from marketplace.blueprints.listings.routes import unit_label
     from marketplace.i18n import format_money
-    from marketplace.urls import external_url
     from marketplace.web import media_url
 
+    links = links or _Links()
     return {
         "id": item.id,
         "title": item.title,
         "title_highlighted": str(item.title_html),
-        "url": external_url("listings.public", slug=item.slug),
+        "url": links.of_listing(item.slug),
         "price": {
             "amount": item.price,
             "currency": "VND",
@@ -392,7 +452,7 @@ def item_json(item: Item, locale: str) -> dict[str, Any]:
         "min_order": item.min_order,
         "coop": {
             "name": item.coop_name,
-            "url": external_url("orgs.public_profile", slug=item.coop_slug),
+            "url": links.of_coop(item.coop_slug),
         },
         "province": {"code": item.province_code, "name": PROVINCES.get(item.province_code, "")},
         "certifications": [
@@ -406,9 +466,10 @@ def item_json(item: Item, locale: str) -> dict[str, Any]:
 def results_json(results: Results) -> dict[str, Any]:
     locale = _locale()
     query = results.query
+    links = _Links()
     return {
         "query": query.raw,
-        "items": [item_json(item, locale) for item in results.items],
+        "items": [item_json(item, locale, links) for item in results.items],
         "total": results.total,
         "page": query.page,
         "per_page": query.per_page,
