@@ -172,6 +172,15 @@ class DatabaseBackend:
         total, facets = self._counts(query, matched, conditions)
         return SearchPage(hits, total, facets, self.name)
 
+    def count_matching(self, query: SearchQuery) -> int:
+        matched = text_match(query.text)
+        stmt = select(func.count()).select_from(SearchDocument.__table__)
+        if matched is not None:
+            matched = matched.subquery("matched")
+            stmt = stmt.join(matched, matched.c.listing_id == D.listing_id)
+        conditions = list(filter_conditions(query).values())
+        return db.session.scalar(stmt.where(*conditions) if conditions else stmt) or 0
+
     def _counts(self, query: SearchQuery, matched, conditions) -> tuple[int, Facets]:
         """The total and every facet in one pass over the matched documents.
 

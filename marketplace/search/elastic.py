@@ -105,11 +105,14 @@ def to_source(row: dict, prices: list[tuple[int, int, int]]) -> dict[str, Any]:
 
 
 def from_source(source: dict[str, Any]) -> tuple[dict, list[tuple[int, int, int]]]:
+    """A projection-like row from a document (search-only fields come back only if asked)."""
     row = dict(source)
     prices = [(p["from"], p["to"], p["price"]) for p in row.pop("prices", [])]
     for name in FOLDED:
-        row[name] = PART_SEPARATOR.join(row.get(name) or [])
-    row["exact_title"] = " ".join(row.get("exact_title") or [])
+        if name in row:
+            row[name] = PART_SEPARATOR.join(row[name] or [])
+    if "exact_title" in row:
+        row["exact_title"] = " ".join(row["exact_title"] or [])
     for name in DATES:
         if row.get(name):
             row[name] = date.fromisoformat(row[name])
@@ -244,6 +247,9 @@ def search_body(query: SearchQuery) -> dict:
         "size": query.per_page,
         "track_total_hits": True,
         "track_scores": True,
+        # A result card needs none of the search-only fields (the description's words alone
+        # are most of a document).
+        "_source": {"excludes": [*FOLDED, "exact_title", "indexed_at"]},
     }
 
 
@@ -289,6 +295,12 @@ class ElasticBackend:
             hits.append(Hit(row["listing_id"], row, prices, hit.get("_score")))
         total = response["hits"]["total"]["value"]
         return SearchPage(hits, total, _facets(response["aggregations"]), self.name)
+
+    def count_matching(self, query: SearchQuery) -> int:
+        clauses = list(filter_clauses(query).values())
+        body = {"bool": {"must": [text_query(query.text)], "filter": clauses}}
+        response = self._call(lambda: self.client.count(index=self.alias, query=body))
+        return int(response["count"])
 
     def suggest(self, words: list[str], prefix: str, limit: int = 8) -> dict[str, list[str]]:
         def matching(field: str) -> dict:

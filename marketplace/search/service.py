@@ -57,6 +57,15 @@ class SearchService:
         page.degraded = self.engine is not None
         return page
 
+    def count(self, query: SearchQuery) -> int:
+        """How many documents match (no page, no facets)."""
+        if self._usable():
+            try:
+                return self.engine.count_matching(query)  # type: ignore[union-attr]
+            except SearchUnavailable as exc:
+                self._failed(exc)
+        return self.database.count_matching(query)
+
     def suggest(self, words: list[str], prefix: str, limit: int = 8) -> dict[str, list[str]]:
         if self._usable():
             try:

@@ -393,7 +393,7 @@ def find(query: SearchQuery) -> Results:
             from marketplace.search.terms import parse_text
 
             retry = SearchQuery(**{**query.__dict__, "text": parse_text(spelling), "page": 1})
-            if service.search(retry).total:
+            if service.count(retry):
                 results.spelling = spelling
         results.nearest_categories = nearest_categories(query.text)
     return results

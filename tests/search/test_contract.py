@@ -366,3 +366,9 @@ def test_both_backends_return_the_same_page(search_app, args):
 
 _SHOWN = ("title_vi", "slug", "coop_name", "province_code", "base_price", "min_order",
           "ocop_stars", "ocop_until", "photo_key", "unit", "published_at")  # fmt: skip
+
+
+@pytest.mark.parametrize("args", AGREEMENT)
+def test_counting_agrees_with_the_page_total(backend, args):
+    args = {k: v for k, v in args.items() if k not in ("page", "per_page")}
+    assert backend.backend.count_matching(backend.query(**args)) == backend.search(**args).total
