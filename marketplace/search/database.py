@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select, true
+from sqlalchemy import and_, case, false, func, literal, select, true
 from sqlalchemy.sql import ColumnElement, Select
 
 from marketplace.extensions import db
@@ -64,52 +64,69 @@ def filter_conditions(query: SearchQuery) -> dict[str, ColumnElement[bool]]:
     return conditions
 
 
-def existing_terms(candidates: set[str]) -> set[str]:
-    if not candidates:
-        return set()
-    found: set[str] = set()
+def term_counts(candidates: set[str]) -> dict[str, int]:
+    """How many documents hold each of these terms (absent terms are left out)."""
+    counts: dict[str, int] = {}
     ordered = sorted(candidates)
     for start in range(0, len(ordered), 2000):
-        found.update(
-            db.session.scalars(
-                select(T.term).where(T.term.in_(ordered[start : start + 2000])).distinct()
-            )
+        counts.update(
+            db.session.execute(
+                select(T.term, func.count())
+                .where(T.term.in_(ordered[start : start + 2000]))
+                .group_by(T.term)
+            ).all()
         )
-    return found
+    return counts
+
+
+def existing_terms(candidates: set[str]) -> set[str]:
+    return set(term_counts(candidates)) if candidates else set()
 
 
 def text_match(text: TextQuery) -> Select | None:
-    """(listing_id, score) of the documents that match every word, or None for no words."""
+    """(listing_id, score) of the documents that match every word, or None for no words.
+
+    Only documents holding the query's rarest word are aggregated: every word must match,
+    so the others cannot add a document, and a common word ("mat", "ong") then costs
+    nothing more than its rows among those few documents.
+    """
     if text.empty:
         return None
     wanted = {w.term for w in text.words} | {EXACT_PREFIX + w.exact for w in text.words if w.exact}
     fuzzy = {w.term: one_edit_variants(w.term) for w in text.words if w.fuzzy}
-    present = existing_terms(wanted | set().union(*fuzzy.values()) if fuzzy else wanted)
+    counts = term_counts(wanted | set().union(*fuzzy.values()) if fuzzy else wanted)
     per_word, bonuses, looked_up = [], [], set()
+    rarest: tuple[int, list[str]] | None = None
     for word in text.words:
-        variants = sorted((fuzzy.get(word.term, set()) & present) - {word.term})
-        looked_up.add(word.term)
-        looked_up.update(variants)
+        variants = sorted((fuzzy.get(word.term, set()) & set(counts)) - {word.term})
+        matching = ([word.term] if word.term in counts else []) + variants
+        if not matching:  # this word is nowhere: no document can match
+            return select(T.listing_id.label("listing_id"), literal(0).label("score")).where(
+                false()
+            )
+        documents_with_it = sum(counts[t] for t in matching)
+        if rarest is None or documents_with_it < rarest[0]:
+            rarest = (documents_with_it, matching)
+        looked_up.update(matching)
         whens = [(T.term == word.term, T.weight)]
         if variants:
             whens.append((T.term.in_(variants), T.weight / 2))
         per_word.append(func.max(case(*whens, else_=None)))
-        if word.exact and EXACT_PREFIX + word.exact in present:
+        if word.exact and EXACT_PREFIX + word.exact in counts:
             looked_up.add(EXACT_PREFIX + word.exact)
             bonuses.append(
                 func.max(case((T.term == EXACT_PREFIX + word.exact, EXACT_SPELLING_BONUS), else_=0))
             )
-    if not looked_up & present:
-        looked_up = {""}  # nothing can match; keep the query well-formed
     score = sum(per_word[1:], per_word[0])
     for bonus in bonuses:
         score = score + bonus
-    return (
-        select(T.listing_id.label("listing_id"), score.label("score"))
-        .where(T.term.in_(sorted(looked_up)))
-        .group_by(T.listing_id)
-        .having(and_(*[s.is_not(None) for s in per_word]))
+    stmt = select(T.listing_id.label("listing_id"), score.label("score")).where(
+        T.term.in_(sorted(looked_up))
     )
+    if len(text.words) > 1 and rarest is not None:
+        candidates = select(T.listing_id).where(T.term.in_(rarest[1]))
+        stmt = stmt.where(T.listing_id.in_(candidates))
+    return stmt.group_by(T.listing_id).having(and_(*[s.is_not(None) for s in per_word]))
 
 
 def _phrase_bonus(text: TextQuery) -> ColumnElement[Any]:
