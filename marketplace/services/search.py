@@ -476,6 +476,8 @@ def results_json(results: Results) -> dict[str, Any]:
         "pages": results.pages,
         "sort": query.effective_sort,
         "filters": query.filters(),
+        # Always on: only published listings of verified co-ops are ever searchable.
+        "verified_only": True,
         "facets": {
             name: [
                 {"value": o.value, "label": o.label, "count": o.count, "selected": o.selected}
