@@ -113,6 +113,8 @@ class Settings:
             "ELASTICSEARCH_TIMEOUT": float(env.get("ELASTICSEARCH_TIMEOUT") or 3),
             # After an engine failure, searches use the database for this long before retrying.
             "SEARCH_RETRY_SECONDS": float(env.get("SEARCH_RETRY_SECONDS") or 30),
+            # Search leaves the engine for the database while changes older than this wait.
+            "SEARCH_BACKLOG_SECONDS": float(env.get("SEARCH_BACKLOG_SECONDS") or 10),
             # Search keeps the category tree this long between requests.
             "SEARCH_CATEGORY_CACHE_SECONDS": float(env.get("SEARCH_CATEGORY_CACHE_SECONDS") or 30),
             # Files: a local folder unless S3_BUCKET is set (any S3-compatible endpoint).

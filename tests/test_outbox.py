@@ -61,6 +61,8 @@ def test_back_off_grows_and_is_capped():
     assert outbox._backoff(1).total_seconds() == 10
     assert outbox._backoff(2).total_seconds() == 20
     assert outbox._backoff(30).total_seconds() == 3600
+    # Search changes are retried sooner: applying one twice is harmless.
+    assert outbox._backoff(30, "search.index").total_seconds() == 30
 
 
 def test_unknown_topic_stays_pending_with_an_error(app, ctx):

@@ -59,6 +59,9 @@ def filter_conditions(query: SearchQuery) -> dict[str, ColumnElement[bool]]:
         if query.price_max is not None:
             price.append(ranges.c.price <= query.price_max)
         conditions["price"] = select(literal(1)).select_from(ranges).where(*price).exists()
+    if query.quantity is not None:
+        # Only what can be ordered in that quantity: its price is then the one shown.
+        conditions["quantity"] = D.min_order <= query.quantity
     if query.moq_max is not None:
         conditions["moq"] = D.min_order <= query.moq_max
     return conditions
@@ -172,7 +175,7 @@ class DatabaseBackend:
             stmt = stmt.order_by(*tie)
         else:
             stmt = stmt.order_by(score.desc(), *tie)
-        rows = db.session.execute(stmt.limit(query.per_page).offset(query.offset)).all()
+        rows = db.session.execute(stmt.limit(query.limit).offset(query.offset)).all()
         ids = [r.listing_id for r in rows]
         loaded = documents.load(ids)
         prices = documents.prices_of(ids)
@@ -222,7 +225,17 @@ class DatabaseBackend:
             count(all_but("category")),
             count(all_but("province")),
             *[count(and_(all_but("ocop"), c)) for c in ocop],
-            *[count(and_(all_but("cert"), _valid(kind, query.day))) for kind in kinds],
+            # A certification counts with the other ticked ones (they combine with AND).
+            *[
+                count(
+                    and_(
+                        all_but("cert"),
+                        _valid(kind, query.day),
+                        *[_valid(c, query.day) for c in query.certifications if c != kind],
+                    )
+                )
+                for kind in kinds
+            ],
         ).select_from(SearchDocument.__table__)
         if matched is not None:
             stmt = stmt.join(matched, matched.c.listing_id == D.listing_id)

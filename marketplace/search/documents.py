@@ -182,8 +182,11 @@ def _load(listing_ids: list[int]) -> list[Listing]:
                 selectinload(Listing.certificates),
             )
             .order_by(Listing.id)
-            # Two transactions refreshing one listing take turns (SQLite ignores this).
-            .with_for_update(of=Listing)
+            # Two transactions refreshing one listing take turns (SQLite ignores this), and
+            # everything is read again as committed now: objects this session loaded earlier
+            # (a co-op's verification, say) may have changed since.
+            .with_for_update(of=Listing, key_share=True)
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -199,12 +202,15 @@ def refresh(listing_ids: Iterable[int]) -> int:
     ids = sorted({int(i) for i in listing_ids if i is not None})
     if not ids:
         return 0
-    day, now = today(), utcnow()
+    day = today()
     searchable = 0
     parents = _parents()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         listings = _load(chunk)
+        # Taken under the row locks: a later change of a listing gets a later time, which
+        # the engine uses as the document's version.
+        now = utcnow()
         db.session.execute(delete(SearchTerm).where(SearchTerm.listing_id.in_(chunk)))
         db.session.execute(delete(SearchPrice).where(SearchPrice.listing_id.in_(chunk)))
         db.session.execute(delete(SearchDocument).where(SearchDocument.listing_id.in_(chunk)))
@@ -233,7 +239,9 @@ def refresh(listing_ids: Iterable[int]) -> int:
 def rebuild_all(batch: int = 500) -> int:
     """Rebuild the whole projection (after a migration, or to repair it)."""
     ids = list(db.session.scalars(select(Listing.id).order_by(Listing.id)))
-    db.session.execute(delete(SearchDocument).where(SearchDocument.listing_id.not_in(ids)))
+    db.session.execute(
+        delete(SearchDocument).where(SearchDocument.listing_id.not_in(select(Listing.id)))
+    )
     total = 0
     for start in range(0, len(ids), batch):
         total += refresh(ids[start : start + batch])

@@ -1,8 +1,9 @@
 """The Elasticsearch backend (official client, 8.x line).
 
 The index holds the projection rows (marketplace.search.documents) with the folded fields
-as text analysed by the built-in ``standard`` analyser — which splits our space-joined
-folded words exactly as Python did — and the price ranges as nested objects. Queries are
+as text analysed by the built-in ``whitespace`` analyser — Python has folded and split the
+words already, so the engine sees exactly the words the database backend sees — and the
+price ranges as nested objects. Queries are
 built from constant-score clauses so the score is the one ``marketplace.search.terms``
 defines, the same as the database backend's.
 
@@ -48,7 +49,9 @@ MAPPING: dict[str, Any] = {
         "title_vi": {"type": "text", "fields": {"keyword": {"type": "keyword"}}},
         "title_en": {"type": "text"},
         "summary": {"type": "text", "index": False},
-        **{name: {"type": "text", "analyzer": "standard"} for name in FOLDED},
+        # Python has already folded and split the words: the engine only splits on the
+        # spaces between them, so both backends see exactly the same words.
+        **{name: {"type": "text", "analyzer": "whitespace"} for name in FOLDED},
         "exact_title": {"type": "keyword"},
         "top_category_id": {"type": "integer"},
         "category_id": {"type": "integer"},
@@ -76,6 +79,11 @@ MAPPING: dict[str, Any] = {
     },
 }
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "max_result_window": 10_000}
+
+
+def _version(moment: datetime) -> int:
+    """A document's external version: microseconds since 1970 of its row's last build."""
+    return int(moment.timestamp() * 1_000_000)
 
 
 def _dumps(document: dict) -> str:
@@ -191,6 +199,9 @@ def filter_clauses(query: SearchQuery) -> dict[str, dict]:
         inner = _price_range(query)
         inner["bool"]["filter"].append({"range": {"prices.price": bounds}})
         clauses["price"] = {"nested": {"path": "prices", "query": inner}}
+    if query.quantity is not None:
+        # Only what can be ordered in that quantity: its price is then the one shown.
+        clauses["quantity"] = {"range": {"min_order": {"lte": query.quantity}}}
     if query.moq_max is not None:
         clauses["moq"] = {"range": {"min_order": {"lte": query.moq_max}}}
     return clauses
@@ -204,8 +215,15 @@ def _aggregations(query: SearchQuery, clauses: dict[str, dict]) -> dict:
     ocop = {f"ocop{n}": {"filter": {"bool": {"filter": [{"range": {"ocop_stars": {"gte": n}}},
                                                         *_valid("ocop", query.day)]}}}
             for n in (3, 4, 5)}  # fmt: skip
-    certs = {kind: {"filter": {"bool": {"filter": _valid(kind, query.day)}}}
-             for kind in ("vietgap", "globalgap", "organic")}  # fmt: skip
+    # A certification counts with the other ticked ones (they combine with AND).
+    certs = {
+        kind: {"filter": {"bool": {"filter": [
+            *_valid(kind, query.day),
+            *[c for other in query.certifications if other != kind
+              for c in _valid(other, query.day)],
+        ]}}}
+        for kind in ("vietgap", "globalgap", "organic")
+    }  # fmt: skip
     return {
         "f_category": {
             "filter": _all_but(clauses, "category"),
@@ -244,7 +262,7 @@ def search_body(query: SearchQuery) -> dict:
         "aggs": _aggregations(query, clauses),
         "sort": _sort(query),
         "from": query.offset,
-        "size": query.per_page,
+        "size": query.limit,
         "track_total_hits": True,
         "track_scores": True,
         # A result card needs none of the search-only fields (the description's words alone
@@ -339,7 +357,10 @@ class ElasticBackend:
         }
 
     def ping(self) -> None:
-        self._call(lambda: self.client.cluster.health(timeout="2s"))
+        """Raises SearchUnavailable unless the index answers (its alias exists, not red)."""
+        health = self._call(lambda: self.client.cluster.health(index=self.alias, timeout="2s"))
+        if health.get("status") == "red":
+            raise SearchUnavailable(f"index {self.alias} is red")
 
     # --- writing ----------------------------------------------------------------------
 
@@ -359,27 +380,30 @@ class ElasticBackend:
             return []
 
     def ensure_index(self) -> None:
-        """Create the first index and its alias if there is none yet (checked once per process;
-        writes name the alias with ``require_alias``, so a vanished alias fails loudly)."""
+        """Refuse to write without an index: an empty one made here would be served as if it
+        were the catalogue. ``flask search reindex`` creates it (seed-demo runs that too)."""
         if self._alias_exists or self.current_indices():
             self._alias_exists = True
             return
-        name = self._new_index_name()
-        self._create(name)
-        self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.alias}}])
-        self._alias_exists = True
+        raise SearchUnavailable(f"no index behind {self.alias}: run `flask search reindex`")
 
     def _actions(self, index: str, listing_ids: list[int]) -> Iterator[dict]:
+        """Index or delete each document as the projection has it now, versioned by when its
+        row was built (a delete by now): if two deliveries race, the older one is refused
+        by the engine instead of overwriting the newer."""
         found = documents.load(listing_ids)
         prices = documents.prices_of(list(found))
+        now = _version(utcnow())
         for listing_id in listing_ids:
             document = found.get(listing_id)
+            meta = {"_index": index, "_id": str(listing_id), "version_type": "external_gte"}
             if document is None:
-                yield {"_op_type": "delete", "_index": index, "_id": str(listing_id)}
+                yield {"_op_type": "delete", "version": now, **meta}
             else:
-                source = to_source(documents.row_dict(document), prices.get(listing_id, []))
-                yield {"_op_type": "index", "_index": index, "_id": str(listing_id),
-                       "_source": source}  # fmt: skip
+                row = documents.row_dict(document)
+                source = to_source(row, prices.get(listing_id, []))
+                yield {"_op_type": "index", "_source": source,
+                       "version": _version(row["indexed_at"]), **meta}  # fmt: skip
 
     def _bulk(self, actions: Iterable[dict], **kwargs: Any) -> int:
         done, errors = 0, []
@@ -387,7 +411,9 @@ class ElasticBackend:
             self.client, actions, raise_on_error=False, max_retries=2, **kwargs
         ):
             ((op, result),) = item.items()
-            if ok or (op == "delete" and result.get("status") == 404):
+            # 404: deleting what is not there; 409: a newer version is there already.
+            status = result.get("status")
+            if ok or status == 409 or (op == "delete" and status == 404):
                 done += 1
             else:
                 errors.append(result)
@@ -421,7 +447,7 @@ class ElasticBackend:
         started = utcnow()
         name = self._new_index_name()
         self._create(name, loading=True)
-        action = '{"index":{"_index":' + json.dumps(name) + ',"_id":"'  # + id + '"}}'
+        action = '{"index":{"version_type":"external_gte","_index":' + json.dumps(name)
         count = 0
         with ThreadPoolExecutor(max_workers=1) as pool:
             in_flight: deque[tuple[Future, int]] = deque()
@@ -437,7 +463,8 @@ class ElasticBackend:
                 lines = []
 
             for row, prices in documents.stream(batch=batch):
-                lines.append(f'{action}{row["listing_id"]}"}}}}')
+                version = _version(row["indexed_at"])
+                lines.append(f'{action},"version":{version},"_id":"{row["listing_id"]}"}}}}')
                 lines.append(_dumps(to_source(row, prices)))
                 if progress:
                     progress(1)

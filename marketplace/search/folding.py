@@ -17,7 +17,10 @@ _SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d"})
 def fold(text: str | None) -> str:
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFD", text.translate(_SPECIAL))
+    # NFKC first: full-width "ＳＴ２５" and "m²" become plain "ST25" and "m2".
+    decomposed = unicodedata.normalize(
+        "NFD", unicodedata.normalize("NFKC", text).translate(_SPECIAL)
+    )
     # Drop combining marks (tones, circumflex, breve, horn) and control characters.
     stripped = "".join(
         " " if ch.isspace() else ch
@@ -33,8 +36,8 @@ _WORD = re.compile(r"[^\W_]+")
 def tokens(text: str | None) -> list[str]:
     """The folded words of ``text``: "Sâm ngâm mật-ong 500ml" → sam, ngam, mat, ong, 500ml.
 
-    Words are runs of letters and digits, so both backends (and Elasticsearch's standard
-    tokenizer, which gets these words joined by spaces) split text identically.
+    Words are runs of letters and digits; Elasticsearch gets them joined by spaces and only
+    splits on those, so both backends see the same words.
     """
     return _WORD.findall(fold(text))
 
@@ -43,4 +46,4 @@ def exact_tokens(text: str | None) -> list[str]:
     """Lower-case words keeping their tone marks: "Mật ong" → mật, ong."""
     if not text:
         return []
-    return _WORD.findall(unicodedata.normalize("NFC", text).casefold())
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())

@@ -32,6 +32,8 @@ from marketplace.models import (
     OutboxMessage,
     PriceTier,
     SearchDocument,
+    VerificationStatus,
+    listing_certificates,
 )
 from marketplace.models._types import utcnow
 from marketplace.search import documents
@@ -43,6 +45,7 @@ _DIRTY = "search_dirty"
 _PENDING = "search_messages"
 #: Organisation fields that appear in (or decide) search documents.
 _ORG_FIELDS = ("name", "slug", "verification_status", "kind")
+_CERTIFICATE_FIELDS = ("status", "kind", "ocop_stars", "issued_on", "expires_on")
 
 
 @dataclass
@@ -50,9 +53,10 @@ class _Dirty:
     listings: set[int] = field(default_factory=set)
     organizations: set[int] = field(default_factory=set)
     categories: set[int] = field(default_factory=set)
+    certificates: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.listings or self.organizations or self.categories)
+        return bool(self.listings or self.organizations or self.categories or self.certificates)
 
 
 def _changed(obj: Any, names: Iterable[str]) -> bool:
@@ -70,7 +74,15 @@ def _after_flush(session: Session, _context: Any) -> None:
         elif isinstance(obj, PriceTier | ListingPhoto):
             dirty.listings.add(obj.listing_id)
         elif isinstance(obj, Certificate):
-            dirty.organizations.add(obj.organization_id)
+            # Only what a search document shows: an approved certificate's stars and dates.
+            # (A co-op uploading a certificate for review changes no listing.)
+            if obj in session.deleted:
+                dirty.organizations.add(obj.organization_id)
+            elif obj in session.new:
+                if obj.status is VerificationStatus.APPROVED:
+                    dirty.certificates.add(obj.id)
+            elif _changed(obj, _CERTIFICATE_FIELDS):
+                dirty.certificates.add(obj.id)
         elif isinstance(obj, Organization):
             if obj in session.dirty and _changed(obj, _ORG_FIELDS):
                 dirty.organizations.add(obj.id)
@@ -89,6 +101,14 @@ def _affected(dirty: _Dirty) -> set[int]:
         conditions.append(Listing.category_id.in_(children))
     if conditions:
         ids.update(db.session.scalars(select(Listing.id).where(or_(*conditions))))
+    if dirty.certificates:
+        ids.update(
+            db.session.scalars(
+                select(listing_certificates.c.listing_id).where(
+                    listing_certificates.c.certificate_id.in_(dirty.certificates)
+                )
+            )
+        )
     return ids
 
 
@@ -114,9 +134,11 @@ def _before_commit(session: Session) -> None:
     session.info.pop(_DIRTY, None)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_DIRTY, None)
-    session.info.pop(_PENDING, None)
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # A savepoint rolled back leaves the outer transaction's changes to refresh; messages
+    # already committed stay to be handed over (an id that never committed is skipped).
+    if not previous_transaction.nested:
+        session.info.pop(_DIRTY, None)
 
 
 _installed = False
@@ -128,7 +150,7 @@ def install_listeners() -> None:
         return
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+    event.listen(Session, "after_soft_rollback", _after_rollback)
     _installed = True
 
 
@@ -210,20 +232,23 @@ def reindex(progress: Callable[[int], None] | None = None, batch: int = 2000) ->
             select(SearchDocument.listing_id).where(SearchDocument.indexed_at >= started)
         )
     )
+    replayed_messages = []
     for message in db.session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.topic == TOPIC, OutboxMessage.created_at >= started
         )
     ):
         replay.update(message.payload.get("ids", []))
+        replayed_messages.append(message.id)
     engine.apply(replay)
-    # Changes queued before the reindex began are in the new index already.
+    # Changes queued before the reindex began are in the new index already, and those
+    # queued while it ran have just been replayed.
     db.session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.topic == TOPIC,
             OutboxMessage.delivered_at.is_(None),
-            OutboxMessage.created_at < started,
+            (OutboxMessage.created_at < started) | OutboxMessage.id.in_(replayed_messages),
         )
         .values(delivered_at=utcnow(), last_error=None)
     )

@@ -9,6 +9,7 @@ right way round rather than refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -72,6 +73,11 @@ class SearchQuery:
         return (self.page - 1) * self.per_page
 
     @property
+    def limit(self) -> int:
+        """The page size, cut so the page ends within the result window."""
+        return min(self.per_page, MAX_RESULTS - self.offset)
+
+    @property
     def price_quantity(self) -> int:
         """The quantity prices are read at: the one asked for, else a single unit."""
         return self.quantity or 1
@@ -106,11 +112,18 @@ class SearchQuery:
         return replace(self, page=page)
 
 
+_WHOLE = re.compile(r"-?\d{1,15}", re.ASCII)
+#: 1.250.000 or 1,250,000 or 1 250 000: thousands groups, not decimals.
+_GROUPED = re.compile(r"-?\d{1,3}([.,\s]\d{3})+", re.ASCII)
+
+
 def _number(args: Mapping[str, str], name: str, *, low: int, high: int) -> int | None:
-    raw = (args.get(name) or "").strip().replace(".", "").replace(",", "").replace(" ", "")
+    raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.lstrip("-").isdigit()):
+    if _GROUPED.fullmatch(raw):
+        raw = re.sub(r"[.,\s]", "", raw)
+    if not _WHOLE.fullmatch(raw):
         raise QueryError(name, _l("Enter a whole number."))
     value = int(raw)
     if value < low:
@@ -156,7 +169,7 @@ def parse(args: Mapping[str, str], *, categories: Mapping[str, CategoryFilter], 
         raise QueryError("sort", _l("Choose how to sort from the list."))
     per_page = _number(args, "per_page", low=1, high=MAX_PER_PAGE) or PER_PAGE
     page = _number(args, "page", low=1, high=10**9) or 1
-    if page * per_page > MAX_RESULTS:
+    if (page - 1) * per_page >= MAX_RESULTS:
         raise QueryError(
             "page",
             _l(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from marketplace.search.database import DatabaseBackend
@@ -27,13 +28,44 @@ class SearchService:
         self._down_until = 0.0
         self._lock = threading.Lock()
         self.last_error: str | None = None
+        self._behind_value, self._behind_checked = False, float("-inf")
 
     @property
     def configured(self) -> str:
         return self.engine.name if self.engine else self.database.name
 
     def _usable(self) -> bool:
-        return self.engine is not None and time.monotonic() >= self._down_until
+        if self.engine is None or time.monotonic() < self._down_until:
+            return False
+        return not self._behind()
+
+    def _behind(self) -> bool:
+        """Whether changes older than SEARCH_BACKLOG_SECONDS still wait to reach the engine
+        (after an outage, say): the engine would then show stale results, the database not.
+        Checked at most every two seconds per process."""
+        now = time.monotonic()
+        if now < self._behind_checked + 2:
+            return self._behind_value
+        from flask import current_app
+        from sqlalchemy import select
+
+        from marketplace.extensions import db
+        from marketplace.models import OutboxMessage
+        from marketplace.models._types import utcnow
+        from marketplace.search.indexing import TOPIC
+
+        grace = timedelta(seconds=current_app.config.get("SEARCH_BACKLOG_SECONDS", 10))
+        waiting = db.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.delivered_at.is_(None),
+                OutboxMessage.topic == TOPIC,
+                OutboxMessage.created_at < utcnow() - grace,
+            )
+            .limit(1)
+        )
+        self._behind_value, self._behind_checked = waiting is not None, now
+        return self._behind_value
 
     def _failed(self, exc: Exception) -> None:
         with self._lock:
@@ -42,10 +74,11 @@ class SearchService:
         log.warning("search engine unavailable, answering from the database: %s", exc)
 
     def reset(self) -> None:
-        """Forget a recorded outage (the engine is known to be back)."""
+        """Forget a recorded outage and backlog (the engine is known to be back and current)."""
         with self._lock:
             self._down_until = 0.0
             self.last_error = None
+            self._behind_checked = float("-inf")
 
     def search(self, query: SearchQuery) -> SearchPage:
         if self._usable():
@@ -87,5 +120,12 @@ class SearchService:
                 "serving": self.database.name,
                 "error": str(exc)[:200],
             }
-        self.reset()
+        self._behind_checked = float("-inf")
+        if self._behind():
+            return {
+                "status": "degraded",
+                "backend": self.engine.name,
+                "serving": self.database.name,
+                "error": "changes are waiting to reach the index (flask search sync)",
+            }
         return {"status": "ok", "backend": self.engine.name}

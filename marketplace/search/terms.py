@@ -62,6 +62,8 @@ def parse_text(raw: str) -> TextQuery:
     """The query words (folded, de-duplicated, at most ``MAX_QUERY_WORDS``)."""
     folded = [t[:MAX_WORD_LENGTH] for t in tokens(raw)]
     exact = [t[:MAX_WORD_LENGTH] for t in exact_tokens(raw)]
+    if len(exact) != len(folded):  # odd marks split words differently: no exact spelling
+        exact = folded
     words: list[Word] = []
     seen: set[str] = set()
     for index, term in enumerate(folded):

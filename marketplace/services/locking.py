@@ -23,6 +23,8 @@ def lock(model: type[T], object_id: int | None) -> T | None:
     return db.session.scalar(
         select(model)
         .where(model.id == object_id)  # type: ignore[attr-defined]
-        .with_for_update()
+        # FOR NO KEY UPDATE: serialises updaters of this row, but leaves inserts that merely
+        # reference it (audit entries, listings, memberships) free, which avoids deadlocks.
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )

@@ -31,8 +31,14 @@ def enqueue(topic: str, payload: dict[str, Any]) -> OutboxMessage:
     return message
 
 
-def _backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+#: Topics retried sooner: applying a search change twice is harmless, and search answers
+#: from the database while changes wait.
+MAX_BACKOFF_BY_TOPIC = {"search.index": timedelta(seconds=30)}
+
+
+def _backoff(attempts: int, topic: str = "") -> timedelta:
+    ceiling = MAX_BACKOFF_BY_TOPIC.get(topic, MAX_BACKOFF)
+    return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), ceiling)
 
 
 def _deliver_one(message: OutboxMessage) -> bool:
@@ -43,7 +49,7 @@ def _deliver_one(message: OutboxMessage) -> bool:
         handler(message.payload)
     except Exception as exc:  # noqa: BLE001 - any failure of the other system is retried
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.next_attempt_at = utcnow() + _backoff(message.attempts)
+        message.next_attempt_at = utcnow() + _backoff(message.attempts, message.topic)
         log.warning("outbox message %s (%s) failed: %s", message.id, message.topic, exc)
         return False
     message.delivered_at = utcnow()

@@ -25,6 +25,7 @@ from marketplace.models import Category, SearchTerm
 from marketplace.search.folding import fold, tokens
 from marketplace.search.query import (
     MAX_RESULTS,
+    PER_PAGE,
     CategoryFilter,
     Facets,
     Hit,
@@ -98,6 +99,8 @@ def search_args(query: SearchQuery, **changes: Any) -> dict[str, Any]:
     args: dict[str, Any] = {"q": query.raw or None, **query.filters()}
     if query.sort != "relevance":
         args["sort"] = query.sort
+    if query.per_page != PER_PAGE:
+        args["per_page"] = query.per_page
     if "cert" in args:
         args["cert"] = ",".join(args["cert"])
     args.update(changes)

@@ -50,7 +50,7 @@ def search_app(tmp_path_factory) -> Flask:
             upgrade()
             engine = app.extensions["search"].engine
             try:
-                engine.ping()
+                engine.client.cluster.health(timeout="5s")
             except Exception as exc:  # noqa: BLE001
                 pytest.exit(f"Elasticsearch is not reachable at {url}: {exc}", returncode=1)
             from marketplace.demo import seed_demo
