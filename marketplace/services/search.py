@@ -67,7 +67,7 @@ class Item:
 class Option:
     value: str
     label: str
-    count: int
+    count: int | None
     selected: bool
 
 
@@ -306,6 +306,32 @@ def _chips(query: SearchQuery, locale: str) -> list[tuple[str, dict[str, Any]]]:
         label = gettext("Minimum order ≤ %(n)s", n=format_number(query.moq_max))
         chips.append((label, search_args(query, moq=None)))
     return chips
+
+
+def fallback_options(args: Mapping[str, str], locale: str) -> dict[str, list[Option]]:
+    """Filter choices without counts, for a page whose search could not run (a bad
+    argument): the form still offers everything and keeps what was chosen."""
+    chosen_certs = set(
+        ",".join(args.getlist("cert") if hasattr(args, "getlist") else []).split(",")
+    )
+    return {
+        "categories": [
+            Option(c.slug, c.name(locale) if c.parent_id is None else "— " + c.name(locale),
+                   None, args.get("category") == c.slug)
+            for c in _all_categories().values()
+        ],
+        "provinces": [
+            Option(code, name, None, args.get("province") == code)
+            for code, name in sorted(PROVINCES.items(), key=lambda kv: fold(kv[1]))
+        ],
+        "certifications": [
+            Option(f"ocop{n}", f"OCOP ≥ {n}★", None, args.get("ocop") == str(n)) for n in (3, 4, 5)
+        ] + [
+            Option(kind, label, None, kind in chosen_certs)
+            for kind, label in (("vietgap", "VietGAP"), ("globalgap", "GlobalGAP"),
+                                ("organic", _organic_label()))
+        ],
+    }  # fmt: skip
 
 
 def _organic_label() -> str:

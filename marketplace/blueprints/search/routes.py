@@ -7,6 +7,7 @@ naming it, never a 500 or an engine's message.
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import get_locale
 
 from marketplace.blueprints.search import bp
 from marketplace.extensions import limiter
@@ -26,8 +27,14 @@ def results():
     try:
         query = search_service.parse_query(request.args)
     except QueryError as exc:
+        fallback = search_service.fallback_options(request.args, str(get_locale()))
         return render_template(
-            "search/results.html", error=exc, results=None, args=request.args, coops=[]
+            "search/results.html",
+            error=exc,
+            results=None,
+            fallback=fallback,
+            args=request.args,
+            coops=[],
         ), 400
     found = search_service.find(query)
     coops = []
