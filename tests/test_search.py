@@ -217,6 +217,10 @@ def test_api_returns_items_facets_and_applied_filters(client, catalogue):
         ("ocop=7", "ocop"),
         ("sort=%27%3B+drop", "sort"),
         ("quantity=%C2%B2", "quantity"),
+        ("page=--1", "page"),
+        ("price_min=" + "9" * 5000, "price_min"),
+        ("quantity=2,5", "quantity"),
+        ("per_page=500", "per_page"),
     ],
 )
 def test_bad_arguments_get_a_clear_400(client, query, argument):
@@ -227,6 +231,10 @@ def test_bad_arguments_get_a_clear_400(client, query, argument):
     assert page.status_code == 400
     html = page.get_data(as_text=True)
     assert 'id="search-error"' in html and 'value="sam"' in html
+    # The form still offers every choice, and marks the field at fault.
+    assert '<option value="lai-chau">Lai Châu</option>' in html
+    if argument not in ("page", "per_page"):
+        assert 'aria-invalid="true" aria-describedby="search-error' in html
 
 
 @pytest.mark.parametrize(
@@ -321,3 +329,8 @@ def test_the_projection_follows_the_co_op_its_certificates_and_photos(app):
         first, second = photos[0].id, photos[1].key_prefix
         listings.remove_photo(me, coop.organization_id, listing_id, first)
         assert db.session.get(SearchDocument, listing_id).photo_key == second
+
+
+def test_links_keep_the_page_size(client, catalogue):
+    html = client.get("/search?q=sam&per_page=1").get_data(as_text=True)
+    assert 'href="/search?q=sam&amp;per_page=1&amp;page=2"' in html
