@@ -6,6 +6,7 @@ is a link that can be shared.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -182,13 +183,14 @@ def highlight(text: str, query: TextQuery) -> Markup:
     if not text or query.empty:
         return escape(text or "")
     out = []
-    for part in _WORDS.split(unicodedata.normalize("NFC", text)):
-        folded = _folded_word(part)
-        if part and _WORDS.fullmatch(part) and any(word_matches(w, folded) for w in query.words):
-            out.append(Markup("<mark>%s</mark>") % part)
+    # split() with a capturing group alternates: separator, word, separator, word, ...
+    for index, part in enumerate(_WORDS.split(unicodedata.normalize("NFC", text))):
+        safe = html.escape(part, quote=True)
+        if index % 2 and any(word_matches(w, _folded_word(part)) for w in query.words):
+            out.append(f"<mark>{safe}</mark>")
         else:
-            out.append(escape(part))
-    return Markup("").join(out)
+            out.append(safe)
+    return Markup("".join(out))  # noqa: S704 - every part was escaped just above
 
 
 def price_at(prices: list[tuple[int, int, int]], quantity: int, fallback: int) -> int:
