@@ -86,6 +86,14 @@ def register(app: Flask) -> None:
         if failed:
             raise SystemExit(1)
 
+    @search_group.command("refresh-expired")
+    def search_refresh_expired() -> None:
+        """Rebuild documents whose certificate ended (daily, from cron): another valid
+        certificate of the same kind then counts again."""
+        from marketplace.search import indexing
+
+        click.echo(f"rebuilt {indexing.refresh_expired()} search documents")
+
     @search_group.command("reindex")
     @click.option("--batch", default=2000, show_default=True, help="Documents per bulk request.")
     @click.option("--rebuild-projection", is_flag=True, help="Rebuild the database rows first.")

@@ -334,3 +334,44 @@ def test_the_projection_follows_the_co_op_its_certificates_and_photos(app):
 def test_links_keep_the_page_size(client, catalogue):
     html = client.get("/search?q=sam&per_page=1").get_data(as_text=True)
     assert 'href="/search?q=sam&amp;per_page=1&amp;page=2"' in html
+
+
+def test_a_second_certificate_counts_once_the_first_has_ended(app):
+    from datetime import timedelta
+
+    from marketplace.models import Certificate, CertificateKind, VerificationStatus
+    from marketplace.search import indexing
+    from marketplace.vietnam import today
+
+    coop = verified_coop(app, organization_name="HTX Mật Ong Bắc Hà")
+    listing_id, _ = _published_listing(app, coop, title_vi="Mật ong bạc hà")
+    with app.app_context():
+        listing = db.session.get(Listing, listing_id)
+        for stars, days in ((5, 10), (4, 700)):
+            certificate = Certificate(
+                organization_id=coop.organization_id,
+                kind=CertificateKind.OCOP,
+                number=f"QĐ {stars}",
+                issuer="UBND tỉnh Lào Cai",
+                issued_on=today() - timedelta(days=30),
+                expires_on=today() + timedelta(days=days),
+                ocop_stars=stars,
+                document_key="private/x.pdf",
+                document_type="application/pdf",
+                status=VerificationStatus.APPROVED,
+            )
+            db.session.add(certificate)
+            listing.certificates.append(certificate)
+        db.session.commit()
+        document = db.session.get(SearchDocument, listing_id)
+        assert (document.ocop_stars, document.ocop_until) == (5, today() + timedelta(days=10))
+        later = today() + timedelta(days=11)
+        assert indexing.refresh_expired(today()) == 0
+        # Eleven days on, the 5-star one has ended; the 4-star one takes its place.
+        from unittest import mock
+
+        with mock.patch("marketplace.search.documents.today", return_value=later):
+            assert indexing.refresh_expired(later) == 1
+        document = db.session.get(SearchDocument, listing_id)
+        db.session.refresh(document)
+        assert (document.ocop_stars, document.ocop_until) == (4, today() + timedelta(days=700))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import chain
 from typing import Any
 
@@ -182,6 +183,38 @@ def register(app: Flask) -> None:
         if ids:
             response.call_on_close(partial(deliver, ids))
         return response
+
+
+# --- documents whose certificate window ended ---------------------------------------------
+
+
+def refresh_expired(day: date | None = None) -> int:
+    """Rebuild the documents whose stored certificate window has ended by ``day``.
+
+    Queries already ignore an expired window, so nothing wrong is shown; but a listing may
+    hold another certificate of that kind that is still valid (a 4★ OCOP after the 5★ one
+    expired), and only a rebuild brings it in. Daily, from cron: ``flask search
+    refresh-expired``. Returns how many documents were rebuilt.
+    """
+    from marketplace.services import outbox
+    from marketplace.vietnam import today
+
+    day = day or today()
+    ended = [
+        getattr(SearchDocument, f"{kind}_until") <= day
+        for kind in ("ocop", "vietgap", "globalgap", "organic")
+    ]
+    ids = sorted(db.session.scalars(select(SearchDocument.listing_id).where(or_(*ended))))
+    if not ids:
+        return 0
+    documents.refresh(ids)
+    message = None
+    if current_app.extensions["search"].engine is not None:
+        message = outbox.enqueue(TOPIC, {"ids": ids})
+    db.session.commit()
+    if message is not None:
+        outbox.deliver([message.id])
+    return len(ids)
 
 
 # --- the outbox handler and the commands ---------------------------------------------------
