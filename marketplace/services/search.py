@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Category, SearchTerm
+from marketplace.models import Category
 from marketplace.search.folding import fold, tokens
 from marketplace.search.query import (
     MAX_RESULTS,
@@ -350,7 +350,7 @@ def spelling_for(text: TextQuery) -> str | None:
     from the catalogue's words, or None when there is nothing better to offer."""
     if text.empty:
         return None
-    from marketplace.search.database import existing_terms
+    from marketplace.search.database import existing_terms, term_counts
 
     known = existing_terms({w.term for w in text.words})
     candidates: dict[str, set[str]] = {}
@@ -359,16 +359,7 @@ def spelling_for(text: TextQuery) -> str | None:
             candidates[word.term] = one_edit_variants(word.term)
     if not candidates:
         return None
-    every = sorted(set().union(*candidates.values()))
-    counts: dict[str, int] = {}
-    for start in range(0, len(every), 2000):
-        counts.update(
-            db.session.execute(
-                select(SearchTerm.term, func.count())
-                .where(SearchTerm.term.in_(every[start : start + 2000]))
-                .group_by(SearchTerm.term)
-            ).all()
-        )
+    counts = term_counts(set().union(*candidates.values()))
     changed, words = False, []
     for word in text.words:
         if word.term not in candidates:
