@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -266,16 +266,32 @@ def _facet_options(query: SearchQuery, facets: Facets, locale: str) -> dict[str,
     ]
     if query.province and query.province not in facets.provinces:
         provinces.insert(0, Option(query.province, PROVINCES[query.province], 0, True))
-    certs = [
-        Option(f"ocop{n}", f"OCOP ≥ {n}★", facets.certifications.get(f"ocop{n}", 0),
-               query.ocop_min == n)
-        for n in (3, 4, 5)
-    ] + [
-        Option(kind, label, facets.certifications.get(kind, 0), kind in query.certifications)
-        for kind, label in (("vietgap", "VietGAP"), ("globalgap", "GlobalGAP"),
-                            ("organic", _organic_label()))
-    ]  # fmt: skip
+    certs = _certification_options(facets.certifications, query.ocop_min, query.certifications)
     return {"category": category_options, "province": provinces, "certification": certs}
+
+
+def _certification_labels() -> dict[str, str]:
+    from flask_babel import gettext
+
+    return {"vietgap": "VietGAP", "globalgap": "GlobalGAP", "organic": gettext("Organic")}
+
+
+def _certification_options(
+    counts: dict[str, int] | None, ocop_min: int | None, chosen: Iterable[str]
+) -> list[Option]:
+    """OCOP levels and certifications as filter choices; counts None when the search could
+    not run."""
+    chosen = set(chosen)
+
+    def count(key: str) -> int | None:
+        return None if counts is None else counts.get(key, 0)
+
+    return [
+        Option(f"ocop{n}", f"OCOP ≥ {n}★", count(f"ocop{n}"), ocop_min == n) for n in (3, 4, 5)
+    ] + [
+        Option(kind, label, count(kind), kind in chosen)
+        for kind, label in _certification_labels().items()
+    ]
 
 
 def _chips(query: SearchQuery, locale: str) -> list[tuple[str, dict[str, Any]]]:
@@ -291,7 +307,7 @@ def _chips(query: SearchQuery, locale: str) -> list[tuple[str, dict[str, Any]]]:
         chips.append((PROVINCES[query.province], search_args(query, province=None)))
     if query.ocop_min:
         chips.append((f"OCOP ≥ {query.ocop_min}★", search_args(query, ocop=None)))
-    labels = {"vietgap": "VietGAP", "globalgap": "GlobalGAP", "organic": _organic_label()}
+    labels = _certification_labels()
     for kind in query.certifications:
         rest = ",".join(c for c in query.certifications if c != kind) or None
         chips.append((labels[kind], search_args(query, cert=rest)))
@@ -326,20 +342,11 @@ def fallback_options(args: Mapping[str, str], locale: str) -> dict[str, list[Opt
             Option(code, name, None, args.get("province") == code)
             for code, name in sorted(PROVINCES.items(), key=lambda kv: fold(kv[1]))
         ],
-        "certifications": [
-            Option(f"ocop{n}", f"OCOP ≥ {n}★", None, args.get("ocop") == str(n)) for n in (3, 4, 5)
-        ] + [
-            Option(kind, label, None, kind in chosen_certs)
-            for kind, label in (("vietgap", "VietGAP"), ("globalgap", "GlobalGAP"),
-                                ("organic", _organic_label()))
-        ],
+        "certifications": _certification_options(
+            None, int(ocop) if (ocop := args.get("ocop", "")) in ("3", "4", "5") else None,
+            chosen_certs,
+        ),
     }  # fmt: skip
-
-
-def _organic_label() -> str:
-    from flask_babel import gettext
-
-    return gettext("Organic")
 
 
 # --- when nothing matches -------------------------------------------------------------------
