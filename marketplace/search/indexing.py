@@ -169,20 +169,11 @@ def deliver_pending() -> int:
 
 def register(app: Flask) -> None:
     """Deliver each request's search changes once its response has been sent."""
-    from functools import partial
-
     from marketplace.services import outbox
-
-    def deliver(ids: list[int]) -> None:
-        with app.app_context():
-            outbox.deliver(ids)
 
     @app.after_request
     def _hand_over(response):
-        ids = pending_message_ids() if has_app_context() else []
-        if ids:
-            response.call_on_close(partial(deliver, ids))
-        return response
+        return outbox.deliver_after(response, pending_message_ids())
 
 
 # --- documents whose certificate window ended ---------------------------------------------

@@ -97,3 +97,17 @@ def pending(topic: str | None = None) -> list[OutboxMessage]:
     if topic:
         stmt = stmt.where(OutboxMessage.topic == topic)
     return list(db.session.scalars(stmt.order_by(OutboxMessage.id)))
+
+
+def deliver_after(response: Any, message_ids: list[int]) -> Any:
+    """Deliver these (committed) messages once ``response`` has been sent to the client."""
+    if not message_ids:
+        return response
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def after_close() -> None:
+        with app.app_context():
+            deliver(message_ids)
+
+    response.call_on_close(after_close)
+    return response

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -128,18 +126,8 @@ def forgot_password():
         response = redirect(url_for("auth.login"))
         # Sent once the answer has gone out, so the response time is the same whether or
         # not the address has an account.
-        response.call_on_close(
-            partial(_deliver_after_response, current_app._get_current_object(), message_ids)
-        )
-        return response
+        return outbox.deliver_after(response, message_ids)
     return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
-
-
-def _deliver_after_response(app, message_ids: list[int]) -> None:
-    if not message_ids:
-        return
-    with app.app_context():
-        outbox.deliver(message_ids)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
