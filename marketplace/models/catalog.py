@@ -38,6 +38,9 @@ class Category(db.Model):
     name_vi: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: VAT rate that quotes for this category start from: "kct" (not subject), "0", "5",
+    #: "8" or "10" per cent. The co-op can change it per quote line.
+    vat_rate: Mapped[str] = mapped_column(String(4), default="5", server_default="5")
 
     parent: Mapped[Category | None] = relationship(remote_side=[id])
 
