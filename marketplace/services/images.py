@@ -15,7 +15,13 @@ from marketplace.models import OutboxMessage
 from marketplace.services import outbox
 from marketplace.services.errors import ValidationFailed
 from marketplace.storage import StorageError
-from marketplace.storage.uploads import IMAGE_WIDTHS, check_upload, new_key_prefix, prepare_image
+from marketplace.storage.uploads import (
+    IMAGE_WIDTHS,
+    check_upload,
+    new_key,
+    new_key_prefix,
+    prepare_image,
+)
 from marketplace.validation import InvalidValue
 
 
@@ -57,3 +63,27 @@ def discard(keys: list[str]) -> None:
     messages = forget(keys)
     db.session.commit()
     outbox.deliver([m.id for m in messages])
+
+
+def store_private(
+    prefix: str, data: bytes, *, field: str = "file", allow_pdf: bool = True
+) -> tuple[str, str, int]:
+    """Check and store one private file (a PDF as sent, an image re-encoded without its
+    metadata); returns (key, content type, size). Refusals name ``field``."""
+    try:
+        checked = check_upload(data, allow_pdf=allow_pdf)
+        if checked.content_type == "application/pdf":
+            body, content_type, extension = checked.data, checked.content_type, checked.extension
+        else:
+            variant = prepare_image(checked)["original"]
+            body, content_type, extension = variant.data, variant.content_type, variant.extension
+    except InvalidValue as exc:
+        raise ValidationFailed({field: exc.message}) from exc
+    key = new_key(prefix, extension)
+    try:
+        current_app.extensions["storage"].put(key, body, content_type, public=False)
+    except StorageError as exc:
+        raise ValidationFailed(
+            {field: _l("The file could not be saved. Try again in a moment.")}
+        ) from exc
+    return key, content_type, len(body)

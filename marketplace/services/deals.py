@@ -1,0 +1,270 @@
+"""Rules shared by requests for quotes, quotes, contracts, deliveries and invoices: which side
+of a deal the actor is on, the delivery calendar, VAT arithmetic, parsing what people type,
+telling the other side.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.models import DeliveryPattern, Membership, Organization, Role, Side
+from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound, PermissionDenied
+from marketplace.services.images import store_private
+from marketplace.services.notifications import notify_members
+from marketplace.services.permissions import membership_of, require_login
+from marketplace.validation import InvalidValue
+
+#: VAT rates a line can carry: "kct" is "not subject to VAT" (không chịu thuế), unlike 0 %.
+VAT_RATES: dict[str, Any] = {
+    "kct": _l("Not subject to VAT"),
+    "0": "0 %",
+    "5": "5 %",
+    "8": "8 %",
+    "10": "10 %",
+}
+#: The longest contract period and the most deliveries one contract plans.
+MAX_PERIOD_DAYS = 3 * 366
+MAX_DELIVERIES = 400
+#: Attachments per quote version or message.
+MAX_ATTACHMENTS = 3
+
+
+class DealError(Exception):
+    """Marker base for messages the pages show as they are."""
+
+
+@dataclass(frozen=True)
+class Party:
+    """The acting user's side of a deal and their membership on it."""
+
+    side: Side
+    membership: Membership
+
+    @property
+    def organization_id(self) -> int:
+        return self.membership.organization_id
+
+    @property
+    def can_decide(self) -> bool:
+        """Owners and managers sign, award, quote and amend; staff follow deliveries."""
+        return self.membership.role.at_least(Role.MANAGER)
+
+
+def party(actor: Actor, buyer_id: int, coop_id: int, min_role: Role = Role.STAFF) -> Party:
+    """The actor's side of a deal between ``buyer_id`` and ``coop_id``.
+
+    Anyone else gets ``NotFound``: a deal's existence is private to its two parties. A member
+    whose role is too low gets ``PermissionDenied``.
+    """
+    user = require_login(actor)
+    for side, organization_id in ((Side.BUYER, buyer_id), (Side.COOP, coop_id)):
+        membership = membership_of(user, organization_id)
+        if membership is not None:
+            if not membership.role.at_least(min_role):
+                raise PermissionDenied(f"role {min_role} required")
+            return Party(side, membership)
+    raise NotFound("deal")
+
+
+def other_side(side: Side) -> Side:
+    return Side.COOP if side is Side.BUYER else Side.BUYER
+
+
+# --- delivery calendar ------------------------------------------------------------------------
+
+
+def plan_dates(
+    pattern: DeliveryPattern,
+    starts_on: date,
+    ends_on: date,
+    weekdays: Iterable[int] = (),
+    day_of_month: int | None = None,
+) -> list[date]:
+    """Delivery dates of a pattern within [starts_on, ends_on].
+
+    Weekly: every chosen ISO weekday. Every two weeks: the chosen weekdays of the first week
+    (the one holding ``starts_on``), the third, the fifth … Monthly: ``day_of_month``, or the
+    month's last day when the month is shorter (31 → 30 April, 28/29 February).
+    """
+    days = sorted(set(weekdays))
+    if pattern is DeliveryPattern.ONE_OFF:
+        return [starts_on]
+    if pattern is DeliveryPattern.MONTHLY:
+        result = []
+        year, month = starts_on.year, starts_on.month
+        while date(year, month, 1) <= ends_on:
+            last = calendar.monthrange(year, month)[1]
+            day = date(year, month, min(day_of_month or 1, last))
+            if starts_on <= day <= ends_on:
+                result.append(day)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return result
+    first_monday = starts_on - timedelta(days=starts_on.weekday())
+    result = []
+    day = starts_on
+    while day <= ends_on:
+        week = (day - first_monday).days // 7
+        if day.isoweekday() in days and (pattern is DeliveryPattern.WEEKLY or week % 2 == 0):
+            result.append(day)
+        day += timedelta(days=1)
+    return result
+
+
+@dataclass
+class Schedule:
+    pattern: DeliveryPattern
+    starts_on: date
+    ends_on: date
+    weekdays: list[int]
+    day_of_month: int | None
+
+    @property
+    def weekdays_text(self) -> str | None:
+        return ",".join(str(d) for d in self.weekdays) or None
+
+
+def check_schedule(
+    errors: dict[str, object],
+    pattern: str | None,
+    starts_on: date | None,
+    ends_on: date | None,
+    weekdays: Iterable[object],
+    day_of_month: object,
+    *,
+    earliest: date,
+) -> Schedule | None:
+    """Validate a delivery pattern and period; messages go into ``errors`` by field."""
+    try:
+        kind = DeliveryPattern(pattern or "")
+    except ValueError:
+        errors["pattern"] = _l("Choose how often to deliver.")
+        return None
+    if starts_on is None:
+        errors["starts_on"] = _l("Enter a date.")
+    elif starts_on < earliest:
+        errors["starts_on"] = _l("The first delivery cannot be in the past.")
+    if kind is DeliveryPattern.ONE_OFF:
+        ends_on = starts_on
+    elif ends_on is None:
+        errors["ends_on"] = _l("Enter a date.")
+    elif starts_on is not None and ends_on < starts_on:
+        errors["ends_on"] = _l("The end date cannot be before the start date.")
+    elif starts_on is not None and (ends_on - starts_on).days > MAX_PERIOD_DAYS:
+        errors["ends_on"] = _l("A contract period can be at most three years.")
+    days: list[int] = []
+    for raw in weekdays:
+        text = str(raw).strip()
+        if text in {"1", "2", "3", "4", "5", "6", "7"}:
+            days.append(int(text))
+        elif text:
+            errors["weekdays"] = _l("Choose days of the week.")
+    dom = None
+    if kind in (DeliveryPattern.WEEKLY, DeliveryPattern.BIWEEKLY) and not days:
+        errors["weekdays"] = _l("Choose at least one day of the week.")
+    if kind is DeliveryPattern.MONTHLY:
+        text = str(day_of_month or "").strip()
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= 31:
+            dom = int(text)
+        else:
+            errors["day_of_month"] = _l("Choose a day of the month from 1 to 31.")
+    if errors or starts_on is None or ends_on is None:
+        return None
+    schedule = Schedule(
+        kind,
+        starts_on,
+        ends_on,
+        sorted(set(days)) if kind in (DeliveryPattern.WEEKLY, DeliveryPattern.BIWEEKLY) else [],
+        dom,
+    )
+    dates = plan_dates(kind, starts_on, ends_on, schedule.weekdays, dom)
+    if not dates:
+        errors["ends_on"] = _l("No delivery falls in this period. Check the days and dates.")
+    elif len(dates) > MAX_DELIVERIES:
+        errors["ends_on"] = _l(
+            "This plans more than %(n)d deliveries. Shorten the period.", n=MAX_DELIVERIES
+        )
+    return None if errors else schedule
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def vat_amount(net: int, rate: str) -> int:
+    """VAT on ``net`` đồng, rounded half up to the đồng; integers only, so nothing drifts."""
+    percent = 0 if rate == "kct" else int(rate)
+    return (net * percent + 50) // 100
+
+
+def line_amounts(quantity: int, unit_price: int, rate: str) -> tuple[int, int, int]:
+    net = quantity * unit_price
+    vat = vat_amount(net, rate)
+    return net, vat, net + vat
+
+
+def quantity_of(raw: object, *, allow_zero: bool = False) -> int:
+    """A whole quantity as typed ("2.000" is two thousand); raises InvalidValue."""
+    from marketplace.services.listings import _quantity
+
+    return _quantity(
+        raw if raw is None or isinstance(raw, int) else str(raw), allow_zero=allow_zero
+    )
+
+
+def price_of(raw: object) -> int:
+    from marketplace.services.listings import parse_vnd
+
+    return parse_vnd(raw if raw is None or isinstance(raw, int) else str(raw))
+
+
+def text_of(raw: object, limit: int) -> str:
+    return " ".join(str(raw or "").split())[:limit]
+
+
+def check_vat(raw: object) -> str:
+    text = str(raw or "").strip().lower()
+    if text not in VAT_RATES:
+        raise InvalidValue(_l("Choose a VAT rate."))
+    return text
+
+
+# --- files and notices -----------------------------------------------------------------------
+
+
+def store_attachments(prefix: str, files: list[tuple[str, bytes]], field: str) -> list[dict]:
+    """Store up to MAX_ATTACHMENTS private files (PDF or image, cleaned); returns their rows'
+    values. Raises ValidationFailed naming ``field``."""
+    from marketplace.services.errors import ValidationFailed
+
+    files = [(name, data) for name, data in files if data]
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationFailed({field: _l("Attach at most %(n)d files.", n=MAX_ATTACHMENTS)})
+    stored = []
+    for name, data in files:
+        key, content_type, size = store_private(prefix, data, field=field, allow_pdf=True)
+        stored.append(
+            {
+                "key": key,
+                "filename": text_of(name, 200) or "file",
+                "content_type": content_type,
+                "size": size,
+            }
+        )
+    return stored
+
+
+def tell(
+    organization: Organization | int, template: str, subject: Any, endpoint: str, **values
+) -> list[int]:
+    """Email and notify every member of the other party; returns outbox ids to deliver."""
+    organization_id = organization if isinstance(organization, int) else organization.id
+    context = values.pop("context", {})
+    return notify_members(
+        organization_id, template, subject, endpoint=endpoint, link_values=values, **context
+    )

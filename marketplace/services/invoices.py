@@ -1,0 +1,389 @@
+"""Invoices: issued when a delivery is received, for the accepted quantities at the prices in
+force on its date, numbered per co-op without gaps, VAT per line.
+
+    issued ──pay (payments reach the total)──▶ paid
+      │ └──overdue (due date passed; daily sweep)──▶ overdue ──pay──▶ paid
+      └──void (reason)──▶ void;  overdue ──void──▶ void
+
+Until online payments exist, an owner or manager of the co-op records payments by hand.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Delivery,
+    DeliveryStatus,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoicePayment,
+    InvoiceStatus,
+    Organization,
+    Role,
+    Side,
+)
+from marketplace.models._types import utcnow
+from marketplace.services import audit, outbox
+from marketplace.services.context import Actor
+from marketplace.services.deals import Party, line_amounts, party, price_of, tell, text_of
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.locking import lock
+from marketplace.services.permissions import require_member
+from marketplace.services.states import step
+from marketplace.validation import InvalidValue
+from marketplace.vietnam import today
+
+I = InvoiceStatus  # noqa: E741
+INVOICE_TRANSITIONS: dict[tuple[InvoiceStatus, str], InvoiceStatus] = {
+    (I.ISSUED, "pay"): I.PAID,
+    (I.OVERDUE, "pay"): I.PAID,
+    (I.ISSUED, "overdue"): I.OVERDUE,
+    (I.ISSUED, "void"): I.VOID,
+    (I.OVERDUE, "void"): I.VOID,
+}
+PAYMENT_METHODS = {
+    "bank_transfer": _l("Bank transfer"),
+    "cash": _l("Cash"),
+    "other": _l("Other"),
+}
+
+
+def _next_number(coop: Organization) -> tuple[int, str]:
+    """The co-op's next invoice number, taken under a lock on its counter row; rolled back
+    with the transaction if the invoice is not saved, so the sequence has no gaps."""
+    # The co-op's row serialises invoice numbering (also the very first, before the counter
+    # row exists); the counter row is then read under that lock.
+    lock(Organization, coop.id)
+    counter = db.session.get(InvoiceCounter, coop.id, populate_existing=True)
+    if counter is None:
+        counter = InvoiceCounter(organization_id=coop.id, last_number=0)
+        db.session.add(counter)
+    counter.last_number += 1
+    sequence = counter.last_number
+    prefix = (
+        "".join(ch for ch in (coop.short_name or "").upper() if ch.isascii() and ch.isalnum())[:8]
+        or f"HTX{coop.id}"
+    )
+    return sequence, f"{prefix}-{sequence:06d}"
+
+
+def issue_for_delivery(actor: Actor, delivery: Delivery) -> tuple[Invoice, list[int]]:
+    """The invoice for a received delivery's accepted quantities (inside ``receive``).
+
+    Raises ValidationFailed for a delivery not received or with nothing accepted: a fully
+    rejected delivery is never invoiced."""
+    if delivery.status is not DeliveryStatus.RECEIVED:
+        raise ValidationFailed({"version": _l("Only a received delivery is invoiced.")})
+    if not any(line.accepted_quantity for line in delivery.lines):
+        raise ValidationFailed(
+            {"version": _l("Nothing was accepted, so there is nothing to invoice.")}
+        )
+    if db.session.scalar(select(Invoice.id).where(Invoice.delivery_id == delivery.id)):
+        raise ValidationFailed({"version": _l("This delivery has already been invoiced.")})
+    contract = delivery.contract
+    lines = []
+    for line in delivery.lines:
+        if not line.accepted_quantity:
+            continue
+        net, vat, total = line_amounts(
+            line.accepted_quantity, line.unit_price, line.contract_line.vat_rate
+        )
+        lines.append(
+            InvoiceLine(
+                description=line.contract_line.description,
+                unit=line.contract_line.unit,
+                quantity=line.accepted_quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.contract_line.vat_rate,
+                net=net,
+                vat=vat,
+                total=total,
+            )
+        )
+    sequence, number = _next_number(contract.coop)
+    issued_on = today()
+    invoice = Invoice(
+        coop_id=contract.coop_id,
+        buyer_id=contract.buyer_id,
+        contract_id=contract.id,
+        delivery_id=delivery.id,
+        sequence=sequence,
+        number=number,
+        issued_on=issued_on,
+        due_on=issued_on + timedelta(days=contract.payment_days),
+        subtotal=sum(ln.net for ln in lines),
+        vat_total=sum(ln.vat for ln in lines),
+        total=sum(ln.total for ln in lines),
+        lines=lines,
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    audit.record(
+        actor,
+        "invoice.issue",
+        "invoice",
+        invoice.id,
+        organization_id=contract.coop_id,
+        details={"number": number, "total": invoice.total},
+    )
+    messages = []
+    for org_id in (contract.buyer_id, contract.coop_id):
+        messages += tell(
+            org_id,
+            "invoice_issued",
+            _l("Invoice %(number)s", number=number),
+            "contracts.invoice",
+            invoice_id=invoice.id,
+            context={"invoice": invoice},
+        )
+    return invoice, messages
+
+
+def _invoice_party(
+    actor: Actor, invoice_id: int, min_role: Role = Role.STAFF
+) -> tuple[Invoice, Party]:
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound("invoice")
+    return invoice, party(actor, invoice.buyer_id, invoice.coop_id, min_role)
+
+
+def invoice_view(actor: Actor, invoice_id: int) -> tuple[Invoice, Party]:
+    invoice, who = _invoice_party(actor, invoice_id)
+    mark_overdue(invoice)
+    return invoice, who
+
+
+def paid_amount(invoice: Invoice) -> int:
+    return sum(p.amount for p in invoice.payments)
+
+
+def record_payment(
+    actor: Actor, invoice_id: int, *, amount: str, paid_on: date | None, method: str, reference: str
+) -> InvoicePayment:
+    """An owner or manager of the co-op records money received (audited); the invoice is paid
+    once payments reach its total. More than what is owed is refused."""
+    invoice, who = _invoice_party(actor, invoice_id, Role.MANAGER)
+    if who.side is not Side.COOP:
+        raise PermissionDenied("the co-op records what it received")
+    errors: dict[str, object] = {}
+    value = 0
+    try:
+        value = price_of(amount)
+    except InvalidValue as exc:
+        errors["amount"] = exc.message
+    if paid_on is None:
+        errors["paid_on"] = _l("Enter the date of the payment.")
+    elif paid_on > today():
+        errors["paid_on"] = _l("The payment date cannot be in the future.")
+    elif paid_on < invoice.issued_on - timedelta(days=366):
+        errors["paid_on"] = _l("Check the date.")
+    if method not in PAYMENT_METHODS:
+        errors["method"] = _l("Choose one of the options.")
+    if errors:
+        raise ValidationFailed(errors)
+    invoice = lock(Invoice, invoice.id)
+    step(INVOICE_TRANSITIONS, invoice.status, "pay")
+    outstanding = invoice.total - paid_amount(invoice)
+    if value > outstanding:
+        raise ValidationFailed(
+            {"amount": _l("Only %(amount)s is still owed.", amount=_money(outstanding))}
+        )
+    payment = InvoicePayment(
+        invoice_id=invoice.id,
+        amount=value,
+        paid_on=paid_on,
+        method=method,
+        reference=text_of(reference, 120) or None,
+        recorded_by_id=actor.user_id,
+    )
+    invoice.payments.append(payment)
+    db.session.flush()
+    messages = []
+    if paid_amount(invoice) >= invoice.total:
+        invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "pay")
+        invoice.paid_at = utcnow()
+        messages = tell(
+            invoice.buyer_id,
+            "invoice_paid",
+            _l("Invoice %(number)s is paid", number=invoice.number),
+            "contracts.invoice",
+            invoice_id=invoice.id,
+            context={"invoice": invoice},
+        )
+    audit.record(
+        actor,
+        "invoice.payment",
+        "invoice",
+        invoice.id,
+        organization_id=invoice.coop_id,
+        details={
+            "amount": value,
+            "method": method,
+            "reference": payment.reference,
+            "paid_on": paid_on.isoformat(),
+        },
+    )  # type: ignore[union-attr]
+    db.session.commit()
+    outbox.deliver(messages)
+    return payment
+
+
+def void(actor: Actor, invoice_id: int, reason: str) -> Invoice:
+    """The co-op's owner or manager voids an unpaid invoice with a reason; its number stays
+    used (and shown as void), so the sequence keeps no gaps."""
+    invoice, who = _invoice_party(actor, invoice_id, Role.MANAGER)
+    if who.side is not Side.COOP:
+        raise PermissionDenied("the co-op voids its invoices")
+    text = (reason or "").strip()[:2000]
+    if not text:
+        raise ValidationFailed({"reason": _l("Give a reason.")})
+    invoice = lock(Invoice, invoice.id)
+    if invoice.payments:
+        raise ValidationFailed(
+            {"reason": _l("Payments are recorded on this invoice; it cannot be voided.")}
+        )
+    invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "void")
+    invoice.void_reason = text
+    audit.record(
+        actor,
+        "invoice.void",
+        "invoice",
+        invoice.id,
+        organization_id=invoice.coop_id,
+        details={"reason": text},
+    )
+    messages = tell(
+        invoice.buyer_id,
+        "invoice_void",
+        _l("Invoice %(number)s was voided", number=invoice.number),
+        "contracts.invoice",
+        invoice_id=invoice.id,
+        context={"invoice": invoice, "reason": text},
+    )
+    db.session.commit()
+    outbox.deliver(messages)
+    return invoice
+
+
+def mark_overdue(invoice: Invoice | None = None) -> int:
+    """Issued invoices past their due date become overdue (one, or all: daily sweep)."""
+    query = select(Invoice.id).where(
+        Invoice.status == InvoiceStatus.ISSUED, Invoice.due_on < today()
+    )
+    if invoice is not None:
+        if invoice.status is not InvoiceStatus.ISSUED or invoice.due_on >= today():
+            return 0
+        query = query.where(Invoice.id == invoice.id)
+    count = 0
+    for invoice_id in db.session.scalars(query.limit(1000)).all():
+        locked = lock(Invoice, invoice_id)
+        if locked.status is InvoiceStatus.ISSUED and locked.due_on < today():
+            locked.status = step(INVOICE_TRANSITIONS, locked.status, "overdue")
+            audit.record(
+                Actor.system(),
+                "invoice.overdue",
+                "invoice",
+                locked.id,
+                organization_id=locked.coop_id,
+            )
+            count += 1
+        db.session.commit()
+    return count
+
+
+def invoices_of(actor: Actor, organization_id: int) -> list[Invoice]:
+    require_member(actor, organization_id)
+    mark_overdue_for(organization_id)
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(or_(Invoice.buyer_id == organization_id, Invoice.coop_id == organization_id))
+            .options(selectinload(Invoice.buyer), selectinload(Invoice.coop))
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+            .limit(500)
+        )
+    )
+
+
+def mark_overdue_for(organization_id: int) -> None:
+    for invoice in db.session.scalars(
+        select(Invoice).where(
+            or_(Invoice.buyer_id == organization_id, Invoice.coop_id == organization_id),
+            Invoice.status == InvoiceStatus.ISSUED,
+            Invoice.due_on < today(),
+        )
+    ).all():
+        mark_overdue(invoice)
+
+
+@dataclass
+class MonthlyTotals:
+    """Invoice totals per month (last ``months``), split by the other party, for charts."""
+
+    months: list[date]
+    #: party name → totals per month, in the order of ``months``.
+    series: dict[str, list[int]]
+
+    @property
+    def month_totals(self) -> list[int]:
+        return [sum(values[i] for values in self.series.values()) for i in range(len(self.months))]
+
+    @property
+    def peak(self) -> int:
+        return max(self.month_totals, default=0)
+
+    @property
+    def grand_total(self) -> int:
+        return sum(self.month_totals)
+
+
+def monthly_totals(
+    actor: Actor, organization_id: int, side: Side, months: int = 6
+) -> MonthlyTotals:
+    """Spend by co-op and month (buyer) or revenue by buyer and month (co-op), from invoices
+    that are not void."""
+    require_member(actor, organization_id)
+    first = today().replace(day=1)
+    starts = []
+    for _ in range(months):
+        starts.insert(0, first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    mine = Invoice.buyer_id if side is Side.BUYER else Invoice.coop_id
+    theirs = Invoice.coop_id if side is Side.BUYER else Invoice.buyer_id
+    rows = db.session.execute(
+        select(theirs, Invoice.issued_on, func.sum(Invoice.total))
+        .where(
+            mine == organization_id,
+            Invoice.status != InvoiceStatus.VOID,
+            Invoice.issued_on >= starts[0],
+        )
+        .group_by(theirs, Invoice.issued_on)
+    ).all()
+    names = dict(
+        db.session.execute(
+            select(Organization.id, Organization.name).where(
+                Organization.id.in_({r[0] for r in rows} or {0})
+            )
+        ).all()
+    )
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * months)
+    for other_id, issued_on, total in rows:
+        index = next(i for i in range(months - 1, -1, -1) if issued_on >= starts[i])
+        series[names.get(other_id, "?")][index] += int(total or 0)
+    return MonthlyTotals(starts, dict(sorted(series.items())))
+
+
+def _money(amount: int) -> str:
+    from marketplace.i18n import format_money
+
+    return format_money(amount)
