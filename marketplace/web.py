@@ -172,3 +172,15 @@ def register_context(app: Flask) -> None:
             "nav_memberships": memberships_of(current_user),
             "unread_notifications": unread_count(current_user),
         }
+
+
+def private_file(key: str | None) -> Response:
+    """A redirect to a short-lived signed URL of a private stored file (404 without one)."""
+    from flask import current_app, redirect
+
+    if not key:
+        abort(404)
+    storage = current_app.extensions["storage"]
+    return redirect(
+        storage.presigned_url(key, expires_in=current_app.config["PRIVATE_URL_MAX_AGE"])
+    )

@@ -8,6 +8,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints.admin.routes import bp as admin_bp
     from marketplace.blueprints.auth.routes import bp as auth_bp
+    from marketplace.blueprints.contracts.routes import bp as contracts_bp
     from marketplace.blueprints.fairs.routes import bp as fairs_bp
     from marketplace.blueprints.listings.routes import bp as listings_bp
     from marketplace.blueprints.main.routes import bp as main_bp
@@ -26,4 +27,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(contracts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

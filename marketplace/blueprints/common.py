@@ -8,6 +8,7 @@ from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField
 
 from marketplace.validation import strip_control
 
@@ -41,7 +42,9 @@ class BaseForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            options["filters"] = [strip_control, *options.get("filters", ())]
+            # Lists and sub-forms take no filters: their own fields get them.
+            if unbound_field.field_class not in (FieldList, FormField):
+                options["filters"] = [strip_control, *options.get("filters", ())]
             return unbound_field.bind(form=form, **options)
 
         def get_translations(self, form):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -30,7 +30,7 @@ from marketplace.services.permissions import can_manage, require_member
 from marketplace.services.states import TransitionNotAllowed
 from marketplace.validation import format_vn_phone, small_int
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor, first_submission
+from marketplace.web import call_or_abort, current_actor, first_submission, private_file
 
 
 def _file_bytes(field) -> bytes | None:
@@ -272,16 +272,7 @@ def submit(org_id: int):
 @login_required
 def registration_document(org_id: int):
     organization, _membership = _member_view(org_id)
-    return _private_file(organization.registration_document_key)
-
-
-def _private_file(key: str | None):
-    if not key:
-        abort(404)
-    storage = current_app.extensions["storage"]
-    return redirect(
-        storage.presigned_url(key, expires_in=current_app.config["PRIVATE_URL_MAX_AGE"])
-    )
+    return private_file(organization.registration_document_key)
 
 
 # --- certificates -----------------------------------------------------------------------------

@@ -1,0 +1,327 @@
+"""Request tests for the supply-deal pages: the whole deal through HTTP, forms that keep what
+was typed, and the other parties' 404s."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Contract,
+    ContractStatus,
+    Delivery,
+    DeliveryStatus,
+    Invoice,
+    InvoiceStatus,
+    Quote,
+    Rfq,
+    Role,
+)
+from marketplace.vietnam import today
+from tests.conftest import add_member, login, verified_coop
+from tests.deals import (
+    coop_with_listing,
+    location_id,
+    post_rfq,
+    quote_on,
+    signed_contract,
+    verified_buyer,
+)
+from tests.test_listings import category_id
+
+
+def rfq_form(app, buyer, **changes) -> dict:
+    start = today() + timedelta(days=7)
+    with app.app_context():
+        values = {
+            "title": "Rượu sâm cho 12 cửa hàng",
+            "lines-0-category_id": str(category_id("ruou")),
+            "lines-0-specification": "Rượu sâm 500 ml",
+            "lines-0-quantity": "120",
+            "lines-0-unit": "chai",
+            "lines-0-target_price": "170.000",
+            "pattern": "weekly",
+            "weekdays": "1",
+            "starts_on": start.isoformat(),
+            "ends_on": (start + timedelta(days=27)).isoformat(),
+            "delivery_location_id": str(location_id(buyer)),
+            "payment_days": "30",
+            "respond_by_date": (today() + timedelta(days=3)).isoformat(),
+            "respond_by_time": "17:00",
+        }
+    values.update(changes)
+    return values
+
+
+def version_of(app, model, object_id) -> int:
+    with app.app_context():
+        return db.session.get_one(model, object_id).version
+
+
+def test_the_whole_deal_over_http(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    login(client, buyer)
+    response = client.post(f"/orgs/{buyer.organization_id}/rfqs/new", data=rfq_form(app, buyer))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    rfq_url = response.headers["Location"]
+    with app.app_context():
+        rfq = db.session.scalar(select(Rfq))
+        rfq_id, line_id = rfq.id, rfq.lines[0].id
+
+    seller = app.test_client()
+    login(seller, coop)
+    assert "Rượu sâm cho 12 cửa hàng" in seller.get(f"/orgs/{coop.organization_id}/trade").get_data(
+        as_text=True
+    )
+    form = seller.get(f"/rfqs/{rfq_id}/quote").get_data(as_text=True)
+    assert 'value="180000"' in form  # the co-op's tier at 120 bottles
+    response = seller.post(
+        f"/rfqs/{rfq_id}/quote",
+        data={
+            "lines-0-rfq_line_id": str(line_id),
+            "lines-0-include": "y",
+            "lines-0-unit_price": "180.000",
+            "lines-0-quantity": "120",
+            "lines-0-vat_rate": "10",
+            "valid_until": (today() + timedelta(days=10)).isoformat(),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        quote_id = db.session.scalar(select(Quote.id))
+
+    # The buyer counters at 170.000; the co-op revises to 172.000.
+    response = client.post(
+        f"/quotes/{quote_id}/versions",
+        data={
+            "version": "1",
+            "lines-0-rfq_line_id": str(line_id),
+            "lines-0-include": "y",
+            "lines-0-unit_price": "170.000",
+            "lines-0-quantity": "120",
+            "lines-0-vat_rate": "10",
+            "valid_until": (today() + timedelta(days=5)).isoformat(),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = seller.post(
+        f"/quotes/{quote_id}/versions",
+        data={
+            "version": "2",
+            "lines-0-rfq_line_id": str(line_id),
+            "lines-0-include": "y",
+            "lines-0-unit_price": "172.000",
+            "lines-0-quantity": "120",
+            "lines-0-vat_rate": "10",
+            "valid_until": (today() + timedelta(days=5)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(f"/quotes/{quote_id}").get_data(as_text=True)
+    assert 'id="v3"' in page and 'class="was"' in page
+    assert (
+        client.post(
+            f"/quotes/{quote_id}/messages", data={"body": "Giao trước 7 giờ nhé"}
+        ).status_code
+        == 302
+    )
+    assert "Giao trước 7 giờ nhé" in seller.get(f"/quotes/{quote_id}").get_data(as_text=True)
+
+    response = client.post(
+        f"/rfqs/{rfq_id}/award", data={f"line-{line_id}": str(quote_id), f"seen-{quote_id}": "3"}
+    )
+    assert response.status_code == 302, response.headers
+    with app.app_context():
+        contract = db.session.scalar(select(Contract))
+        contract_id = contract.id
+        assert contract.lines[0].unit_price == 172000 and contract.status is ContractStatus.DRAFT
+    for who in (client, seller):
+        version = version_of(app, Contract, contract_id)
+        assert (
+            who.post(f"/contracts/{contract_id}/sign", data={"version": str(version)}).status_code
+            == 302
+        )
+    with app.app_context():
+        contract = db.session.get_one(Contract, contract_id)
+        assert contract.status is ContractStatus.ACTIVE
+        deliveries = sorted(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)
+        assert len(deliveries) == 4
+        first = deliveries[0]
+        delivery_id, delivery_line = first.id, first.lines[0].id
+    printed = client.get(f"/contracts/{contract_id}/print").get_data(as_text=True)
+    assert "Công ty TNHH Siêu thị Xanh" in printed and "172.000" in printed
+
+    response = seller.post(
+        f"/deliveries/{delivery_id}/dispatch",
+        data={"version": "1", f"quantity-{delivery_line}": "120"},
+    )
+    assert response.status_code == 302
+    # More accepted and rejected than dispatched: refused, typed values kept.
+    response = client.post(
+        f"/deliveries/{delivery_id}/receive",
+        data={
+            "version": "2",
+            f"accepted-{delivery_line}": "110",
+            f"rejected-{delivery_line}": "20",
+            f"reason-{delivery_line}": "Vỡ",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="110"' in page and "120" in page
+    response = client.post(
+        f"/deliveries/{delivery_id}/receive",
+        data={
+            "version": "2",
+            f"accepted-{delivery_line}": "110",
+            f"rejected-{delivery_line}": "10",
+            f"reason-{delivery_line}": "Vỡ chai",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        invoice = db.session.scalar(select(Invoice))
+        # 110 × 172.000 = 18.920.000; VAT 10 % = 1.892.000.
+        assert (invoice.subtotal, invoice.vat_total, invoice.total) == (
+            18_920_000,
+            1_892_000,
+            20_812_000,
+        )
+        assert invoice.sequence == 1 and invoice.status is InvoiceStatus.ISSUED
+        invoice_id = invoice.id
+    page = client.get(f"/invoices/{invoice_id}").get_data(as_text=True)
+    assert re.search(r"20\.812\.000", page)
+    # Only the co-op records a payment.
+    assert (
+        client.post(
+            f"/invoices/{invoice_id}/payments",
+            data={"amount": "20812000", "paid_on": today().isoformat(), "method": "bank_transfer"},
+        ).status_code
+        == 403
+    )
+    response = seller.post(
+        f"/invoices/{invoice_id}/payments",
+        data={
+            "amount": "20.812.000",
+            "paid_on": today().isoformat(),
+            "method": "bank_transfer",
+            "reference": "VCB 123",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.PAID
+    for url in (
+        f"/orgs/{buyer.organization_id}/trade",
+        f"/orgs/{coop.organization_id}/trade",
+        f"/orgs/{buyer.organization_id}/deliveries",
+        f"/orgs/{coop.organization_id}/invoices",
+        f"/contracts/{contract_id}",
+        f"/deliveries/{delivery_id}",
+    ):
+        assert client.get(url).status_code in (200, 404), url
+
+
+def contract_deliveries(contract_id):
+    return list(db.session.scalars(select(Delivery).where(Delivery.contract_id == contract_id)))
+
+
+def test_a_bad_request_keeps_what_was_typed(app, client):
+    buyer = verified_buyer(app)
+    login(client, buyer)
+    form = rfq_form(app, buyer, weekdays="", **{"lines-0-quantity": "0"})
+    form["respond_by_date"] = (today() - timedelta(days=1)).isoformat()
+    form["ends_on"] = (today() + timedelta(days=2)).isoformat()
+    response = client.post(f"/orgs/{buyer.organization_id}/rfqs/new", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Rượu sâm cho 12 cửa hàng"' in page and 'value="Rượu sâm 500 ml"' in page
+    for message in ("ít nhất một ngày", "trong tương lai", "ít nhất 1"):
+        assert message in page, message
+    with app.app_context():
+        assert db.session.scalar(select(Rfq.id)) is None
+
+
+def test_other_organisations_get_404_and_staff_cannot_sign(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    other_buyer = verified_buyer(app, name="Bếp ăn Kim Đồng")
+    login(client, other_buyer)
+    with app.app_context():
+        contract = db.session.get_one(Contract, contract_id)
+        rfq_id, quote_id = contract.rfq_id, contract.quote_id
+        delivery_id = db.session.scalar(
+            select(Delivery.id).where(Delivery.contract_id == contract_id)
+        )
+    for url in (
+        f"/rfqs/{rfq_id}",
+        f"/quotes/{quote_id}",
+        f"/contracts/{contract_id}",
+        f"/deliveries/{delivery_id}",
+        f"/contracts/{contract_id}/print",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/rfqs/{rfq_id}/award", data={}).status_code in (400, 404)
+    staff = add_member(app, buyer.organization_id, Role.STAFF)
+    staff_client = app.test_client()
+    login(staff_client, staff)
+    assert staff_client.get(f"/contracts/{contract_id}").status_code == 200
+    rfq2 = post_rfq(app, buyer)
+    quote2 = quote_on(app, coop, rfq2)
+    assert (
+        staff_client.post(f"/rfqs/{rfq2}/award", data={"seen-%d" % quote2: "1"}).status_code == 403
+    )
+
+
+def test_a_spot_order_is_accepted_by_the_coop(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    listing_id = coop_with_listing(app, coop)
+    with app.app_context():
+        store = str(location_id(buyer))
+    login(client, buyer)
+    page = client.get(f"/listings/{listing_id}/order").get_data(as_text=True)
+    assert "Đặt hàng" in page or "order" in page.lower()
+    response = client.post(
+        f"/listings/{listing_id}/order",
+        data={
+            "quantity": "10",
+            "delivery_on": (today() + timedelta(days=1)).isoformat(),
+            "delivery_location_id": store,
+            "payment_days": "7",
+        },
+    )
+    assert response.status_code == 422  # below the minimum order of 24, before the lead time
+    page = response.get_data(as_text=True)
+    assert "24" in page and 'value="10"' in page
+    response = client.post(
+        f"/listings/{listing_id}/order",
+        data={
+            "quantity": "100",
+            "delivery_on": (today() + timedelta(days=6)).isoformat(),
+            "delivery_location_id": store,
+            "payment_days": "7",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        contract = db.session.scalar(select(Contract))
+        assert contract.lines[0].unit_price == 180000 and len(contract.signatures) == 1
+        contract_id, version = contract.id, contract.version
+    seller = app.test_client()
+    login(seller, coop)
+    assert (
+        seller.post(f"/contracts/{contract_id}/sign", data={"version": str(version)}).status_code
+        == 302
+    )
+    with app.app_context():
+        contract = db.session.get_one(Contract, contract_id)
+        assert contract.status is ContractStatus.ACTIVE
+        assert [d.status for d in contract_deliveries(contract_id)] == [DeliveryStatus.PLANNED]
