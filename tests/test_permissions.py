@@ -334,7 +334,9 @@ def test_route_permissions(app, cast, method, path, expected):
 
 
 def test_every_route_is_in_the_matrix(app):
-    covered = {p.split("?")[0] for _, p, _ in ROUTES}
+    from tests.test_contract_permissions import ROUTES as DEAL_ROUTES
+
+    covered = {p.split("?")[0] for _, p, _ in [*ROUTES, *DEAL_ROUTES]}
     rules = {
         r.rule.replace("/fairs/<slug>", "/fairs/{fair_slug}")
         .replace("/orgs/<int:org_id>/fairs", "/orgs/{organiser_org}/fairs")
@@ -359,6 +361,15 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<code>", "{lot}")
         .replace("<int:category_id>", "{category}")
         .replace("<int:membership_id>/remove", "{extra}/remove")
+        .replace("<int:rfq_id>", "{rfq}")
+        .replace("<int:quote_id>", "{quote}")
+        .replace("<int:attachment_id>", "{attachment}")
+        .replace("<int:contract_id>", "{contract}")
+        .replace("<int:amendment_id>/<any(accept, reject, withdraw):action>", "{amendment}/accept")
+        .replace("/deliveries/<int:delivery_id>/dispatch", "/deliveries/{planned}/dispatch")
+        .replace("/deliveries/<int:delivery_id>", "/deliveries/{received}")
+        .replace("{received}/photos/<int:line_id>/<int:index>", "{received}/photos/{line}/0")
+        .replace("<int:invoice_id>", "{invoice}")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"
     }

@@ -1,0 +1,225 @@
+"""Supply-deal routes × every kind of user. Only the two parties of a deal see it (404 for
+everyone else, admins included); staff follow it, owners and managers decide (403 for staff).
+
+Each row gets a fresh deal; the deciding party is asked last, so a successful change does not
+alter what the others are asked about.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Contract, Delivery, DealAttachment, Role
+from marketplace.services import contracts, deliveries, rfqs
+from marketplace.vietnam import today
+from tests.conftest import Person, add_member, login, make_person, verified_coop
+from tests.deals import (
+    actor,
+    coop_with_listing,
+    post_rfq,
+    quote_on,
+    signed_contract,
+    verified_buyer,
+)
+
+USERS = [
+    "anonymous",
+    "admin",
+    "other_buyer",
+    "other_coop",
+    "buyer_staff",
+    "coop_staff",
+    "coop",
+    "buyer",
+]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@dataclass
+class DealCast:
+    people: dict[str, Person | None]
+    ids: dict[str, int]
+
+    def url(self, path: str) -> str:
+        return path.format(**self.ids)
+
+
+@pytest.fixture
+def cast(app) -> DealCast:
+    buyer = verified_buyer(app)
+    buyer_staff = add_member(app, buyer.organization_id, Role.STAFF)
+    coop = verified_coop(app)
+    coop_staff = add_member(app, coop.organization_id, Role.STAFF)
+    listing_id = coop_with_listing(app, coop)
+    other_buyer = verified_buyer(app, name="Bếp ăn Kim Đồng")
+    other_coop = make_person(app, organization_name="HTX Khác")
+    admin = make_person(app, kind=None, admin=True)
+    rfq_id = post_rfq(app, buyer)
+    quote_id = quote_on(app, coop, rfq_id)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        rfqs.post_message(actor(buyer), quote_id, "Xem bảng giá", [("gia.pdf", PDF)])
+        attachment_id = db.session.scalar(select(DealAttachment.id))
+        planned, received = db.session.scalars(
+            select(Delivery)
+            .where(Delivery.contract_id == contract_id)
+            .order_by(Delivery.scheduled_on)
+        ).all()[:2]
+        line_id = received.lines[0].id
+        ids = {"planned": planned.id, "received": received.id, "line": line_id}
+        deliveries.dispatch(
+            actor(coop), received.id, received.version, {line_id: deliveries.DispatchLine("120")}
+        )
+        _done, invoice = deliveries.receive(
+            actor(buyer),
+            received.id,
+            received.version,
+            {line_id: deliveries.ReceiptLine("118", "2", "Vỡ chai", [jpeg()])},
+        )
+        contract = db.session.get_one(Contract, contract_id)
+        amendment = contracts.propose_amendment(
+            actor(buyer),
+            contract_id,
+            contract.version,
+            contracts.AmendmentData(
+                reason="Giá vụ mới",
+                effective_from=today() + timedelta(days=14),
+                lines={contract.lines[0].id: ("170.000", "")},
+            ),
+        )
+        ids |= {"invoice": invoice.id, "amendment": amendment.id}
+        db.session.remove()
+    return DealCast(
+        people={
+            "anonymous": None,
+            "admin": admin,
+            "other_buyer": other_buyer,
+            "other_coop": other_coop,
+            "buyer_staff": buyer_staff,
+            "coop_staff": coop_staff,
+            "coop": coop,
+            "buyer": buyer,
+        },
+        ids=ids
+        | {
+            "org": buyer.organization_id,
+            "coop_org": coop.organization_id,
+            "listing": listing_id,
+            "rfq": rfq_id,
+            "quote": quote_id,
+            "attachment": attachment_id,
+            "contract": contract_id,
+        },
+    )
+
+
+OUTSIDERS = {"anonymous": 302, "admin": 404, "other_buyer": 404, "other_coop": 404}
+PARTIES_SEE = OUTSIDERS | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 200)
+BUYER_SEES = OUTSIDERS | {"buyer": 200, "buyer_staff": 200, "coop": 404, "coop_staff": 404}
+COOP_SEES = OUTSIDERS | {"buyer": 404, "buyer_staff": 404, "coop": 200, "coop_staff": 200}
+#: Managers decide (the status they get is given per row); staff get 403.
+STAFF_403 = {"buyer_staff": 403, "coop_staff": 403}
+#: The buyer's own actions: the co-op's people are outsiders to them.
+BUYER_ONLY = {"buyer_staff": 403, "coop": 404, "coop_staff": 404}
+ROUTES = [
+    ("GET", "/orgs/{org}/trade", BUYER_SEES),
+    ("GET", "/orgs/{coop_org}/trade", COOP_SEES),
+    ("GET", "/orgs/{org}/rfqs/new", BUYER_SEES | {"buyer_staff": 403}),
+    # Sends a buyer's manager to its request form; tells everyone else who may ask.
+    ("GET", "/listings/{listing}/request-quote", dict.fromkeys(USERS, 302)),
+    (
+        "GET",
+        "/listings/{listing}/order",
+        dict.fromkeys(USERS, 302) | {"buyer": 200, "other_buyer": 200},
+    ),
+    ("GET", "/rfqs/{rfq}", PARTIES_SEE),
+    # The co-op has quoted already: sent to its negotiation. The buyer does not quote.
+    (
+        "GET",
+        "/rfqs/{rfq}/quote",
+        PARTIES_SEE | {"coop": 302, "coop_staff": 302, "buyer": 404, "buyer_staff": 404},
+    ),
+    ("POST", "/rfqs/{rfq}/cancel", OUTSIDERS | BUYER_ONLY | {"buyer": 302}),
+    # Nothing chosen: refused with a message.
+    ("POST", "/rfqs/{rfq}/award", OUTSIDERS | BUYER_ONLY | {"buyer": 302}),
+    ("GET", "/quotes/{quote}", PARTIES_SEE),
+    # An empty version is refused next to the fields.
+    ("POST", "/quotes/{quote}/versions", OUTSIDERS | STAFF_403 | {"coop": 422, "buyer": 422}),
+    (
+        "POST",
+        "/quotes/{quote}/messages",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
+    ),
+    ("POST", "/quotes/{quote}/withdraw", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 302}),
+    (
+        "GET",
+        "/quotes/{quote}/files/{attachment}",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 302),
+    ),
+    ("GET", "/contracts/{contract}", PARTIES_SEE),
+    ("GET", "/contracts/{contract}/print", PARTIES_SEE),
+    # Already active: refused with a message.
+    ("POST", "/contracts/{contract}/sign", OUTSIDERS | STAFF_403 | {"coop": 302, "buyer": 302}),
+    ("POST", "/contracts/{contract}/cancel", OUTSIDERS | STAFF_403 | {"coop": 422, "buyer": 422}),
+    ("POST", "/contracts/{contract}/notice", OUTSIDERS | STAFF_403 | {"coop": 422, "buyer": 422}),
+    ("GET", "/contracts/{contract}/amend", PARTIES_SEE | STAFF_403),
+    # The buyer proposed it: only the co-op may accept (without the page's version: refused).
+    (
+        "POST",
+        "/contracts/{contract}/amendments/{amendment}/accept",
+        OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 302},
+    ),
+    ("GET", "/orgs/{org}/deliveries", BUYER_SEES),
+    ("GET", "/deliveries/{planned}", PARTIES_SEE),
+    ("GET", "/deliveries/{received}", PARTIES_SEE),
+    # Empty quantities: refused next to the fields; the other side has no such form.
+    (
+        "POST",
+        "/deliveries/{planned}/dispatch",
+        OUTSIDERS | {"buyer": 404, "buyer_staff": 404, "coop": 422, "coop_staff": 422},
+    ),
+    (
+        "POST",
+        "/deliveries/{received}/receive",
+        OUTSIDERS | {"buyer": 422, "buyer_staff": 422, "coop": 404, "coop_staff": 404},
+    ),
+    (
+        "GET",
+        "/deliveries/{received}/photos/{line}/0",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 302),
+    ),
+    ("GET", "/orgs/{org}/invoices", BUYER_SEES),
+    ("GET", "/invoices/{invoice}", PARTIES_SEE),
+    ("POST", "/invoices/{invoice}/payments", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 422}),
+    ("POST", "/invoices/{invoice}/void", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 422}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+def test_deal_route_permissions(app, cast, method, path, expected):
+    url = cast.url(path)
+    for who in USERS:
+        client = app.test_client()
+        if cast.people[who] is not None:
+            login(client, cast.people[who])
+        response = client.open(url, method=method, data={} if method == "POST" else None)
+        assert response.status_code == expected[who], (
+            f"{who}: {method} {url} → {response.status_code}"
+        )
+        if who == "anonymous" and response.status_code == 302:
+            assert response.headers["Location"].startswith("/login")
