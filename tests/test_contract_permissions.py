@@ -223,3 +223,99 @@ def test_deal_route_permissions(app, cast, method, path, expected):
         )
         if who == "anonymous" and response.status_code == 302:
             assert response.headers["Location"].startswith("/login")
+
+
+ODD_VALUES = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "²",
+    "①",
+    "99999999999999999999",
+    "x" * 6000,
+    "\x00\x07",
+    "'; --",
+    "１２",
+    "2026-02-30",
+]
+
+
+def odd_form(cast: DealCast, value: str) -> dict:
+    fields = [
+        "title",
+        "pattern",
+        "weekdays",
+        "day_of_month",
+        "starts_on",
+        "ends_on",
+        "delivery_location_id",
+        "required_certificates",
+        "min_ocop_stars",
+        "payment_days",
+        "respond_by_date",
+        "respond_by_time",
+        "invited_only",
+        "invited_coop_ids",
+        "notes",
+        "version",
+        "valid_until",
+        "body",
+        "reason",
+        "effective_from",
+        "amount",
+        "paid_on",
+        "method",
+        "reference",
+        "quantity",
+        "delivery_on",
+        "note",
+        "add_line",
+        "extra-0-on",
+        "lines-0-category_id",
+        "lines-0-specification",
+        "lines-0-quantity",
+        "lines-0-unit",
+        "lines-0-target_price",
+        "lines-0-listing_id",
+        "lines-0-rfq_line_id",
+        "lines-0-include",
+        "lines-0-unit_price",
+        "lines-0-vat_rate",
+        "lines-25-quantity",
+    ]
+    line = cast.ids["line"]
+    fields += [
+        f"{prefix}-{n}"
+        for prefix in (
+            "line",
+            "seen",
+            "quantity",
+            "lot",
+            "accepted",
+            "rejected",
+            "reason",
+            "price",
+            "extra-0",
+        )
+        for n in (line, cast.ids["quote"], 1, 2)
+    ]
+    return dict.fromkeys(fields, value)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+def test_odd_input_never_gives_a_500(app, cast, method, path, expected):
+    url = cast.url(path)
+    for who in ("buyer", "coop", "coop_staff"):
+        client = app.test_client()
+        login(client, cast.people[who])
+        for value in ODD_VALUES:
+            if method == "GET":
+                response = client.get(url, query_string={"month": value, "listing": value})
+            else:
+                response = client.post(url, data=odd_form(cast, value))
+            assert response.status_code < 500, (
+                f"{who} {method} {url} with {value!r}: {response.status_code}"
+            )
