@@ -71,9 +71,9 @@ def coop_with_listing(app: Flask, coop: Person, **overrides) -> int:
 
 def rfq_data(buyer: Person, **changes) -> rfqs.RfqData:
     start = today() + timedelta(days=7)
-    values = dict(
-        title="Rượu sâm cho 12 cửa hàng",
-        lines=[
+    values = {
+        "title": "Rượu sâm cho 12 cửa hàng",
+        "lines": [
             rfqs.RfqLineData(
                 category_id=category_id("ruou"),
                 specification="Rượu sâm 500 ml, chai thủy tinh",
@@ -82,14 +82,14 @@ def rfq_data(buyer: Person, **changes) -> rfqs.RfqData:
                 target_price="170.000",
             )
         ],
-        pattern="weekly",
-        weekdays=["1"],
-        starts_on=start,
-        ends_on=start + timedelta(days=27),
-        respond_by_date=today() + timedelta(days=3),
-        delivery_location_id=location_id(buyer),
-        payment_days="30",
-    )
+        "pattern": "weekly",
+        "weekdays": ["1"],
+        "starts_on": start,
+        "ends_on": start + timedelta(days=27),
+        "respond_by_date": today() + timedelta(days=3),
+        "delivery_location_id": location_id(buyer),
+        "payment_days": "30",
+    }
     values.update(changes)
     return rfqs.RfqData(**values)
 

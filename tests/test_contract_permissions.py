@@ -16,7 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Contract, Delivery, DealAttachment, Role
+from marketplace.models import Contract, DealAttachment, Delivery, Role
 from marketplace.services import contracts, deliveries, rfqs
 from marketplace.vietnam import today
 from tests.conftest import Person, add_member, login, make_person, verified_coop

@@ -68,7 +68,7 @@ def test_the_whole_deal_over_http(app, client):
     login(client, buyer)
     response = client.post(f"/orgs/{buyer.organization_id}/rfqs/new", data=rfq_form(app, buyer))
     assert response.status_code == 302, response.get_data(as_text=True)
-    rfq_url = response.headers["Location"]
+    assert "/rfqs/" in response.headers["Location"]
     with app.app_context():
         rfq = db.session.scalar(select(Rfq))
         rfq_id, line_id = rfq.id, rfq.lines[0].id

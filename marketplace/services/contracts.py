@@ -82,6 +82,8 @@ AMENDMENT_TRANSITIONS: dict[tuple[AmendmentStatus, str], AmendmentStatus] = {
     (AM.PROPOSED, "reject"): AM.REJECTED,
     (AM.PROPOSED, "withdraw"): AM.WITHDRAWN,
 }
+#: The plan's own transition (the rest of a delivery's life is in services/deliveries.py).
+DELIVERY_PLAN_TRANSITIONS = {(DeliveryStatus.PLANNED, "cancel"): DeliveryStatus.CANCELLED}
 #: Contract states in which deliveries go on.
 RUNNING = (ContractStatus.ACTIVE, ContractStatus.TERMINATING)
 
@@ -599,6 +601,8 @@ def decide_amendment(
 
 def _apply_amendment(contract: Contract, amendment: Amendment) -> None:
     by_id = {line.id: line for line in contract.lines}
+    #: Prices in force before the change: extra deliveries dated earlier keep them.
+    old_prices = {line.id: line.unit_price for line in contract.lines}
     line_changes = {int(k): v for k, v in amendment.changes.get("lines", {}).items()}
     for line_id, change in line_changes.items():
         line = by_id[line_id]
@@ -619,6 +623,8 @@ def _apply_amendment(contract: Contract, amendment: Amendment) -> None:
             if change:
                 delivery_line.unit_price = change.get("unit_price", delivery_line.unit_price)
                 delivery_line.quantity = change.get("quantity", delivery_line.quantity)
+                # A dispatch page opened before the change is then refused as stale.
+                delivery.version += 1
     sequence = (
         db.session.scalar(
             select(func.max(Delivery.sequence)).where(Delivery.contract_id == contract.id)
@@ -636,16 +642,22 @@ def _apply_amendment(contract: Contract, amendment: Amendment) -> None:
             break
         sequence += 1
         count += 1
+        day = date.fromisoformat(extra["on"])
+        in_force = (
+            (lambda line_id: by_id[line_id].unit_price)
+            if day >= amendment.effective_from
+            else (lambda line_id: old_prices[line_id])
+        )
         db.session.add(
             Delivery(
                 contract_id=contract.id,
                 sequence=sequence,
-                scheduled_on=date.fromisoformat(extra["on"]),
+                scheduled_on=day,
                 lines=[
                     DeliveryLine(
                         contract_line_id=int(line_id),
                         quantity=quantity,
-                        unit_price=by_id[int(line_id)].unit_price,
+                        unit_price=in_force(int(line_id)),
                     )
                     for line_id, quantity in extra["quantities"].items()
                 ],
@@ -674,8 +686,9 @@ def give_notice(
     if errors:
         raise ValidationFailed(errors)
     contract = lock(Contract, contract.id)
-    contract.status = step(CONTRACT_TRANSITIONS, contract.status, "notice")
+    new_status = step(CONTRACT_TRANSITIONS, contract.status, "notice")
     _check_version(contract, seen_version)
+    contract.status = new_status
     contract.ends_on = ends_on  # type: ignore[assignment]
     contract.termination_reason = text
     contract.terminated_by = who.side
@@ -687,7 +700,8 @@ def give_notice(
             Delivery.scheduled_on > ends_on,
         )
     ):
-        delivery.status = DeliveryStatus.CANCELLED
+        delivery.status = step(DELIVERY_PLAN_TRANSITIONS, delivery.status, "cancel")
+        delivery.version += 1
     audit.record(
         actor,
         "contract.notice",

@@ -29,8 +29,7 @@ VAT_RATES: dict[str, Any] = {
     "8": "8 %",
     "10": "10 %",
 }
-#: The longest contract period and the most deliveries one contract plans.
-MAX_PERIOD_DAYS = 3 * 366
+#: The most deliveries one contract plans (a period is at most three years).
 MAX_DELIVERIES = 400
 #: Attachments per quote version or message.
 MAX_ATTACHMENTS = 3
@@ -156,7 +155,7 @@ def check_schedule(
         errors["ends_on"] = _l("Enter a date.")
     elif starts_on is not None and ends_on < starts_on:
         errors["ends_on"] = _l("The end date cannot be before the start date.")
-    elif starts_on is not None and (ends_on - starts_on).days > MAX_PERIOD_DAYS:
+    elif starts_on is not None and ends_on > _years_after(starts_on, 3):
         errors["ends_on"] = _l("A contract period can be at most three years.")
     days: list[int] = []
     for raw in weekdays:
@@ -191,6 +190,13 @@ def check_schedule(
             "This plans more than %(n)d deliveries. Shorten the period.", n=MAX_DELIVERIES
         )
     return None if errors else schedule
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 # --- numbers -----------------------------------------------------------------------------------

@@ -160,9 +160,10 @@ def dispatch(
     delivery = lock(Delivery, delivery.id)
     if delivery.contract.status not in RUNNING:
         raise ValidationFailed({"version": _l("The contract is not active.")})
-    delivery.status = step(DELIVERY_TRANSITIONS, delivery.status, "dispatch")
+    new_status = step(DELIVERY_TRANSITIONS, delivery.status, "dispatch")
     if seen_version != delivery.version:
         raise DealChanged(_l("This delivery changed while you were reading it. Read it again."))
+    delivery.status = new_status
     for line in delivery.lines:
         line.dispatched_quantity, line.lot_id = values[line.id]
     delivery.dispatched_at = utcnow()
@@ -255,13 +256,14 @@ def receive(
                     stored.setdefault(line.id, []).append(key)
                     keys.append(key)
         delivery = lock(Delivery, delivery.id)
-        delivery.status = step(DELIVERY_TRANSITIONS, delivery.status, "receive")
+        new_status = step(DELIVERY_TRANSITIONS, delivery.status, "receive")
         if seen_version != delivery.version:
             raise DealChanged(_l("This delivery changed while you were reading it. Read it again."))
     except Exception:
         if keys:
             images.discard(keys)
         raise
+    delivery.status = new_status
     for line in delivery.lines:
         line.accepted_quantity, line.rejected_quantity, line.rejection_reason = values[line.id]
         line.rejection_photos = "\n".join(stored.get(line.id, [])) or None

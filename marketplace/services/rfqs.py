@@ -599,7 +599,9 @@ def submit_quote(actor: Actor, rfq_id: int, coop_id: int, data: VersionData) -> 
         raise ValidationFailed({"version": problem})
     rows = _check_version(rfq, coop.id, data)
     stored = store_attachments(f"private/deals/rfq-{rfq.id}", data.attachments, "attachments")
-    lock(Rfq, rfq.id)  # serialises with award and cancel
+    rfq = lock(Rfq, rfq.id)  # serialises with award and cancel
+    if rfq.status is not RfqStatus.OPEN:
+        raise ValidationFailed({"version": _l("This request is closed.")})
     if db.session.scalar(select(Quote.id).where(Quote.rfq_id == rfq.id, Quote.coop_id == coop.id)):
         raise ValidationFailed(
             {"version": _l("Your co-op has already quoted. Revise that quote instead.")}
