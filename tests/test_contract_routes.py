@@ -275,9 +275,7 @@ def test_other_organisations_get_404_and_staff_cannot_sign(app, client):
     assert staff_client.get(f"/contracts/{contract_id}").status_code == 200
     rfq2 = post_rfq(app, buyer)
     quote2 = quote_on(app, coop, rfq2)
-    assert (
-        staff_client.post(f"/rfqs/{rfq2}/award", data={"seen-%d" % quote2: "1"}).status_code == 403
-    )
+    assert staff_client.post(f"/rfqs/{rfq2}/award", data={f"seen-{quote2}": "1"}).status_code == 403
 
 
 def test_a_spot_order_is_accepted_by_the_coop(app, client):
