@@ -1,4 +1,5 @@
-"""Flask commands: create-admin, seed-demo, outbox work, fairs expire, search sync/reindex."""
+"""Flask commands: create-admin, seed-demo, outbox work, fairs expire, contracts sweep,
+search sync/reindex."""
 
 from __future__ import annotations
 
@@ -67,6 +68,27 @@ def register(app: Flask) -> None:
         ):
             released += len(fairs.expire_overdue(fair_id))
         click.echo(f"released {released} unpaid booth holds")
+
+    @app.cli.group("contracts")
+    def contracts_group() -> None:
+        """Supply-contract housekeeping."""
+
+    @contracts_group.command("sweep")
+    def contracts_sweep() -> None:
+        """Daily: end contracts whose last day has passed, tell both parties about deliveries
+        now overdue (once each), and mark invoices past their due date overdue.
+
+        Pages do the same for what they show when they are opened; this keeps quiet
+        contracts right and sends the overdue notices."""
+        from marketplace.services import contracts, deliveries, invoices
+
+        ended = contracts.sweep()
+        flagged = deliveries.flag_overdue()
+        overdue = invoices.mark_overdue()
+        click.echo(
+            f"ended {ended} contracts, flagged {flagged} overdue deliveries, "
+            f"{overdue} overdue invoices"
+        )
 
     @app.cli.group("search")
     def search_group() -> None:

@@ -141,7 +141,7 @@ def draft_from_award(actor: Actor, rfq: Rfq, quote: Quote, lines: list[RfqLine])
         offered = version.line_for(rfq_line.id)
         assert offered is not None
         description = rfq_line.specification
-        if offered.listing is not None:
+        if offered.listing is not None and offered.listing.title_vi not in description:
             description = f"{offered.listing.title_vi} — {description}"[:500]
         contract_lines.append(
             ContractLine(
