@@ -4,7 +4,6 @@ and received with one line partly rejected (with a photo), and the invoice's tot
 
 import io
 import os
-import re
 from datetime import date, timedelta
 
 from PIL import Image
@@ -49,7 +48,9 @@ def test_a_supply_deal_from_request_to_invoice(
             actor(coop),
             coop.organization_id,
             listing_id,
-            listings.LotData(code="RS-2611", produced_on=today() - timedelta(days=3), quantity="500"),
+            listings.LotData(
+                code="RS-2611", produced_on=today() - timedelta(days=3), quantity="500"
+            ),
             None,
         )
         db.session.remove()
