@@ -338,7 +338,7 @@ def seed_deals() -> bool:
         tea_contract,
         db.session.get(Contract, tea_contract).version,
         "Khách hàng chuyển sang hộp quà 100 g; sẽ đặt mẫu mới.",
-        db.session.get(Contract, tea_contract).ends_on - timedelta(days=20),
+        db.session.get(Contract, tea_contract).ends_on - timedelta(days=40),
     )
     if rice is not None:
         contracts.place_spot_order(

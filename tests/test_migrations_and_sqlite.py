@@ -138,6 +138,39 @@ def test_seed_demo_and_create_admin_commands(sqlite_app):
     page = client.get(f"/fairs/{open_slug}").get_data(as_text=True)
     assert page.count("booth--taken") == 2 and page.count("booth--held") == 1
 
+    # Supply deals in every state, and their pages as the demo supermarket sees them.
+    with sqlite_app.app_context():
+        from marketplace import models as m
+
+        def states(model):
+            return {x.status.value for x in db.session.scalars(select(model))}
+
+        assert states(m.Rfq) == {"open", "awarded", "cancelled"}
+        assert states(m.Quote) >= {"open", "awarded", "declined"}
+        assert states(m.Contract) == {"draft", "active", "terminating"}
+        assert states(m.Delivery) >= {"planned", "dispatched", "received", "cancelled"}
+        assert states(m.Invoice) == {"issued", "paid", "overdue", "void"}
+        assert states(m.Amendment) == {"accepted", "proposed"}
+        kinds = {c.kind.value for c in db.session.scalars(select(m.Contract))}
+        assert kinds == {"supply", "spot"}
+        buyer_id = db.session.scalar(
+            select(Organization.id).where(Organization.name == "Chuỗi Siêu Thị Xanh Mart")
+        )
+        deal_pages = [f"/orgs/{buyer_id}/trade", f"/orgs/{buyer_id}/deliveries"]
+        deal_pages += [f"/orgs/{buyer_id}/invoices"]
+        deal_pages += [f"/contracts/{i}" for i in db.session.scalars(select(m.Contract.id))]
+        deal_pages += [f"/quotes/{i}" for i in db.session.scalars(select(m.Quote.id))]
+        deal_pages += [f"/invoices/{i}" for i in db.session.scalars(select(m.Invoice.id))]
+    buyer = sqlite_app.test_client()
+    login = buyer.post(
+        "/login", data={"email": "muahang@demo.xanhmart.vn", "password": "chohtx-demo-2026"}
+    )
+    assert login.status_code == 302
+    for url in deal_pages:
+        assert buyer.get(url).status_code == 200, url
+    dashboard = buyer.get(f"/orgs/{buyer_id}/trade").get_data(as_text=True)
+    assert "HTX Dưa Lưới và Cà Chua VietGAP Củ Chi" in dashboard and "<svg" in dashboard
+
     result = runner.invoke(
         args=[
             "create-admin",
