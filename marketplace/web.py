@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.extensions import db, login_manager
 from marketplace.field_labels import field_label
-from marketplace.models import OrgKind, User
+from marketplace.models import OrgKind, Role, User
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.urls import external_url
@@ -35,13 +35,16 @@ def call_or_abort(fn, *args, **kwargs):
         abort(403)
 
 
-def member_view(organization_id: int, kind: OrgKind):
-    """(organisation, membership) for a member of an organisation of this kind; 404 else."""
+def member_view(organization_id: int, kind: OrgKind, min_role: Role = Role.STAFF):
+    """(organisation, membership) for a member of an organisation of this kind; 404 for
+    anyone else, 403 for a member below ``min_role``."""
     from marketplace.services.organizations import get_for_member
 
     organization, membership = call_or_abort(get_for_member, current_actor(), organization_id)
     if organization.kind is not kind:
         abort(404)
+    if not membership.role.at_least(min_role):
+        abort(403)
     return organization, membership
 
 

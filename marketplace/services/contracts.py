@@ -45,17 +45,19 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
-from marketplace.services import audit, outbox
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.deals import (
     MAX_DELIVERIES,
     Party,
+    finish,
     other_side,
     party,
     plan_dates,
     price_of,
     quantity_of,
     tell,
+    tell_other,
     text_of,
 )
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -332,9 +334,10 @@ def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
                 context={"contract": contract},
             )
     else:
-        other = contract.coop_id if who.side is Side.BUYER else contract.buyer_id
-        messages += tell(
-            other,
+        messages += tell_other(
+            who,
+            contract.buyer_id,
+            contract.coop_id,
             "contract_to_sign",
             _l("Contract %(number)s is waiting for your signature", number=contract.number),
             "contracts.contract",
@@ -342,8 +345,7 @@ def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
             context={"contract": contract},
         )
     contract.version += 1
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return contract
 
 
@@ -371,17 +373,17 @@ def cancel_draft(actor: Actor, contract_id: int, seen_version: int | None, reaso
         organization_id=who.organization_id,
         details={"reason": text},
     )
-    other = contract.coop_id if who.side is Side.BUYER else contract.buyer_id
-    messages = tell(
-        other,
+    messages = tell_other(
+        who,
+        contract.buyer_id,
+        contract.coop_id,
         "contract_cancelled",
         _l("Contract %(number)s was cancelled", number=contract.number),
         "contracts.contract",
         contract_id=contract.id,
         context={"contract": contract, "reason": text},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return contract
 
 
@@ -536,17 +538,17 @@ def propose_amendment(
         organization_id=who.organization_id,
         details={"amendment": amendment.number, "changes": changes},
     )
-    other = contract.coop_id if who.side is Side.BUYER else contract.buyer_id
-    messages = tell(
-        other,
+    messages = tell_other(
+        who,
+        contract.buyer_id,
+        contract.coop_id,
         "amendment_proposed",
         _l("Change proposed to contract %(number)s", number=contract.number),
         "contracts.contract",
         contract_id=contract.id,
         context={"contract": contract, "amendment": amendment},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return amendment
 
 
@@ -583,9 +585,10 @@ def decide_amendment(
         organization_id=who.organization_id,
         details={"amendment": amendment.number},
     )
-    other = contract.coop_id if who.side is Side.BUYER else contract.buyer_id
-    messages = tell(
-        other,
+    messages = tell_other(
+        who,
+        contract.buyer_id,
+        contract.coop_id,
         "amendment_decided",
         _l(
             "Contract %(number)s: change %(n)d answered", number=contract.number, n=amendment.number
@@ -594,8 +597,7 @@ def decide_amendment(
         contract_id=contract.id,
         context={"contract": contract, "amendment": amendment, "action": action},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return amendment
 
 
@@ -710,17 +712,17 @@ def give_notice(
         organization_id=who.organization_id,
         details={"reason": text, "ends_on": ends_on.isoformat()},
     )  # type: ignore[union-attr]
-    other = contract.coop_id if who.side is Side.BUYER else contract.buyer_id
-    messages = tell(
-        other,
+    messages = tell_other(
+        who,
+        contract.buyer_id,
+        contract.coop_id,
         "contract_notice",
         _l("Notice to end contract %(number)s", number=contract.number),
         "contracts.contract",
         contract_id=contract.id,
         context={"contract": contract, "reason": text},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return contract
 
 

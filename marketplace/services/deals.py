@@ -274,3 +274,21 @@ def tell(
     return notify_members(
         organization_id, template, subject, endpoint=endpoint, link_values=values, **context
     )
+
+
+def tell_other(
+    who: Party, buyer_id: int, coop_id: int, template: str, subject: Any, endpoint: str, **values
+) -> list[int]:
+    """``tell`` the party of the deal that is not the actor's."""
+    other = coop_id if who.side is Side.BUYER else buyer_id
+    return tell(other, template, subject, endpoint, **values)
+
+
+def finish(messages: list[int]) -> None:
+    """Commit the change, then send its notices: after the commit, so a failing mail server
+    never loses a change (the outbox retries them)."""
+    from marketplace.extensions import db
+    from marketplace.services import outbox
+
+    db.session.commit()
+    outbox.deliver(messages)

@@ -31,10 +31,10 @@ from marketplace.models import (
     Side,
 )
 from marketplace.models._types import utcnow
-from marketplace.services import audit, images, outbox
+from marketplace.services import audit, images
 from marketplace.services.context import Actor
 from marketplace.services.contracts import RUNNING
-from marketplace.services.deals import Party, party, quantity_of, tell
+from marketplace.services.deals import Party, finish, party, quantity_of, tell
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
@@ -185,8 +185,7 @@ def dispatch(
         delivery_id=delivery.id,
         context={"delivery": delivery},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return delivery
 
 
@@ -290,8 +289,7 @@ def receive(
         delivery_id=delivery.id,
         context={"delivery": delivery, "invoice": invoice},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return delivery, invoice
 
 
@@ -369,8 +367,7 @@ def flag_overdue() -> int:
                 context={"delivery": delivery},
             )
         delivery.overdue_notified_at = utcnow()
-        db.session.commit()
-        outbox.deliver(messages)
+        finish(messages)
         count += 1
     return count
 

@@ -32,9 +32,9 @@ from marketplace.models import (
     Side,
 )
 from marketplace.models._types import utcnow
-from marketplace.services import audit, outbox
+from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.deals import Party, line_amounts, party, price_of, tell, text_of
+from marketplace.services.deals import Party, finish, line_amounts, party, price_of, tell, text_of
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
@@ -233,8 +233,7 @@ def record_payment(
             "paid_on": paid_on.isoformat(),
         },
     )  # type: ignore[union-attr]
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return payment
 
 
@@ -270,8 +269,7 @@ def void(actor: Actor, invoice_id: int, reason: str) -> Invoice:
         invoice_id=invoice.id,
         context={"invoice": invoice, "reason": text},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return invoice
 
 

@@ -42,17 +42,19 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
-from marketplace.services import audit, outbox
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.deals import (
     Party,
     check_schedule,
     check_vat,
+    finish,
     party,
     price_of,
     quantity_of,
     store_attachments,
     tell,
+    tell_other,
     text_of,
 )
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -275,8 +277,7 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
             rfq_id=rfq.id,
             context={"rfq": rfq, "buyer": buyer},
         )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return rfq
 
 
@@ -441,6 +442,19 @@ def cancel_rfq(actor: Actor, rfq_id: int) -> Rfq:
     _buyer(actor, rfq.buyer_id)
     rfq = lock(Rfq, rfq_id)
     rfq.status = step(RFQ_TRANSITIONS, rfq.status, "cancel")
+    messages = _decline_open_quotes(rfq, awarded_elsewhere=False)
+    audit.record(actor, "rfq.cancel", "rfq", rfq.id, organization_id=rfq.buyer_id)
+    finish(messages)
+    return rfq
+
+
+def _decline_open_quotes(rfq: Rfq, *, awarded_elsewhere: bool) -> list[int]:
+    """Decline every quote still open on a request, thanking each co-op politely."""
+    subject = (
+        _l("Thank you for your quote: %(title)s", title=rfq.title)
+        if awarded_elsewhere
+        else _l("Request closed: %(title)s", title=rfq.title)
+    )
     messages = []
     for quote in db.session.scalars(
         select(Quote).where(Quote.rfq_id == rfq.id, Quote.status == QuoteStatus.OPEN)
@@ -449,15 +463,12 @@ def cancel_rfq(actor: Actor, rfq_id: int) -> Rfq:
         messages += tell(
             quote.coop_id,
             "quote_declined",
-            _l("Request closed: %(title)s", title=rfq.title),
+            subject,
             "contracts.quote",
             quote_id=quote.id,
-            context={"rfq": rfq, "awarded_elsewhere": False},
+            context={"rfq": rfq, "awarded_elsewhere": awarded_elsewhere},
         )
-    audit.record(actor, "rfq.cancel", "rfq", rfq.id, organization_id=rfq.buyer_id)
-    db.session.commit()
-    outbox.deliver(messages)
-    return rfq
+    return messages
 
 
 # --- quotes and the negotiation ----------------------------------------------------------------
@@ -621,8 +632,7 @@ def submit_quote(actor: Actor, rfq_id: int, coop_id: int, data: VersionData) -> 
         quote_id=quote.id,
         context={"rfq": rfq, "coop": coop},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return quote
 
 
@@ -676,22 +686,22 @@ def add_version(
         organization_id=who.organization_id,
         details={"version": version.number},
     )
-    other = quote.coop_id if who.side is Side.BUYER else quote.rfq.buyer_id
     subject = (
         _l("Counter-offer on %(title)s", title=quote.rfq.title)
         if who.side is Side.BUYER
         else _l("Revised quote on %(title)s", title=quote.rfq.title)
     )
-    messages = tell(
-        other,
+    messages = tell_other(
+        who,
+        quote.rfq.buyer_id,
+        quote.coop_id,
         "quote_version",
         subject,
         "contracts.quote",
         quote_id=quote.id,
         context={"rfq": quote.rfq, "version": version},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return version
 
 
@@ -711,17 +721,17 @@ def post_message(
         db.session.add(DealAttachment(quote_id=quote.id, message_id=message.id, **values))
     quote.updated_at = utcnow()
     audit.record(actor, "quote.message", "quote", quote.id, organization_id=who.organization_id)
-    other = quote.coop_id if who.side is Side.BUYER else quote.rfq.buyer_id
-    messages = tell(
-        other,
+    messages = tell_other(
+        who,
+        quote.rfq.buyer_id,
+        quote.coop_id,
         "quote_message",
         _l("New message about %(title)s", title=quote.rfq.title),
         "contracts.quote",
         quote_id=quote.id,
         context={"rfq": quote.rfq, "message": message},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return message
 
 
@@ -740,8 +750,7 @@ def withdraw_quote(actor: Actor, quote_id: int) -> Quote:
         rfq_id=quote.rfq_id,
         context={"rfq": quote.rfq, "coop": quote.coop},
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return quote
 
 
@@ -928,18 +937,7 @@ def award(
             contract_id=contract.id,
             context={"rfq": rfq, "contract": contract},
         )
-    for quote in db.session.scalars(
-        select(Quote).where(Quote.rfq_id == rfq.id, Quote.status == QuoteStatus.OPEN)
-    ):
-        quote.status = step(QUOTE_TRANSITIONS, quote.status, "decline")
-        messages += tell(
-            quote.coop_id,
-            "quote_declined",
-            _l("Thank you for your quote: %(title)s", title=rfq.title),
-            "contracts.quote",
-            quote_id=quote.id,
-            context={"rfq": rfq, "awarded_elsewhere": True},
-        )
+    messages += _decline_open_quotes(rfq, awarded_elsewhere=True)
     audit.record(
         actor,
         "rfq.award",
@@ -951,8 +949,7 @@ def award(
             "contracts": [c.id for c in contracts],
         },
     )
-    db.session.commit()
-    outbox.deliver(messages)
+    finish(messages)
     return contracts
 
 

@@ -185,9 +185,7 @@ def _rfq_form_choices(form: RfqForm, buyer_id: int) -> None:
 @bp.route("/orgs/<int:org_id>/rfqs/new", methods=["GET", "POST"])
 @login_required
 def new_rfq(org_id: int):
-    organization, membership = member_view(org_id, OrgKind.BUYER)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    organization, membership = member_view(org_id, OrgKind.BUYER, Role.MANAGER)
     form = RfqForm()
     if request.method == "GET":
         listing = db_listing(small_int(request.args.get("listing")))

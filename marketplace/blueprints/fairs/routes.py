@@ -73,9 +73,7 @@ def _fair_data(form: FairForm) -> fairs.FairData:
 @bp.route("/orgs/<int:org_id>/fairs/new", methods=["GET", "POST"])
 @login_required
 def new_fair(org_id: int):
-    organization, membership = member_view(org_id, OrgKind.FAIR_ORGANIZER)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    organization, membership = member_view(org_id, OrgKind.FAIR_ORGANIZER, Role.MANAGER)
     form = FairForm()
     if form.validate_on_submit():
         if not first_submission():

@@ -154,9 +154,7 @@ def _tier_errors(form: ListingForm, errors: dict) -> dict:
 @bp.route("/orgs/<int:org_id>/listings/new", methods=["GET", "POST"])
 @login_required
 def new(org_id: int):
-    organization, membership = member_view(org_id, OrgKind.COOP)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    organization, membership = member_view(org_id, OrgKind.COOP, Role.MANAGER)
     form = ListingForm()
     _prepare(form, organization)
     tiers_error = None
@@ -390,9 +388,7 @@ def export(org_id: int):
 @bp.route("/orgs/<int:org_id>/listings/import", methods=["GET", "POST"])
 @login_required
 def import_listings(org_id: int):
-    organization, membership = member_view(org_id, OrgKind.COOP)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    organization, membership = member_view(org_id, OrgKind.COOP, Role.MANAGER)
     form = ImportForm()
     results = None
     if form.validate_on_submit():
