@@ -29,7 +29,9 @@ def actor(person: Person) -> Actor:
     return Actor(user=db.session.get_one(User, person.id), ip="127.0.0.1")
 
 
-def verified_buyer(app: Flask, name: str = "Siêu thị Xanh", **kwargs) -> Person:
+def verified_buyer(
+    app: Flask, name: str = "Siêu thị Xanh", location: str = "Cửa hàng Láng Hạ", **kwargs
+) -> Person:
     """A supermarket chain, verified, with one store to deliver to."""
     person = make_person(app, kind=OrgKind.BUYER, organization_name=name, **kwargs)
     with app.app_context():
@@ -46,7 +48,7 @@ def verified_buyer(app: Flask, name: str = "Siêu thị Xanh", **kwargs) -> Pers
         db.session.add(
             DeliveryLocation(
                 organization_id=org.id,
-                name="Cửa hàng Láng Hạ",
+                name=location,
                 province_code="ha-noi",
                 commune="Phường Láng",
                 street="12 Láng Hạ",

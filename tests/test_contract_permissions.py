@@ -7,12 +7,10 @@ alter what the others are asked about.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from PIL import Image
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -28,6 +26,7 @@ from tests.deals import (
     signed_contract,
     verified_buyer,
 )
+from tests.test_listings import jpeg
 
 USERS = [
     "anonymous",
@@ -40,12 +39,6 @@ USERS = [
     "buyer",
 ]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "JPEG")
-    return buffer.getvalue()
 
 
 @dataclass

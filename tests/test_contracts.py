@@ -4,19 +4,16 @@ and receipt, invoices numbered per co-op and their payments."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
 from marketplace.models import (
     Amendment,
     AmendmentStatus,
-    Category,
     Contract,
     ContractKind,
     ContractStatus,
@@ -28,7 +25,6 @@ from marketplace.models import (
     InvoiceStatus,
     Notification,
     Organization,
-    OrgKind,
     OutboxMessage,
     Quote,
     QuoteStatus,
@@ -46,7 +42,6 @@ from marketplace.services import (
     deliveries,
     invoices,
     listings,
-    profiles,
     rfqs,
     verification,
 )
@@ -62,7 +57,9 @@ from marketplace.services.errors import NotFound, PermissionDenied, ValidationFa
 from marketplace.services.rfqs import DealChanged
 from marketplace.services.states import TransitionNotAllowed
 from marketplace.vietnam import today
-from tests.conftest import PDF_BYTES, Person, add_member, admin_actor, make_person, verified_coop
+from tests import deals
+from tests.conftest import PDF_BYTES, Person, add_member, admin_actor, verified_coop
+from tests.test_listings import actor_for, category_id
 
 W = DeliveryPattern
 
@@ -70,38 +67,11 @@ W = DeliveryPattern
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def actor_for(person: Person) -> Actor:
-    return Actor(user=db.session.get_one(User, person.id), ip="127.0.0.1")
-
-
-def category_id(slug: str) -> int:
-    return db.session.scalar(select(Category.id).where(Category.slug == slug))
-
-
-def jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (40, 120, 90)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
 def verified_buyer(app, name: str = "Siêu thị Xanh Hà Nội") -> tuple[Person, int]:
     """An approved buyer organisation with one delivery location; returns (owner, location)."""
-    person = make_person(app, kind=OrgKind.BUYER, organization_name=name)
+    person = deals.verified_buyer(app, name=name, location="Kho Long Biên")
     with app.app_context():
-        organization = db.session.get_one(Organization, person.organization_id)
-        organization.verification_status = VerificationStatus.APPROVED
-        db.session.commit()
-        location = profiles.add_delivery_location(
-            actor_for(person),
-            person.organization_id,
-            name="Kho Long Biên",
-            province="Hà Nội",
-            commune="Phường Long Biên",
-            street="Số 1 Nguyễn Văn Cừ",
-        )
-        location_id = location.id
-        db.session.remove()
-    return person, location_id
+        return person, deals.location_id(person)
 
 
 def coop_with_listing(
@@ -110,25 +80,8 @@ def coop_with_listing(
     """A verified co-op with one published listing in the category ``slug``."""
     coop = verified_coop(app, organization_name=name)
     with app.app_context():
-        me = actor_for(coop)
-        values = {
-            "title_vi": "Rượu sâm Lai Châu",
-            "category_id": category_id(slug),
-            "unit": "chai",
-            "pack_size": "500 ml",
-            "base_price": "200.000",
-            "monthly_capacity": "2.000",
-            "min_order_quantity": "24",
-            "lead_time_days": "5",
-            "tiers": [("100", "180.000"), ("500", "165.000")],
-            "origin_province": "Lai Châu",
-        } | listing_overrides
-        listing = listings.create_listing(me, coop.organization_id, listings.ListingData(**values))
-        listings.add_photo(me, coop.organization_id, listing.id, jpeg())
-        listings.change_state(me, coop.organization_id, listing.id, "publish")
-        listing_id = listing.id
-        db.session.remove()
-    return coop, listing_id
+        listing_overrides.setdefault("category_id", category_id(slug))
+    return coop, deals.coop_with_listing(app, coop, **listing_overrides)
 
 
 def approved_certificate(app, coop: Person, kind: str = "vietgap", stars: int | None = None):
