@@ -323,3 +323,41 @@ def test_a_spot_order_is_accepted_by_the_coop(app, client):
         contract = db.session.get_one(Contract, contract_id)
         assert contract.status is ContractStatus.ACTIVE
         assert [d.status for d in contract_deliveries(contract_id)] == [DeliveryStatus.PLANNED]
+
+
+def test_a_stale_counter_offer_keeps_the_typing_and_can_be_sent_again(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    rfq_id = post_rfq(app, buyer)
+    quote_id = quote_on(app, coop, rfq_id)
+    with app.app_context():
+        line_id = db.session.get_one(Rfq, rfq_id).lines[0].id
+    form = {
+        "lines-0-rfq_line_id": str(line_id),
+        "lines-0-include": "y",
+        "lines-0-unit_price": "171.000",
+        "lines-0-quantity": "120",
+        "lines-0-vat_rate": "10",
+        "valid_until": (today() + timedelta(days=5)).isoformat(),
+    }
+    seller = app.test_client()
+    login(seller, coop)
+    assert (
+        seller.post(
+            f"/quotes/{quote_id}/versions",
+            data=form | {"version": "1", "lines-0-unit_price": "176.000"},
+        ).status_code
+        == 302
+    )
+    login(client, buyer)
+    response = client.post(f"/quotes/{quote_id}/versions", data=form | {"version": "1"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Phiên bản 2 đã đến" in page and 'value="171.000"' in page
+    assert re.search(r'name="version"[^>]*value="2"|value="2"[^>]*name="version"', page)
+    assert (
+        client.post(f"/quotes/{quote_id}/versions", data=form | {"version": "2"}).status_code == 302
+    )
+    with app.app_context():
+        assert db.session.get_one(Quote, quote_id).current_version == 3

@@ -283,7 +283,15 @@ def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
         raise ValidationFailed(
             {"version": _l("Your organisation has already signed this contract.")}
         )
-    _check_version(contract, seen_version)
+    # The other side's signature raises the version but changes no term: a page read just
+    # before it may still be signed.
+    other = contract.signature_of(other_side(who.side))
+    if not (
+        other is not None
+        and seen_version == other.contract_version
+        and contract.version == other.contract_version + 1
+    ):
+        _check_version(contract, seen_version)
     step(CONTRACT_TRANSITIONS, contract.status, "sign")
     first_day = max(contract.starts_on, today())
     if not [d for d in _planned_dates(contract) if d >= first_day]:

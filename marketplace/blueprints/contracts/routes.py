@@ -456,7 +456,9 @@ def _negotiation_page(quote_id: int, status: int = 200, version_form=None, messa
                 )
             _fill_version_form(version_form, rows)
             version_form.valid_until.data = latest.valid_until
-        version_form.version.data = str(quote.current_version)
+    # Also after a refusal: what was typed stays, and it can be sent again against the
+    # version now shown above it.
+    version_form.version.data = str(quote.current_version)
     _version_form_choices(version_form, quote.rfq, quote.coop_id)
     return (
         render_template(
