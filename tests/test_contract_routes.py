@@ -361,3 +361,35 @@ def test_a_stale_counter_offer_keeps_the_typing_and_can_be_sent_again(app, clien
     )
     with app.app_context():
         assert db.session.get_one(Quote, quote_id).current_version == 3
+
+
+def test_dashboards_show_what_waits_and_the_money_by_month(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app, organization_name="HTX Sâm Bảng")
+    coop_with_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        first = sorted(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)[0]
+        line = first.lines[0].id
+        from marketplace.services import deliveries
+        from tests.deals import actor
+
+        deliveries.dispatch(
+            actor(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
+        )
+        deliveries.receive(
+            actor(buyer), first.id, first.version, {line: deliveries.ReceiptLine("120")}
+        )
+    login(client, buyer)
+    page = client.get(f"/orgs/{buyer.organization_id}/trade").get_data(as_text=True)
+    # 120 × 175.000 + VAT 10 % = 23.100.000 ₫, charted under the co-op's name.
+    assert "HTX Sâm Bảng" in page and "23.100.000" in page and "<rect" in page
+    seller = app.test_client()
+    login(seller, coop)
+    page = seller.get(f"/orgs/{coop.organization_id}/trade").get_data(as_text=True)
+    assert "Siêu thị Xanh" in page and "23.100.000" in page
+    # A month that does not exist shows this month instead.
+    response = seller.get(f"/orgs/{coop.organization_id}/deliveries?month=1999-99")
+    assert response.status_code == 200 and today().strftime("%m/%Y") in response.get_data(
+        as_text=True
+    )

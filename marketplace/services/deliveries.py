@@ -308,7 +308,7 @@ def deliveries_between(
     actor: Actor, organization_id: int, first: date, last: date
 ) -> list[Delivery]:
     """Deliveries (not cancelled) of the organisation's contracts dated in [first, last], plus
-    every overdue one before ``first``."""
+    every earlier one still open (overdue, or dispatched and not yet received)."""
     require_member(actor, organization_id)
     return list(
         db.session.scalars(
@@ -319,7 +319,7 @@ def deliveries_between(
                 Delivery.status != DeliveryStatus.CANCELLED,
                 or_(
                     Delivery.scheduled_on.between(first, last),
-                    (Delivery.status == DeliveryStatus.PLANNED)
+                    Delivery.status.in_((DeliveryStatus.PLANNED, DeliveryStatus.DISPATCHED))
                     & (Delivery.scheduled_on < min(first, today())),
                 ),
             )
