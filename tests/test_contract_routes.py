@@ -393,3 +393,28 @@ def test_dashboards_show_what_waits_and_the_money_by_month(app, client):
     assert response.status_code == 200 and today().strftime("%m/%Y") in response.get_data(
         as_text=True
     )
+
+
+def test_an_admin_sets_the_vat_rate_quotes_start_from(app, client):
+    from marketplace.models import Category
+    from marketplace.services import rfqs
+    from tests.conftest import admin_actor
+
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    rfq_id = post_rfq(app, buyer)
+    login(client, admin_actor(app))
+    with app.app_context():
+        wine = db.session.scalar(select(Category).where(Category.slug == "ruou"))
+        assert wine.vat_rate == "10"
+        wine_id, names = wine.id, {"name_vi": wine.name_vi, "name_en": wine.name_en}
+    assert (
+        client.post(f"/admin/categories/{wine_id}", data=names | {"vat_rate": "8"}).status_code
+        == 302
+    )
+    client.post(f"/admin/categories/{wine_id}", data=names | {"vat_rate": "12"})  # refused
+    with app.app_context():
+        assert db.session.get_one(Category, wine_id).vat_rate == "8"
+        rfq = db.session.get_one(Rfq, rfq_id)
+        assert [d.vat_rate for d in rfqs.quote_defaults(rfq, coop.organization_id)] == ["8"]

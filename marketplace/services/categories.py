@@ -58,8 +58,11 @@ def add_category(actor: Actor, *, name_vi: str, name_en: str, parent_id: int | N
     return category
 
 
-def rename_category(actor: Actor, category_id: int, *, name_vi: str, name_en: str) -> Category:
-    """Rename (the slug, part of public URLs, stays)."""
+def rename_category(
+    actor: Actor, category_id: int, *, name_vi: str, name_en: str, vat_rate: str = ""
+) -> Category:
+    """Rename (the slug, part of public URLs, stays) and, if given, change the VAT rate that
+    quotes for the category start from."""
     require_admin(actor)
     category = db.session.get(Category, category_id)
     if category is None:
@@ -67,8 +70,22 @@ def rename_category(actor: Actor, category_id: int, *, name_vi: str, name_en: st
     name_vi, name_en = " ".join(name_vi.split())[:120], " ".join(name_en.split())[:120]
     if not name_vi or not name_en:
         raise ValidationFailed({"name_vi": _l("Enter both names.")})
+    if vat_rate:
+        from marketplace.services.deals import check_vat
+        from marketplace.validation import InvalidValue
+
+        try:
+            category.vat_rate = check_vat(vat_rate)
+        except InvalidValue as exc:
+            raise ValidationFailed({"vat_rate": exc.message}) from exc
     category.name_vi, category.name_en = name_vi, name_en
-    audit.record(actor, "category.rename", "category", category.id, details={"name": name_vi})
+    audit.record(
+        actor,
+        "category.rename",
+        "category",
+        category.id,
+        details={"name": name_vi, "vat_rate": category.vat_rate},
+    )
     db.session.commit()
     forget_categories()
     return category

@@ -26,6 +26,7 @@ from marketplace.services import (
     profiles,
     verification,
 )
+from marketplace.services.deals import VAT_RATES
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_admin
 from marketplace.services.states import TransitionNotAllowed
@@ -171,7 +172,9 @@ def category_tree():
             flash(_("Category added."), "success")
             return redirect(url_for("admin.category_tree"))
     return (
-        render_template("admin/categories.html", form=form, tree=categories.tree()),
+        render_template(
+            "admin/categories.html", form=form, tree=categories.tree(), vat_rates=VAT_RATES
+        ),
         422 if form.errors else 200,
     )
 
@@ -196,6 +199,7 @@ def rename_category(category_id: int):
             category_id,
             name_vi=form.name_vi.data or "",
             name_en=form.name_en.data or "",
+            vat_rate=form.vat_rate.data or "",
         )
     except ValidationFailed as exc:
         for message in exc.errors.values():

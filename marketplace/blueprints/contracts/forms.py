@@ -17,6 +17,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from marketplace.blueprints.common import BaseForm
@@ -29,19 +30,19 @@ def _optional_int(value: object) -> int | None:
 
 
 WEEKDAYS = [
-    ("1", _l("Monday")),
-    ("2", _l("Tuesday")),
-    ("3", _l("Wednesday")),
-    ("4", _l("Thursday")),
-    ("5", _l("Friday")),
-    ("6", _l("Saturday")),
-    ("7", _l("Sunday")),
+    SelectChoice("1", _l("Monday")),
+    SelectChoice("2", _l("Tuesday")),
+    SelectChoice("3", _l("Wednesday")),
+    SelectChoice("4", _l("Thursday")),
+    SelectChoice("5", _l("Friday")),
+    SelectChoice("6", _l("Saturday")),
+    SelectChoice("7", _l("Sunday")),
 ]
 PATTERNS = [
-    ("one_off", _l("Once")),
-    ("weekly", _l("Every week")),
-    ("biweekly", _l("Every two weeks")),
-    ("monthly", _l("Every month")),
+    SelectChoice("one_off", _l("Once")),
+    SelectChoice("weekly", _l("Every week")),
+    SelectChoice("biweekly", _l("Every two weeks")),
+    SelectChoice("monthly", _l("Every month")),
 ]
 
 
@@ -76,12 +77,21 @@ class RfqForm(BaseForm):
     )
     required_certificates = SelectMultipleField(
         _l("Certificates required"),
-        choices=[("vietgap", "VietGAP"), ("globalgap", "GlobalGAP"), ("organic", _l("Organic"))],
+        choices=[
+            SelectChoice("vietgap", "VietGAP"),
+            SelectChoice("globalgap", "GlobalGAP"),
+            SelectChoice("organic", _l("Organic")),
+        ],
         validate_choice=False,
     )
     min_ocop_stars = SelectField(
         _l("OCOP rating required"),
-        choices=[("", _l("Not required")), ("3", "3★+"), ("4", "4★+"), ("5", "5★")],
+        choices=[
+            SelectChoice("", _l("Not required")),
+            SelectChoice("3", "3★+"),
+            SelectChoice("4", "4★+"),
+            SelectChoice("5", "5★"),
+        ],
         coerce=_optional_int,
         validate_choice=False,
     )

@@ -122,6 +122,8 @@ class CategoryForm(BaseForm):
     parent_id = SelectField(_l("Parent category"), coerce=bounded_int, validate_choice=False)
     name_vi = StringField(_l("Name (Vietnamese)"), validators=[Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
+    #: Only when renaming: the VAT rate quotes for the category start from.
+    vat_rate = StringField(_l("VAT rate"), validators=[Length(max=4)])
 
 
 class ImportForm(BaseForm):
