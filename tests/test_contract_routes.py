@@ -418,3 +418,31 @@ def test_an_admin_sets_the_vat_rate_quotes_start_from(app, client):
         assert db.session.get_one(Category, wine_id).vat_rate == "8"
         rfq = db.session.get_one(Rfq, rfq_id)
         assert [d.vat_rate for d in rfqs.quote_defaults(rfq, coop.organization_id)] == ["8"]
+
+
+def test_deal_pages_run_a_constant_number_of_queries(app, client):
+    """A contract page with 4 or 12 deliveries, and a dashboard with 1 or 3 contracts."""
+    from tests.conftest import count_queries
+
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    short = signed_contract(app, buyer, coop)
+    start = today() + timedelta(days=7)
+    long = signed_contract(
+        app, buyer, coop, weekdays=["1", "3", "5"], ends_on=start + timedelta(days=27)
+    )
+    login(client, buyer)
+    with app.app_context():
+        assert len(contract_deliveries(short)) == 4 and len(contract_deliveries(long)) == 12
+    with count_queries(app) as few:
+        assert client.get(f"/contracts/{short}").status_code == 200
+    with count_queries(app) as many:
+        assert client.get(f"/contracts/{long}").status_code == 200
+    assert len(few) == len(many), (few, many)
+    with count_queries(app) as two:
+        client.get(f"/orgs/{buyer.organization_id}/trade")
+    signed_contract(app, buyer, coop)
+    with count_queries(app) as three:
+        client.get(f"/orgs/{buyer.organization_id}/trade")
+    assert len(two) == len(three), (two, three)
