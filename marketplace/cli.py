@@ -75,19 +75,20 @@ def register(app: Flask) -> None:
 
     @contracts_group.command("sweep")
     def contracts_sweep() -> None:
-        """Daily: end contracts whose last day has passed, tell both parties about deliveries
-        now overdue (once each), and mark invoices past their due date overdue.
+        """Daily: tell both parties about deliveries now overdue (once each), end contracts
+        that are over, cancel drafts whose dates passed unsigned, and mark invoices past their
+        due date overdue.
 
         Pages do the same for what they show when they are opened; this keeps quiet
         contracts right and sends the overdue notices."""
         from marketplace.services import contracts, deliveries, invoices
 
-        ended = contracts.sweep()
         flagged = deliveries.flag_overdue()
+        ended, lapsed = contracts.sweep()
         overdue = invoices.mark_overdue()
         click.echo(
-            f"ended {ended} contracts, flagged {flagged} overdue deliveries, "
-            f"{overdue} overdue invoices"
+            f"flagged {flagged} overdue deliveries, ended {ended} contracts, cancelled "
+            f"{lapsed} unsigned drafts, {overdue} overdue invoices"
         )
 
     @app.cli.group("search")

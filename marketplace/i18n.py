@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["iso_day"] = lambda text: format_day(date.fromisoformat(text))
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["phone"] = format_vn_phone
     app.jinja_env.filters["moment"] = format_moment

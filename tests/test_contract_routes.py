@@ -446,3 +446,89 @@ def test_deal_pages_run_a_constant_number_of_queries(app, client):
     with count_queries(app) as three:
         client.get(f"/orgs/{buyer.organization_id}/trade")
     assert len(two) == len(three), (two, three)
+
+
+def test_review_regressions_answer_with_messages_not_errors(app, client):
+    """Far-future dates, a huge month, a 21st line, an order from a co-op no longer verified."""
+    from marketplace.models import Organization, VerificationStatus
+    from marketplace.services.deals import amount_of
+
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    listing_id = coop_with_listing(app, coop)
+    login(client, buyer)
+    url = f"/orgs/{buyer.organization_id}/rfqs/new"
+    far = rfq_form(app, buyer, starts_on="9999-01-04", ends_on="9999-02-01")
+    response = client.post(url, data=far)
+    assert response.status_code == 422 and "trong vòng một năm" in response.get_data(as_text=True)
+    lines = {}
+    for n in range(20):
+        lines |= {f"lines-{n}-specification": f"Hàng {n}", f"lines-{n}-quantity": "1"}
+    response = client.post(url, data=rfq_form(app, buyer) | lines | {"add_line": "1"})
+    assert response.status_code == 200 and "tối đa 20" in response.get_data(as_text=True)
+    huge = client.get(f"/orgs/{buyer.organization_id}/deliveries?month=99999999999999999999-1")
+    assert huge.status_code == 200
+    with app.app_context():
+        db.session.get_one(
+            Organization, coop.organization_id
+        ).verification_status = VerificationStatus.CHANGES_REQUESTED
+        db.session.commit()
+        store = str(location_id(buyer))
+    order = {"quantity": "100", "delivery_on": (today() + timedelta(days=6)).isoformat()}
+    order |= {"delivery_location_id": store, "payment_days": "7"}
+    assert client.post(f"/listings/{listing_id}/order", data=order).status_code == 404
+    assert client.get(f"/listings/{listing_id}/request-quote").status_code == 404
+    # Sums of money beyond a unit price's limit are fine as payments.
+    assert amount_of("2.500.000.000", at_most=3_000_000_000) == 2_500_000_000
+
+
+def test_notice_withdraws_an_open_change_and_keeps_the_agreed_end(app, client):
+    from marketplace.models import Amendment, AmendmentStatus
+    from marketplace.services import contracts
+    from tests.deals import actor
+
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        contract = db.session.get_one(Contract, contract_id)
+        agreed = contract.ends_on
+        contracts.propose_amendment(
+            actor(coop),
+            contract_id,
+            contract.version,
+            contracts.AmendmentData(
+                reason="Giá mới",
+                effective_from=today() + timedelta(days=8),
+                lines={contract.lines[0].id: ("190.000", "")},
+            ),
+        )
+        contract = db.session.get_one(Contract, contract_id)
+        last_day = min(d.scheduled_on for d in contract_deliveries(contract_id))
+        contracts.give_notice(actor(buyer), contract_id, contract.version, "Đóng", last_day)
+        contract = db.session.get_one(Contract, contract_id)
+        assert contract.agreed_ends_on == agreed and contract.ends_on == last_day
+        assert db.session.scalar(select(Amendment.status)) is AmendmentStatus.WITHDRAWN
+        first = sorted(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)[0]
+    other_listing = coop_with_listing(app, coop, title_vi="Rượu táo mèo")
+    with app.app_context():
+        from marketplace.services import listings
+
+        lot = listings.create_lot(
+            actor(coop),
+            coop.organization_id,
+            other_listing,
+            listings.LotData(code="TM-1", produced_on=today(), quantity="50"),
+            None,
+        )
+        lot_id = lot.id
+        first = db.session.get_one(Delivery, first.id)
+        line, version = first.lines[0].id, first.version
+    seller = app.test_client()
+    login(seller, coop)
+    response = seller.post(
+        f"/deliveries/{first.id}/dispatch",
+        data={"version": str(version), f"quantity-{line}": "120", f"lot-{line}": str(lot_id)},
+    )
+    assert response.status_code == 422 and "lô của sản phẩm này" in response.get_data(as_text=True)

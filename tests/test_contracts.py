@@ -1279,20 +1279,50 @@ def test_contract_view_is_for_the_two_parties(app):
             contracts.contract_view(actor_for(deal.buyer), contract_id + 1000)
 
 
-def test_a_contract_whose_last_day_has_passed_is_ended_when_read(app):
+def test_a_contract_ends_when_its_period_is_over_and_everything_is_delivered(app):
     deal, contract_id = active_contract(app)
+    coop = deal.coops[0]
     with app.app_context():
         contract = db.session.get_one(Contract, contract_id)
+        planned = deliveries_of(contract_id)
+        # The period is over, but the last delivery is still to come: it stays active, the
+        # delivery is overdue and can still be dispatched and received.
+        for delivery in planned:
+            delivery.scheduled_on = today() - timedelta(days=len(planned) - delivery.sequence + 1)
+        contract.starts_on = planned[0].scheduled_on
         contract.ends_on = today() - timedelta(days=1)
         version = contract.version
         db.session.commit()
+        view = contracts.contract_view(actor_for(deal.buyer), contract_id)
+        assert view.contract.status is ContractStatus.ACTIVE
+        assert deliveries.is_overdue(planned[-1])
+        for delivery in planned:
+            dispatch_all(coop, delivery.id)
+            receive_all(deal.buyer, delivery.id)
         view = contracts.contract_view(actor_for(deal.buyer), contract_id)
         assert view.contract.status is ContractStatus.ENDED
         assert db.session.get_one(Contract, contract_id).version == version + 1
         # Ending it again changes nothing.
         contracts.end_if_over(view.contract)
-        assert db.session.get_one(Contract, contract_id).status is ContractStatus.ENDED
         assert db.session.get_one(Contract, contract_id).version == version + 1
+
+
+def test_the_sweep_cancels_drafts_left_unsigned_past_their_dates(app):
+    deal = open_deal(app)
+    quote_id = submit(app, deal, deal.coops[0], STANDARD_TERMS)
+    with app.app_context():
+        [contract] = rfqs.award(
+            actor_for(deal.buyer),
+            deal.rfq_id,
+            dict.fromkeys(deal.line_ids, quote_id),
+            {quote_id: 1},
+        )
+        contract.ends_on = today() - timedelta(days=1)
+        db.session.commit()
+        contract_id = contract.id
+        assert contracts.sweep() == (0, 1)
+        assert db.session.get_one(Contract, contract_id).status is ContractStatus.CANCELLED
+        assert contracts.sweep() == (0, 0)
 
 
 def test_a_draft_whose_period_has_passed_cannot_be_signed(app):

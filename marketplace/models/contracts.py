@@ -66,7 +66,18 @@ rfq_invitations = Table(
 )
 
 
-class Rfq(db.Model):
+class _Weekdays:
+    """For requests and contracts, which both keep ``weekdays`` as "1,4"."""
+
+    weekdays: str | None
+
+    @property
+    def weekday_list(self) -> list[int]:
+        """The ISO weekdays of a weekly or two-weekly pattern, as numbers."""
+        return [int(d) for d in (self.weekdays or "").split(",") if d]
+
+
+class Rfq(_Weekdays, db.Model):
     """A buyer's request for quotes."""
 
     __tablename__ = "rfqs"
@@ -110,10 +121,6 @@ class Rfq(db.Model):
         order_by="RfqLine.position", cascade="all, delete-orphan"
     )
     invited: Mapped[list[Organization]] = relationship(secondary=rfq_invitations)
-
-    @property
-    def weekday_list(self) -> list[int]:
-        return [int(d) for d in (self.weekdays or "").split(",") if d]
 
     @property
     def certificate_kinds(self) -> list[str]:
@@ -283,7 +290,7 @@ class ContractStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Contract(db.Model):
+class Contract(_Weekdays, db.Model):
     __tablename__ = "contracts"
     __table_args__ = (Index("ix_contracts_parties", "buyer_id", "coop_id"),)
 
@@ -318,6 +325,8 @@ class Contract(db.Model):
     #: Raised on every change of terms or state; forms carry it (stale pages are refused).
     version: Mapped[int] = mapped_column(Integer, default=1)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The end agreed at signing, kept when notice moves ``ends_on`` earlier.
+    agreed_ends_on: Mapped[date | None] = mapped_column(Date)
     termination_reason: Mapped[str | None] = mapped_column(Text)
     terminated_by: Mapped[Side | None] = mapped_column(enum_column(Side, "terminating_side"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -334,10 +343,6 @@ class Contract(db.Model):
     amendments: Mapped[list[Amendment]] = relationship(
         order_by="Amendment.number", cascade="all, delete-orphan"
     )
-
-    @property
-    def weekday_list(self) -> list[int]:
-        return [int(d) for d in (self.weekdays or "").split(",") if d]
 
     def signature_of(self, side: Side) -> Signature | None:
         return next((s for s in self.signatures if s.side is side), None)

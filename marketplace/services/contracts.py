@@ -29,7 +29,6 @@ from marketplace.models import (
     ContractStatus,
     Delivery,
     DeliveryLine,
-    DeliveryLocation,
     DeliveryPattern,
     DeliveryStatus,
     Listing,
@@ -51,8 +50,11 @@ from marketplace.services.deals import (
     MAX_DELIVERIES,
     Party,
     finish,
+    location_text,
     other_side,
+    own_location,
     party,
+    payment_days_of,
     plan_dates,
     price_of,
     quantity_of,
@@ -109,21 +111,6 @@ def _parties_snapshot(buyer: Organization, coop: Organization) -> dict:
     return {"buyer": details(buyer), "coop": details(coop)}
 
 
-def _location_text(location: DeliveryLocation | None) -> str:
-    if location is None:
-        return ""
-    return ", ".join(
-        part
-        for part in (
-            location.name,
-            location.street,
-            location.commune,
-            province_name(location.province_code),
-        )
-        if part
-    )[:500]
-
-
 def _new_contract(**values) -> Contract:
     # The readable number needs the id; a unique placeholder holds its place until the flush.
     contract = Contract(number=f"new-{secrets.token_hex(8)}", **values)
@@ -164,7 +151,7 @@ def draft_from_award(actor: Actor, rfq: Rfq, quote: Quote, lines: list[RfqLine])
         buyer_id=rfq.buyer_id,
         coop_id=quote.coop_id,
         parties=_parties_snapshot(rfq.buyer, quote.coop),
-        delivery_address=_location_text(rfq.delivery_location),
+        delivery_address=location_text(rfq.delivery_location),
         pattern=rfq.pattern,
         weekdays=rfq.weekdays,
         day_of_month=rfq.day_of_month,
@@ -275,6 +262,15 @@ def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
     period with no delivery date left; PermissionDenied for staff."""
     contract, who = _contract_party(actor, contract_id, Role.MANAGER)
     contract = lock(Contract, contract.id)
+    messages = _sign_locked(actor, contract, who, seen_version)
+    finish(messages)
+    return contract
+
+
+def _sign_locked(
+    actor: Actor, contract: Contract, who: Party, seen_version: int | None
+) -> list[int]:
+    """``sign`` on a contract already locked by the caller; returns the notices to send."""
     if contract.status is not ContractStatus.DRAFT:
         raise ValidationFailed(
             {"version": _l("This contract is no longer waiting for signatures.")}
@@ -353,8 +349,7 @@ def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
             context={"contract": contract},
         )
     contract.version += 1
-    finish(messages)
-    return contract
+    return messages
 
 
 def cancel_draft(actor: Actor, contract_id: int, seen_version: int | None, reason: str) -> Contract:
@@ -429,12 +424,31 @@ def _plan_deliveries(contract: Contract, first_day: date) -> None:
         )
 
 
-def end_if_over(contract: Contract) -> None:
-    """A running contract whose last day has passed is ended (checked when read, and by
-    ``flask contracts sweep``)."""
+def _open_deliveries(contract_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(
+                Delivery.contract_id == contract_id,
+                Delivery.status.in_((DeliveryStatus.PLANNED, DeliveryStatus.DISPATCHED)),
+            )
+        )
+        or 0
+    )
+
+
+def end_if_over(contract: Contract) -> bool:
+    """A running contract ends once its last day has passed and nothing is left to deliver
+    or receive (an overdue delivery keeps it running, and flagged, until it is settled).
+    Checked when read, and by ``flask contracts sweep``."""
     if contract.status in RUNNING and contract.ends_on < today():
         contract = lock(Contract, contract.id)
-        if contract.status in RUNNING and contract.ends_on < today():
+        if (
+            contract.status in RUNNING
+            and contract.ends_on < today()
+            and not _open_deliveries(contract.id)
+        ):
             contract.status = step(CONTRACT_TRANSITIONS, contract.status, "end")
             contract.version += 1
             audit.record(
@@ -445,6 +459,9 @@ def end_if_over(contract: Contract) -> None:
                 organization_id=contract.coop_id,
             )
             db.session.commit()
+            return True
+        db.session.commit()
+    return False
 
 
 # --- amendments and notice ----------------------------------------------------------------------
@@ -526,6 +543,7 @@ def propose_amendment(
         raise ValidationFailed(
             {"version": _l("Another change is waiting for an answer. Settle it first.")}
         )
+    _check_extras(contract, changes["extra"])
     amendment = Amendment(
         contract_id=contract.id,
         number=len(contract.amendments) + 1,
@@ -583,6 +601,8 @@ def decide_amendment(
     amendment.decided_at = utcnow()
     if action == "accept":
         step(CONTRACT_TRANSITIONS, contract.status, "amend")
+        # Checked again: days pass between a proposal and its answer.
+        _check_extras(contract, amendment.changes.get("extra", []))
         _apply_amendment(contract, amendment)
     contract.version += 1
     audit.record(
@@ -609,6 +629,28 @@ def decide_amendment(
     return amendment
 
 
+def _check_extras(contract: Contract, extras: list[dict]) -> None:
+    """Extra deliveries must still lie ahead, within the contract, and within the plan's size."""
+    if any(date.fromisoformat(e["on"]) < today() for e in extras):
+        raise ValidationFailed(
+            {
+                "version": _l(
+                    "An extra delivery of this change is now in the past. Propose it again."
+                )
+            }
+        )
+    count = (
+        db.session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.contract_id == contract.id)
+        )
+        or 0
+    )
+    if count + len(extras) > MAX_DELIVERIES:
+        raise ValidationFailed(
+            {"version": _l("A contract can plan at most %(n)d deliveries.", n=MAX_DELIVERIES)}
+        )
+
+
 def _apply_amendment(contract: Contract, amendment: Amendment) -> None:
     by_id = {line.id: line for line in contract.lines}
     #: Prices in force before the change: extra deliveries dated earlier keep them.
@@ -618,16 +660,7 @@ def _apply_amendment(contract: Contract, amendment: Amendment) -> None:
         line = by_id[line_id]
         line.unit_price = change.get("unit_price", line.unit_price)
         line.quantity = change.get("quantity", line.quantity)
-    planned = db.session.scalars(
-        select(Delivery)
-        .where(
-            Delivery.contract_id == contract.id,
-            Delivery.status == DeliveryStatus.PLANNED,
-            Delivery.scheduled_on >= amendment.effective_from,
-        )
-        .options(selectinload(Delivery.lines))
-    )
-    for delivery in planned:
+    for delivery in _planned_from(contract.id, amendment.effective_from):
         for delivery_line in delivery.lines:
             change = line_changes.get(delivery_line.contract_line_id)
             if change:
@@ -641,17 +674,8 @@ def _apply_amendment(contract: Contract, amendment: Amendment) -> None:
         )
         or 0
     )
-    count = (
-        db.session.scalar(
-            select(func.count()).select_from(Delivery).where(Delivery.contract_id == contract.id)
-        )
-        or 0
-    )
     for extra in amendment.changes.get("extra", []):
-        if count >= MAX_DELIVERIES:
-            break
         sequence += 1
-        count += 1
         day = date.fromisoformat(extra["on"])
         in_force = (
             (lambda line_id: by_id[line_id].unit_price)
@@ -673,6 +697,24 @@ def _apply_amendment(contract: Contract, amendment: Amendment) -> None:
                 ],
             )
         )
+
+
+def _planned_from(contract_id: int, first_day: date) -> list[Delivery]:
+    """Planned deliveries from a date, locked: a dispatch committing meanwhile is seen (the
+    row no longer matches) rather than overwritten."""
+    return list(
+        db.session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.contract_id == contract_id,
+                Delivery.status == DeliveryStatus.PLANNED,
+                Delivery.scheduled_on >= first_day,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+            .options(selectinload(Delivery.lines))
+        )
+    )
 
 
 def give_notice(
@@ -699,27 +741,34 @@ def give_notice(
     new_status = step(CONTRACT_TRANSITIONS, contract.status, "notice")
     _check_version(contract, seen_version)
     contract.status = new_status
+    contract.agreed_ends_on = contract.agreed_ends_on or contract.ends_on
     contract.ends_on = ends_on  # type: ignore[assignment]
     contract.termination_reason = text
     contract.terminated_by = who.side
     contract.version += 1
-    for delivery in db.session.scalars(
-        select(Delivery).where(
-            Delivery.contract_id == contract.id,
-            Delivery.status == DeliveryStatus.PLANNED,
-            Delivery.scheduled_on > ends_on,
-        )
-    ):
+    cancelled = []
+    for delivery in _planned_from(contract.id, ends_on + timedelta(days=1)):  # type: ignore[operator]
+        cancelled.append(delivery.sequence)
         delivery.status = step(DELIVERY_PLAN_TRANSITIONS, delivery.status, "cancel")
         delivery.version += 1
+    # A proposal still open cannot apply to a contract under notice.
+    for amendment in contract.amendments:
+        if amendment.status is AmendmentStatus.PROPOSED:
+            amendment.status = step(AMENDMENT_TRANSITIONS, amendment.status, "withdraw")
+            amendment.decided_at = utcnow()
     audit.record(
         actor,
         "contract.notice",
         "contract",
         contract.id,
         organization_id=who.organization_id,
-        details={"reason": text, "ends_on": ends_on.isoformat()},
-    )  # type: ignore[union-attr]
+        details={
+            "reason": text,
+            "ends_on": ends_on.isoformat(),  # type: ignore[union-attr]
+            "agreed_ends_on": contract.agreed_ends_on.isoformat(),
+            "cancelled_deliveries": cancelled,
+        },
+    )
     messages = tell_other(
         who,
         contract.buyer_id,
@@ -735,6 +784,18 @@ def give_notice(
 
 
 # --- spot orders --------------------------------------------------------------------------------
+
+
+def orderable_listing(listing_id: int | None) -> Listing:
+    """A listing buyers may ask a quote for or order from: published, of a verified co-op."""
+    listing = db.session.get(Listing, listing_id) if listing_id else None
+    if (
+        listing is None
+        or listing.status is not ListingStatus.PUBLISHED
+        or not listing.organization.is_verified
+    ):
+        raise NotFound("listing")
+    return listing
 
 
 @dataclass
@@ -754,13 +815,7 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
     buyer = membership.organization
     if buyer.kind is not OrgKind.BUYER:
         raise NotFound("buyer")
-    listing = db.session.get(Listing, listing_id)
-    if (
-        listing is None
-        or listing.status is not ListingStatus.PUBLISHED
-        or not listing.organization.is_verified
-    ):
-        raise NotFound("listing")
+    listing = orderable_listing(listing_id)
     errors: dict[str, object] = {}
     if buyer.verification_status is not VerificationStatus.APPROVED:
         errors["quantity"] = _l("Your organisation must be verified before it can order.")
@@ -782,20 +837,8 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
         )
     elif data.delivery_on > today() + timedelta(days=366):
         errors["delivery_on"] = _l("Choose a date within a year.")
-    location = (
-        db.session.get(DeliveryLocation, data.delivery_location_id)
-        if data.delivery_location_id
-        else None
-    )
-    if location is None or location.organization_id != buyer.id:
-        errors["delivery_location_id"] = _l("Choose one of your delivery locations.")
-    try:
-        payment_days = quantity_of(data.payment_days or "0", allow_zero=True)
-        if payment_days > 180:
-            raise InvalidValue(_l("At most 180 days."))
-    except InvalidValue:
-        errors["payment_days"] = _l("Enter a number of days from 0 to 180.")
-        payment_days = 0
+    location = own_location(errors, buyer.id, data.delivery_location_id)
+    payment_days = payment_days_of(errors, data.payment_days)
     if errors:
         raise ValidationFailed(errors)
     note = text_of(data.note, 300)
@@ -804,7 +847,7 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
         buyer_id=buyer.id,
         coop_id=listing.organization_id,
         parties=_parties_snapshot(buyer, listing.organization),
-        delivery_address=_location_text(location),
+        delivery_address=location_text(location),
         pattern=DeliveryPattern.ONE_OFF,
         starts_on=data.delivery_on,
         ends_on=data.delivery_on,
@@ -830,9 +873,11 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
         organization_id=buyer.id,
         details={"listing": listing.id, "quantity": quantity},
     )
-    db.session.commit()
-    # Placing the order is the buyer's signature.
-    return sign(actor, contract.id, contract.version)
+    # Placing the order is the buyer's signature, in the same transaction: an order is never
+    # left unsigned.
+    messages = _sign_locked(actor, contract, Party(Side.BUYER, membership), contract.version)
+    finish(messages)
+    return contract
 
 
 # --- dashboards ---------------------------------------------------------------------------
@@ -849,13 +894,45 @@ def waiting_signature(actor: Actor, organization_id: int) -> list[Contract]:
     return result
 
 
-def sweep() -> int:
-    """End running contracts whose last day has passed; returns how many."""
-    ended = 0
+def sweep() -> tuple[int, int]:
+    """End running contracts that are over, and cancel drafts whose delivery dates have all
+    passed unsigned; returns (ended, cancelled)."""
+    ended = cancelled = 0
     for contract_id in db.session.scalars(
         select(Contract.id).where(Contract.status.in_(RUNNING), Contract.ends_on < today())
     ).all():
-        contract = db.session.get(Contract, contract_id)
-        end_if_over(contract)
-        ended += 1
-    return ended
+        ended += end_if_over(db.session.get(Contract, contract_id))
+    for contract_id in db.session.scalars(
+        select(Contract.id).where(
+            Contract.status == ContractStatus.DRAFT, Contract.ends_on < today()
+        )
+    ).all():
+        contract = lock(Contract, contract_id)
+        if contract.status is not ContractStatus.DRAFT or contract.ends_on >= today():
+            db.session.rollback()
+            continue
+        contract.status = step(CONTRACT_TRANSITIONS, contract.status, "cancel")
+        contract.version += 1
+        audit.record(
+            Actor.system(),
+            "contract.lapse",
+            "contract",
+            contract.id,
+            organization_id=contract.buyer_id,
+        )
+        messages = []
+        for org_id in (contract.buyer_id, contract.coop_id):
+            messages += tell(
+                org_id,
+                "contract_cancelled",
+                _l("Contract %(number)s was cancelled", number=contract.number),
+                "contracts.contract",
+                contract_id=contract.id,
+                context={
+                    "contract": contract,
+                    "reason": _l("Its delivery dates passed before both sides signed."),
+                },
+            )
+        finish(messages)
+        cancelled += 1
+    return ended, cancelled

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -149,6 +150,8 @@ def check_schedule(
         errors["starts_on"] = _l("Enter a date.")
     elif starts_on < earliest:
         errors["starts_on"] = _l("The first delivery cannot be in the past.")
+    elif starts_on > earliest + timedelta(days=366):
+        errors["starts_on"] = _l("The first delivery must be within a year.")
     if kind is DeliveryPattern.ONE_OFF:
         ends_on = starts_on
     elif ends_on is None:
@@ -193,6 +196,8 @@ def check_schedule(
 
 
 def _years_after(day: date, years: int) -> date:
+    if day.year + years > date.max.year:
+        return date.max
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
@@ -241,6 +246,83 @@ def check_vat(raw: object) -> str:
 
 
 # --- files and notices -----------------------------------------------------------------------
+
+
+def own_location(errors: dict, buyer_id: int, location_id: int | None):
+    """The buyer's delivery location with this id, or a message in ``errors``."""
+    from marketplace.extensions import db
+    from marketplace.models import DeliveryLocation
+
+    location = db.session.get(DeliveryLocation, location_id) if location_id else None
+    if location is None or location.organization_id != buyer_id:
+        errors["delivery_location_id"] = _l("Choose one of your delivery locations.")
+        return None
+    return location
+
+
+def location_text(location) -> str:
+    """A delivery location as one line: name, street, commune, province."""
+    from marketplace.vietnam import province_name
+
+    if location is None:
+        return ""
+    parts = (
+        location.name,
+        location.street,
+        location.commune,
+        province_name(location.province_code),
+    )
+    return ", ".join(part for part in parts if part)[:500]
+
+
+def payment_days_of(errors: dict, raw: object) -> int:
+    """Payment terms in days after delivery, 0 to 180; a message in ``errors`` otherwise."""
+    try:
+        days = quantity_of(str(raw or "0"), allow_zero=True)
+    except InvalidValue:
+        days = -1
+    if not 0 <= days <= 180:
+        errors["payment_days"] = _l("Enter a number of days from 0 to 180.")
+        return 0
+    return days
+
+
+def amount_of(raw: object, *, at_most: int) -> int:
+    """A sum of money in whole đồng, as typed, from 1 ₫ to ``at_most``."""
+    from marketplace.services.listings import parse_vnd
+
+    value = parse_vnd(raw if raw is None or isinstance(raw, int) else str(raw), maximum=None)
+    if value > at_most:
+        raise InvalidValue(_l("At most %(amount)s.", amount=_money(at_most)))
+    return value
+
+
+def _money(amount: int) -> str:
+    from marketplace.i18n import format_money
+
+    return format_money(amount)
+
+
+CERTIFICATE_NAMES: dict[str, Any] = {
+    "vietgap": "VietGAP",
+    "globalgap": "GlobalGAP",
+    "organic": _l("Organic"),
+}
+
+
+@contextmanager
+def stored_attachments(prefix: str, files: list[tuple[str, bytes]], field: str):
+    """Store the files first (never while a row is locked); if the change that uses them is
+    then refused, they are deleted again."""
+    from marketplace.services import images
+
+    stored = store_attachments(prefix, files, field)
+    try:
+        yield stored
+    except Exception:
+        if stored:
+            images.discard([values["key"] for values in stored])
+        raise
 
 
 def store_attachments(prefix: str, files: list[tuple[str, bytes]], field: str) -> list[dict]:

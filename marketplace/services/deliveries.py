@@ -148,8 +148,8 @@ def dispatch(
         lot_id = None
         if typed.lot_id:
             lot = db.session.get(Lot, typed.lot_id)
-            if lot is None or lot.listing.organization_id != delivery.contract.coop_id:
-                errors[f"lot-{line.id}"] = _l("Choose one of your lots.")
+            if lot is None or lot.listing_id != line.contract_line.listing_id:
+                errors[f"lot-{line.id}"] = _l("Choose a lot of this product.")
             else:
                 lot_id = lot.id
         values[line.id] = (quantity, lot_id)

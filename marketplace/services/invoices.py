@@ -34,7 +34,15 @@ from marketplace.models import (
 from marketplace.models._types import utcnow
 from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.deals import Party, finish, line_amounts, party, price_of, tell, text_of
+from marketplace.services.deals import (
+    Party,
+    amount_of,
+    finish,
+    line_amounts,
+    party,
+    tell,
+    text_of,
+)
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
@@ -178,7 +186,7 @@ def record_payment(
     errors: dict[str, object] = {}
     value = 0
     try:
-        value = price_of(amount)
+        value = amount_of(amount, at_most=invoice.total)
     except InvalidValue as exc:
         errors["amount"] = exc.message
     if paid_on is None:
@@ -212,6 +220,7 @@ def record_payment(
     if paid_amount(invoice) >= invoice.total:
         invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "pay")
         invoice.paid_at = utcnow()
+        audit.record(actor, "invoice.paid", "invoice", invoice.id, organization_id=invoice.coop_id)
         messages = tell(
             invoice.buyer_id,
             "invoice_paid",
@@ -385,3 +394,8 @@ def _money(amount: int) -> str:
     from marketplace.i18n import format_money
 
     return format_money(amount)
+
+
+def invoice_of_delivery(delivery_id: int) -> Invoice | None:
+    """The invoice issued for a delivery (shown on the delivery page to its parties)."""
+    return db.session.scalar(select(Invoice).where(Invoice.delivery_id == delivery_id))

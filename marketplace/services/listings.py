@@ -67,6 +67,8 @@ UNITS: dict[str, tuple[str, str]] = {
 }
 
 MAX_PRICE = 1_000_000_000  # one billion đồng a unit is beyond any farm product
+#: The largest sum a BIGINT money column holds, for totals rather than unit prices.
+MAX_DB_MONEY = 2**63 - 1
 MAX_QUANTITY = 100_000_000
 
 S = ListingStatus
@@ -96,7 +98,7 @@ def next_listing_status(current: ListingStatus, action: str) -> ListingStatus:
 _THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$", re.ASCII)
 
 
-def parse_vnd(raw: str | int | None) -> int:
+def parse_vnd(raw: str | int | None, maximum: int | None = MAX_PRICE) -> int:
     """Whole đồng from what people type: "180000", "180.000", "180,000 ₫", "1 250 000".
 
     VND has no minor unit, so "180.5" or "180,50" is refused rather than guessed.
@@ -115,7 +117,10 @@ def parse_vnd(raw: str | int | None) -> int:
             raise InvalidValue(_l("Prices in đồng have no decimals."))
         else:
             raise InvalidValue(_l("Enter a price in đồng, like 180.000."))
-    if value <= 0 or value > MAX_PRICE:
+    if maximum is None:
+        if value <= 0 or value > MAX_DB_MONEY:
+            raise InvalidValue(_l("Enter an amount in đồng, like 1.250.000."))
+    elif value <= 0 or value > maximum:
         raise InvalidValue(_l("Enter a price between 1 ₫ and 1.000.000.000 ₫."))
     return value
 

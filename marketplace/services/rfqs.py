@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -24,7 +24,6 @@ from marketplace.models import (
     Category,
     CertificateKind,
     DealAttachment,
-    DeliveryLocation,
     Listing,
     ListingStatus,
     Organization,
@@ -42,17 +41,21 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
+from marketplace.models.contracts import rfq_invitations
 from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.deals import (
+    CERTIFICATE_NAMES,
     Party,
     check_schedule,
     check_vat,
     finish,
+    own_location,
     party,
+    payment_days_of,
     price_of,
     quantity_of,
-    store_attachments,
+    stored_attachments,
     tell,
     tell_other,
     text_of,
@@ -209,26 +212,14 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
         earliest=today() + timedelta(days=1),
     )
     respond_by = _respond_by(errors, data)
-    location = (
-        db.session.get(DeliveryLocation, data.delivery_location_id)
-        if data.delivery_location_id
-        else None
-    )
-    if location is None or location.organization_id != buyer.id:
-        errors["delivery_location_id"] = _l("Choose one of your delivery locations.")
+    location = own_location(errors, buyer.id, data.delivery_location_id)
     kinds = [k for k in data.required_certificates if k]
     if any(k not in {c.value for c in CertificateKind} - {"ocop"} for k in kinds):
         errors["required_certificates"] = _l("Choose one of the options.")
     stars = data.min_ocop_stars
     if stars not in (None, 3, 4, 5):
         errors["min_ocop_stars"] = _l("Choose one of the options.")
-    try:
-        payment_days = quantity_of(data.payment_days or "0", allow_zero=True)
-        if payment_days > 180:
-            raise InvalidValue(_l("At most 180 days."))
-    except InvalidValue:
-        errors["payment_days"] = _l("Enter a number of days from 0 to 180.")
-        payment_days = 0
+    payment_days = payment_days_of(errors, data.payment_days)
     invited: list[Organization] = []
     if data.invited_only:
         invited = list(
@@ -315,9 +306,7 @@ def missing_certificates(rfq: Rfq, coop_id: int) -> object | None:
         if kind not in kinds:
             return _l(
                 "This request asks for a valid %(kind)s certificate.",
-                kind={"vietgap": "VietGAP", "globalgap": "GlobalGAP", "organic": _l("organic")}.get(
-                    kind, kind
-                ),
+                kind=CERTIFICATE_NAMES.get(kind, kind),
             )
     if rfq.min_ocop_stars:
         best = max((c.ocop_stars or 0 for c in valid if c.kind is CertificateKind.OCOP), default=0)
@@ -420,18 +409,33 @@ def requests_for_coop(actor: Actor, coop_id: int) -> list[Rfq]:
     coop = membership.organization
     if coop.kind is not OrgKind.COOP:
         raise NotFound("coop")
-    candidates = db.session.scalars(
-        select(Rfq)
-        .where(
-            Rfq.status == RfqStatus.OPEN,
-            Rfq.respond_by > utcnow(),
-            ~exists().where(Quote.rfq_id == Rfq.id, Quote.coop_id == coop_id),
-        )
-        .options(selectinload(Rfq.lines), selectinload(Rfq.invited), selectinload(Rfq.buyer))
-        .order_by(Rfq.respond_by)
-        .limit(200)
+    if coop.verification_status is not VerificationStatus.APPROVED:
+        return []
+    # The categories the co-op sells in, and their parents: a request for "Rau quả" matches
+    # a co-op selling "Rau". The same rule as _visible_to_coop, in SQL, before the limit.
+    selling = select(Listing.category_id).where(
+        Listing.organization_id == coop_id, Listing.status == ListingStatus.PUBLISHED
     )
-    return [rfq for rfq in candidates if _visible_to_coop(rfq, coop)]
+    matching = selling.union(select(Category.parent_id).where(Category.id.in_(selling)))
+    invited = exists().where(
+        rfq_invitations.c.rfq_id == Rfq.id, rfq_invitations.c.organization_id == coop_id
+    )
+    in_category = exists().where(RfqLine.rfq_id == Rfq.id, RfqLine.category_id.in_(matching))
+    return list(
+        db.session.scalars(
+            select(Rfq)
+            .where(
+                Rfq.status == RfqStatus.OPEN,
+                Rfq.respond_by > utcnow(),
+                Rfq.buyer_id != coop_id,
+                ~exists().where(Quote.rfq_id == Rfq.id, Quote.coop_id == coop_id),
+                or_(and_(Rfq.invited_only, invited), and_(~Rfq.invited_only, in_category)),
+            )
+            .options(selectinload(Rfq.lines), selectinload(Rfq.buyer))
+            .order_by(Rfq.respond_by)
+            .limit(200)
+        )
+    )
 
 
 def cancel_rfq(actor: Actor, rfq_id: int) -> Rfq:
@@ -442,13 +446,13 @@ def cancel_rfq(actor: Actor, rfq_id: int) -> Rfq:
     _buyer(actor, rfq.buyer_id)
     rfq = lock(Rfq, rfq_id)
     rfq.status = step(RFQ_TRANSITIONS, rfq.status, "cancel")
-    messages = _decline_open_quotes(rfq, awarded_elsewhere=False)
+    messages = _decline_open_quotes(actor, rfq, awarded_elsewhere=False)
     audit.record(actor, "rfq.cancel", "rfq", rfq.id, organization_id=rfq.buyer_id)
     finish(messages)
     return rfq
 
 
-def _decline_open_quotes(rfq: Rfq, *, awarded_elsewhere: bool) -> list[int]:
+def _decline_open_quotes(actor: Actor, rfq: Rfq, *, awarded_elsewhere: bool) -> list[int]:
     """Decline every quote still open on a request, thanking each co-op politely."""
     subject = (
         _l("Thank you for your quote: %(title)s", title=rfq.title)
@@ -460,6 +464,7 @@ def _decline_open_quotes(rfq: Rfq, *, awarded_elsewhere: bool) -> list[int]:
         select(Quote).where(Quote.rfq_id == rfq.id, Quote.status == QuoteStatus.OPEN)
     ):
         quote.status = step(QUOTE_TRANSITIONS, quote.status, "decline")
+        audit.record(actor, "quote.decline", "quote", quote.id, organization_id=quote.coop_id)
         messages += tell(
             quote.coop_id,
             "quote_declined",
@@ -609,31 +614,40 @@ def submit_quote(actor: Actor, rfq_id: int, coop_id: int, data: VersionData) -> 
     if problem is not None:
         raise ValidationFailed({"version": problem})
     rows = _check_version(rfq, coop.id, data)
-    stored = store_attachments(f"private/deals/rfq-{rfq.id}", data.attachments, "attachments")
-    rfq = lock(Rfq, rfq.id)  # serialises with award and cancel
-    if rfq.status is not RfqStatus.OPEN:
-        raise ValidationFailed({"version": _l("This request is closed.")})
-    if db.session.scalar(select(Quote.id).where(Quote.rfq_id == rfq.id, Quote.coop_id == coop.id)):
-        raise ValidationFailed(
-            {"version": _l("Your co-op has already quoted. Revise that quote instead.")}
+    with stored_attachments(
+        f"private/deals/rfq-{rfq.id}", data.attachments, "attachments"
+    ) as stored:
+        rfq = lock(Rfq, rfq.id)  # serialises with award and cancel
+        if rfq.status is not RfqStatus.OPEN:
+            raise ValidationFailed({"version": _l("This request is closed.")})
+        if db.session.scalar(
+            select(Quote.id).where(Quote.rfq_id == rfq.id, Quote.coop_id == coop.id)
+        ):
+            raise ValidationFailed(
+                {"version": _l("Your co-op has already quoted. Revise that quote instead.")}
+            )
+        quote = Quote(rfq_id=rfq.id, coop_id=coop.id, status=QuoteStatus.OPEN, current_version=0)
+        db.session.add(quote)
+        db.session.flush()
+        _add_version(actor, quote, Side.COOP, rows, data, stored)
+        audit.record(
+            actor,
+            "quote.submit",
+            "quote",
+            quote.id,
+            organization_id=coop.id,
+            details={"rfq": rfq.id},
         )
-    quote = Quote(rfq_id=rfq.id, coop_id=coop.id, status=QuoteStatus.OPEN, current_version=0)
-    db.session.add(quote)
-    db.session.flush()
-    _add_version(actor, quote, Side.COOP, rows, data, stored)
-    audit.record(
-        actor, "quote.submit", "quote", quote.id, organization_id=coop.id, details={"rfq": rfq.id}
-    )
-    messages = tell(
-        rfq.buyer_id,
-        "quote_received",
-        _l("New quote from %(coop)s", coop=coop.name),
-        "contracts.quote",
-        quote_id=quote.id,
-        context={"rfq": rfq, "coop": coop},
-    )
-    finish(messages)
-    return quote
+        messages = tell(
+            rfq.buyer_id,
+            "quote_received",
+            _l("New quote from %(coop)s", coop=coop.name),
+            "contracts.quote",
+            quote_id=quote.id,
+            context={"rfq": rfq, "coop": coop},
+        )
+        finish(messages)
+        return quote
 
 
 def _quote_party(actor: Actor, quote_id: int, min_role: Role = Role.STAFF) -> tuple[Quote, Party]:
@@ -663,46 +677,48 @@ def add_version(
     quote, who = _quote_party(actor, quote_id, Role.MANAGER)
     action = "revise" if who.side is Side.COOP else "counter"
     rows = _check_version(quote.rfq, quote.coop_id, data)
-    stored = store_attachments(f"private/deals/quote-{quote.id}", data.attachments, "attachments")
-    quote = lock(Quote, quote.id)
-    if quote.rfq.status is not RfqStatus.OPEN or quote.status is not QuoteStatus.OPEN:
-        raise ValidationFailed(
-            {"version": _l("This negotiation is closed: the request was awarded or closed.")}
-        )
-    step(QUOTE_TRANSITIONS, quote.status, action)
-    if seen_version != quote.current_version:
-        raise DealChanged(
-            _l(
-                "Version %(n)d arrived while you were typing. Read it, then try again.",
-                n=quote.current_version,
+    with stored_attachments(
+        f"private/deals/quote-{quote.id}", data.attachments, "attachments"
+    ) as stored:
+        quote = lock(Quote, quote.id)
+        if quote.rfq.status is not RfqStatus.OPEN or quote.status is not QuoteStatus.OPEN:
+            raise ValidationFailed(
+                {"version": _l("This negotiation is closed: the request was awarded or closed.")}
             )
+        step(QUOTE_TRANSITIONS, quote.status, action)
+        if seen_version != quote.current_version:
+            raise DealChanged(
+                _l(
+                    "Version %(n)d arrived while you were typing. Read it, then try again.",
+                    n=quote.current_version,
+                )
+            )
+        version = _add_version(actor, quote, who.side, rows, data, stored)
+        audit.record(
+            actor,
+            f"quote.{action}",
+            "quote",
+            quote.id,
+            organization_id=who.organization_id,
+            details={"version": version.number},
         )
-    version = _add_version(actor, quote, who.side, rows, data, stored)
-    audit.record(
-        actor,
-        f"quote.{action}",
-        "quote",
-        quote.id,
-        organization_id=who.organization_id,
-        details={"version": version.number},
-    )
-    subject = (
-        _l("Counter-offer on %(title)s", title=quote.rfq.title)
-        if who.side is Side.BUYER
-        else _l("Revised quote on %(title)s", title=quote.rfq.title)
-    )
-    messages = tell_other(
-        who,
-        quote.rfq.buyer_id,
-        quote.coop_id,
-        "quote_version",
-        subject,
-        "contracts.quote",
-        quote_id=quote.id,
-        context={"rfq": quote.rfq, "version": version},
-    )
-    finish(messages)
-    return version
+        subject = (
+            _l("Counter-offer on %(title)s", title=quote.rfq.title)
+            if who.side is Side.BUYER
+            else _l("Revised quote on %(title)s", title=quote.rfq.title)
+        )
+        messages = tell_other(
+            who,
+            quote.rfq.buyer_id,
+            quote.coop_id,
+            "quote_version",
+            subject,
+            "contracts.quote",
+            quote_id=quote.id,
+            context={"rfq": quote.rfq, "version": version},
+        )
+        finish(messages)
+        return version
 
 
 def post_message(
@@ -713,26 +729,28 @@ def post_message(
     text = (body or "").strip()[:4000]
     if not text:
         raise ValidationFailed({"body": _l("Write a message.")})
-    stored = store_attachments(f"private/deals/quote-{quote.id}", attachments, "attachments")
-    message = QuoteMessage(quote_id=quote.id, side=who.side, author_id=actor.user_id, body=text)
-    db.session.add(message)
-    db.session.flush()
-    for values in stored:
-        db.session.add(DealAttachment(quote_id=quote.id, message_id=message.id, **values))
-    quote.updated_at = utcnow()
-    audit.record(actor, "quote.message", "quote", quote.id, organization_id=who.organization_id)
-    messages = tell_other(
-        who,
-        quote.rfq.buyer_id,
-        quote.coop_id,
-        "quote_message",
-        _l("New message about %(title)s", title=quote.rfq.title),
-        "contracts.quote",
-        quote_id=quote.id,
-        context={"rfq": quote.rfq, "message": message},
-    )
-    finish(messages)
-    return message
+    with stored_attachments(
+        f"private/deals/quote-{quote.id}", attachments, "attachments"
+    ) as stored:
+        message = QuoteMessage(quote_id=quote.id, side=who.side, author_id=actor.user_id, body=text)
+        db.session.add(message)
+        db.session.flush()
+        for values in stored:
+            db.session.add(DealAttachment(quote_id=quote.id, message_id=message.id, **values))
+        quote.updated_at = utcnow()
+        audit.record(actor, "quote.message", "quote", quote.id, organization_id=who.organization_id)
+        messages = tell_other(
+            who,
+            quote.rfq.buyer_id,
+            quote.coop_id,
+            "quote_message",
+            _l("New message about %(title)s", title=quote.rfq.title),
+            "contracts.quote",
+            quote_id=quote.id,
+            context={"rfq": quote.rfq, "message": message},
+        )
+        finish(messages)
+        return message
 
 
 def withdraw_quote(actor: Actor, quote_id: int) -> Quote:
@@ -927,6 +945,14 @@ def award(
     for quote_id, lines in by_quote.items():
         quote = quotes[quote_id]
         quote.status = step(QUOTE_TRANSITIONS, quote.status, "award")
+        audit.record(
+            actor,
+            "quote.award",
+            "quote",
+            quote.id,
+            organization_id=quote.coop_id,
+            details={"version": quote.current_version, "lines": lines},
+        )
         contract = draft_from_award(actor, rfq, quote, [ln for ln in rfq.lines if ln.id in lines])
         contracts.append(contract)
         messages += tell(
@@ -937,7 +963,7 @@ def award(
             contract_id=contract.id,
             context={"rfq": rfq, "contract": contract},
         )
-    messages += _decline_open_quotes(rfq, awarded_elsewhere=True)
+    messages += _decline_open_quotes(actor, rfq, awarded_elsewhere=True)
     audit.record(
         actor,
         "rfq.award",

@@ -141,6 +141,7 @@ def upgrade():
     sa.Column('status', sa.Enum('draft', 'active', 'terminating', 'ended', 'cancelled', name='contract_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('activated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('agreed_ends_on', sa.Date(), nullable=True),
     sa.Column('termination_reason', sa.Text(), nullable=True),
     sa.Column('terminated_by', sa.Enum('buyer', 'coop', name='terminating_side', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -6,6 +6,7 @@ else (so a request, negotiation, contract, delivery or invoice of others is a 40
 
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from datetime import date
 
@@ -29,20 +30,21 @@ from marketplace.blueprints.contracts.forms import (
     VersionForm,
     VoidForm,
 )
+from marketplace.extensions import db
 from marketplace.models import (
     ContractStatus,
     DeliveryStatus,
     InvoiceStatus,
     Listing,
-    ListingStatus,
+    Organization,
     OrgKind,
     QuoteStatus,
     Role,
     Side,
 )
 from marketplace.services import categories, contracts, deliveries, invoices, listings, rfqs
-from marketplace.services.deals import VAT_RATES
-from marketplace.services.errors import ValidationFailed
+from marketplace.services.deals import CERTIFICATE_NAMES, VAT_RATES, location_text
+from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.listings import UNITS
 from marketplace.services.organizations import memberships_of
 from marketplace.services.profiles import delivery_locations
@@ -116,6 +118,11 @@ def _buyer_membership(manager: bool = False):
     return None
 
 
+@bp.app_context_processor
+def deal_helpers() -> dict:
+    return {"location_text": location_text, "certificate_names": CERTIFICATE_NAMES}
+
+
 # --- dashboard ------------------------------------------------------------
 
 
@@ -177,9 +184,17 @@ def _rfq_form_choices(form: RfqForm, buyer_id: int) -> None:
     ]
     from marketplace.services.organizations import search_organizations
 
-    form.invited_coop_ids.choices = [
-        SelectChoice(org.id, org.name) for org in search_organizations("", OrgKind.COOP, limit=200)
-    ]
+    # Verified co-ops by name, and always the ones already chosen (a listing's co-op).
+    coops = {org.id: org.name for org in search_organizations("", OrgKind.COOP, limit=500)}
+    for chosen in form.invited_coop_ids.data or []:
+        organization = db.session.get(Organization, chosen) if chosen else None
+        if (
+            organization is not None
+            and organization.is_verified
+            and organization.kind is OrgKind.COOP
+        ):
+            coops.setdefault(organization.id, organization.name)
+    form.invited_coop_ids.choices = [SelectChoice(i, name) for i, name in coops.items()]
 
 
 @bp.route("/orgs/<int:org_id>/rfqs/new", methods=["GET", "POST"])
@@ -200,7 +215,10 @@ def new_rfq(org_id: int):
             form.invited_only.data = True
             form.invited_coop_ids.data = [listing.organization_id]
     if request.method == "POST" and request.form.get("add_line"):
-        form.lines.append_entry()
+        if len(form.lines.entries) < form.lines.max_entries:
+            form.lines.append_entry()
+        else:
+            flash(_("A request can have at most %(n)d lines.", n=form.lines.max_entries), "error")
         _rfq_form_choices(form, org_id)
         return render_template("contracts/rfq_new.html", organization=organization, form=form)
     _rfq_form_choices(form, org_id)
@@ -253,14 +271,11 @@ def new_rfq(org_id: int):
 
 
 def db_listing(listing_id: int | None) -> Listing | None:
-    from marketplace.extensions import db
-
-    if listing_id is None:
+    """The listing a buyer may act on from its page, or None."""
+    try:
+        return contracts.orderable_listing(listing_id)
+    except NotFound:
         return None
-    listing = db.session.get(Listing, listing_id)
-    if listing is None or listing.status is not ListingStatus.PUBLISHED:
-        return None
-    return listing
 
 
 @bp.route("/listings/<int:listing_id>/request-quote")
@@ -777,20 +792,19 @@ def decide_amendment(contract_id: int, amendment_id: int, action: str):
 # --- deliveries ------------------------------------------------------------
 
 
+def _month(text: str) -> date:
+    """The first day of a "YYYY-MM" month (2000–2100), this month for anything else."""
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
+    if match and 2000 <= int(match[1]) <= 2100 and 1 <= int(match[2]) <= 12:
+        return date(int(match[1]), int(match[2]), 1)
+    return today().replace(day=1)
+
+
 @bp.route("/orgs/<int:org_id>/deliveries")
 @login_required
 def calendar(org_id: int):
     organization, _membership = call_or_abort(_trade_member, org_id)
-    month = request.args.get("month", "")
-    try:
-        year, number = (
-            (int(p) for p in month.split("-")) if month else (today().year, today().month)
-        )
-        first = date(year, number, 1)
-    except ValueError:
-        first = today().replace(day=1)
-    if not (2000 <= first.year <= 2100):
-        first = today().replace(day=1)
+    first = _month(request.args.get("month", ""))
     last = first.replace(day=monthrange(first.year, first.month)[1])
     items = deliveries.deliveries_between(current_actor(), org_id, first, last)
     by_day: dict[date, list] = {}
@@ -834,20 +848,11 @@ def _delivery_page(
             overdue=deliveries.is_overdue(delivery),
             late=deliveries.is_late(delivery),
             partial=deliveries.is_partial(delivery),
-            invoice=_invoice_of(delivery.id),
+            invoice=invoices.invoice_of_delivery(delivery.id),
             locale=_locale(),
         ),
         status,
     )
-
-
-def _invoice_of(delivery_id: int):
-    from sqlalchemy import select
-
-    from marketplace.extensions import db
-    from marketplace.models import Invoice
-
-    return db.session.scalar(select(Invoice).where(Invoice.delivery_id == delivery_id))
 
 
 @bp.route("/deliveries/<int:delivery_id>")
@@ -1053,7 +1058,8 @@ def spot_order(listing_id: int):
             flash(_("This was already saved."), "info")
             return redirect(url_for("contracts.dashboard", org_id=membership.organization_id))
         try:
-            placed = contracts.place_spot_order(
+            placed = call_or_abort(
+                contracts.place_spot_order,
                 current_actor(),
                 membership.organization_id,
                 listing.id,
