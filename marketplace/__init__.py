@@ -50,6 +50,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Built lazily-safe: constructing a client opens no connection and creates no folder.
     app.extensions["storage"] = storage_from_config(app.config, app.instance_path)
+    from marketplace.payments.stripe_provider import from_config as cards_from_config
+
+    # Cards are offered only when Stripe keys are configured.
+    app.extensions["cards"] = cards_from_config(app.config)
     mailer = app.config.get("MAILER") or mailer_from_config(app.config)
     app.extensions["mailer"] = mailer
     from marketplace.mail import Email

@@ -91,6 +91,26 @@ def register(app: Flask) -> None:
             f"{lapsed} unsigned drafts, {overdue} overdue invoices"
         )
 
+    @app.cli.group("ledger")
+    def ledger_group() -> None:
+        """The money ledger."""
+
+    @ledger_group.command("check")
+    def ledger_check() -> None:
+        """Prove that every transaction balances and that every payment, refund, payout,
+        invoice and fair fee agrees with the entries; exits 1 and lists the problems if not."""
+        from marketplace.services import ledger
+
+        report = ledger.check()
+        for problem in report.problems:
+            click.echo(f"PROBLEM {problem}")
+        click.echo(
+            f"{report.transactions} transactions, {report.entries} entries: "
+            + ("the ledger balances" if report.ok else f"{len(report.problems)} problems")
+        )
+        if not report.ok:
+            raise SystemExit(1)
+
     @app.cli.group("search")
     def search_group() -> None:
         """Keep the search engine's index in line with the database."""

@@ -127,7 +127,16 @@ class Settings:
             "S3_PUBLIC_BASE_URL": env.get("S3_PUBLIC_BASE_URL") or None,
             "LOCAL_STORAGE_PATH": env.get("LOCAL_STORAGE_PATH") or None,
             "PRIVATE_URL_MAX_AGE": _int(env, "PRIVATE_URL_MAX_AGE", 300),
+            # Cards: offered only when STRIPE_SECRET_KEY is set (and webhooks verified with
+            # STRIPE_WEBHOOK_SECRET); STRIPE_API_BASE points the SDK at stripe-mock in tests.
             "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
+            "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+            "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+            # Webhook signatures older than this are refused (replays of old events).
+            "STRIPE_WEBHOOK_TOLERANCE": _int(env, "STRIPE_WEBHOOK_TOLERANCE", 300),
+            # The platform's commission on payments, in basis points (300 = 3 %); a category
+            # can have its own (admin, categories page).
+            "PLATFORM_COMMISSION_BPS": _int(env, "PLATFORM_COMMISSION_BPS", 300),
             "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
             # Seconds the home page's product cards are reused (0 turns the cache off).
             "HOME_CACHE_SECONDS": _int(env, "HOME_CACHE_SECONDS", 30),

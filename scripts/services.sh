@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop or report the real services the test suite and benchmarks use, on loopback:
-# PostgreSQL, an S3 server (versitygw) and Elasticsearch (scripts/elasticsearch.sh).
+# PostgreSQL, an S3 server (versitygw), Elasticsearch (scripts/elasticsearch.sh) and
+# Stripe's stripe-mock.
 #   scripts/services.sh up|down|status|env
 # Installs what is missing (Debian packages) and is idempotent: a second `up` changes nothing.
 # State lives outside the repo in $CHOHTX_SERVICES_DIR (default /var/tmp/chohtx-services).
@@ -17,6 +18,9 @@ S3_DIR="$STATE_DIR/s3"
 S3_ACCESS_KEY=chohtx-test
 S3_SECRET_KEY=chohtx-test-secret-key
 VERSITYGW_VERSION=v1.8.0
+STRIPE_PORT="${CHOHTX_STRIPE_PORT:-54332}"
+STRIPE_DIR="$STATE_DIR/stripe"
+STRIPE_MOCK_VERSION=v0.203.0
 BIN_DIR="$STATE_DIR/bin"
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -132,6 +136,49 @@ s3_status() {
   if s3_running; then echo "s3: up (127.0.0.1:$S3_PORT)"; else echo "s3: down"; return 1; fi
 }
 
+# --- Stripe API: Stripe's own stripe-mock, built from the Go module proxy -------------------
+stripe_running() { [[ -f "$STRIPE_DIR/pid" ]] && kill -0 "$(cat "$STRIPE_DIR/pid")" 2>/dev/null; }
+
+stripe_up() {
+  local bin="$BIN_DIR/stripe-mock-$STRIPE_MOCK_VERSION"
+  if [[ ! -x "$bin" ]]; then
+    command -v go >/dev/null || die "Go is needed to build stripe-mock and is not installed"
+    log "building stripe-mock $STRIPE_MOCK_VERSION with go install (once; cached in $STATE_DIR)"
+    mkdir -p "$BIN_DIR" "$STATE_DIR/go"
+    local tmp_bin; tmp_bin=$(mktemp -d)
+    GOBIN="$tmp_bin" GOPATH="$STATE_DIR/go" GOFLAGS=-modcacherw \
+      go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" \
+      || die "go install stripe-mock@$STRIPE_MOCK_VERSION failed"
+    mv "$tmp_bin/stripe-mock" "$bin"
+    rmdir "$tmp_bin"
+  fi
+  mkdir -p "$STRIPE_DIR"
+  if ! stripe_running; then
+    log "starting stripe-mock on 127.0.0.1:$STRIPE_PORT"
+    # HTTPS is not needed: the port is left to the system (an empty port).
+    nohup "$bin" -http-addr "127.0.0.1:$STRIPE_PORT" -https-addr "127.0.0.1:" \
+      >"$STRIPE_DIR/server.log" 2>&1 &
+    echo $! >"$STRIPE_DIR/pid"
+  fi
+  for _ in $(seq 100); do
+    if curl -s -o /dev/null -u sk_test_chohtx: "http://127.0.0.1:$STRIPE_PORT/v1/charges"; then
+      log "Stripe API ready: http://127.0.0.1:$STRIPE_PORT (stripe-mock $STRIPE_MOCK_VERSION)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -20 "$STRIPE_DIR/server.log" >&2
+  die "stripe-mock did not start (log: $STRIPE_DIR/server.log)"
+}
+
+stripe_down() {
+  if stripe_running; then kill "$(cat "$STRIPE_DIR/pid")"; rm -f "$STRIPE_DIR/pid"; log "stripe-mock stopped"; fi
+}
+
+stripe_status() {
+  if stripe_running; then echo "stripe-mock: up (127.0.0.1:$STRIPE_PORT)"; else echo "stripe-mock: down"; return 1; fi
+}
+
 print_env() {
   echo "export TEST_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_test"
   echo "export BROWSER_DATABASE_URL=postgresql+psycopg://$PG_USER:$PG_USER@127.0.0.1:$PG_PORT/chohtx_browser"
@@ -140,15 +187,16 @@ print_env() {
   echo "export TEST_S3_ACCESS_KEY_ID=$S3_ACCESS_KEY"
   echo "export TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET_KEY"
   echo "export TEST_ELASTICSEARCH_URL=http://127.0.0.1:${CHOHTX_ES_PORT:-54331}"
+  echo "export TEST_STRIPE_API_BASE=http://127.0.0.1:$STRIPE_PORT"
 }
 
 # --- Elasticsearch: a single node in a JVM from Maven Central (scripts/elasticsearch.sh) ----
 ES_SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/elasticsearch.sh"
 
 case "${1:-}" in
-  up) pg_up; s3_up; bash "$ES_SCRIPT" up ;;
-  down) pg_down; s3_down; bash "$ES_SCRIPT" down ;;
-  status) rc=0; pg_status || rc=1; s3_status || rc=1; bash "$ES_SCRIPT" status || rc=1; exit $rc ;;
+  up) pg_up; s3_up; stripe_up; bash "$ES_SCRIPT" up ;;
+  down) pg_down; s3_down; stripe_down; bash "$ES_SCRIPT" down ;;
+  status) rc=0; pg_status || rc=1; s3_status || rc=1; stripe_status || rc=1; bash "$ES_SCRIPT" status || rc=1; exit $rc ;;
   env) print_env ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
 esac

@@ -121,6 +121,9 @@ def mailbox(smtp_server: MailBox) -> MailBox:
 # --- the app -------------------------------------------------------------------------
 
 
+STRIPE_WEBHOOK_SECRET = "whsec_chohtx_test_secret"
+
+
 def make_test_config(database_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
@@ -136,6 +139,11 @@ def make_test_config(database_url: str, **overrides) -> dict:
         "HOME_CACHE_SECONDS": 0,
         # Tests add and rename categories; search reads the tree fresh each time.
         "SEARCH_CATEGORY_CACHE_SECONDS": 0,
+        # Cards go to the real stripe-mock started by scripts/services.sh (tests of payments
+        # fail, naming it, when it is not there).
+        "STRIPE_SECRET_KEY": "sk_test_chohtx",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": os.environ.get("TEST_STRIPE_API_BASE", "http://127.0.0.1:9"),
     }
     config.update(overrides)
     return config

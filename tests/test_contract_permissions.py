@@ -196,7 +196,6 @@ ROUTES = [
     ),
     ("GET", "/orgs/{org}/invoices", BUYER_SEES),
     ("GET", "/invoices/{invoice}", PARTIES_SEE),
-    ("POST", "/invoices/{invoice}/payments", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 422}),
     ("POST", "/invoices/{invoice}/void", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 422}),
 ]
 

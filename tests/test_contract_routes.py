@@ -199,19 +199,14 @@ def test_the_whole_deal_over_http(app, client):
     # Only the co-op records a payment.
     assert (
         client.post(
-            f"/invoices/{invoice_id}/payments",
-            data={"amount": "20812000", "paid_on": today().isoformat(), "method": "bank_transfer"},
+            f"/pay/invoice/{invoice_id}/transfer",
+            data={"amount": "20812000", "paid_on": today().isoformat(), "bank_reference": "X"},
         ).status_code
         == 403
     )
     response = seller.post(
-        f"/invoices/{invoice_id}/payments",
-        data={
-            "amount": "20.812.000",
-            "paid_on": today().isoformat(),
-            "method": "bank_transfer",
-            "reference": "VCB 123",
-        },
+        f"/pay/invoice/{invoice_id}/transfer",
+        data={"amount": "20.812.000", "paid_on": today().isoformat(), "bank_reference": "VCB 123"},
     )
     assert response.status_code == 302
     with app.app_context():

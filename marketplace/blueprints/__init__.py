@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints.notifications.routes import bp as notifications_bp
     from marketplace.blueprints.onboarding.routes import bp as onboarding_bp
     from marketplace.blueprints.orgs.routes import bp as orgs_bp
+    from marketplace.blueprints.payments.routes import bp as payments_bp
     from marketplace.blueprints.search.routes import bp as search_bp
 
     app.register_blueprint(main_bp)
@@ -28,4 +29,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(contracts_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

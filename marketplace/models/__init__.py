@@ -26,7 +26,6 @@ from marketplace.models.contracts import (
     Invoice,
     InvoiceCounter,
     InvoiceLine,
-    InvoicePayment,
     InvoiceStatus,
     Quote,
     QuoteLine,
@@ -58,12 +57,38 @@ from marketplace.models.organizations import (
     VerificationStatus,
 )
 from marketplace.models.outbox import OutboxMessage
+from marketplace.models.payments import (
+    Account,
+    LedgerEntry,
+    PayableKind,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Payout,
+    ProviderReference,
+    Refund,
+    RefundStatus,
+    StatementImport,
+    WebhookEvent,
+)
 from marketplace.models.profiles import DeliveryLocation, OrganizationPhoto
 from marketplace.models.search import SearchDocument, SearchPrice, SearchTerm
 from marketplace.models.submissions import FormSubmission
 from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
 __all__ = [
+    "Account",
+    "LedgerEntry",
+    "PayableKind",
+    "Payment",
+    "PaymentMethod",
+    "PaymentStatus",
+    "Payout",
+    "ProviderReference",
+    "Refund",
+    "RefundStatus",
+    "StatementImport",
+    "WebhookEvent",
     "Amendment",
     "AmendmentStatus",
     "Contract",
@@ -78,7 +103,6 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "InvoiceLine",
-    "InvoicePayment",
     "InvoiceStatus",
     "Quote",
     "QuoteLine",

@@ -41,6 +41,9 @@ class Category(db.Model):
     #: VAT rate that quotes for this category start from: "kct" (not subject), "0", "5",
     #: "8" or "10" per cent. The co-op can change it per quote line.
     vat_rate: Mapped[str] = mapped_column(String(4), default="5", server_default="5")
+    #: The platform's commission on sales in this category, in basis points (1/100 %);
+    #: None: the platform's default (PLATFORM_COMMISSION_BPS).
+    commission_bps: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Category | None] = relationship(remote_side=[id])
 

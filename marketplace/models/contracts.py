@@ -548,9 +548,6 @@ class Invoice(db.Model):
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.id", cascade="all, delete-orphan"
     )
-    payments: Mapped[list[InvoicePayment]] = relationship(
-        order_by="InvoicePayment.id", cascade="all, delete-orphan"
-    )
 
 
 class InvoiceLine(db.Model):
@@ -569,18 +566,3 @@ class InvoiceLine(db.Model):
     net: Mapped[int] = mapped_column(BigInteger)
     vat: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[int] = mapped_column(BigInteger)
-
-
-class InvoicePayment(db.Model):
-    """A payment recorded by hand (bank transfer seen on the statement, cash …)."""
-
-    __tablename__ = "invoice_payments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    paid_on: Mapped[date] = mapped_column(Date)
-    method: Mapped[str] = mapped_column(String(20))
-    reference: Mapped[str | None] = mapped_column(String(120))
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -121,6 +121,11 @@ class Organization(db.Model):
     registration_document_key: Mapped[str | None] = mapped_column(String(255))
     registration_document_type: Mapped[str | None] = mapped_column(String(40))
 
+    #: Where bank transfers (VietQR) to this organisation go: a 6-digit bank BIN from
+    #: marketplace.payments.vietqr.BANKS, the account number and the account holder's name.
+    bank_bin: Mapped[str | None] = mapped_column(String(6))
+    bank_account_number: Mapped[str | None] = mapped_column(String(19))
+    bank_account_name: Mapped[str | None] = mapped_column(String(120))
     verification_status: Mapped[VerificationStatus] = mapped_column(
         enum_column(VerificationStatus, "verification_status"), default=VerificationStatus.DRAFT
     )

@@ -697,9 +697,30 @@ def move_booth(actor: Actor, application_id: int, booth_id: int) -> FairApplicat
     return application
 
 
-def mark_paid(actor: Actor, application_id: int) -> FairApplication:
-    """Record the booth fee as paid (by hand until card and bank payments arrive)."""
+def mark_paid(actor: Actor, application_id: int, bank_reference: str = "") -> FairApplication:
+    """The organiser records the whole booth fee as received: a bank transfer to its account
+    (``payments.record_transfer``; without the bank's reference, one naming the application)."""
+    from marketplace.models import PayableKind
+    from marketplace.services.payments import record_transfer
+
     application = _organiser_application(actor, application_id)
+    if application.status is not A.ACCEPTED:
+        _transition(application, "pay")  # refused with TransitionNotAllowed
+    record_transfer(
+        actor,
+        PayableKind.FAIR_FEE,
+        application_id,
+        amount=str(application.fee_amount),
+        paid_on=today(),
+        bank_reference=bank_reference or f"HTX-FEE-{application_id}",
+    )
+    return db.session.get(FairApplication, application_id)
+
+
+def settle_fee(actor: Actor, application_id: int) -> list[int]:
+    """Payments now cover the fee: the booth is the co-op's (the caller holds the fair's
+    lock). Returns the notices to send."""
+    application = db.session.get(FairApplication, application_id)
     _transition(application, "pay")
     application.paid_at = utcnow()
     audit.record(
@@ -710,10 +731,7 @@ def mark_paid(actor: Actor, application_id: int) -> FairApplication:
         organization_id=application.fair.organization_id,
         details={"amount": application.fee_amount},
     )
-    ids = _notify_application(application, "paid")
-    db.session.commit()
-    outbox.deliver(ids)
-    return application
+    return _notify_application(application, "paid")
 
 
 def _promote_waitlist(fair: Fair, booth_type_id: int) -> FairApplication | None:

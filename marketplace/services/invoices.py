@@ -25,9 +25,10 @@ from marketplace.models import (
     Invoice,
     InvoiceCounter,
     InvoiceLine,
-    InvoicePayment,
     InvoiceStatus,
     Organization,
+    PayableKind,
+    PaymentStatus,
     Role,
     Side,
 )
@@ -36,18 +37,15 @@ from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.deals import (
     Party,
-    amount_of,
     finish,
     line_amounts,
     party,
     tell,
-    text_of,
 )
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
 from marketplace.services.states import step
-from marketplace.validation import InvalidValue
 from marketplace.vietnam import today
 
 I = InvoiceStatus  # noqa: E741
@@ -57,11 +55,6 @@ INVOICE_TRANSITIONS: dict[tuple[InvoiceStatus, str], InvoiceStatus] = {
     (I.ISSUED, "overdue"): I.OVERDUE,
     (I.ISSUED, "void"): I.VOID,
     (I.OVERDUE, "void"): I.VOID,
-}
-PAYMENT_METHODS = {
-    "bank_transfer": _l("Bank transfer"),
-    "cash": _l("Cash"),
-    "other": _l("Other"),
 }
 
 
@@ -172,78 +165,45 @@ def invoice_view(actor: Actor, invoice_id: int) -> tuple[Invoice, Party]:
 
 
 def paid_amount(invoice: Invoice) -> int:
-    return sum(p.amount for p in invoice.payments)
+    """What the invoice's payments cover, net of refunds."""
+    from marketplace.services.payments import paid_so_far
+
+    return paid_so_far(PayableKind.INVOICE, invoice.id)
 
 
 def record_payment(
-    actor: Actor, invoice_id: int, *, amount: str, paid_on: date | None, method: str, reference: str
-) -> InvoicePayment:
-    """An owner or manager of the co-op records money received (audited); the invoice is paid
-    once payments reach its total. More than what is owed is refused."""
-    invoice, who = _invoice_party(actor, invoice_id, Role.MANAGER)
+    actor: Actor,
+    invoice_id: int,
+    *,
+    amount: str,
+    paid_on: date | None,
+    reference: str,
+    partial: bool = True,
+):
+    """The co-op's owner or manager records a bank transfer it received for the invoice
+    (``payments.record_transfer``): the invoice is paid once its payments cover it."""
+    from marketplace.services.payments import record_transfer
+
+    _invoice, who = _invoice_party(actor, invoice_id)
     if who.side is not Side.COOP:
         raise PermissionDenied("the co-op records what it received")
-    errors: dict[str, object] = {}
-    value = 0
-    try:
-        value = amount_of(amount, at_most=invoice.total)
-    except InvalidValue as exc:
-        errors["amount"] = exc.message
-    if paid_on is None:
-        errors["paid_on"] = _l("Enter the date of the payment.")
-    elif paid_on > today():
-        errors["paid_on"] = _l("The payment date cannot be in the future.")
-    elif paid_on < invoice.issued_on - timedelta(days=366):
-        errors["paid_on"] = _l("Check the date.")
-    if method not in PAYMENT_METHODS:
-        errors["method"] = _l("Choose one of the options.")
-    if errors:
-        raise ValidationFailed(errors)
-    invoice = lock(Invoice, invoice.id)
-    step(INVOICE_TRANSITIONS, invoice.status, "pay")
-    outstanding = invoice.total - paid_amount(invoice)
-    if value > outstanding:
-        raise ValidationFailed(
-            {"amount": _l("Only %(amount)s is still owed.", amount=_money(outstanding))}
-        )
-    payment = InvoicePayment(
-        invoice_id=invoice.id,
-        amount=value,
-        paid_on=paid_on,
-        method=method,
-        reference=text_of(reference, 120) or None,
-        recorded_by_id=actor.user_id,
-    )
-    invoice.payments.append(payment)
-    db.session.flush()
-    messages = []
-    if paid_amount(invoice) >= invoice.total:
-        invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "pay")
-        invoice.paid_at = utcnow()
-        audit.record(actor, "invoice.paid", "invoice", invoice.id, organization_id=invoice.coop_id)
-        messages = tell(
-            invoice.buyer_id,
-            "invoice_paid",
-            _l("Invoice %(number)s is paid", number=invoice.number),
-            "contracts.invoice",
-            invoice_id=invoice.id,
-            context={"invoice": invoice},
-        )
-    audit.record(
+    return record_transfer(
         actor,
-        "invoice.payment",
-        "invoice",
-        invoice.id,
-        organization_id=invoice.coop_id,
-        details={
-            "amount": value,
-            "method": method,
-            "reference": payment.reference,
-            "paid_on": paid_on.isoformat(),
-        },
-    )  # type: ignore[union-attr]
-    finish(messages)
-    return payment
+        PayableKind.INVOICE,
+        invoice_id,
+        amount=amount,
+        paid_on=paid_on,
+        bank_reference=reference,
+        partial=partial,
+    )
+
+
+def mark_paid(actor: Actor, invoice_id: int) -> None:
+    """Payments now cover the invoice (called by the payments service, holding its lock)."""
+    invoice = db.session.get(Invoice, invoice_id)
+    invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "pay")
+    invoice.paid_at = utcnow()
+    audit.record(actor, "invoice.paid", "invoice", invoice.id, organization_id=invoice.coop_id)
 
 
 def void(actor: Actor, invoice_id: int, reason: str) -> Invoice:
@@ -256,7 +216,11 @@ def void(actor: Actor, invoice_id: int, reason: str) -> Invoice:
     if not text:
         raise ValidationFailed({"reason": _l("Give a reason.")})
     invoice = lock(Invoice, invoice.id)
-    if invoice.payments:
+    from marketplace.services.payments import payments_of
+
+    if any(
+        p.status is PaymentStatus.SUCCEEDED for p in payments_of(PayableKind.INVOICE, invoice.id)
+    ):
         raise ValidationFailed(
             {"reason": _l("Payments are recorded on this invoice; it cannot be voided.")}
         )

@@ -164,15 +164,6 @@ class AmendmentForm(VersionedForm):
     effective_from = DateField(_l("Change applies from"), validators=[Optional()])
 
 
-class PaymentForm(BaseForm):
-    amount = StringField(_l("Amount received (₫)"), validators=[Length(max=30)])
-    paid_on = DateField(_l("Date received"), validators=[Optional()])
-    method = SelectField(_l("Method"), validate_choice=False)
-    reference = StringField(
-        _l("Reference (bank statement line, receipt number)"), validators=[Length(max=120)]
-    )
-
-
 class VoidForm(BaseForm):
     reason = TextAreaField(
         _l("Why is this invoice void?"), validators=[Length(max=2000)], render_kw={"rows": 2}

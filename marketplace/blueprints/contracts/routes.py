@@ -22,7 +22,6 @@ from marketplace.blueprints.contracts.forms import (
     AmendmentForm,
     MessageForm,
     NoticeForm,
-    PaymentForm,
     ReasonForm,
     RfqForm,
     SpotOrderForm,
@@ -955,23 +954,15 @@ def invoice_list(org_id: int):
     )
 
 
-def _invoice_page(invoice_id: int, status: int = 200, payment_form=None, void_form=None):
+def _invoice_page(invoice_id: int, status: int = 200, void_form=None):
     invoice, who = call_or_abort(invoices.invoice_view, current_actor(), invoice_id)
-    payment_form = payment_form or PaymentForm(paid_on=today())
-    payment_form.method.choices = [
-        SelectChoice(k, str(v)) for k, v in invoices.PAYMENT_METHODS.items()
-    ]
-    if not payment_form.amount.data and request.method == "GET":
-        payment_form.amount.data = str(invoice.total - invoices.paid_amount(invoice))
     return (
         render_template(
             "contracts/invoice.html",
             invoice=invoice,
             who=who,
             paid=invoices.paid_amount(invoice),
-            payment_form=payment_form,
             void_form=void_form or VoidForm(),
-            methods=invoices.PAYMENT_METHODS,
             vat_rates=VAT_RATES,
             open_for_payment=invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE),
             locale=_locale(),
@@ -984,33 +975,6 @@ def _invoice_page(invoice_id: int, status: int = 200, payment_form=None, void_fo
 @login_required
 def invoice(invoice_id: int):
     return _invoice_page(invoice_id)
-
-
-@bp.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
-@login_required
-def record_payment(invoice_id: int):
-    form = PaymentForm()
-    form.method.choices = [SelectChoice(k, str(v)) for k, v in invoices.PAYMENT_METHODS.items()]
-    if form.validate_on_submit():
-        try:
-            call_or_abort(
-                invoices.record_payment,
-                current_actor(),
-                invoice_id,
-                amount=form.amount.data or "",
-                paid_on=form.paid_on.data,
-                method=form.method.data or "",
-                reference=form.reference.data or "",
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        except TransitionNotAllowed:
-            _changed()
-            return redirect(url_for("contracts.invoice", invoice_id=invoice_id))
-        else:
-            flash(_("Payment recorded."), "success")
-            return redirect(url_for("contracts.invoice", invoice_id=invoice_id))
-    return _invoice_page(invoice_id, 422, payment_form=form)
 
 
 @bp.route("/invoices/<int:invoice_id>/void", methods=["POST"])

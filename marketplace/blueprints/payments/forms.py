@@ -1,0 +1,48 @@
+"""Forms of the payment pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from marketplace.blueprints.common import BaseForm
+
+
+class TransferForm(BaseForm):
+    amount = StringField(_l("Amount received (₫)"), validators=[Length(max=30)])
+    paid_on = DateField(_l("Date on the bank statement"), validators=[Optional()])
+    bank_reference = StringField(
+        _l("Bank reference of the transfer"),
+        validators=[Length(max=120)],
+        description=_l("As the bank statement shows it; each is recorded once."),
+    )
+    partial = BooleanField(_l("Part payment (less than what is owed)"))
+
+
+class RefundForm(BaseForm):
+    amount = StringField(_l("Amount to refund (₫)"), validators=[Length(max=30)])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], render_kw={"rows": 2})
+
+
+class BankAccountForm(BaseForm):
+    bin = SelectField(_l("Bank"), validate_choice=False)
+    account = StringField(
+        _l("Account number"), validators=[Length(max=30)], render_kw={"inputmode": "numeric"}
+    )
+    holder = StringField(_l("Account holder (as the bank shows it)"), validators=[Length(max=120)])
+
+
+class StatementForm(BaseForm):
+    file = FileField(
+        _l("Bank statement (CSV)"),
+        description=_l("Columns: date, amount, description (Ngày, Số tiền, Nội dung); UTF-8."),
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class PayoutForm(BaseForm):
+    amount = StringField(_l("Amount paid out (₫)"), validators=[Length(max=30)])
+    paid_on = DateField(_l("Date"), validators=[Optional()])
+    bank_reference = StringField(_l("Bank reference"), validators=[Length(max=120)])

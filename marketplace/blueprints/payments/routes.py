@@ -1,0 +1,336 @@
+"""Payments over HTTP: parse the form, call one service, render or redirect."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.payments import bp
+from marketplace.blueprints.payments.forms import (
+    BankAccountForm,
+    PayoutForm,
+    RefundForm,
+    StatementForm,
+    TransferForm,
+)
+from marketplace.extensions import csrf, limiter
+from marketplace.models import Organization, PayableKind, Role
+from marketplace.payments import vietqr
+from marketplace.qr import qr_svg
+from marketplace.services import ledger, payments, statements
+from marketplace.services.errors import ValidationFailed
+from marketplace.services.permissions import membership_of, require_admin
+from marketplace.services.states import TransitionNotAllowed
+from marketplace.vietnam import today
+from marketplace.web import call_or_abort, current_actor
+
+KINDS = "<any(invoice, fair_fee):kind>"
+
+
+def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
+    actor = current_actor()
+    found = call_or_abort(payments.view_payable, actor, PayableKind(kind), payable_id)
+    user = actor.user
+    payer = membership_of(user, found.payer_id)
+    payee = membership_of(user, found.payee_id)
+    outstanding = found.amount - payments.paid_so_far(found.kind, found.id)
+    bank = payments.bank_details(found) if found.open else None
+    transfer_form = forms.get("transfer_form") or TransferForm(
+        amount=str(max(outstanding, 0)), paid_on=today()
+    )
+    return (
+        render_template(
+            "payments/pay.html",
+            found=found,
+            outstanding=outstanding,
+            history=payments.payments_of(found.kind, found.id),
+            is_payer=payer is not None,
+            payer_can_pay=payer is not None and payer.role.at_least(Role.MANAGER),
+            is_payee_manager=(payee is not None and payee.role.at_least(Role.MANAGER))
+            or user.is_admin,
+            cards=payments.cards() is not None,
+            bank=bank,
+            qr=qr_svg(bank["payload"]) if bank else None,
+            transfer_form=transfer_form,
+            refund_form=forms.get("refund_form") or RefundForm(),
+            back=_back(found),
+        ),
+        status,
+    )
+
+
+def _back(found) -> str:
+    if found.kind is PayableKind.INVOICE:
+        return url_for("contracts.invoice", invoice_id=found.id)
+    from marketplace.extensions import db
+    from marketplace.models import FairApplication
+
+    application = db.session.get(FairApplication, found.id)
+    return url_for("fairs.public", slug=application.fair.slug)
+
+
+@bp.route(f"/pay/{KINDS}/<int:payable_id>")
+@login_required
+def pay(kind: str, payable_id: int):
+    return _pay_page(kind, payable_id)
+
+
+@bp.route(f"/pay/{KINDS}/<int:payable_id>/card", methods=["POST"])
+@login_required
+@limiter.limit("20 per hour")
+def pay_by_card(kind: str, payable_id: int):
+    form = RefundForm()  # CSRF only
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        _payment, url = call_or_abort(
+            payments.start_card_payment,
+            current_actor(),
+            PayableKind(kind),
+            payable_id,
+            locale=str(get_locale()),
+        )
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("payments.pay", kind=kind, payable_id=payable_id))
+    return redirect(url, code=303)
+
+
+@bp.route("/payments/<int:payment_id>/done")
+@login_required
+def card_return(payment_id: int):
+    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    return render_template("payments/return.html", payment=payment)
+
+
+@bp.route("/payments/<int:payment_id>/cancelled")
+@login_required
+def card_cancel(payment_id: int):
+    payment = call_or_abort(payments.cancel_card_payment, current_actor(), payment_id)
+    flash(_("The card payment was cancelled. Nothing was charged."), "info")
+    return redirect(
+        url_for("payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id)
+    )
+
+
+@bp.route(f"/pay/{KINDS}/<int:payable_id>/transfer", methods=["POST"])
+@login_required
+def record_transfer(kind: str, payable_id: int):
+    form = TransferForm()
+    if form.validate_on_submit():
+        try:
+            call_or_abort(
+                payments.record_transfer,
+                current_actor(),
+                PayableKind(kind),
+                payable_id,
+                amount=form.amount.data or "",
+                paid_on=form.paid_on.data,
+                bank_reference=form.bank_reference.data or "",
+                partial=bool(form.partial.data),
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        except TransitionNotAllowed:
+            flash(_("This can no longer be paid."), "error")
+            return redirect(url_for("payments.pay", kind=kind, payable_id=payable_id))
+        else:
+            flash(_("Transfer recorded."), "success")
+            return redirect(url_for("payments.pay", kind=kind, payable_id=payable_id))
+    return _pay_page(kind, payable_id, 422, transfer_form=form)
+
+
+@bp.route("/payments/<int:payment_id>/refund", methods=["POST"])
+@login_required
+def refund(payment_id: int):
+    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    form = RefundForm()
+    if form.validate_on_submit():
+        try:
+            call_or_abort(
+                payments.request_refund,
+                current_actor(),
+                payment_id,
+                form.amount.data or "",
+                form.reason.data or "",
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Refund requested. Stripe confirms it shortly."), "success")
+            return redirect(
+                url_for(
+                    "payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id
+                )
+            )
+    return _pay_page(payment.payable_kind.value, payment.payable_id, 422, refund_form=form)
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt
+@limiter.exempt
+def stripe_webhook():
+    try:
+        outcome = payments.receive_stripe_event(
+            request.get_data(cache=False), request.headers.get("Stripe-Signature")
+        )
+    except payments.WebhookRefused as exc:
+        current_app.logger.warning("refused a Stripe webhook: %s", exc)
+        return {"error": "invalid event"}, 400
+    return {"received": True, "outcome": outcome}
+
+
+# --- organisations' money pages ---------------------------------------------------------------
+
+
+def _member_org(org_id: int, role: Role = Role.STAFF) -> Organization:
+    from marketplace.services.organizations import get_for_member
+
+    organization, membership = call_or_abort(get_for_member, current_actor(), org_id)
+    if not membership.role.at_least(role):
+        abort(403)
+    return organization
+
+
+@bp.route("/orgs/<int:org_id>/bank-account", methods=["GET", "POST"])
+@login_required
+def bank_account(org_id: int):
+    organization = _member_org(org_id, Role.MANAGER)
+    form = BankAccountForm(
+        bin=organization.bank_bin,
+        account=organization.bank_account_number,
+        holder=organization.bank_account_name,
+    )
+    form.bin.choices = [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(code, f"{bank.short_name} · {bank.full_name}")
+        for code, bank in vietqr.BANKS.items()
+    ]
+    if form.validate_on_submit():
+        try:
+            call_or_abort(
+                payments.save_bank_account,
+                current_actor(),
+                org_id,
+                bin=form.bin.data or "",
+                account=form.account.data or "",
+                holder=form.holder.data or "",
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            flash(_("Bank account saved. Payers now see it with a VietQR code."), "success")
+            return redirect(url_for("payments.statement", org_id=org_id))
+    return (
+        render_template("payments/bank_account.html", organization=organization, form=form),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.route("/orgs/<int:org_id>/statement")
+@login_required
+def statement(org_id: int):
+    found = call_or_abort(payments.statement, current_actor(), org_id)
+    return render_template(
+        "payments/statement.html", statement=found, organization=found.organization
+    )
+
+
+@bp.route("/orgs/<int:org_id>/bank-statements", methods=["GET", "POST"])
+@login_required
+def upload_statement(org_id: int):
+    organization = _member_org(org_id, Role.MANAGER)
+    form = StatementForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read() if getattr(upload, "filename", None) else b""
+        try:
+            imported = call_or_abort(
+                statements.upload, current_actor(), org_id, getattr(upload, "filename", ""), data
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.errors)
+        else:
+            return redirect(url_for("payments.statement_review", statement_id=imported.id))
+    return (
+        render_template("payments/statement_upload.html", organization=organization, form=form),
+        422 if request.method == "POST" else 200,
+    )
+
+
+@bp.route("/bank-statements/<int:statement_id>")
+@login_required
+def statement_review(statement_id: int):
+    imported = call_or_abort(statements.review, current_actor(), statement_id)
+    return render_template(
+        "payments/statement_review.html", imported=imported, form=StatementForm()
+    )
+
+
+@bp.route("/bank-statements/<int:statement_id>/apply", methods=["POST"])
+@login_required
+def statement_apply(statement_id: int):
+    form = StatementForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        count = call_or_abort(statements.apply, current_actor(), statement_id)
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("payments.statement_review", statement_id=statement_id))
+    flash(_("%(n)d transfers recorded.", n=count), "success")
+    imported = call_or_abort(statements.review, current_actor(), statement_id)
+    return redirect(url_for("payments.statement", org_id=imported.organization_id))
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/payouts")
+@login_required
+def payouts():
+    call_or_abort(require_admin, current_actor())
+    return render_template(
+        "payments/payouts.html",
+        owed=payments.owed_list(current_actor()),
+        form=PayoutForm(paid_on=today()),
+        report=ledger.check(),
+        balances=sorted(ledger.balances().items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)),
+        names=_names(),
+    )
+
+
+def _names() -> dict[int, str]:
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+
+    return dict(db.session.execute(select(Organization.id, Organization.name)).all())
+
+
+@bp.route("/admin/payouts/<int:org_id>", methods=["POST"])
+@login_required
+def record_payout(org_id: int):
+    form = PayoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        call_or_abort(
+            payments.record_payout,
+            current_actor(),
+            org_id,
+            amount=form.amount.data or "",
+            paid_on=form.paid_on.data,
+            bank_reference=form.bank_reference.data or "",
+        )
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+    else:
+        flash(_("Payout recorded."), "success")
+    return redirect(url_for("payments.payouts"))

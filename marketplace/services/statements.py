@@ -1,0 +1,255 @@
+"""Bank statement CSVs: each incoming line is matched to an open payable by the transfer
+reference in its message and by amount; the payee reviews the verdicts, then applies the
+matching lines all at once (all or nothing). Under- and over-payments, unknown references,
+lines already recorded and lines for someone else are flagged, never applied.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import ProviderReference, Role, StatementImport
+from marketplace.models._types import utcnow
+from marketplace.services import audit
+from marketplace.services.context import Actor
+from marketplace.services.deals import finish
+from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.payments import (
+    paid_so_far,
+    parse_reference,
+    payable,
+    record_transfer,
+)
+from marketplace.services.permissions import membership_of, require_login
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_LINES = 2000
+#: Column names seen in Vietnamese banks' exports (folded to lower case, no marks).
+_COLUMNS = {
+    "date": ("ngay", "ngay giao dich", "ngay gd", "date", "transaction date", "posting date"),
+    "amount": ("so tien", "so tien ghi co", "ghi co", "credit", "amount", "so tien (vnd)"),
+    "message": ("noi dung", "dien giai", "mo ta", "description", "details", "narrative"),
+    "reference": ("so tham chieu", "ma giao dich", "ma gd", "so but toan", "reference", "ref"),
+}
+
+
+def _fold(text: str) -> str:
+    from marketplace.search.folding import fold
+
+    return " ".join(fold(text or "").split())
+
+
+def _amount(text: str) -> int | None:
+    """Whole đồng from "1.250.000", "1,250,000", "1250000" or "1 250 000"; None otherwise."""
+    cleaned = re.sub(r"[\s.,₫]|VND|đ", "", (text or "").strip(), flags=re.IGNORECASE)
+    if cleaned.startswith("+"):
+        cleaned = cleaned[1:]
+    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 15:
+        return None
+    # "1.250.000,50" would have become 125000050: refuse decimals outright.
+    if re.search(r"[.,]\d{1,2}\s*$", text.strip()):
+        return None
+    return int(cleaned)
+
+
+def _date(text: str) -> date | None:
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"):
+        try:
+            return datetime.strptime((text or "").strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _payee_member(actor: Actor, organization_id: int) -> None:
+    user = require_login(actor)
+    if user.is_admin:
+        return
+    membership = membership_of(user, organization_id)
+    if membership is None:
+        raise NotFound("organization")
+    if not membership.role.at_least(Role.MANAGER):
+        from marketplace.services.errors import PermissionDenied
+
+        raise PermissionDenied("owners and managers")
+
+
+def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> StatementImport:
+    """Read a statement CSV (UTF-8) and match its lines; nothing is applied yet."""
+    _payee_member(actor, organization_id)
+    if not data:
+        raise ValidationFailed({"file": _l("Choose the statement file.")})
+    if len(data) > MAX_BYTES:
+        raise ValidationFailed({"file": _l("The file is larger than 2 MB.")})
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            {"file": _l("The file is not UTF-8 text. Export the statement as “CSV UTF-8”.")}
+        ) from None
+    try:
+        sample = text[:4096]
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    if not rows:
+        raise ValidationFailed({"file": _l("The file has no lines.")})
+    header = [_fold(cell) for cell in rows[0]]
+    columns = {}
+    for key, names in _COLUMNS.items():
+        for index, name in enumerate(header):
+            if name in names:
+                columns[key] = index
+                break
+    if not {"date", "amount", "message"} <= set(columns):
+        raise ValidationFailed(
+            {
+                "file": _l(
+                    "The first line must name the columns: date, amount and description "
+                    "(Ngày, Số tiền, Nội dung)."
+                )
+            }
+        )
+    if len(rows) - 1 > MAX_LINES:
+        raise ValidationFailed({"file": _l("At most %(n)d lines at a time.", n=MAX_LINES)})
+    parsed = []
+    seen_references: set[str] = set()
+    for number, row in enumerate(rows[1:], start=2):
+
+        def cell(key: str, row=row) -> str:
+            index = columns.get(key)
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        line = {
+            "line": number,
+            "date": cell("date"),
+            "amount_text": cell("amount")[:40],
+            "message": cell("message")[:300],
+            "reference": cell("reference")[:120],
+        }
+        line.update(_verdict(organization_id, line, seen_references))
+        parsed.append(line)
+    statement = StatementImport(
+        organization_id=organization_id,
+        filename=(filename or "statement.csv")[:200],
+        rows=parsed,
+        uploaded_by_id=actor.user_id,
+    )
+    db.session.add(statement)
+    db.session.flush()
+    audit.record(
+        actor,
+        "statement.upload",
+        "statement_import",
+        statement.id,
+        organization_id=organization_id,
+        details={"lines": len(parsed)},
+    )
+    db.session.commit()
+    return statement
+
+
+def _verdict(organization_id: int, line: dict, seen: set[str]) -> dict:
+    day = _date(line["date"])
+    amount = _amount(line["amount_text"])
+    result: dict = {"paid_on": day.isoformat() if day else None, "amount": amount}
+    if day is None:
+        return result | {"verdict": "bad_date"}
+    if amount is None or amount <= 0:
+        return result | {"verdict": "bad_amount"}
+    reference = line["reference"] or f"{line['date']}|{amount}|{line['message']}"[:120]
+    result["bank_reference"] = reference
+    if reference in seen or db.session.scalar(
+        select(ProviderReference.id).where(
+            ProviderReference.provider == f"bank:{organization_id}",
+            ProviderReference.reference == reference,
+        )
+    ):
+        return result | {"verdict": "duplicate"}
+    seen.add(reference)
+    named = parse_reference(line["message"])
+    if named is None:
+        return result | {"verdict": "unknown"}
+    kind, payable_id = named
+    try:
+        found = payable(kind, payable_id)
+    except NotFound:
+        return result | {"verdict": "unknown"}
+    result |= {"payable_kind": kind.value, "payable_id": payable_id, "number": found.number}
+    if found.payee_id != organization_id:
+        return result | {"verdict": "not_yours"}
+    outstanding = found.amount - paid_so_far(kind, payable_id)
+    result["owed"] = outstanding
+    if not found.open or outstanding <= 0:
+        return result | {"verdict": "paid"}
+    if amount < outstanding:
+        return result | {"verdict": "under"}
+    if amount > outstanding:
+        return result | {"verdict": "over"}
+    return result | {"verdict": "match"}
+
+
+def review(actor: Actor, statement_id: int) -> StatementImport:
+    statement = db.session.get(StatementImport, statement_id)
+    if statement is None:
+        raise NotFound("statement")
+    _payee_member(actor, statement.organization_id)
+    return statement
+
+
+def apply(actor: Actor, statement_id: int) -> int:
+    """Record every matching line as a bank transfer, in one transaction: if any of them no
+    longer matches (paid meanwhile), nothing is recorded and the user is told which."""
+    from marketplace.models import PayableKind
+
+    statement = review(actor, statement_id)
+    if statement.applied_at is not None:
+        raise ValidationFailed({"file": _l("This statement has already been applied.")})
+    lines = [row for row in statement.rows if row.get("verdict") == "match"]
+    if not lines:
+        raise ValidationFailed({"file": _l("No line matches an open payment.")})
+    messages: list[int] = []
+    for row in lines:
+        try:
+            record_transfer(
+                actor,
+                PayableKind(row["payable_kind"]),
+                int(row["payable_id"]),
+                amount=str(row["amount"]),
+                paid_on=date.fromisoformat(row["paid_on"]),
+                bank_reference=row["bank_reference"],
+                notices=messages,
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            raise ValidationFailed(
+                {
+                    "file": _l(
+                        "Line %(n)d no longer matches: %(why)s Nothing was recorded; "
+                        "upload the statement again.",
+                        n=row["line"],
+                        why=" ".join(str(m) for m in exc.errors.values()),
+                    )
+                }
+            ) from exc
+    statement = db.session.get(StatementImport, statement_id)
+    statement.applied_at = utcnow()
+    audit.record(
+        actor,
+        "statement.apply",
+        "statement_import",
+        statement.id,
+        organization_id=statement.organization_id,
+        details={"recorded": len(lines)},
+    )
+    finish(messages)
+    return len(lines)

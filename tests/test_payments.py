@@ -1,0 +1,587 @@
+"""Payments: card payments through the real stripe-mock and signed webhooks, bank transfers
+(recorded and from statements), refunds, payouts, and the ledger check."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+
+import pytest
+import stripe
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Account,
+    FairApplication,
+    Invoice,
+    InvoiceStatus,
+    LedgerEntry,
+    Organization,
+    PayableKind,
+    Payment,
+    PaymentStatus,
+    ProviderReference,
+    Refund,
+    RefundStatus,
+    WebhookEvent,
+)
+from marketplace.services import deliveries, ledger, payments, statements
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.vietnam import today
+from tests.conftest import STRIPE_WEBHOOK_SECRET, add_member, login, make_person, verified_coop
+from tests.deals import actor, coop_with_listing, signed_contract, verified_buyer
+
+K = PayableKind
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stripe_mock():
+    """The real stripe-mock, started by scripts/services.sh; fail (not skip) without it."""
+    base = os.environ.get("TEST_STRIPE_API_BASE")
+    if not base:
+        pytest.fail(
+            "TEST_STRIPE_API_BASE is not set: run the suite with `make test`, which starts stripe-mock"
+        )
+    request = urllib.request.Request(
+        f"{base}/v1/charges", headers={"Authorization": "Bearer sk_test_chohtx"}
+    )
+    try:
+        urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 - loopback test service
+    except OSError as exc:
+        pytest.fail(f"stripe-mock is not answering at {base}: {exc}")
+    return base
+
+
+def invoiced(app, *, accepted: str = "120"):
+    """An issued invoice of a fresh contract: (buyer, coop, invoice id, total)."""
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        from marketplace.models import Delivery
+
+        first = db.session.scalars(
+            select(Delivery)
+            .where(Delivery.contract_id == contract_id)
+            .order_by(Delivery.scheduled_on)
+        ).first()
+        line = first.lines[0].id
+        deliveries.dispatch(
+            actor(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
+        )
+        _d, invoice = deliveries.receive(
+            actor(buyer), first.id, first.version, {line: deliveries.ReceiptLine(accepted)}
+        )
+        result = (buyer, coop, invoice.id, invoice.total)
+        db.session.remove()
+    return result
+
+
+def signed(event: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, timestamp: int | None = None):
+    body = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
+    return body, header
+
+
+def post_event(client, event: dict, **kwargs):
+    body, header = signed(event, **kwargs)
+    return client.post(
+        "/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+
+
+def intent_event(event_id: str, kind: str, payment_id: int, intent: str = "pi_test_1") -> dict:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "data": {
+            "object": {
+                "id": intent,
+                "object": "payment_intent",
+                "metadata": {"payment_id": str(payment_id)},
+                "status": "succeeded" if kind.endswith("succeeded") else "requires_payment_method",
+            }
+        },
+    }
+
+
+def start_card(app, buyer, invoice_id) -> int:
+    with app.app_context():
+        payment, url = payments.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
+        assert url.startswith("https://")
+        return payment.id
+
+
+def ledger_ok(app) -> None:
+    with app.app_context():
+        report = ledger.check()
+        assert report.ok, report.problems
+        assert db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))) == 0
+
+
+# --- cards and webhooks ---------------------------------------------------------------------
+
+
+def test_a_card_payment_is_applied_once_by_its_webhook(app, client):
+    buyer, coop, invoice_id, total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    with app.app_context():
+        payment = db.session.get_one(Payment, payment_id)
+        assert payment.status is PaymentStatus.PENDING and payment.amount == total
+        # The Checkout Session and its intent are kept, each once.
+        kinds = set(
+            db.session.scalars(
+                select(ProviderReference.kind).where(ProviderReference.payment_id == payment_id)
+            )
+        )
+        assert "checkout_session" in kinds
+    event = intent_event("evt_ok_1", "payment_intent.succeeded", payment_id)
+    assert post_event(client, event).status_code == 200
+    assert post_event(client, event).status_code == 200  # a replay: accepted, applied once
+    with app.app_context():
+        payment = db.session.get_one(Payment, payment_id)
+        invoice = db.session.get_one(Invoice, invoice_id)
+        assert payment.status is PaymentStatus.SUCCEEDED and invoice.status is InvoiceStatus.PAID
+        # 3 % commission; the co-op is owed the rest until paid out.
+        assert payment.fee == total * 300 // 10_000
+        assert ledger.owed_to(coop.organization_id) == total - payment.fee
+        assert ledger.balance(Account.REVENUE) == -payment.fee
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(func.distinct(LedgerEntry.transaction))).where(
+                    LedgerEntry.payment_id == payment_id
+                )
+            )
+            == 1
+        )
+    # A late failure after the success changes nothing.
+    assert (
+        post_event(
+            client, intent_event("evt_late_fail", "payment_intent.payment_failed", payment_id)
+        ).status_code
+        == 200
+    )
+    with app.app_context():
+        assert db.session.get_one(Payment, payment_id).status is PaymentStatus.SUCCEEDED
+    ledger_ok(app)
+
+
+def test_events_out_of_order_end_in_the_right_state(app, client):
+    buyer, _coop, invoice_id, _total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    # The first attempt fails, the retry succeeds; the failure arrives after the success.
+    assert (
+        post_event(
+            client, intent_event("evt_b", "payment_intent.succeeded", payment_id)
+        ).status_code
+        == 200
+    )
+    assert (
+        post_event(
+            client, intent_event("evt_a", "payment_intent.payment_failed", payment_id)
+        ).status_code
+        == 200
+    )
+    with app.app_context():
+        assert db.session.get_one(Payment, payment_id).status is PaymentStatus.SUCCEEDED
+    # And a failure first, then the success: succeeded too.
+    buyer2, _c2, invoice2, _t2 = invoiced(app)
+    second = start_card(app, buyer2, invoice2)
+    post_event(client, intent_event("evt_c", "payment_intent.payment_failed", second, "pi_2"))
+    with app.app_context():
+        assert db.session.get_one(Payment, second).status is PaymentStatus.FAILED
+    post_event(client, intent_event("evt_d", "payment_intent.succeeded", second, "pi_2"))
+    with app.app_context():
+        assert db.session.get_one(Payment, second).status is PaymentStatus.SUCCEEDED
+        assert db.session.get_one(Invoice, invoice2).status is InvoiceStatus.PAID
+    ledger_ok(app)
+
+
+def test_bad_signatures_and_stale_timestamps_are_refused(app, client):
+    buyer, _coop, invoice_id, _total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    event = intent_event("evt_bad", "payment_intent.succeeded", payment_id)
+    assert post_event(client, event, secret="whsec_wrong").status_code == 400
+    assert post_event(client, event, timestamp=int(time.time()) - 3600).status_code == 400
+    assert (
+        client.post(
+            "/stripe/webhook", data="{}", headers={"Stripe-Signature": "t=1,v1=00"}
+        ).status_code
+        == 400
+    )
+    assert client.post("/stripe/webhook", data="not json").status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+        assert db.session.get_one(Payment, payment_id).status is PaymentStatus.PENDING
+
+
+def test_a_crash_between_storing_and_applying_is_recovered_on_the_next_delivery(
+    app, client, monkeypatch
+):
+    buyer, _coop, invoice_id, _total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    event = intent_event("evt_crash", "payment_intent.succeeded", payment_id)
+
+    def crash(_stored_id):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(payments, "apply_event", crash)
+    with pytest.raises(RuntimeError):
+        post_event(client, event)
+    monkeypatch.undo()
+    with app.app_context():
+        stored = db.session.scalar(select(WebhookEvent))
+        assert stored is not None and stored.applied_at is None
+        assert db.session.get_one(Payment, payment_id).status is PaymentStatus.PENDING
+    assert post_event(client, event).status_code == 200  # Stripe delivers it again
+    with app.app_context():
+        assert db.session.scalar(select(WebhookEvent)).applied_at is not None
+        assert db.session.get_one(Payment, payment_id).status is PaymentStatus.SUCCEEDED
+    ledger_ok(app)
+
+
+def test_card_money_arriving_after_a_transfer_is_refunded_not_applied(app, client):
+    buyer, coop, invoice_id, total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    with app.app_context():
+        payments.record_transfer(
+            actor(coop),
+            K.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT26001",
+        )
+    post_event(client, intent_event("evt_second", "payment_intent.succeeded", payment_id))
+    with app.app_context():
+        card = db.session.get_one(Payment, payment_id)
+        assert card.status is PaymentStatus.SUCCEEDED and card.problem == "already_paid"
+        [refund] = card.refunds
+        assert refund.amount == total and refund.status is RefundStatus.PENDING
+        assert payments.paid_so_far(K.INVOICE, invoice_id) == total
+        external = db.session.scalar(
+            select(ProviderReference.reference).where(ProviderReference.refund_id == refund.id)
+        )
+        assert external and external.startswith("re_")
+    # Stripe confirms the refund: the platform no longer holds the buyer's money.
+    post_event(
+        client,
+        {
+            "id": "evt_refund",
+            "type": "refund.updated",
+            "data": {
+                "object": {
+                    "id": external,
+                    "object": "refund",
+                    "status": "succeeded",
+                    "metadata": {},
+                }
+            },
+        },
+    )
+    with app.app_context():
+        assert db.session.get_one(Refund, refund.id).status is RefundStatus.SUCCEEDED
+        assert ledger.balance(Account.PAYABLE, buyer.organization_id) == 0
+    ledger_ok(app)
+
+
+def test_refunds_part_then_rest_and_never_more_than_paid(app, client):
+    buyer, coop, invoice_id, total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    post_event(client, intent_event("evt_paid", "payment_intent.succeeded", payment_id))
+    with app.app_context():
+        with pytest.raises(PermissionDenied):
+            payments.request_refund(
+                actor(add_member(app, coop.organization_id, payments.Role.STAFF)),
+                payment_id,
+                "1000",
+                "x",
+            )
+        with pytest.raises(NotFound):
+            payments.request_refund(actor(buyer), payment_id, "1000", "Hàng lỗi")
+        with pytest.raises(ValidationFailed) as exc:
+            payments.request_refund(actor(coop), payment_id, str(total + 1), "Quá")
+        assert "amount" in exc.value.errors
+        first = payments.request_refund(actor(coop), payment_id, "1.000.000", "Trả lại 10 chai vỡ")
+        with pytest.raises(ValidationFailed):
+            payments.request_refund(actor(coop), payment_id, str(total), "Tất cả")
+        first_ref = db.session.scalar(
+            select(ProviderReference.reference).where(ProviderReference.refund_id == first.id)
+        )
+    post_event(
+        client,
+        {
+            "id": "evt_r1",
+            "type": "refund.updated",
+            "data": {"object": {"id": first_ref, "object": "refund", "status": "succeeded"}},
+        },
+    )
+    with app.app_context():
+        payment = db.session.get_one(Payment, payment_id)
+        assert payment.refunded_amount == 1_000_000
+        fee_back = payment.fee * 1_000_000 // payment.amount
+        assert ledger.balance(Account.REVENUE) == -(payment.fee - fee_back)
+    ledger_ok(app)
+
+
+def test_cards_are_not_offered_without_keys(app):
+    buyer, _coop, invoice_id, _total = invoiced(app)
+    with app.app_context():
+        saved = app.extensions["cards"]
+        app.extensions["cards"] = None
+        try:
+            with pytest.raises(ValidationFailed):
+                payments.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
+        finally:
+            app.extensions["cards"] = saved
+
+
+def test_only_the_payers_manager_starts_a_card_payment_and_not_twice_once_paid(app, client):
+    buyer, coop, invoice_id, total = invoiced(app)
+    with app.app_context():
+        with pytest.raises(PermissionDenied):
+            payments.start_card_payment(actor(coop), K.INVOICE, invoice_id, locale="vi")
+        with pytest.raises(NotFound):
+            payments.start_card_payment(actor(make_person(app)), K.INVOICE, invoice_id, locale="vi")
+        payments.record_transfer(
+            actor(coop),
+            K.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT1",
+        )
+        with pytest.raises(ValidationFailed):
+            payments.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
+
+
+# --- bank transfers ----------------------------------------------------------------------------
+
+
+def test_transfers_flag_under_and_over_payment_and_refuse_duplicates(app):
+    buyer, coop, invoice_id, total = invoiced(app)
+    with app.app_context():
+        me = actor(coop)
+
+        def record(amount, reference="FT100", partial=False):
+            return payments.record_transfer(
+                me,
+                K.INVOICE,
+                invoice_id,
+                amount=str(amount),
+                paid_on=today(),
+                bank_reference=reference,
+                partial=partial,
+            )
+
+        with pytest.raises(PermissionDenied):
+            payments.record_transfer(
+                actor(buyer), K.INVOICE, invoice_id, amount="1", paid_on=today(), bank_reference="X"
+            )
+        with pytest.raises(ValidationFailed) as exc:
+            record(total + 1)
+        assert "amount" in exc.value.errors
+        with pytest.raises(ValidationFailed) as exc:
+            record(total - 1)  # underpaid, not marked as a part payment
+        assert "amount" in exc.value.errors
+        record(1_000_000, partial=True)
+        with pytest.raises(ValidationFailed) as exc:
+            record(total - 1_000_000, reference="FT100")  # the same bank transaction again
+        assert "bank_reference" in exc.value.errors
+        record(total - 1_000_000, reference="FT101")
+        assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.PAID
+        fee = sum(p.fee for p in payments.payments_of(K.INVOICE, invoice_id))
+        # Paid straight to the co-op: it owes the platform the commission.
+        assert ledger.owed_to(coop.organization_id) == -fee
+        assert ledger.balance(Account.DIRECT, coop.organization_id) == total
+    ledger_ok(app)
+
+
+def test_a_fair_fee_paid_by_transfer_confirms_the_booth(app):
+    from tests.conftest import verified_organiser
+    from tests.test_fairs import application, open_fair
+
+    organiser = verified_organiser(app)
+    exhibitor = verified_coop(app, organization_name="HTX Gian Hàng")
+    fair_id, type_id = open_fair(app, organiser)
+    with app.app_context():
+        from marketplace.services import fairs
+
+        applied = fairs.apply(
+            actor(exhibitor), exhibitor.organization_id, fair_id, application(type_id)
+        )
+        fairs.review(actor(organiser), applied.id, "accept", "", None)
+        fee = db.session.get_one(FairApplication, applied.id).fee_amount
+        found = payments.payable(K.FAIR_FEE, applied.id)
+        assert (
+            found.payer_id == exhibitor.organization_id
+            and found.payee_id == organiser.organization_id
+        )
+        payments.record_transfer(
+            actor(organiser),
+            K.FAIR_FEE,
+            applied.id,
+            amount=str(fee),
+            paid_on=today(),
+            bank_reference="BIDV 77",
+        )
+        application_row = db.session.get_one(FairApplication, applied.id)
+        assert application_row.status.value == "confirmed" and application_row.paid_at is not None
+    ledger_ok(app)
+
+
+def test_bank_details_and_the_vietqr_payload(app):
+    from marketplace.payments import vietqr
+
+    buyer, coop, invoice_id, total = invoiced(app)
+    with app.app_context():
+        found = payments.payable(K.INVOICE, invoice_id)
+        assert payments.bank_details(found) is None  # no account yet
+        with pytest.raises(ValidationFailed) as exc:
+            payments.save_bank_account(
+                actor(coop), coop.organization_id, bin="123456", account="12ab", holder=""
+            )
+        assert set(exc.value.errors) == {"bin", "account", "holder"}
+        payments.save_bank_account(
+            actor(coop),
+            coop.organization_id,
+            bin="970436",
+            account="0011 0023 45678",
+            holder="HTX SAM",
+        )
+        details = payments.bank_details(found)
+        decoded = vietqr.decode(details["payload"])
+        assert decoded == {
+            "bin": "970436",
+            "account": "0011002345678",
+            "amount": total,
+            "message": found.reference,
+            "static": False,
+        }
+        assert payments.parse_reference(f"CK {found.reference} thanh toan") == (
+            K.INVOICE,
+            invoice_id,
+        )
+        # A mistyped digit does not name another invoice.
+        wrong = found.reference.replace(str(invoice_id), str(invoice_id + 1))
+        assert payments.parse_reference(wrong) is None
+
+
+def test_a_bank_statement_is_matched_reviewed_and_applied_all_or_nothing(app):
+    buyer, coop, invoice_id, total = invoiced(app)
+    _b2, _c2, other_invoice, _t2 = invoiced(app)
+    with app.app_context():
+        reference = payments.transfer_reference(K.INVOICE, invoice_id)
+        elsewhere = payments.transfer_reference(K.INVOICE, other_invoice)
+        lines = [
+            "Ngày,Số tiền,Nội dung,Số tham chiếu",
+            f"{today():%d/%m/%Y},{total},CK {reference} XANH MART,FT1",
+            f"{today():%d/%m/%Y},{total - 5},{reference} thieu,FT2",
+            f"{today():%d/%m/%Y},500000,Tien dien thang 11,FT3",
+            f"{today():%d/%m/%Y},{total},{elsewhere},FT4",
+            f"{today():%d/%m/%Y},12.5,{reference},FT5",
+            f"{today():%d/%m/%Y},{total},CK {reference} XANH MART,FT1",
+        ]
+        data = ("\n".join(lines) + "\n").encode("utf-8-sig")
+        with pytest.raises(ValidationFailed):
+            statements.upload(
+                actor(coop),
+                coop.organization_id,
+                "x.csv",
+                "Ngày;Số tiền\n".encode("cp1258", errors="ignore") + b"\xff\xfe",
+            )
+        imported = statements.upload(actor(coop), coop.organization_id, "sao-ke.csv", data)
+        verdicts = [row["verdict"] for row in imported.rows]
+        assert verdicts == ["match", "under", "unknown", "not_yours", "bad_amount", "duplicate"]
+        assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.ISSUED  # nothing yet
+        assert statements.apply(actor(coop), imported.id) == 1
+        assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.PAID
+        with pytest.raises(ValidationFailed):
+            statements.apply(actor(coop), imported.id)
+        with pytest.raises(NotFound):
+            statements.review(actor(buyer), imported.id)
+    ledger_ok(app)
+
+
+# --- payouts and the ledger --------------------------------------------------------------------
+
+
+def test_payouts_never_exceed_what_is_owed_and_the_check_command_passes(app, client):
+    from tests.conftest import admin_actor
+
+    buyer, coop, invoice_id, total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    post_event(client, intent_event("evt_payout", "payment_intent.succeeded", payment_id))
+    admin = admin_actor(app)
+    with app.app_context():
+        owed = ledger.owed_to(coop.organization_id)
+        assert owed > 0
+        with pytest.raises(PermissionDenied):
+            payments.record_payout(
+                actor(coop), coop.organization_id, amount="1", paid_on=today(), bank_reference="X"
+            )
+        with pytest.raises(ValidationFailed):
+            payments.record_payout(
+                actor(admin),
+                coop.organization_id,
+                amount=str(owed + 1),
+                paid_on=today(),
+                bank_reference="X",
+            )
+        payments.record_payout(
+            actor(admin),
+            coop.organization_id,
+            amount=str(owed),
+            paid_on=today(),
+            bank_reference="CHI 001",
+        )
+        assert ledger.owed_to(coop.organization_id) == 0
+        assert ledger.balance(Account.CLEARING) == total - owed  # the commission stays
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 0 and "the ledger balances" in result.output
+    # Tampering is found: an entry that does not balance, a paid invoice without money.
+    with app.app_context():
+        db.session.add(
+            LedgerEntry(
+                transaction="payout-999",
+                account=Account.CLEARING,
+                organization_id=None,
+                amount=5,
+                memo="x",
+            )
+        )
+        invoice = db.session.get_one(Invoice, invoice_id)
+        db.session.commit()
+        report = ledger.check()
+        assert not report.ok and any("payout-999" in p for p in report.problems)
+        del invoice
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 1 and "PROBLEM" in result.output
+
+
+def test_statement_page_and_pay_page_for_the_parties_only(app, client):
+    buyer, coop, invoice_id, _total = invoiced(app)
+    with app.app_context():
+        payments.save_bank_account(
+            actor(coop), coop.organization_id, bin="970418", account="31410001234567", holder="HTX"
+        )
+    login(client, buyer)
+    page = client.get(f"/pay/invoice/{invoice_id}").get_data(as_text=True)
+    assert "<svg" in page and "31410001234567" in page and "BIDV" in page
+    outsider = app.test_client()
+    login(outsider, verified_buyer(app, name="Bếp Khác"))
+    assert outsider.get(f"/pay/invoice/{invoice_id}").status_code == 404
+    assert outsider.get(f"/orgs/{coop.organization_id}/statement").status_code == 404
+    seller = app.test_client()
+    login(seller, coop)
+    assert seller.get(f"/orgs/{coop.organization_id}/statement").status_code == 200
+    with app.app_context():
+        assert db.session.get_one(Organization, coop.organization_id).bank_bin == "970418"
