@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Contract, DealAttachment, Delivery, Role
-from marketplace.services import contracts, deliveries, rfqs
+from marketplace.models import Contract, DealAttachment, Delivery, PayableKind, Role
+from marketplace.services import contracts, deliveries, payments, rfqs, statements
 from marketplace.vietnam import today
 from tests.conftest import Person, add_member, login, make_person, verified_coop
 from tests.deals import (
@@ -94,6 +94,16 @@ def cast(app) -> DealCast:
             ),
         )
         ids |= {"invoice": invoice.id, "amendment": amendment.id}
+        payment, _url = payments.start_card_payment(
+            actor(buyer), PayableKind.INVOICE, invoice.id, locale="vi"
+        )
+        imported = statements.upload(
+            actor(buyer),
+            buyer.organization_id,
+            "sao-ke.csv",
+            "Ngày,Số tiền,Nội dung\n01/11/2026,100000,Tien hang\n".encode(),
+        )
+        ids |= {"payment": payment.id, "statement": imported.id}
         db.session.remove()
     return DealCast(
         people={
@@ -197,6 +207,48 @@ ROUTES = [
     ("GET", "/orgs/{org}/invoices", BUYER_SEES),
     ("GET", "/invoices/{invoice}", PARTIES_SEE),
     ("POST", "/invoices/{invoice}/void", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 422}),
+    # Payments: the payer, the payee and admins see a payable; the payer's managers pay it;
+    # the payee's managers (and admins) record transfers and refund.
+    ("GET", "/pay/invoice/{invoice}", PARTIES_SEE | {"admin": 200}),
+    (
+        "POST",
+        "/pay/invoice/{invoice}/card",
+        OUTSIDERS | STAFF_403 | {"admin": 403, "coop": 403, "buyer": 303},
+    ),
+    (
+        "POST",
+        "/pay/invoice/{invoice}/transfer",
+        OUTSIDERS | STAFF_403 | {"admin": 422, "buyer": 403, "coop": 422},
+    ),
+    ("GET", "/payments/{payment}/done", PARTIES_SEE | {"admin": 200}),
+    (
+        "GET",
+        "/payments/{payment}/cancelled",
+        PARTIES_SEE | {"coop": 404, "coop_staff": 404, "buyer_staff": 302, "buyer": 302},
+    ),
+    (
+        "POST",
+        "/payments/{payment}/refund",
+        OUTSIDERS
+        | {"admin": 422, "buyer": 404, "buyer_staff": 404, "coop_staff": 403, "coop": 422},
+    ),
+    ("POST", "/stripe/webhook", dict.fromkeys(USERS, 400)),
+    ("GET", "/orgs/{org}/bank-account", BUYER_SEES | {"buyer_staff": 403}),
+    ("GET", "/orgs/{org}/statement", BUYER_SEES | {"admin": 200}),
+    ("GET", "/orgs/{org}/bank-statements", BUYER_SEES | {"buyer_staff": 403}),
+    ("GET", "/bank-statements/{statement}", BUYER_SEES | {"buyer_staff": 403, "admin": 200}),
+    # Nothing in it matches: refused with a message.
+    (
+        "POST",
+        "/bank-statements/{statement}/apply",
+        BUYER_SEES | {"buyer_staff": 403, "admin": 302, "buyer": 302},
+    ),
+    ("GET", "/admin/payouts", dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}),
+    (
+        "POST",
+        "/admin/payouts/{coop_org}",
+        dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 302},
+    ),
 ]
 
 

@@ -43,9 +43,10 @@ def stripe_mock():
     base = os.environ.get("TEST_STRIPE_API_BASE")
     if not base:
         pytest.fail(
-            "TEST_STRIPE_API_BASE is not set: run the suite with `make test`, which starts stripe-mock"
+            "TEST_STRIPE_API_BASE is not set: run the suite with `make test`, "
+            "which starts stripe-mock"
         )
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - loopback test service
         f"{base}/v1/charges", headers={"Authorization": "Bearer sk_test_chohtx"}
     )
     try:
