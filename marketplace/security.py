@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 from flask import Flask, Response
 
 
-def content_security_policy(file_origins: list[str]) -> str:
+def content_security_policy(file_origins: list[str], form_origins: tuple[str, ...] = ()) -> str:
     """Everything from this origin — no inline scripts or styles, no CDNs — except images
-    and documents, which may come from the object store."""
+    and documents, which may come from the object store, and forms that lead to Stripe's
+    payment page when cards are on."""
     files = " ".join(["'self'", *file_origins])
+    forms = " ".join(["'self'", *form_origins])
     return "; ".join(
         [
             "default-src 'self'",
@@ -20,7 +22,7 @@ def content_security_policy(file_origins: list[str]) -> str:
             "script-src 'self'",
             "font-src 'self'",
             "connect-src 'self'",
-            "form-action 'self'",
+            f"form-action {forms}",
             "frame-ancestors 'none'",
             "base-uri 'self'",
             "object-src 'none'",
@@ -47,7 +49,9 @@ def init_app(app: Flask) -> None:
         if app.config.get("S3_BUCKET")
         else set()
     )
-    policy = content_security_policy(sorted(o for o in origins if o))
+    # The card form redirects to Stripe Checkout; browsers apply form-action to redirects.
+    stripe_pages = ("https://checkout.stripe.com",) if app.config.get("STRIPE_SECRET_KEY") else ()
+    policy = content_security_policy(sorted(o for o in origins if o), stripe_pages)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
