@@ -327,6 +327,12 @@ def odd_form(cast: DealCast, value: str) -> dict:
         "lines-0-unit_price",
         "lines-0-vat_rate",
         "lines-25-quantity",
+        "bank_reference",
+        "partial",
+        "bin",
+        "account",
+        "holder",
+        "file",
     ]
     line = cast.ids["line"]
     fields += [

@@ -586,3 +586,32 @@ def test_statement_page_and_pay_page_for_the_parties_only(app, client):
     assert seller.get(f"/orgs/{coop.organization_id}/statement").status_code == 200
     with app.app_context():
         assert db.session.get_one(Organization, coop.organization_id).bank_bin == "970418"
+
+
+def test_a_category_can_have_its_own_commission(app, client):
+    from marketplace.models import Category
+    from tests.conftest import admin_actor
+
+    buyer, coop, invoice_id, total = invoiced(app)
+    login(client, admin_actor(app))
+    with app.app_context():
+        wine = db.session.scalar(select(Category).where(Category.slug == "ruou"))
+        names = {"name_vi": wine.name_vi, "name_en": wine.name_en, "vat_rate": wine.vat_rate}
+        wine_id = wine.id
+    assert (
+        client.post(f"/admin/categories/{wine_id}", data=names | {"commission": "5,5"}).status_code
+        == 302
+    )
+    client.post(f"/admin/categories/{wine_id}", data=names | {"commission": "abc"})  # refused
+    with app.app_context():
+        assert db.session.get_one(Category, wine_id).commission_bps == 550
+        payment = payments.record_transfer(
+            actor(coop),
+            K.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT55",
+        )
+        assert payment.fee == total * 550 // 10_000
+    ledger_ok(app)

@@ -58,8 +58,30 @@ def add_category(actor: Actor, *, name_vi: str, name_en: str, parent_id: int | N
     return category
 
 
+def _commission_bps(text: str) -> int | None:
+    """ "2,5" or "2.5" per cent → 250 basis points; empty → None (the platform's rate)."""
+    value = (text or "").strip().replace(",", ".").removesuffix("%").strip()
+    if not value:
+        return None
+    try:
+        bps = round(float(value) * 100)
+    except ValueError:
+        bps = -1
+    if not value.replace(".", "", 1).isdigit() or not 0 <= bps <= 3000:
+        raise ValidationFailed(
+            {"commission": _l("Enter a commission from 0 to 30 %, or leave it empty.")}
+        )
+    return bps
+
+
 def rename_category(
-    actor: Actor, category_id: int, *, name_vi: str, name_en: str, vat_rate: str = ""
+    actor: Actor,
+    category_id: int,
+    *,
+    name_vi: str,
+    name_en: str,
+    vat_rate: str = "",
+    commission: str | None = None,
 ) -> Category:
     """Rename (the slug, part of public URLs, stays) and, if given, change the VAT rate that
     quotes for the category start from."""
@@ -78,13 +100,19 @@ def rename_category(
             category.vat_rate = check_vat(vat_rate)
         except InvalidValue as exc:
             raise ValidationFailed({"vat_rate": exc.message}) from exc
+    if commission is not None:
+        category.commission_bps = _commission_bps(commission)
     category.name_vi, category.name_en = name_vi, name_en
     audit.record(
         actor,
         "category.rename",
         "category",
         category.id,
-        details={"name": name_vi, "vat_rate": category.vat_rate},
+        details={
+            "name": name_vi,
+            "vat_rate": category.vat_rate,
+            "commission_bps": category.commission_bps,
+        },
     )
     db.session.commit()
     forget_categories()

@@ -113,8 +113,13 @@ def payable(kind: PayableKind, payable_id: int) -> Payable:
         invoice = db.session.get(Invoice, payable_id)
         if invoice is None:
             raise NotFound("invoice")
-        listing_id = invoice.contract.lines[0].listing_id if invoice.contract.lines else None
+        # The commission follows the category of what was sold: the listing's, or else the
+        # request's line.
+        contract = invoice.contract
+        listing_id = contract.lines[0].listing_id if contract.lines else None
         category = db.session.scalar(select(Listing.category_id).where(Listing.id == listing_id))
+        if category is None and contract.rfq is not None and contract.rfq.lines:
+            category = contract.rfq.lines[0].category_id
         return Payable(
             kind,
             invoice.id,

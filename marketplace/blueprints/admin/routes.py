@@ -200,6 +200,7 @@ def rename_category(category_id: int):
             name_vi=form.name_vi.data or "",
             name_en=form.name_en.data or "",
             vat_rate=form.vat_rate.data or "",
+            commission=form.commission.data if "commission" in request.form else None,
         )
     except ValidationFailed as exc:
         for message in exc.errors.values():

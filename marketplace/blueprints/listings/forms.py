@@ -124,6 +124,8 @@ class CategoryForm(BaseForm):
     name_en = StringField(_l("Name (English)"), validators=[Length(max=120)])
     #: Only when renaming: the VAT rate quotes for the category start from.
     vat_rate = StringField(_l("VAT rate"), validators=[Length(max=4)])
+    #: Only when renaming: the platform's commission on sales in the category, in per cent.
+    commission = StringField(_l("Commission (%)"), validators=[Length(max=6)])
 
 
 class ImportForm(BaseForm):
