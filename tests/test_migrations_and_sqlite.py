@@ -217,3 +217,31 @@ def test_existing_organisations_get_a_slug_when_profiles_arrive(sqlite_app):
         ).one()
         assert row.slug == f"to-chuc-{row.id}"
         assert (row.verification_status, row.version) == ("draft", 1)
+
+
+def test_hand_recorded_payments_survive_the_payments_migration_both_ways(sqlite_app):
+    """0009 turns hand-recorded invoice payments and paid fair fees into bank-transfer
+    payments with ledger entries; going back restores the invoice payments."""
+    from sqlalchemy import func, select, text
+
+    from marketplace.models import Payment
+    from marketplace.services import ledger
+
+    runner = sqlite_app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with sqlite_app.app_context():
+        transfers = db.session.scalar(
+            select(func.count()).select_from(Payment).where(Payment.payable_kind == "invoice")
+        )
+        fees = db.session.scalar(
+            select(func.count()).select_from(Payment).where(Payment.payable_kind == "fair_fee")
+        )
+        assert transfers >= 5 and fees >= 2
+        downgrade(revision="0008_contracts")
+        restored = db.session.execute(text("SELECT count(*) FROM invoice_payments")).scalar()
+        assert restored == transfers
+        upgrade()
+        again = db.session.scalar(select(func.count()).select_from(Payment))
+        assert again == transfers + fees
+        report = ledger.check()
+        assert report.ok, report.problems

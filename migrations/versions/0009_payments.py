@@ -182,8 +182,8 @@ def _payments_from_hand_records():
             payer_id=payer, payee_id=payee, method='bank_transfer', status='succeeded', fee=0,
             refunded_amount=0, paid_on=paid_on, bank_reference=reference, created_by_id=by,
             created_at=at, succeeded_at=at, version=1,
-        ))
-        payment_id = result.inserted_primary_key[0]
+        ).returning(payments.c.id))
+        payment_id = result.scalar_one()
         transaction = f"payment-{payment_id}"
         for org, signed in ((payer, -amount), (payee, amount)):
             bind.execute(entries.insert().values(
