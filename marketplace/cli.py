@@ -172,11 +172,14 @@ def register(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="One pass, then exit.")
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
     def outbox_work(once: bool, interval: float) -> None:
-        """Retry undelivered messages whose next attempt is due (and forget old form tokens)."""
+        """Retry undelivered messages whose next attempt is due, send refunds Stripe has not
+        acknowledged yet (and forget old form tokens)."""
+        from marketplace.services.payments import retry_refunds
         from marketplace.web import prune_submissions
 
         while True:
             prune_submissions()
+            retry_refunds()
             delivered = outbox.deliver_due()
             if delivered:
                 click.echo(f"delivered {delivered}")

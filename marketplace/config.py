@@ -145,9 +145,19 @@ class Settings:
 
 
 def check_production_safety(config: dict[str, Any]) -> None:
-    """Refuse to start a production app with development secrets or storage."""
+    """Refuse to start a production app with development secrets or storage, and any app
+    with a commission outside 0–30 %."""
+    if not 0 <= int(config.get("PLATFORM_COMMISSION_BPS") or 0) <= 3000:
+        raise ConfigError("PLATFORM_COMMISSION_BPS must be from 0 to 3000 (0 to 30 %).")
     if config.get("ENV_NAME") != "production" or config.get("TESTING"):
         return
+    if config.get("STRIPE_SECRET_KEY") and not config.get("STRIPE_WEBHOOK_SECRET"):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET: without it card payments would be "
+            "taken but never confirmed."
+        )
+    if config.get("STRIPE_API_BASE"):
+        raise ConfigError("STRIPE_API_BASE is for tests (stripe-mock); unset it in production.")
     key = config.get("SECRET_KEY") or ""
     if key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
         raise ConfigError(

@@ -180,6 +180,8 @@ class Account(enum.StrEnum):
     #: Money that moved between buyer and payee outside the platform (a direct transfer):
     #: recorded so the payable's settlement has its entries too.
     DIRECT = "direct"
+    #: Card money that settled nothing (paid twice), owed back to the payer until refunded.
+    REFUND_DUE = "refund_due"
 
 
 class LedgerEntry(db.Model):

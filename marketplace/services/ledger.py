@@ -66,67 +66,77 @@ def post(
     return entries
 
 
-def post_payment(payment: Payment) -> None:
-    """The entries of a payment that has just succeeded (its fee already fixed)."""
-    transaction = f"payment-{payment.id}"
+def payment_lines(payment: Payment) -> list[tuple[Account, int | None, int]]:
+    """The entries a succeeded payment posts (its fee already fixed)."""
     if payment.problem:
-        # Card money that settled nothing is owed back to the payer until refunded.
-        post(
-            transaction,
-            "card payment not applied",
-            [(A.CLEARING, None, payment.amount), (A.PAYABLE, payment.payer_id, -payment.amount)],
-            payment_id=payment.id,
-        )
-    elif payment.method is PaymentMethod.CARD:
-        post(
-            transaction,
-            "card payment",
-            [
-                (A.CLEARING, None, payment.amount),
-                (A.PAYABLE, payment.payee_id, -(payment.amount - payment.fee)),
-                (A.REVENUE, None, -payment.fee),
-            ],
-            payment_id=payment.id,
-        )
-    else:
-        post(
-            transaction,
-            "bank transfer to the payee",
-            [
-                (A.DIRECT, payment.payer_id, -payment.amount),
-                (A.DIRECT, payment.payee_id, payment.amount),
-                (A.RECEIVABLE, payment.payee_id, payment.fee),
-                (A.REVENUE, None, -payment.fee),
-            ],
-            payment_id=payment.id,
-        )
+        # Card money that settled nothing is owed back to the payer until refunded; kept
+        # apart from what the platform owes payees (it is never paid out).
+        return [
+            (A.CLEARING, None, payment.amount),
+            (A.REFUND_DUE, payment.payer_id, -payment.amount),
+        ]
+    if payment.method is PaymentMethod.CARD:
+        return [
+            (A.CLEARING, None, payment.amount),
+            (A.PAYABLE, payment.payee_id, -(payment.amount - payment.fee)),
+            (A.REVENUE, None, -payment.fee),
+        ]
+    return [
+        (A.DIRECT, payment.payer_id, -payment.amount),
+        (A.DIRECT, payment.payee_id, payment.amount),
+        (A.RECEIVABLE, payment.payee_id, payment.fee),
+        (A.REVENUE, None, -payment.fee),
+    ]
 
 
-def fee_share(payment: Payment, amount: int) -> int:
-    """The part of the fee a refund of ``amount`` gives back: proportional, rounded down."""
-    return payment.fee * amount // payment.amount if payment.amount else 0
+def post_payment(payment: Payment) -> None:
+    memo = "card payment" if payment.method is PaymentMethod.CARD else "bank transfer to the payee"
+    if payment.problem:
+        memo = "card payment not applied"
+    post(f"payment-{payment.id}", memo, payment_lines(payment), payment_id=payment.id)
+
+
+def fee_share(payment: Payment, amount: int, refunded_before: int = 0) -> int:
+    """The part of the fee a refund of ``amount`` gives back, after ``refunded_before`` was
+    refunded already: proportional, computed on the running totals so that refunding all of
+    a payment, in any number of parts, gives back all of its fee."""
+    if not payment.amount:
+        return 0
+    after = payment.fee * (refunded_before + amount) // payment.amount
+    return after - payment.fee * refunded_before // payment.amount
+
+
+def refund_lines(refund: Refund, refunded_before: int) -> list[tuple[Account, int | None, int]]:
+    payment = refund.payment
+    if payment.problem:
+        return [(A.CLEARING, None, -refund.amount), (A.REFUND_DUE, payment.payer_id, refund.amount)]
+    back = fee_share(payment, refund.amount, refunded_before)
+    return [
+        (A.CLEARING, None, -refund.amount),
+        (A.PAYABLE, payment.payee_id, refund.amount - back),
+        (A.REVENUE, None, back),
+    ]
 
 
 def post_refund(refund: Refund) -> None:
-    payment = refund.payment
-    if payment.problem:
-        lines = [(A.CLEARING, None, -refund.amount), (A.PAYABLE, payment.payer_id, refund.amount)]
-    else:
-        back = fee_share(payment, refund.amount)
-        lines = [
-            (A.CLEARING, None, -refund.amount),
-            (A.PAYABLE, payment.payee_id, refund.amount - back),
-            (A.REVENUE, None, back),
-        ]
-    post(f"refund-{refund.id}", "card refund", lines, refund_id=refund.id, payment_id=payment.id)
+    """The entries of a refund that has just succeeded (before ``refunded_amount`` grows)."""
+    lines = refund_lines(refund, refund.payment.refunded_amount)
+    post(
+        f"refund-{refund.id}",
+        "card refund",
+        lines,
+        refund_id=refund.id,
+        payment_id=refund.payment_id,
+    )
+
+
+def payout_lines(payout: Payout) -> list[tuple[Account, int | None, int]]:
+    return [(A.PAYABLE, payout.organization_id, payout.amount), (A.CLEARING, None, -payout.amount)]
 
 
 def post_payout(payout: Payout) -> None:
     post(
-        f"payout-{payout.id}",
-        "payout by bank transfer",
-        [(A.PAYABLE, payout.organization_id, payout.amount), (A.CLEARING, None, -payout.amount)],
-        payout_id=payout.id,
+        f"payout-{payout.id}", "payout by bank transfer", payout_lines(payout), payout_id=payout.id
     )
 
 
@@ -182,6 +192,31 @@ class CheckReport:
         return not self.problems
 
 
+_EXPECTED: dict[str, list] = {}
+
+
+def _entries_differ(transactions: set[str]) -> list[str]:
+    """Transactions whose entries are not exactly the ones their payment, refund or payout
+    calls for (an amount, a fee, an organisation changed by hand)."""
+    problems = []
+    actual: dict[str, list] = defaultdict(list)
+    for transaction, account, organization_id, amount in db.session.execute(
+        select(
+            LedgerEntry.transaction,
+            LedgerEntry.account,
+            LedgerEntry.organization_id,
+            LedgerEntry.amount,
+        )
+    ):
+        if transaction in transactions:
+            actual[transaction].append((account, organization_id, int(amount)))
+    for transaction in sorted(transactions):
+        wanted = sorted((a, o, v) for a, o, v in _EXPECTED[transaction] if v)
+        if sorted(actual[transaction]) != wanted:
+            problems.append(f"{transaction}: entries differ from what it calls for")
+    return problems
+
+
 def check() -> CheckReport:
     """Prove the ledger: every transaction sums to zero; each succeeded payment, succeeded
     refund and payout has exactly its transaction (and nothing else has one); each payment's
@@ -198,7 +233,7 @@ def check() -> CheckReport:
     for transaction, total in sums.items():
         if total:
             report.problems.append(f"transaction {transaction} sums to {total}, not 0")
-    expected: set[str] = set()
+    expected: dict[str, list] = {}
     net: dict[tuple[str, int], int] = defaultdict(int)
     for payment in db.session.scalars(select(Payment)):
         succeeded_refunds = sum(
@@ -210,19 +245,26 @@ def check() -> CheckReport:
                 f"refunds add up to {succeeded_refunds}"
             )
         if payment.status is PaymentStatus.SUCCEEDED:
-            expected.add(f"payment-{payment.id}")
+            expected[f"payment-{payment.id}"] = payment_lines(payment)
             if not payment.problem:
                 # Refunds do not reopen a payable (see payments.paid_so_far).
                 net[(payment.payable_kind.value, payment.payable_id)] += payment.amount
-        for refund in payment.refunds:
+        refunded_before = 0
+        for refund in sorted(payment.refunds, key=lambda r: (r.settled_at or r.created_at, r.id)):
             if refund.status is RefundStatus.SUCCEEDED:
-                expected.add(f"refund-{refund.id}")
-    for payout_id in db.session.scalars(select(Payout.id)):
-        expected.add(f"payout-{payout_id}")
+                expected[f"refund-{refund.id}"] = refund_lines(refund, refunded_before)
+                refunded_before += refund.amount
+        if payment.refunded_amount > payment.amount:
+            report.problems.append(f"payment {payment.id} refunded more than it took")
+    for payout in db.session.scalars(select(Payout)):
+        expected[f"payout-{payout.id}"] = payout_lines(payout)
+    _EXPECTED.clear()
+    _EXPECTED.update(expected)
     posted = set(sums)
-    for missing in sorted(expected - posted):
+    report.problems += _entries_differ(set(expected) & posted)
+    for missing in sorted(set(expected) - posted):
         report.problems.append(f"{missing} has no ledger entries")
-    for extra in sorted(posted - expected):
+    for extra in sorted(posted - set(expected)):
         report.problems.append(f"{extra} is in the ledger but nothing succeeded for it")
     for invoice in db.session.scalars(select(Invoice)):
         paid = net[(PayableKind.INVOICE.value, invoice.id)]

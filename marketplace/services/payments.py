@@ -56,6 +56,8 @@ P = PaymentStatus
 PAYMENT_TRANSITIONS: dict[tuple[PaymentStatus, str], PaymentStatus] = {
     (P.PENDING, "succeed"): P.SUCCEEDED,
     (P.FAILED, "succeed"): P.SUCCEEDED,
+    # Stripe's page can still be paid after the payer came back through "cancel".
+    (P.CANCELLED, "succeed"): P.SUCCEEDED,
     (P.PENDING, "fail"): P.FAILED,
     (P.PENDING, "cancel"): P.CANCELLED,
 }
@@ -287,6 +289,24 @@ def start_card_payment(
     outstanding = found.amount - paid_so_far(kind, payable_id)
     if not found.open or outstanding <= 0:
         raise ValidationFailed({"method": _l("This is already paid, or can no longer be paid.")})
+    # A second click (or a return to the page) reuses the open attempt: the same idempotency
+    # key brings back the same Stripe page, so the payable is not paid twice.
+    recent = db.session.scalar(
+        select(Payment)
+        .where(
+            Payment.payable_kind == kind,
+            Payment.payable_id == payable_id,
+            Payment.method == PaymentMethod.CARD,
+            Payment.status == PaymentStatus.PENDING,
+            Payment.amount == outstanding,
+            Payment.created_at > utcnow() - timedelta(hours=1),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    if recent is not None:
+        db.session.commit()
+        return recent, _checkout(provider, recent, found, locale)
     payment = Payment(
         payable_kind=kind,
         payable_id=payable_id,
@@ -307,10 +327,16 @@ def start_card_payment(
         details={"method": "card", "amount": outstanding},
     )
     db.session.commit()
+    return payment, _checkout(provider, payment, found, locale)
+
+
+def _checkout(provider, payment: Payment, found: Payable, locale: str) -> str:
+    """Stripe's page for a pending payment (after the commit); a Stripe outage fails the
+    payment with a clear message and loses nothing."""
     try:
         checkout = provider.checkout(
             payment_id=payment.id,
-            amount=outstanding,
+            amount=payment.amount,
             description=f"{found.number} · Chợ HTX",
             success_url=external_url("payments.card_return", payment_id=payment.id),
             cancel_url=external_url("payments.card_cancel", payment_id=payment.id),
@@ -319,7 +345,6 @@ def start_card_payment(
     except CardProviderError as exc:
         payment = lock(Payment, payment.id)
         payment.status = step(PAYMENT_TRANSITIONS, payment.status, "fail")
-        payment.problem = "provider_unavailable"
         audit.record(
             Actor.system(),
             "payment.fail",
@@ -348,22 +373,7 @@ def start_card_payment(
                 )
             )
     db.session.commit()
-    return payment, checkout.url
-
-
-def cancel_card_payment(actor: Actor, payment_id: int) -> Payment:
-    """The payer came back from Stripe's page without paying."""
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or not _member(actor, payment.payer_id, Role.STAFF):
-        raise NotFound("payment")
-    payment = lock(Payment, payment.id)
-    if payment.status is PaymentStatus.PENDING and payment.method is PaymentMethod.CARD:
-        payment.status = step(PAYMENT_TRANSITIONS, payment.status, "cancel")
-        audit.record(
-            actor, "payment.cancel", "payment", payment.id, organization_id=payment.payer_id
-        )
-    db.session.commit()
-    return payment
+    return checkout.url
 
 
 def payment_for(actor: Actor, payment_id: int) -> Payment:
@@ -425,8 +435,18 @@ def receive_stripe_event(payload: bytes, signature: str | None) -> str:
     return apply_event(stored.id)
 
 
+@dataclass
+class _Effects:
+    """What applying an event leaves to do after its commit."""
+
+    messages: list[int]
+    refunds: list[int]
+
+
 def apply_event(stored_id: int) -> str:
-    """Apply a stored event, once: under a lock of its row, and only if not applied yet."""
+    """Apply a stored event, once: under a lock of its row, in one transaction with the
+    mark that it was applied (a concurrent redelivery waits, then finds it applied). Emails
+    and refunds to Stripe go after the commit."""
     stored = lock(WebhookEvent, stored_id)
     if stored.applied_at is not None:
         db.session.commit()
@@ -434,47 +454,64 @@ def apply_event(stored_id: int) -> str:
     event = stored.payload
     kind = event.get("type", "")
     obj = (event.get("data") or {}).get("object") or {}
+    effects = _Effects([], [])
     outcome = "ignored"
     if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         if obj.get("payment_status") in ("paid", "no_payment_required"):
-            outcome = _card_outcome(obj, "succeed")
+            outcome = _card_outcome(obj, "succeed", effects)
     elif kind == "payment_intent.succeeded":
-        outcome = _card_outcome(obj, "succeed")
+        outcome = _card_outcome(obj, "succeed", effects)
     elif kind in ("payment_intent.payment_failed", "checkout.session.async_payment_failed"):
-        outcome = _card_outcome(obj, "fail")
+        outcome = _card_outcome(obj, "fail", effects)
     elif kind == "checkout.session.expired":
-        outcome = _card_outcome(obj, "cancel")
+        outcome = _card_outcome(obj, "cancel", effects)
     elif kind in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated"):
         outcome = _refund_outcome(obj)
-    stored = lock(WebhookEvent, stored_id)
     stored.applied_at = utcnow()
     stored.outcome = outcome[:120]
-    db.session.commit()
+    finish(effects.messages)
+    for refund_id in effects.refunds:
+        send_refund(refund_id)
     return outcome
 
 
 def _payment_of(obj: dict) -> Payment | None:
-    """Our payment for a Stripe object: by the metadata we gave it, else by its id (the
-    session's or the intent's, kept when the session was made)."""
-    payment_id = (obj.get("metadata") or {}).get("payment_id")
-    if payment_id and str(payment_id).isdigit():
-        return db.session.get(Payment, int(payment_id))
+    """Our payment for a Stripe object: by its id (the session's or the intent's, kept when
+    the session was made), else by the metadata we gave it. If both name a payment and they
+    differ, the event is not ours to apply."""
+    by_reference = None
     for reference in (obj.get("id"), obj.get("payment_intent")):
-        if isinstance(reference, str):
-            found = db.session.scalar(
+        if isinstance(reference, str) and by_reference is None:
+            by_reference = db.session.scalar(
                 select(ProviderReference.payment_id).where(
                     ProviderReference.provider == "stripe", ProviderReference.reference == reference
                 )
             )
-            if found:
-                return db.session.get(Payment, found)
-    return None
+    payment_id = (obj.get("metadata") or {}).get("payment_id")
+    by_metadata = int(payment_id) if payment_id and str(payment_id).isdigit() else None
+    if by_reference and by_metadata and by_reference != by_metadata:
+        return None
+    chosen = by_reference or by_metadata
+    return db.session.get(Payment, chosen) if chosen else None
 
 
-def _card_outcome(obj: dict, action: str) -> str:
+def _amount_agrees(obj: dict, payment: Payment) -> bool:
+    """The money Stripe reports, when it reports it, is the payment's, in đồng."""
+    for key in ("amount_total", "amount"):
+        value = obj.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value != payment.amount:
+            return False
+    currency = obj.get("currency")
+    return currency is None or str(currency).lower() == payment.currency.lower()
+
+
+def _card_outcome(obj: dict, action: str, effects: _Effects) -> str:
     payment = _payment_of(obj)
     if payment is None or payment.method is not PaymentMethod.CARD:
         return "ignored: unknown payment"
+    if action == "succeed" and not _amount_agrees(obj, payment):
+        current_app.logger.warning("Stripe reports another amount for payment %s", payment.id)
+        return "ignored: amount or currency differ"
     found = _lock_payable(payment.payable_kind, payment.payable_id)
     payment = lock(Payment, payment.id)
     # Keep the intent's id: refunds are made against it.
@@ -492,40 +529,34 @@ def _card_outcome(obj: dict, action: str) -> str:
     outstanding = found.amount - paid_so_far(found.kind, found.id)
     payment.status = step(PAYMENT_TRANSITIONS, payment.status, action)
     system = Actor.system()
-    messages: list[int] = []
     if payment.status is PaymentStatus.SUCCEEDED:
         payment.succeeded_at = utcnow()
         if not found.open or payment.amount > outstanding:
-            # Paid meanwhile by transfer (or cancelled): the money goes back to the card.
-            payment.problem = "already_paid" if found.open or outstanding <= 0 else "not_payable"
+            # Paid meanwhile (by transfer, or another card), or no longer payable: the money
+            # goes back to the card.
+            payment.problem = "already_paid" if outstanding <= 0 else "not_payable"
             payment.fee = 0
             ledger.post_payment(payment)
-            refund = Refund(
-                payment_id=payment.id,
-                amount=payment.amount,
-                reason="payable already settled",
-                requested_by_id=None,
-            )
+            refund = Refund(payment_id=payment.id, amount=payment.amount, reason="not applied")
             db.session.add(refund)
             db.session.flush()
+            effects.refunds.append(refund.id)
             audit.record(
                 system,
                 "payment.succeed_unapplied",
                 "payment",
                 payment.id,
                 organization_id=payment.payer_id,
+                details={"problem": payment.problem},
             )
-            db.session.commit()
-            _send_refund(refund)
             return "succeeded, not applied: refunding"
         payment.fee = commission(found, payment.amount)
         ledger.post_payment(payment)
-        messages += _settle(found, system)
-        messages += _tell_payment(payment, found)
+        effects.messages += _settle(found, system)
+        effects.messages += _tell_payment(payment, found)
     audit.record(
         system, f"payment.{action}", "payment", payment.id, organization_id=payment.payer_id
     )
-    finish(messages)
     return payment.status.value
 
 
@@ -600,37 +631,59 @@ def request_refund(actor: Actor, payment_id: int, amount: str, reason: str) -> R
         details={"payment": payment.id, "amount": value},
     )
     db.session.commit()
-    _send_refund(refund)
+    send_refund(refund.id)
     return refund
 
 
-def _send_refund(refund: Refund) -> None:
-    """Ask Stripe (after the commit). A failure leaves the refund pending, to retry."""
+def send_refund(refund_id: int) -> bool:
+    """Ask Stripe for a pending refund (after the commit that created it). A failure leaves
+    it pending; ``retry_refunds`` (run by ``flask outbox work``) sends it again, and the
+    idempotency key makes a repeated request return Stripe's first refund."""
+    refund = db.session.get(Refund, refund_id)
     provider = cards()
+    if refund is None or refund.status is not RefundStatus.PENDING or provider is None:
+        return False
+    if db.session.scalar(
+        select(ProviderReference.id).where(
+            ProviderReference.refund_id == refund.id, ProviderReference.provider == "stripe"
+        )
+    ):
+        return True  # already with Stripe: its webhook tells the outcome
     intent = db.session.scalar(
         select(ProviderReference.reference).where(
             ProviderReference.payment_id == refund.payment_id,
             ProviderReference.kind == "payment_intent",
         )
     )
-    if provider is None or intent is None:
-        return
+    if intent is None:
+        current_app.logger.warning("refund %s: no payment intent known yet", refund.id)
+        return False
     try:
         external = provider.refund(refund_id=refund.id, payment_intent=intent, amount=refund.amount)
     except CardProviderError:
         current_app.logger.warning("refund %s could not be sent to Stripe; retry later", refund.id)
-        return
-    if not db.session.scalar(
-        select(ProviderReference.id).where(
-            ProviderReference.provider == "stripe", ProviderReference.reference == external
-        )
-    ):
+        return False
+    if not _known("stripe", external):
         db.session.add(
             ProviderReference(
                 provider="stripe", reference=external, kind="refund", refund_id=refund.id
             )
         )
         db.session.commit()
+    return True
+
+
+def retry_refunds() -> int:
+    """Send every pending refund Stripe has not acknowledged yet; returns how many went."""
+    acknowledged = select(ProviderReference.refund_id).where(
+        ProviderReference.provider == "stripe", ProviderReference.refund_id.is_not(None)
+    )
+    waiting = db.session.scalars(
+        select(Refund.id).where(
+            Refund.status == RefundStatus.PENDING, Refund.id.not_in(acknowledged)
+        )
+    ).all()
+    return sum(send_refund(refund_id) for refund_id in waiting)
 
 
 def _refund_outcome(obj: dict) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -28,6 +28,8 @@ from marketplace.services.payments import (
     record_transfer,
 )
 from marketplace.services.permissions import membership_of, require_login
+from marketplace.validation import strip_control
+from marketplace.vietnam import today
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_LINES = 2000
@@ -68,10 +70,17 @@ def _date(text: str) -> date | None:
     return None
 
 
-def _payee_member(actor: Actor, organization_id: int) -> None:
+def importer_of(actor: Actor, organization_id: int):
+    """The organisation whose statements the actor may import: its owners and managers, and
+    admins (NotFound for others, PermissionDenied for staff)."""
+    from marketplace.models import Organization
+
     user = require_login(actor)
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound("organization")
     if user.is_admin:
-        return
+        return organization
     membership = membership_of(user, organization_id)
     if membership is None:
         raise NotFound("organization")
@@ -79,11 +88,12 @@ def _payee_member(actor: Actor, organization_id: int) -> None:
         from marketplace.services.errors import PermissionDenied
 
         raise PermissionDenied("owners and managers")
+    return organization
 
 
 def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> StatementImport:
     """Read a statement CSV (UTF-8) and match its lines; nothing is applied yet."""
-    _payee_member(actor, organization_id)
+    importer_of(actor, organization_id)
     if not data:
         raise ValidationFailed({"file": _l("Choose the statement file.")})
     if len(data) > MAX_BYTES:
@@ -100,7 +110,10 @@ def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> St
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as exc:
+        raise ValidationFailed({"file": _l("The file is not a readable CSV statement.")}) from exc
     if not rows:
         raise ValidationFailed({"file": _l("The file has no lines.")})
     header = [_fold(cell) for cell in rows[0]]
@@ -123,6 +136,8 @@ def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> St
         raise ValidationFailed({"file": _l("At most %(n)d lines at a time.", n=MAX_LINES)})
     parsed = []
     seen_references: set[str] = set()
+    #: What each payable still owes once the lines above are counted.
+    remaining: dict[tuple[str, int], int] = {}
     for number, row in enumerate(rows[1:], start=2):
 
         def cell(key: str, row=row) -> str:
@@ -136,11 +151,11 @@ def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> St
             "message": cell("message")[:300],
             "reference": cell("reference")[:120],
         }
-        line.update(_verdict(organization_id, line, seen_references))
+        line.update(_verdict(organization_id, line, seen_references, remaining))
         parsed.append(line)
     statement = StatementImport(
         organization_id=organization_id,
-        filename=(filename or "statement.csv")[:200],
+        filename=(strip_control(filename or "") or "statement.csv").replace("\x00", "")[:200],
         rows=parsed,
         uploaded_by_id=actor.user_id,
     )
@@ -158,11 +173,13 @@ def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> St
     return statement
 
 
-def _verdict(organization_id: int, line: dict, seen: set[str]) -> dict:
+def _verdict(
+    organization_id: int, line: dict, seen: set[str], remaining: dict[tuple[str, int], int]
+) -> dict:
     day = _date(line["date"])
     amount = _amount(line["amount_text"])
     result: dict = {"paid_on": day.isoformat() if day else None, "amount": amount}
-    if day is None:
+    if day is None or day > today() or day < today() - timedelta(days=730):
         return result | {"verdict": "bad_date"}
     if amount is None or amount <= 0:
         return result | {"verdict": "bad_amount"}
@@ -187,7 +204,8 @@ def _verdict(organization_id: int, line: dict, seen: set[str]) -> dict:
     result |= {"payable_kind": kind.value, "payable_id": payable_id, "number": found.number}
     if found.payee_id != organization_id:
         return result | {"verdict": "not_yours"}
-    outstanding = found.amount - paid_so_far(kind, payable_id)
+    key = (kind.value, payable_id)
+    outstanding = remaining.get(key, found.amount - paid_so_far(kind, payable_id))
     result["owed"] = outstanding
     if not found.open or outstanding <= 0:
         return result | {"verdict": "paid"}
@@ -195,6 +213,7 @@ def _verdict(organization_id: int, line: dict, seen: set[str]) -> dict:
         return result | {"verdict": "under"}
     if amount > outstanding:
         return result | {"verdict": "over"}
+    remaining[key] = 0  # a second line for it is then flagged
     return result | {"verdict": "match"}
 
 
@@ -202,7 +221,7 @@ def review(actor: Actor, statement_id: int) -> StatementImport:
     statement = db.session.get(StatementImport, statement_id)
     if statement is None:
         raise NotFound("statement")
-    _payee_member(actor, statement.organization_id)
+    importer_of(actor, statement.organization_id)
     return statement
 
 

@@ -107,7 +107,7 @@ def upgrade():
     op.create_table('ledger_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('transaction', sa.String(length=40), nullable=False),
-    sa.Column('account', sa.Enum('clearing', 'payable', 'receivable', 'revenue', 'direct', name='ledger_account', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('account', sa.Enum('clearing', 'payable', 'receivable', 'revenue', 'direct', 'refund_due', name='ledger_account', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=True),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('payment_id', sa.Integer(), nullable=True),
@@ -172,6 +172,10 @@ def _payments_from_hand_records():
             'method', 'status', 'fee', 'refunded_amount', 'paid_on', 'bank_reference',
             'created_by_id', 'created_at', 'succeeded_at', 'version')),
     )
+    references = sa.table(
+        'provider_references', *(sa.column(c) for c in (
+            'provider', 'reference', 'kind', 'payment_id', 'created_at')),
+    )
     entries = sa.table(
         'ledger_entries', *(sa.column(c) for c in (
             'transaction', 'account', 'organization_id', 'amount', 'payment_id', 'memo', 'created_at')),
@@ -184,6 +188,11 @@ def _payments_from_hand_records():
             created_at=at, succeeded_at=at, version=1,
         ).returning(payments.c.id))
         payment_id = result.scalar_one()
+        if reference:  # the same bank transaction can then not be recorded again
+            bind.execute(references.insert().values(
+                provider=f"bank:{payee}", reference=reference, kind='bank_transfer',
+                payment_id=payment_id, created_at=at,
+            ))
         transaction = f"payment-{payment_id}"
         for org, signed in ((payer, -amount), (payee, amount)):
             bind.execute(entries.insert().values(

@@ -54,13 +54,21 @@ def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             or user.is_admin,
             cards=payments.cards() is not None,
             bank=bank,
-            qr=qr_svg(bank["payload"]) if bank else None,
+            qr=_qr(bank["payload"]) if bank else None,
             transfer_form=transfer_form,
             refund_form=forms.get("refund_form") or RefundForm(),
             back=_back(found),
         ),
         status,
     )
+
+
+def _qr(payload: str) -> str:
+    """The VietQR code as inline SVG markup, named for screen readers."""
+    svg = qr_svg(payload).decode()
+    svg = svg[svg.index("<svg") :]
+    label = _("VietQR code for a bank transfer")
+    return svg.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
 
 
 def _back(found) -> str:
@@ -111,8 +119,13 @@ def card_return(payment_id: int):
 @bp.route("/payments/<int:payment_id>/cancelled")
 @login_required
 def card_cancel(payment_id: int):
-    payment = call_or_abort(payments.cancel_card_payment, current_actor(), payment_id)
-    flash(_("The card payment was cancelled. Nothing was charged."), "info")
+    # Only a message: Stripe's page stays payable until it expires, and its webhook (paid or
+    # expired) decides the payment's state.
+    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    flash(
+        _("The card payment was not completed. If you paid after all, it shows here shortly."),
+        "info",
+    )
     return redirect(
         url_for("payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id)
     )
@@ -243,7 +256,7 @@ def statement(org_id: int):
 @bp.route("/orgs/<int:org_id>/bank-statements", methods=["GET", "POST"])
 @login_required
 def upload_statement(org_id: int):
-    organization = _member_org(org_id, Role.MANAGER)
+    organization = call_or_abort(statements.importer_of, current_actor(), org_id)
     form = StatementForm()
     if form.validate_on_submit():
         upload = form.file.data
