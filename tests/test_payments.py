@@ -616,3 +616,85 @@ def test_a_category_can_have_its_own_commission(app, client):
         )
         assert payment.fee == total * 550 // 10_000
     ledger_ok(app)
+
+
+def test_review_regressions_of_card_payments(app, client):
+    """A second click reuses the open attempt; Stripe's page paid after "cancel" still counts;
+    an event naming our payment with another amount or currency is not applied."""
+    buyer, coop, invoice_id, total = invoiced(app)
+    first = start_card(app, buyer, invoice_id)
+    again = start_card(app, buyer, invoice_id)
+    assert again == first
+    login(client, buyer)
+    assert client.get(f"/payments/{first}/cancelled").status_code == 302
+    spoof = intent_event("evt_spoof", "payment_intent.succeeded", first, "pi_spoof")
+    spoof["data"]["object"] |= {"amount": 1, "currency": "usd"}
+    post_event(client, spoof)
+    with app.app_context():
+        assert db.session.get_one(Payment, first).status is PaymentStatus.PENDING
+    paid = intent_event("evt_paid_after_cancel", "payment_intent.succeeded", first)
+    paid["data"]["object"] |= {"amount": total, "currency": "vnd"}
+    post_event(client, paid)
+    with app.app_context():
+        assert db.session.get_one(Payment, first).status is PaymentStatus.SUCCEEDED
+        assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.PAID
+    page = client.get(f"/pay/invoice/{invoice_id}").get_data(as_text=True)
+    assert "b&#39;" not in page and "&lt;?xml" not in page
+    ledger_ok(app)
+
+
+def test_refunds_in_parts_give_back_the_whole_fee(app, client):
+    buyer, coop, invoice_id, total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    post_event(client, intent_event("evt_fee", "payment_intent.succeeded", payment_id))
+    for n, amount in enumerate((1, 1, total - 2)):
+        with app.app_context():
+            refund = payments.request_refund(actor(coop), payment_id, str(amount), "Trả lại")
+            external = db.session.scalar(
+                select(ProviderReference.reference).where(ProviderReference.refund_id == refund.id)
+            )
+        event = {
+            "id": f"evt_part_{n}",
+            "type": "refund.updated",
+            "data": {"object": {"id": external, "object": "refund", "status": "succeeded"}},
+        }
+        post_event(client, event)
+    with app.app_context():
+        assert db.session.get_one(Payment, payment_id).refunded_amount == total
+        assert ledger.balance(Account.REVENUE) == 0
+        assert ledger.owed_to(coop.organization_id) == 0
+    ledger_ok(app)
+
+
+def test_a_payout_is_recorded_once_per_bank_reference_and_odd_statements_are_refused(app, client):
+    from tests.conftest import admin_actor
+
+    buyer, coop, invoice_id, _total = invoiced(app)
+    payment_id = start_card(app, buyer, invoice_id)
+    post_event(client, intent_event("evt_for_payout", "payment_intent.succeeded", payment_id))
+    admin = admin_actor(app)
+    with app.app_context():
+        payments.record_payout(
+            actor(admin),
+            coop.organization_id,
+            amount="1.000",
+            paid_on=today(),
+            bank_reference="UNC-9",
+        )
+        with pytest.raises(ValidationFailed) as exc:
+            payments.record_payout(
+                actor(admin),
+                coop.organization_id,
+                amount="1.000",
+                paid_on=today(),
+                bank_reference="UNC-9",
+            )
+        assert "bank_reference" in exc.value.errors
+        huge = ('Ngày,Số tiền,Nội dung\n01/11/2026,1000,"' + "x" * 200_000 + '"\n').encode()
+        with pytest.raises(ValidationFailed):
+            statements.upload(actor(coop), coop.organization_id, "a.csv", huge)
+        fine = statements.upload(
+            actor(coop), coop.organization_id, "sao\x00ke.csv", "Ngày,Số tiền,Nội dung\n".encode()
+        )
+        assert "\x00" not in fine.filename
+    ledger_ok(app)

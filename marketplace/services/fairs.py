@@ -698,19 +698,23 @@ def move_booth(actor: Actor, application_id: int, booth_id: int) -> FairApplicat
 
 
 def mark_paid(actor: Actor, application_id: int, bank_reference: str = "") -> FairApplication:
-    """The organiser records the whole booth fee as received: a bank transfer to its account
-    (``payments.record_transfer``; without the bank's reference, one naming the application)."""
+    """The organiser records the rest of the booth fee as received: a bank transfer to its
+    account (``payments.record_transfer``; without the bank's reference, one naming the
+    application)."""
     from marketplace.models import PayableKind
     from marketplace.services.payments import record_transfer
 
     application = _organiser_application(actor, application_id)
     if application.status is not A.ACCEPTED:
         _transition(application, "pay")  # refused with TransitionNotAllowed
+    from marketplace.services.payments import paid_so_far
+
+    owed = (application.fee_amount or 0) - paid_so_far(PayableKind.FAIR_FEE, application_id)
     record_transfer(
         actor,
         PayableKind.FAIR_FEE,
         application_id,
-        amount=str(application.fee_amount),
+        amount=str(max(owed, 0)),
         paid_on=today(),
         bank_reference=bank_reference or f"HTX-FEE-{application_id}",
     )

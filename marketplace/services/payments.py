@@ -712,8 +712,8 @@ def _refund_outcome(obj: dict) -> str:
     refund.status = step(REFUND_TRANSITIONS, refund.status, action)
     refund.settled_at = utcnow()
     if refund.status is RefundStatus.SUCCEEDED:
+        ledger.post_refund(refund)  # its fee share counts what was refunded before it
         payment.refunded_amount += refund.amount
-        ledger.post_refund(refund)
     audit.record(
         Actor.system(), f"refund.{action}", "refund", refund.id, organization_id=payment.payee_id
     )
@@ -855,7 +855,7 @@ def record_payout(
         errors["amount"] = exc.message
     if owed <= 0:
         errors["amount"] = _l("Nothing is owed to this organisation.")
-    if paid_on is None or paid_on > today():
+    if paid_on is None or paid_on > today() or paid_on < today() - timedelta(days=366):
         errors["paid_on"] = _l("Enter the date of the payment.")
     reference = text_of(bank_reference, 120)
     if not reference:
@@ -871,6 +871,17 @@ def record_payout(
     )
     db.session.add(payout)
     db.session.flush()
+    # One bank transaction is one payout (a double submit records it once).
+    db.session.add(
+        ProviderReference(provider=f"payout:{organization_id}", reference=reference, kind="payout")
+    )
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed(
+            {"bank_reference": _l("A payout with this bank reference is already recorded.")}
+        ) from None
     ledger.post_payout(payout)
     audit.record(
         actor,

@@ -9,6 +9,7 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.blueprints.payments import bp
 from marketplace.blueprints.payments.forms import (
     BankAccountForm,
@@ -56,7 +57,8 @@ def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             bank=bank,
             qr=_qr(bank["payload"]) if bank else None,
             transfer_form=transfer_form,
-            refund_form=forms.get("refund_form") or RefundForm(),
+            refund_forms=forms.get("refund_forms") or {},
+            refund_form_for=lambda payment_id: RefundForm(prefix=f"refund-{payment_id}"),
             back=_back(found),
         ),
         status,
@@ -91,7 +93,7 @@ def pay(kind: str, payable_id: int):
 @login_required
 @limiter.limit("20 per hour")
 def pay_by_card(kind: str, payable_id: int):
-    form = RefundForm()  # CSRF only
+    form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -162,7 +164,7 @@ def record_transfer(kind: str, payable_id: int):
 @login_required
 def refund(payment_id: int):
     payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
-    form = RefundForm()
+    form = RefundForm(prefix=f"refund-{payment_id}")
     if form.validate_on_submit():
         try:
             call_or_abort(
@@ -181,7 +183,9 @@ def refund(payment_id: int):
                     "payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id
                 )
             )
-    return _pay_page(payment.payable_kind.value, payment.payable_id, 422, refund_form=form)
+    return _pay_page(
+        payment.payable_kind.value, payment.payable_id, 422, refund_forms={payment_id: form}
+    )
 
 
 @bp.route("/stripe/webhook", methods=["POST"])
