@@ -232,6 +232,13 @@ ROUTES = [
         OUTSIDERS
         | {"admin": 422, "buyer": 404, "buyer_staff": 404, "coop_staff": 403, "coop": 422},
     ),
+    # A card payment is refunded, not reversed: refused with a message.
+    (
+        "POST",
+        "/payments/{payment}/reverse",
+        PARTIES_SEE
+        | {"admin": 302, "buyer": 403, "buyer_staff": 403, "coop_staff": 403, "coop": 302},
+    ),
     ("POST", "/stripe/webhook", dict.fromkeys(USERS, 400)),
     ("GET", "/orgs/{org}/bank-account", BUYER_SEES | {"buyer_staff": 403}),
     ("GET", "/orgs/{org}/statement", BUYER_SEES | {"admin": 200}),

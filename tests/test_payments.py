@@ -30,6 +30,7 @@ from marketplace.models import (
 )
 from marketplace.services import deliveries, ledger, payments, statements
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.states import TransitionNotAllowed
 from marketplace.vietnam import today
 from tests.conftest import STRIPE_WEBHOOK_SECRET, add_member, login, make_person, verified_coop
 from tests.deals import actor, coop_with_listing, signed_contract, verified_buyer
@@ -697,4 +698,50 @@ def test_a_payout_is_recorded_once_per_bank_reference_and_odd_statements_are_ref
             actor(coop), coop.organization_id, "sao\x00ke.csv", "Ngày,Số tiền,Nội dung\n".encode()
         )
         assert "\x00" not in fine.filename
+    ledger_ok(app)
+
+
+def test_a_transfer_recorded_by_mistake_is_reversed_not_deleted(app, client):
+    buyer, coop, invoice_id, total = invoiced(app)
+    with app.app_context():
+        payment = payments.record_transfer(
+            actor(coop),
+            K.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT-WRONG",
+        )
+        payment_id = payment.id
+        assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.PAID
+        with pytest.raises(PermissionDenied):
+            payments.reverse_transfer(actor(buyer), payment_id, "Không phải của tôi")
+        with pytest.raises(ValidationFailed):
+            payments.reverse_transfer(actor(coop), payment_id, " ")
+    login(client, coop)
+    response = client.post(
+        f"/payments/{payment_id}/reverse", data={f"reverse-{payment_id}-reason": "Ghi nhầm hóa đơn"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get_one(Payment, payment_id).status is PaymentStatus.REVERSED
+        assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.ISSUED
+        transactions = set(
+            db.session.scalars(
+                select(LedgerEntry.transaction).where(LedgerEntry.payment_id == payment_id)
+            )
+        )
+        assert transactions == {f"payment-{payment_id}", f"reversal-{payment_id}"}
+        assert ledger.owed_to(coop.organization_id) == 0
+        # Owed again: it can be paid (the same bank reference stays used).
+        payments.record_transfer(
+            actor(coop),
+            K.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT-RIGHT",
+        )
+        with pytest.raises(TransitionNotAllowed):
+            payments.reverse_transfer(actor(coop), payment_id, "Lần nữa")
     ledger_ok(app)

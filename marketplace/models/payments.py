@@ -4,6 +4,7 @@
     Payment: pending ──succeed──▶ succeeded ──refund (part or all)──▶ (refunded_amount grows)
                  ├──fail──▶ failed ──succeed (a retry with another card)──▶ succeeded
                  └──cancel──▶ cancelled
+    succeeded (a transfer recorded by mistake) ──reverse──▶ reversed
 
 Ledger entries are only ever added: a mistake is put right by a reversing transaction.
 """
@@ -47,6 +48,8 @@ class PaymentStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    #: A transfer recorded by mistake, undone by a reversing ledger transaction.
+    REVERSED = "reversed"
 
 
 class Payment(db.Model):

@@ -67,6 +67,8 @@ APPLICATION_TRANSITIONS: dict[tuple[ApplicationStatus, str], ApplicationStatus] 
     (A.ACCEPTED, "expire"): A.EXPIRED,
     (A.ACCEPTED, "cancel"): A.CANCELLED,
     (A.CONFIRMED, "cancel"): A.CANCELLED,
+    # The fee's transfer was recorded by mistake and reversed: the booth is held again.
+    (A.CONFIRMED, "reopen"): A.ACCEPTED,
     (A.SUBMITTED, "fair_cancelled"): A.CANCELLED,
     (A.WAITLISTED, "fair_cancelled"): A.CANCELLED,
     (A.ACCEPTED, "fair_cancelled"): A.CANCELLED,
@@ -736,6 +738,23 @@ def settle_fee(actor: Actor, application_id: int) -> list[int]:
         details={"amount": application.fee_amount},
     )
     return _notify_application(application, "paid")
+
+
+def reopen_fee(actor: Actor, application_id: int) -> None:
+    """The booth fee's payment was reversed: the booth is held again, fee due (payments
+    service, under the fair's lock)."""
+    application = db.session.get(FairApplication, application_id)
+    if application.status is not A.CONFIRMED:
+        return
+    _transition(application, "reopen")
+    application.paid_at = None
+    audit.record(
+        actor,
+        "fair.fee_reopened",
+        "fair_application",
+        application.id,
+        organization_id=application.fair.organization_id,
+    )
 
 
 def _promote_waitlist(fair: Fair, booth_type_id: int) -> FairApplication | None:

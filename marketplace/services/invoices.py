@@ -55,6 +55,8 @@ INVOICE_TRANSITIONS: dict[tuple[InvoiceStatus, str], InvoiceStatus] = {
     (I.ISSUED, "overdue"): I.OVERDUE,
     (I.ISSUED, "void"): I.VOID,
     (I.OVERDUE, "void"): I.VOID,
+    # A transfer recorded by mistake was reversed: owed again.
+    (I.PAID, "reopen"): I.ISSUED,
 }
 
 
@@ -363,3 +365,16 @@ def _money(amount: int) -> str:
 def invoice_of_delivery(delivery_id: int) -> Invoice | None:
     """The invoice issued for a delivery (shown on the delivery page to its parties)."""
     return db.session.scalar(select(Invoice).where(Invoice.delivery_id == delivery_id))
+
+
+def reopen(actor: Actor, invoice_id: int) -> None:
+    """A paid invoice is owed again after a payment was reversed (payments service, under
+    the invoice's lock); it is overdue at once if its due date has passed."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice.status is not InvoiceStatus.PAID:
+        return
+    invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "reopen")
+    invoice.paid_at = None
+    audit.record(actor, "invoice.reopen", "invoice", invoice.id, organization_id=invoice.coop_id)
+    if invoice.due_on < today():
+        invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "overdue")

@@ -96,6 +96,21 @@ def post_payment(payment: Payment) -> None:
     post(f"payment-{payment.id}", memo, payment_lines(payment), payment_id=payment.id)
 
 
+def reversal_lines(payment: Payment) -> list[tuple[Account, int | None, int]]:
+    return [(account, org, -amount) for account, org, amount in payment_lines(payment)]
+
+
+def post_reversal(payment: Payment) -> None:
+    """Undo a payment's entries with their opposites (entries are never edited)."""
+    post(
+        f"reversal-{payment.id}",
+        "transfer recorded by mistake, reversed",
+        reversal_lines(payment),
+        payment_id=payment.id,
+        reverses=f"payment-{payment.id}",
+    )
+
+
 def fee_share(payment: Payment, amount: int, refunded_before: int = 0) -> int:
     """The part of the fee a refund of ``amount`` gives back, after ``refunded_before`` was
     refunded already: proportional, computed on the running totals so that refunding all of
@@ -244,11 +259,13 @@ def check() -> CheckReport:
                 f"payment {payment.id}: refunded_amount {payment.refunded_amount} but succeeded "
                 f"refunds add up to {succeeded_refunds}"
             )
-        if payment.status is PaymentStatus.SUCCEEDED:
+        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REVERSED):
             expected[f"payment-{payment.id}"] = payment_lines(payment)
-            if not payment.problem:
-                # Refunds do not reopen a payable (see payments.paid_so_far).
-                net[(payment.payable_kind.value, payment.payable_id)] += payment.amount
+        if payment.status is PaymentStatus.REVERSED:
+            expected[f"reversal-{payment.id}"] = reversal_lines(payment)
+        if payment.status is PaymentStatus.SUCCEEDED and not payment.problem:
+            # Refunds do not reopen a payable (see payments.paid_so_far).
+            net[(payment.payable_kind.value, payment.payable_id)] += payment.amount
         refunded_before = 0
         for refund in sorted(payment.refunds, key=lambda r: (r.settled_at or r.created_at, r.id)):
             if refund.status is RefundStatus.SUCCEEDED:

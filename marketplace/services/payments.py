@@ -60,6 +60,7 @@ PAYMENT_TRANSITIONS: dict[tuple[PaymentStatus, str], PaymentStatus] = {
     (P.CANCELLED, "succeed"): P.SUCCEEDED,
     (P.PENDING, "fail"): P.FAILED,
     (P.PENDING, "cancel"): P.CANCELLED,
+    (P.SUCCEEDED, "reverse"): P.REVERSED,
 }
 R = RefundStatus
 REFUND_TRANSITIONS: dict[tuple[RefundStatus, str], RefundStatus] = {
@@ -997,3 +998,46 @@ def _money(amount: int) -> str:
     from marketplace.i18n import format_money
 
     return format_money(amount)
+
+
+def reverse_transfer(actor: Actor, payment_id: int, reason: str) -> Payment:
+    """Undo a bank transfer recorded by mistake (wrong invoice, wrong amount): the payee's
+    owner or manager, or an admin, with a reason. Its ledger entries are reversed, not
+    deleted, and the payable is owed again if the remaining payments no longer cover it."""
+    payment = payment_for(actor, payment_id)
+    user = require_login(actor)
+    if not user.is_admin and not _member(actor, payment.payee_id, Role.MANAGER):
+        raise PermissionDenied("the payee's owners and managers")
+    text = (reason or "").strip()[:2000]
+    if not text:
+        raise ValidationFailed({"reason": _l("Say why the record is wrong.")})
+    if payment.method is not PaymentMethod.BANK_TRANSFER:
+        raise ValidationFailed({"reason": _l("Card payments are refunded, not reversed.")})
+    found = _lock_payable(payment.payable_kind, payment.payable_id)
+    payment = lock(Payment, payment.id)
+    payment.status = step(PAYMENT_TRANSITIONS, payment.status, "reverse")
+    ledger.post_reversal(payment)
+    if paid_so_far(found.kind, found.id) < found.amount:
+        _reopen(found, actor)
+    audit.record(
+        actor,
+        "payment.reverse",
+        "payment",
+        payment.id,
+        organization_id=payment.payee_id,
+        details={"reason": text, "amount": payment.amount, "reference": payment.bank_reference},
+    )
+    db.session.commit()
+    return payment
+
+
+def _reopen(found: Payable, actor: Actor) -> None:
+    """A payable marked paid is owed again (the caller holds its lock)."""
+    if found.kind is PayableKind.INVOICE:
+        from marketplace.services.invoices import reopen
+
+        reopen(actor, found.id)
+    else:
+        from marketplace.services.fairs import reopen_fee
+
+        reopen_fee(actor, found.id)

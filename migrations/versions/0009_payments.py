@@ -42,7 +42,7 @@ def upgrade():
     sa.Column('payer_id', sa.Integer(), nullable=False),
     sa.Column('payee_id', sa.Integer(), nullable=False),
     sa.Column('method', sa.Enum('card', 'bank_transfer', name='payment_method', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', 'cancelled', name='payment_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', 'cancelled', 'reversed', name='payment_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('fee', sa.BigInteger(), nullable=False),
     sa.Column('refunded_amount', sa.BigInteger(), nullable=False),
     sa.Column('paid_on', sa.Date(), nullable=True),

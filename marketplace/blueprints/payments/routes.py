@@ -58,7 +58,9 @@ def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             qr=_qr(bank["payload"]) if bank else None,
             transfer_form=transfer_form,
             refund_forms=forms.get("refund_forms") or {},
-            refund_form_for=lambda payment_id: RefundForm(prefix=f"refund-{payment_id}"),
+            refund_form_for=lambda payment_id, what="refund": RefundForm(
+                prefix=f"{what}-{payment_id}"
+            ),
             back=_back(found),
         ),
         status,
@@ -185,6 +187,28 @@ def refund(payment_id: int):
             )
     return _pay_page(
         payment.payable_kind.value, payment.payable_id, 422, refund_forms={payment_id: form}
+    )
+
+
+@bp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
+@login_required
+def reverse(payment_id: int):
+    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    form = RefundForm(prefix=f"reverse-{payment_id}")
+    if form.validate_on_submit():
+        try:
+            call_or_abort(
+                payments.reverse_transfer, current_actor(), payment_id, form.reason.data or ""
+            )
+        except ValidationFailed as exc:
+            for message in exc.errors.values():
+                flash(str(message), "error")
+        except TransitionNotAllowed:
+            flash(_("This record can no longer be undone."), "error")
+        else:
+            flash(_("The record is undone; the amount is owed again."), "success")
+    return redirect(
+        url_for("payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id)
     )
 
 
