@@ -125,7 +125,7 @@ class CategoryForm(BaseForm):
     #: Only when renaming: the VAT rate quotes for the category start from.
     vat_rate = StringField(_l("VAT rate"), validators=[Length(max=4)])
     #: Only when renaming: the platform's commission on sales in the category, in per cent.
-    commission = StringField(_l("Commission (%)"), validators=[Length(max=6)])
+    commission = StringField(_l("Commission in per cent"), validators=[Length(max=6)])
 
 
 class ImportForm(BaseForm):
