@@ -8,7 +8,7 @@ Accounts (debit positive, credit negative; every transaction sums to zero):
                                           receivable[P] +F revenue −F
     card refund R (fee share f back)      clearing −R      payable[P] +(R−f)   revenue +f
     payout X to P                         payable[P] +X    clearing −X
-    card money that settled nothing       clearing +A      payable[payer] −A   (refunded later)
+    card money that settled nothing       clearing +A      refund_due[payer] −A (refunded later)
 
 What the platform owes an organisation = −payable − receivable.
 """
@@ -16,9 +16,11 @@ What the platform owes an organisation = −payable − receivable.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import InvalidRequestError
 
 from marketplace.extensions import db
 from marketplace.models import (
@@ -207,10 +209,7 @@ class CheckReport:
         return not self.problems
 
 
-_EXPECTED: dict[str, list] = {}
-
-
-def _entries_differ(transactions: set[str]) -> list[str]:
+def _entries_differ(expected: dict[str, list], transactions: set[str]) -> list[str]:
     """Transactions whose entries are not exactly the ones their payment, refund or payout
     calls for (an amount, a fee, an organisation changed by hand)."""
     problems = []
@@ -226,7 +225,7 @@ def _entries_differ(transactions: set[str]) -> list[str]:
         if transaction in transactions:
             actual[transaction].append((account, organization_id, int(amount)))
     for transaction in sorted(transactions):
-        wanted = sorted((a, o, v) for a, o, v in _EXPECTED[transaction] if v)
+        wanted = sorted((a, o, v) for a, o, v in expected[transaction] if v)
         if sorted(actual[transaction]) != wanted:
             problems.append(f"{transaction}: entries differ from what it calls for")
     return problems
@@ -237,6 +236,25 @@ def check() -> CheckReport:
     refund and payout has exactly its transaction (and nothing else has one); each payment's
     recorded refunds equal its succeeded refunds; each invoice and fair fee is paid exactly
     when its payments, net of refunds, cover it."""
+    # One snapshot for every read below: money recorded meanwhile must not look like a
+    # payout without entries (PostgreSQL; SQLite serialises writers anyway).
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        # Inside a caller's transaction already (tests) it is one snapshot anyway.
+        with suppress(InvalidRequestError):
+            db.session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+    try:
+        return _check()
+    finally:
+        db.session.rollback()
+
+
+def _check() -> CheckReport:
     report = CheckReport()
     sums: dict[str, int] = defaultdict(int)
     for transaction, amount in db.session.execute(
@@ -275,10 +293,8 @@ def check() -> CheckReport:
             report.problems.append(f"payment {payment.id} refunded more than it took")
     for payout in db.session.scalars(select(Payout)):
         expected[f"payout-{payout.id}"] = payout_lines(payout)
-    _EXPECTED.clear()
-    _EXPECTED.update(expected)
     posted = set(sums)
-    report.problems += _entries_differ(set(expected) & posted)
+    report.problems += _entries_differ(expected, set(expected) & posted)
     for missing in sorted(set(expected) - posted):
         report.problems.append(f"{missing} has no ledger entries")
     for extra in sorted(posted - set(expected)):

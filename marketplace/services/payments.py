@@ -91,7 +91,7 @@ class Payable:
         return transfer_reference(self.kind, self.id)
 
 
-_REFERENCE = re.compile(r"\bCH([IF])(\d{1,9})([A-Z])\b")
+_REFERENCE = re.compile(r"\bCH([IF])([1-9]\d{0,9})([A-Z])\b")
 
 
 def transfer_reference(kind: PayableKind, payable_id: int) -> str:
@@ -104,9 +104,10 @@ def transfer_reference(kind: PayableKind, payable_id: int) -> str:
 
 def parse_reference(text: str) -> tuple[PayableKind, int] | None:
     """The payable named in a transfer message, if it holds a valid reference."""
-    for letter, digits, _check in _REFERENCE.findall((text or "").upper().replace("-", "")):
+    for letter, digits, check in _REFERENCE.findall((text or "").upper().replace("-", "")):
         kind = PayableKind.INVOICE if letter == "I" else PayableKind.FAIR_FEE
-        if transfer_reference(kind, int(digits)) == f"CH{letter}{int(digits)}{_check}":
+        # Compared as typed: a digit dropped or a leading zero added does not match.
+        if transfer_reference(kind, int(digits)) == f"CH{letter}{digits}{check}":
             return kind, int(digits)
     return None
 
