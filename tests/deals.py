@@ -146,3 +146,29 @@ def signed_contract(app: Flask, buyer: Person, coop: Person, **rfq_changes) -> i
             contracts.sign(actor(person), contract_id, version)
             db.session.remove()
     return contract_id
+
+
+def invoice_first_delivery(
+    app: Flask, buyer: Person, coop: Person, contract_id: int, accepted: str = "120"
+):
+    """Dispatch the contract's first delivery in full and receive ``accepted`` of it:
+    (invoice id, total)."""
+    from marketplace.models import Delivery
+    from marketplace.services import deliveries
+
+    with app.app_context():
+        first = db.session.scalars(
+            select(Delivery)
+            .where(Delivery.contract_id == contract_id)
+            .order_by(Delivery.scheduled_on)
+        ).first()
+        line = first.lines[0].id
+        deliveries.dispatch(
+            actor(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
+        )
+        _delivery, invoice = deliveries.receive(
+            actor(buyer), first.id, first.version, {line: deliveries.ReceiptLine(accepted)}
+        )
+        result = (invoice.id, invoice.total)
+        db.session.remove()
+    return result

@@ -28,12 +28,18 @@ from marketplace.models import (
     RefundStatus,
     WebhookEvent,
 )
-from marketplace.services import deliveries, ledger, payments, statements
+from marketplace.services import ledger, payments, statements
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.states import TransitionNotAllowed
 from marketplace.vietnam import today
 from tests.conftest import STRIPE_WEBHOOK_SECRET, add_member, login, make_person, verified_coop
-from tests.deals import actor, coop_with_listing, signed_contract, verified_buyer
+from tests.deals import (
+    actor,
+    coop_with_listing,
+    invoice_first_delivery,
+    signed_contract,
+    verified_buyer,
+)
 
 K = PayableKind
 
@@ -63,24 +69,8 @@ def invoiced(app, *, accepted: str = "120"):
     coop = verified_coop(app)
     coop_with_listing(app, coop)
     contract_id = signed_contract(app, buyer, coop)
-    with app.app_context():
-        from marketplace.models import Delivery
-
-        first = db.session.scalars(
-            select(Delivery)
-            .where(Delivery.contract_id == contract_id)
-            .order_by(Delivery.scheduled_on)
-        ).first()
-        line = first.lines[0].id
-        deliveries.dispatch(
-            actor(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
-        )
-        _d, invoice = deliveries.receive(
-            actor(buyer), first.id, first.version, {line: deliveries.ReceiptLine(accepted)}
-        )
-        result = (buyer, coop, invoice.id, invoice.total)
-        db.session.remove()
-    return result
+    invoice_id, total = invoice_first_delivery(app, buyer, coop, contract_id, accepted)
+    return buyer, coop, invoice_id, total
 
 
 def signed(event: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, timestamp: int | None = None):

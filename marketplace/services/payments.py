@@ -927,32 +927,20 @@ def statement(actor: Actor, organization_id: int) -> Statement:
     organization = db.session.get(Organization, organization_id)
     if organization is None:
         raise NotFound("organization")
+
+    def latest(model, column):
+        return list(
+            db.session.scalars(
+                select(model).where(column == organization_id).order_by(model.id.desc()).limit(200)
+            )
+        )
+
     return Statement(
         organization,
         ledger.owed_to(organization_id),
-        list(
-            db.session.scalars(
-                select(Payment)
-                .where(Payment.payee_id == organization_id)
-                .order_by(Payment.id.desc())
-                .limit(200)
-            )
-        ),
-        list(
-            db.session.scalars(
-                select(Payment)
-                .where(Payment.payer_id == organization_id)
-                .order_by(Payment.id.desc())
-                .limit(200)
-            )
-        ),
-        list(
-            db.session.scalars(
-                select(Payout)
-                .where(Payout.organization_id == organization_id)
-                .order_by(Payout.id.desc())
-            )
-        ),
+        latest(Payment, Payment.payee_id),
+        latest(Payment, Payment.payer_id),
+        latest(Payout, Payout.organization_id),
         ledger.entries_of(organization_id),
     )
 

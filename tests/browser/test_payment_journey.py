@@ -13,10 +13,16 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import FairApplication, Invoice, Payment
-from marketplace.services import deliveries, fairs, payments
+from marketplace.services import fairs, payments
 from tests.browser.conftest import OUTPUT_DIR
 from tests.conftest import STRIPE_WEBHOOK_SECRET, admin_actor, verified_coop, verified_organiser
-from tests.deals import actor, coop_with_listing, signed_contract, verified_buyer
+from tests.deals import (
+    actor,
+    coop_with_listing,
+    invoice_first_delivery,
+    signed_contract,
+    verified_buyer,
+)
 from tests.test_fairs import application, open_fair
 
 
@@ -34,21 +40,8 @@ def _setup(app):
     contract_id = signed_contract(app, buyer, coop)
     organiser = verified_organiser(app)
     fair_id, type_id = open_fair(app, organiser)
+    invoice_id, total = invoice_first_delivery(app, buyer, coop, contract_id)
     with app.app_context():
-        from marketplace.models import Delivery
-
-        first = db.session.scalars(
-            select(Delivery)
-            .where(Delivery.contract_id == contract_id)
-            .order_by(Delivery.scheduled_on)
-        ).first()
-        line = first.lines[0].id
-        deliveries.dispatch(
-            actor(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
-        )
-        _d, invoice = deliveries.receive(
-            actor(buyer), first.id, first.version, {line: deliveries.ReceiptLine("120")}
-        )
         payments.save_bank_account(
             actor(coop),
             coop.organization_id,
@@ -58,7 +51,7 @@ def _setup(app):
         )
         applied = fairs.apply(actor(coop), coop.organization_id, fair_id, application(type_id))
         fairs.review(actor(organiser), applied.id, "accept", "", None)
-        ids = (invoice.id, invoice.total, applied.id)
+        ids = (invoice_id, total, applied.id)
         db.session.remove()
     return buyer, coop, organiser, ids
 
