@@ -51,10 +51,24 @@ class BaseForm(FlaskForm):
             return _WTFormsTranslations()
 
 
+def _field(form: FlaskForm, name: str):
+    """The field a service names: "title", or a field-list entry's "lines-0-quantity"."""
+    field = form._fields.get(name)
+    if field is not None:
+        return field
+    head, _, rest = name.partition("-")
+    index, _, sub = rest.partition("-")
+    entries = getattr(form._fields.get(head), "entries", None)
+    if entries is None or not index.isdigit() or int(index) >= len(entries):
+        return None
+    return entries[int(index)].form._fields.get(sub)
+
+
 def apply_errors(form: FlaskForm, errors: Mapping[str, object]) -> None:
-    """Show a service's ValidationFailed messages next to the matching fields."""
+    """Show a service's ValidationFailed messages next to the matching fields (also inside
+    field lists); the rest as flashed messages."""
     for name, message in errors.items():
-        field = form._fields.get(name)
+        field = _field(form, name)
         if field is not None:
             field.errors = [*field.errors, str(message)] if field.errors else [str(message)]
         else:

@@ -36,10 +36,6 @@ MAX_DELIVERIES = 400
 MAX_ATTACHMENTS = 3
 
 
-class DealError(Exception):
-    """Marker base for messages the pages show as they are."""
-
-
 @dataclass(frozen=True)
 class Party:
     """The acting user's side of a deal and their membership on it."""

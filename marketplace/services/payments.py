@@ -11,6 +11,7 @@ the loser is refused (a transfer) or refunded (card money that arrived second).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -85,6 +86,8 @@ class Payable:
     #: Still waiting for money (not paid, void, expired or cancelled).
     open: bool
     category_id: int | None = None
+    #: Fair fees: the fair's page, where the payer came from.
+    fair_slug: str | None = None
 
     @property
     def reference(self) -> str:
@@ -145,6 +148,7 @@ def payable(kind: PayableKind, payable_id: int) -> Payable:
         application.fair.organization_id,
         application.fair.name_vi,
         application.status is ApplicationStatus.ACCEPTED,
+        fair_slug=application.fair.slug,
     )
 
 
@@ -898,15 +902,36 @@ def record_payout(
 
 
 def owed_list(actor: Actor) -> list[tuple[Organization, int]]:
-    """Organisations the platform owes money to, most first (admin)."""
+    """Organisations the platform owes money to, most first (admin): from one read of the
+    balances, not a query per organisation."""
     require_admin(actor)
-    result = []
-    for (account, org_id), _total in ledger.balances().items():
-        if org_id is not None and account == "payable":
-            owed = ledger.owed_to(org_id)
-            if owed > 0:
-                result.append((db.session.get(Organization, org_id), owed))
-    return sorted(result, key=lambda pair: -pair[1])
+    owed: dict[int, int] = defaultdict(int)
+    for (account, org_id), total in ledger.balances().items():
+        if org_id is not None and account in ("payable", "receivable"):
+            owed[org_id] -= total
+    positive = {org_id: amount for org_id, amount in owed.items() if amount > 0}
+    organizations = db.session.scalars(
+        select(Organization).where(Organization.id.in_(positive or [0]))
+    )
+    return sorted(((o, positive[o.id]) for o in organizations), key=lambda pair: -pair[1])
+
+
+def named_balances(actor: Actor) -> list[tuple[str, str | None, int]]:
+    """Every ledger balance as (account, organisation's name or None for the platform,
+    amount), for the admin's page."""
+    require_admin(actor)
+    balances = ledger.balances()
+    ids = {org_id for _account, org_id in balances if org_id is not None}
+    names = dict(
+        db.session.execute(
+            select(Organization.id, Organization.name).where(Organization.id.in_(ids or [0]))
+        ).all()
+    )
+    rows = [
+        (account, names.get(org_id) if org_id else None, total)
+        for (account, org_id), total in balances.items()
+    ]
+    return sorted(rows, key=lambda row: (row[0], row[1] or ""))
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -270,6 +270,22 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
         )
     finish(messages)
     return rfq
+
+
+def invitable_coops(chosen: list[int]) -> list[tuple[int, str]]:
+    """Co-ops a buyer can send a request to, by name (verified ones), always including the
+    ones already chosen (a listing's co-op) when they may still trade."""
+    from marketplace.services.organizations import search_organizations
+    from marketplace.services.verification import can_trade
+
+    coops = {org.id: org.name for org in search_organizations("", OrgKind.COOP, limit=500)}
+    missing = [i for i in chosen if i and i not in coops]
+    for organization in db.session.scalars(
+        select(Organization).where(Organization.id.in_(missing or [0]))
+    ):
+        if can_trade(organization):
+            coops[organization.id] = organization.name
+    return list(coops.items())
 
 
 def _category_ids(rfq: Rfq) -> set[int]:
@@ -852,21 +868,6 @@ def negotiations_waiting(actor: Actor, organization_id: int) -> list[Quote]:
     return [q for q in quotes if waiting_on(q) is side]
 
 
-def coop_quotes(actor: Actor, coop_id: int) -> list[Quote]:
-    require_member(actor, coop_id)
-    return list(
-        db.session.scalars(
-            select(Quote)
-            .where(Quote.coop_id == coop_id)
-            .options(selectinload(Quote.versions), selectinload(Quote.rfq).selectinload(Rfq.buyer))
-            .order_by(Quote.updated_at.desc())
-        )
-    )
-
-
-# --- award -------------------------------------------------------------------------------------
-
-
 def award(
     actor: Actor,
     rfq_id: int,
@@ -977,14 +978,3 @@ def award(
     )
     finish(messages)
     return contracts
-
-
-def open_rfq_count(buyer_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Rfq)
-            .where(Rfq.buyer_id == buyer_id, Rfq.status == RfqStatus.OPEN)
-        )
-        or 0
-    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -19,7 +18,7 @@ from marketplace.models import ProviderReference, Role, StatementImport
 from marketplace.models._types import utcnow
 from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.deals import finish
+from marketplace.services.deals import amount_of, finish
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.payments import (
     paid_so_far,
@@ -28,7 +27,7 @@ from marketplace.services.payments import (
     record_transfer,
 )
 from marketplace.services.permissions import membership_of, require_login
-from marketplace.validation import strip_control
+from marketplace.validation import InvalidValue, strip_control
 from marketplace.vietnam import today
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -49,16 +48,14 @@ def _fold(text: str) -> str:
 
 
 def _amount(text: str) -> int | None:
-    """Whole đồng from "1.250.000", "1,250,000", "1250000" or "1 250 000"; None otherwise."""
-    cleaned = re.sub(r"[\s.,₫]|VND|đ", "", (text or "").strip(), flags=re.IGNORECASE)
-    if cleaned.startswith("+"):
-        cleaned = cleaned[1:]
-    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 15:
+    """Whole đồng as the listings read prices ("1.250.000", "1250000 ₫"; decimals refused),
+    a leading "+" of a credit allowed; None when it cannot be read."""
+    from marketplace.services.listings import MAX_DB_MONEY
+
+    try:
+        return amount_of((text or "").strip().removeprefix("+"), at_most=MAX_DB_MONEY)
+    except InvalidValue:
         return None
-    # "1.250.000,50" would have become 125000050: refuse decimals outright.
-    if re.search(r"[.,]\d{1,2}\s*$", text.strip()):
-        return None
-    return int(cleaned)
 
 
 def _date(text: str) -> date | None:

@@ -29,13 +29,11 @@ from marketplace.blueprints.contracts.forms import (
     VersionForm,
     VoidForm,
 )
-from marketplace.extensions import db
 from marketplace.models import (
     ContractStatus,
     DeliveryStatus,
     InvoiceStatus,
     Listing,
-    Organization,
     OrgKind,
     QuoteStatus,
     Role,
@@ -89,22 +87,6 @@ def _unit_choices() -> list[SelectChoice]:
 
 def _vat_choices() -> list[SelectChoice]:
     return [SelectChoice(code, str(label)) for code, label in VAT_RATES.items()]
-
-
-def _line_errors(form, errors: dict) -> dict:
-    """Put ``lines-<n>-<field>`` messages on the field list's sub-fields; the rest is returned."""
-    rest = {}
-    for name, message in errors.items():
-        parts = name.split("-", 2)
-        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
-            index = int(parts[1])
-            if index < len(form.lines.entries):
-                sub = form.lines.entries[index].form._fields.get(parts[2])
-                if sub is not None:
-                    sub.errors = [*sub.errors, str(message)]
-                    continue
-        rest[name] = message
-    return rest
 
 
 def _buyer_membership(manager: bool = False):
@@ -181,19 +163,9 @@ def _rfq_form_choices(form: RfqForm, buyer_id: int) -> None:
     form.delivery_location_id.choices = [SelectChoice("", _("Choose…"))] + [
         SelectChoice(loc.id, loc.name) for loc in delivery_locations(buyer_id)
     ]
-    from marketplace.services.organizations import search_organizations
-
-    # Verified co-ops by name, and always the ones already chosen (a listing's co-op).
-    coops = {org.id: org.name for org in search_organizations("", OrgKind.COOP, limit=500)}
-    for chosen in form.invited_coop_ids.data or []:
-        organization = db.session.get(Organization, chosen) if chosen else None
-        if (
-            organization is not None
-            and organization.is_verified
-            and organization.kind is OrgKind.COOP
-        ):
-            coops.setdefault(organization.id, organization.name)
-    form.invited_coop_ids.choices = [SelectChoice(i, name) for i, name in coops.items()]
+    form.invited_coop_ids.choices = [
+        SelectChoice(i, name) for i, name in rfqs.invitable_coops(form.invited_coop_ids.data or [])
+    ]
 
 
 @bp.route("/orgs/<int:org_id>/rfqs/new", methods=["GET", "POST"])
@@ -257,7 +229,7 @@ def new_rfq(org_id: int):
         try:
             rfq = rfqs.create_rfq(current_actor(), org_id, data)
         except ValidationFailed as exc:
-            apply_errors(form, _line_errors(form, exc.errors))
+            apply_errors(form, exc.errors)
         else:
             flash(_("Request posted. Matching co-ops have been told."), "success")
             return redirect(url_for("contracts.rfq", rfq_id=rfq.id))
@@ -430,7 +402,7 @@ def new_quote(rfq_id: int):
                 current_actor(), rfq_id, view.organization.id, _version_data(form)
             )
         except ValidationFailed as exc:
-            apply_errors(form, _line_errors(form, exc.errors))
+            apply_errors(form, exc.errors)
         else:
             flash(_("Quote sent. The buyer has been told."), "success")
             return redirect(url_for("contracts.quote", quote_id=quote.id))
@@ -515,7 +487,7 @@ def add_version(quote_id: int):
                 _version_data(form),
             )
         except ValidationFailed as exc:
-            apply_errors(form, _line_errors(form, exc.errors))
+            apply_errors(form, exc.errors)
         except TransitionNotAllowed:
             _changed()
             return redirect(url_for("contracts.quote", quote_id=quote_id))

@@ -78,11 +78,7 @@ def _qr(payload: str) -> str:
 def _back(found) -> str:
     if found.kind is PayableKind.INVOICE:
         return url_for("contracts.invoice", invoice_id=found.id)
-    from marketplace.extensions import db
-    from marketplace.models import FairApplication
-
-    application = db.session.get(FairApplication, found.id)
-    return url_for("fairs.public", slug=application.fair.slug)
+    return url_for("fairs.public", slug=found.fair_slug)
 
 
 @bp.route(f"/pay/{KINDS}/<int:payable_id>")
@@ -341,17 +337,8 @@ def payouts():
         owed=payments.owed_list(current_actor()),
         form=PayoutForm(paid_on=today()),
         report=ledger.check(),
-        balances=sorted(ledger.balances().items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)),
-        names=_names(),
+        balances=payments.named_balances(current_actor()),
     )
-
-
-def _names() -> dict[int, str]:
-    from sqlalchemy import select
-
-    from marketplace.extensions import db
-
-    return dict(db.session.execute(select(Organization.id, Organization.name)).all())
 
 
 @bp.route("/admin/payouts/<int:org_id>", methods=["POST"])
