@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from marketplace.i18n import format_money
 from marketplace.models import DeliveryPattern, Membership, Organization, Role, Side
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
@@ -289,14 +290,8 @@ def amount_of(raw: object, *, at_most: int) -> int:
 
     value = parse_vnd(raw if raw is None or isinstance(raw, int) else str(raw), maximum=None)
     if value > at_most:
-        raise InvalidValue(_l("At most %(amount)s.", amount=_money(at_most)))
+        raise InvalidValue(_l("At most %(amount)s.", amount=format_money(at_most)))
     return value
-
-
-def _money(amount: int) -> str:
-    from marketplace.i18n import format_money
-
-    return format_money(amount)
 
 
 CERTIFICATE_NAMES: dict[str, Any] = {

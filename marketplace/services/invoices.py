@@ -356,12 +356,6 @@ def monthly_totals(
     return MonthlyTotals(starts, dict(sorted(series.items())))
 
 
-def _money(amount: int) -> str:
-    from marketplace.i18n import format_money
-
-    return format_money(amount)
-
-
 def invoice_of_delivery(delivery_id: int) -> Invoice | None:
     """The invoice issued for a delivery (shown on the delivery page to its parties)."""
     return db.session.scalar(select(Invoice).where(Invoice.delivery_id == delivery_id))

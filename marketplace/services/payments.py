@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.extensions import db
+from marketplace.i18n import format_money
 from marketplace.models import (
     Category,
     Invoice,
@@ -205,6 +206,19 @@ def commission(found: Payable, amount: int) -> int:
     return amount * bps // 10_000
 
 
+def _new_payment(found: Payable, amount: int, method: PaymentMethod, actor: Actor, **values):
+    return Payment(
+        payable_kind=found.kind,
+        payable_id=found.id,
+        amount=amount,
+        payer_id=found.payer_id,
+        payee_id=found.payee_id,
+        method=method,
+        created_by_id=actor.user_id,
+        **values,
+    )
+
+
 def _settle(found: Payable, actor: Actor) -> list[int]:
     """Mark the payable paid once its payments cover it (the caller holds its lock); returns
     the notices its workflow sends."""
@@ -313,15 +327,7 @@ def start_card_payment(
     if recent is not None:
         db.session.commit()
         return recent, _checkout(provider, recent, found, locale)
-    payment = Payment(
-        payable_kind=kind,
-        payable_id=payable_id,
-        amount=outstanding,
-        payer_id=found.payer_id,
-        payee_id=found.payee_id,
-        method=PaymentMethod.CARD,
-        created_by_id=actor.user_id,
-    )
+    payment = _new_payment(found, outstanding, PaymentMethod.CARD, actor)
     db.session.add(payment)
     db.session.flush()
     audit.record(
@@ -621,7 +627,7 @@ def request_refund(actor: Actor, payment_id: int, amount: str, reason: str) -> R
             {
                 "amount": _l(
                     "At most %(amount)s is left to refund.",
-                    amount=_money(payment.amount - committed),
+                    amount=format_money(payment.amount - committed),
                 )
             }
         )
@@ -779,7 +785,7 @@ def record_transfer(
                 "amount": _l(
                     "Overpaid: %(amount)s is still owed, the transfer is more. "
                     "Return the difference, then record what is owed.",
-                    amount=_money(outstanding),
+                    amount=format_money(outstanding),
                 )
             }
         )
@@ -788,21 +794,18 @@ def record_transfer(
             {
                 "amount": _l(
                     "Underpaid: %(amount)s is owed. Tick “part payment” to record it as a part.",
-                    amount=_money(outstanding),
+                    amount=format_money(outstanding),
                 )
             }
         )
-    payment = Payment(
-        payable_kind=kind,
-        payable_id=payable_id,
-        amount=value,
-        payer_id=found.payer_id,
-        payee_id=found.payee_id,
-        method=PaymentMethod.BANK_TRANSFER,
+    payment = _new_payment(
+        found,
+        value,
+        PaymentMethod.BANK_TRANSFER,
+        actor,
         status=PaymentStatus.SUCCEEDED,
         paid_on=paid_on,
         bank_reference=reference,
-        created_by_id=actor.user_id,
         succeeded_at=utcnow(),
     )
     payment.fee = commission(found, value)
@@ -1006,12 +1009,6 @@ def save_bank_account(
     )
     db.session.commit()
     return organization
-
-
-def _money(amount: int) -> str:
-    from marketplace.i18n import format_money
-
-    return format_money(amount)
 
 
 def reverse_transfer(actor: Actor, payment_id: int, reason: str) -> Payment:
