@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     check_production_safety(app.config)
 
-    from marketplace import cli, extensions, i18n, security
+    from marketplace import cli, extensions, i18n, security, unit_of_work
     from marketplace.blueprints import register_blueprints
     from marketplace.errors import register_error_handlers
     from marketplace.mail import mailer_from_config
@@ -73,7 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
     app.extensions["search"] = SearchService(engine, retry_after=app.config["SEARCH_RETRY_SECONDS"])
     search_indexing.install_listeners()
-    search_indexing.register(app)
+    # After the search listeners: the outbox notes the messages they add before a commit.
+    unit_of_work.register(app)
 
     register_blueprints(app)
     register_error_handlers(app)

@@ -8,7 +8,7 @@ import time
 import click
 from flask import Flask
 
-from marketplace.services import outbox
+from marketplace import unit_of_work
 from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
 
@@ -34,6 +34,7 @@ def register(app: Flask) -> None:
             for field, message in exc.errors.items():
                 click.echo(f"{field}: {message}", err=True)
             raise SystemExit(1) from exc
+        unit_of_work.complete()
         click.echo(f"Admin ready: {user.email}")
 
     @app.cli.command("seed-demo")
@@ -67,6 +68,7 @@ def register(app: Flask) -> None:
             select(Fair.id).where(Fair.status == FairStatus.PUBLISHED)
         ):
             released += len(fairs.expire_overdue(fair_id))
+        unit_of_work.complete()
         click.echo(f"released {released} unpaid booth holds")
 
     @app.cli.group("contracts")
@@ -86,6 +88,7 @@ def register(app: Flask) -> None:
         flagged = deliveries.flag_overdue()
         ended, lapsed = contracts.sweep()
         overdue = invoices.mark_overdue()
+        unit_of_work.complete()
         click.echo(
             f"flagged {flagged} overdue deliveries, ended {ended} contracts, cancelled "
             f"{lapsed} unsigned drafts, {overdue} overdue invoices"
@@ -135,7 +138,9 @@ def register(app: Flask) -> None:
         certificate of the same kind then counts again."""
         from marketplace.search import indexing
 
-        click.echo(f"rebuilt {indexing.refresh_expired()} search documents")
+        rebuilt = indexing.refresh_expired()
+        unit_of_work.complete()
+        click.echo(f"rebuilt {rebuilt} search documents")
 
     @search_group.command("reindex")
     @click.option("--batch", default=2000, show_default=True, help="Documents per bulk request.")
@@ -180,7 +185,7 @@ def register(app: Flask) -> None:
         while True:
             prune_submissions()
             retry_refunds()
-            delivered = outbox.deliver_due()
+            delivered = unit_of_work.deliver_due()
             if delivered:
                 click.echo(f"delivered {delivered}")
             if once:

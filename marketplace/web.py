@@ -70,11 +70,13 @@ def first_submission() -> bool:
     token = (request.form.get(SUBMISSION_FIELD) or "").strip()[:48]
     if not token:
         return True
+    from marketplace import unit_of_work
+
     db.session.add(FormSubmission(token=token))
     try:
-        db.session.commit()
+        unit_of_work.commit()
     except IntegrityError:
-        db.session.rollback()
+        unit_of_work.rollback()
         return False
     return True
 

@@ -17,13 +17,13 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from marketplace import create_app
+from marketplace import create_app, unit_of_work
 from marketplace.extensions import db, limiter
 from marketplace.models import BuyerType, OrgKind, Role
 from marketplace.services import accounts
@@ -170,6 +170,17 @@ def app(smtp_server: MailBox, database_url: str, tmp_path_factory) -> Flask:
     with app.app_context():
         upgrade()  # the schema comes from the migrations, not create_all
         db.session.configure(join_transaction_mode="create_savepoint")
+
+    app.test_client_class = ServerLikeClient
+
+    @app.teardown_appcontext
+    def _test_code_is_its_own_edge(exc: BaseException | None) -> None:
+        # Test code that calls services directly stands where a request or a command would:
+        # a block that ends without an error commits once and delivers what it queued.
+        # Requests keep their own edge (marketplace.unit_of_work.register).
+        if exc is None and not g.get("unit_of_work_request"):
+            unit_of_work.complete()
+
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -210,6 +221,15 @@ def ctx(app: Flask):
     with app.app_context():
         yield
         db.session.remove()
+
+
+class ServerLikeClient(FlaskClient):
+    """A test client that, like a WSGI server, reads the whole answer and then closes it —
+    which is when the request's outbox is delivered. ``buffered=False`` keeps a response
+    open, to look at what happens before it is closed."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
 
 
 @pytest.fixture
@@ -266,7 +286,7 @@ def make_person(
         person = Person(
             id=user.id, email=user.email, password=TEST_PASSWORD, organization_id=org_id
         )
-        db.session.remove()
+        settle()
     return person
 
 
@@ -278,7 +298,7 @@ def add_member(app: Flask, organization_id: int, role: Role, **kwargs) -> Person
     with app.app_context():
         db.session.add(Membership(user_id=person.id, organization_id=organization_id, role=role))
         db.session.commit()
-        db.session.remove()
+        settle()
     return Person(person.id, person.email, person.password, organization_id)
 
 
@@ -334,7 +354,7 @@ def fill_coop_profile(app: Flask, person: Person, **identity_overrides) -> None:
         profiles.save_story(
             actor, org_id, None, story_vi="Sâm Lai Châu trồng dưới tán rừng.", story_en=""
         )
-        db.session.remove()
+        settle()
 
 
 def admin_actor(app: Flask) -> Person:
@@ -352,8 +372,15 @@ def verified_coop(app: Flask, **kwargs) -> Person:
     with app.app_context():
         verification.submit(Actor(user=db.session.get_one(User, person.id)), person.organization_id)
         verification.approve(Actor(user=db.session.get_one(User, boss.id)), person.organization_id)
-        db.session.remove()
+        settle()
     return person
+
+
+def settle() -> None:
+    """End a block of test code that called services, as an edge would: commit once,
+    deliver what it queued, close the session."""
+    unit_of_work.complete()
+    db.session.remove()
 
 
 @contextmanager
@@ -409,5 +436,5 @@ def verified_organiser(app: Flask) -> Person:
         )
         verification.submit(me, person.organization_id)
         verification.approve(Actor(user=db.session.get_one(User, boss.id)), person.organization_id)
-        db.session.remove()
+        settle()
     return person

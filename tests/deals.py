@@ -21,7 +21,7 @@ from marketplace.models._types import utcnow
 from marketplace.services import contracts, rfqs
 from marketplace.services.context import Actor
 from marketplace.vietnam import today
-from tests.conftest import Person, make_person
+from tests.conftest import Person, make_person, settle
 from tests.test_listings import _published_listing, category_id
 
 
@@ -55,7 +55,7 @@ def verified_buyer(
             )
         )
         db.session.commit()
-        db.session.remove()
+        settle()
     return person
 
 
@@ -144,7 +144,7 @@ def signed_contract(app: Flask, buyer: Person, coop: Person, **rfq_changes) -> i
         for person in (buyer, coop):
             version = db.session.get_one(Contract, contract_id).version
             contracts.sign(actor(person), contract_id, version)
-            db.session.remove()
+            settle()
     return contract_id
 
 
@@ -170,5 +170,5 @@ def invoice_first_delivery(
             actor(buyer), first.id, first.version, {line: deliveries.ReceiptLine(accepted)}
         )
         result = (invoice.id, invoice.total)
-        db.session.remove()
+        settle()
     return result

@@ -182,7 +182,7 @@ def _reset_link(mailbox, email: str) -> str:
 
 def test_password_reset_by_email_end_to_end(app, client, mailbox):
     person = make_person(app, locale="en")
-    response = client.post("/password/forgot", data={"email": person.email})
+    response = client.post("/password/forgot", data={"email": person.email}, buffered=False)
     assert response.status_code == 302
     assert mailbox.to(person.email) == []  # sent only once the answer has gone out...
     response.close()  # ...which a WSGI server signals by closing the response

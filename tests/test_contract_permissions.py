@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.models import Contract, DealAttachment, Delivery, PayableKind, Role
 from marketplace.services import contracts, deliveries, payments, rfqs, statements
 from marketplace.vietnam import today
-from tests.conftest import Person, add_member, login, make_person, verified_coop
+from tests.conftest import Person, add_member, login, make_person, settle, verified_coop
 from tests.deals import (
     actor,
     coop_with_listing,
@@ -104,7 +104,7 @@ def cast(app) -> DealCast:
             "Ngày,Số tiền,Nội dung\n01/11/2026,100000,Tien hang\n".encode(),
         )
         ids |= {"payment": payment.id, "statement": imported.id}
-        db.session.remove()
+        settle()
     return DealCast(
         people={
             "anonymous": None,
@@ -341,23 +341,23 @@ def odd_form(cast: DealCast, value: str) -> dict:
         "holder",
         "file",
     ]
-    line = cast.ids["line"]
     fields += [
-        f"{prefix}-{n}"
-        for prefix in (
-            "line",
-            "seen",
-            "quantity",
-            "lot",
-            "accepted",
-            "rejected",
-            "reason",
-            "price",
-            "extra-0",
-        )
-        for n in (line, cast.ids["quote"], 1, 2)
+        f"{prefix}-{n}-{name}"
+        for prefix in ("lines", "extras-0-lines")
+        for n in (0, 1)
+        for name in ("line_id", "quote_id", "quantity", "lot", "accepted", "rejected", "reason")
+        + ("price",)
     ]
-    return dict.fromkeys(fields, value)
+    fields += ["quotes-0-quote_id", "quotes-0-version", "extras-0-on", "extras-1-on"]
+    form = dict.fromkeys(fields, value)
+    # The second entry of each list names a real line or quote, so odd values reach them too.
+    line = str(cast.ids["line"])
+    return form | {
+        "lines-1-line_id": line,
+        "extras-0-lines-1-line_id": line,
+        "quotes-1-quote_id": str(cast.ids["quote"]),
+        "quotes-1-version": value,
+    }
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ from marketplace.models import (
 from marketplace.services import contracts, deliveries, rfqs
 from marketplace.services.deals import plan_dates
 from marketplace.vietnam import today
-from tests.conftest import Person, add_member, login, verified_coop
+from tests.conftest import Person, add_member, login, settle, verified_coop
 from tests.deals import (
     actor,
     award_all,
@@ -83,7 +83,7 @@ def _truncate(app):
         tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "categories")
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.session.commit()
-        db.session.remove()
+        settle()
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def open_deal(app):
 def contract_version(app, contract_id: int) -> int:
     with app.app_context():
         version = db.session.get_one(Contract, contract_id).version
-        db.session.remove()
+        settle()
     return version
 
 
@@ -179,19 +179,20 @@ def dispatch_first(app, coop: Person, contract_id: int, how_many: int):
                 delivery.version,
                 {ln.id: deliveries.DispatchLine(str(ln.quantity)) for ln in delivery.lines},
             )
-            db.session.remove()
+            settle()
             delivery = db.session.get_one(Delivery, delivery_id)
             assert delivery.status is DeliveryStatus.DISPATCHED
             found.append((delivery_id, delivery.version, [ln.id for ln in delivery.lines]))
-        db.session.remove()
+        settle()
     return found
 
 
 def receipt_form(version: int, line_ids: list[int], accepted: str = "120") -> dict:
     form = {"version": str(version)}
-    for line_id in line_ids:
-        form[f"accepted-{line_id}"] = accepted
-        form[f"rejected-{line_id}"] = "0"
+    for index, line_id in enumerate(line_ids):
+        form[f"lines-{index}-line_id"] = str(line_id)
+        form[f"lines-{index}-accepted"] = accepted
+        form[f"lines-{index}-rejected"] = "0"
     return form
 
 
@@ -235,7 +236,7 @@ def test_two_buyer_managers_signing_one_draft_at_once_sign_it_once(app):
         assert count(Delivery, Delivery.contract_id == contract_id) == 0
         assert audits("contract.sign", contract_id) == 1
         winner = [p.id for p in people].index(signature.user_id)
-        db.session.remove()
+        settle()
     assert ("success", SIGNED_WAITING) in flashes(clients[winner])
     loser_messages = flashes(clients[1 - winner])
     assert [m for c, m in loser_messages if c == "success"] == []
@@ -293,7 +294,7 @@ def test_both_sides_signing_one_draft_at_once_activate_it_and_plan_once(app):
         assert [d.sequence for d in planned] == list(range(1, len(expected) + 1))
         assert audits("contract.activate", contract_id) == 1
         assert audits("contract.sign", contract_id) == 2
-        db.session.remove()
+        settle()
     success = [m for each in messages for c, m in each if c == "success"]
     assert sorted(success) == sorted([SIGNED_WAITING, SIGNED_BY_BOTH])
 
@@ -329,7 +330,7 @@ def test_two_co_op_managers_accepting_one_amendment_at_once_apply_it_once(app):
             ),
         )
         amendment_id = amendment.id
-        db.session.remove()
+        settle()
     version = contract_version(app, contract_id)
     people = [coop, manager]
     clients = logged_in(app, people)
@@ -356,7 +357,7 @@ def test_two_co_op_managers_accepting_one_amendment_at_once_apply_it_once(app):
         assert audits("contract.amend.accept", contract_id) == 1
         assert count(Amendment, Amendment.contract_id == contract_id) == 1
         winner = [p.id for p in people].index(amendment.decided_by_id)
-        db.session.remove()
+        settle()
     assert ("success", CHANGE_ACCEPTED) in flashes(clients[winner])
     loser_messages = flashes(clients[1 - winner])
     assert [m for c, m in loser_messages if c == "success"] == []
@@ -376,7 +377,7 @@ def test_a_counter_offer_and_a_revision_of_one_version_at_once_make_one_new_vers
     quote_id = quote_on(app, coop, rfq_id)
     with app.app_context():
         [line_id] = [ln.id for ln in db.session.get_one(Rfq, rfq_id).lines]
-        db.session.remove()
+        settle()
     clients = logged_in(app, [buyer, coop])
     prices = ["170.000", "178.000"]
 
@@ -423,7 +424,7 @@ def test_a_counter_offer_and_a_revision_of_one_version_at_once_make_one_new_vers
         assert [ln.unit_price for ln in versions[1].lines] == [winning_price]
         assert count(QuoteLine, QuoteLine.unit_price == losing_price) == 0
         assert audits("quote.counter", quote_id) + audits("quote.revise", quote_id) == 1
-        db.session.remove()
+        settle()
     assert [m for c, m in flashes(clients[loser]) if c == "success"] == []
 
 
@@ -449,12 +450,15 @@ def test_two_buyer_managers_awarding_one_request_at_once_draft_one_set_of_contra
         ]
         rfq = rfqs.create_rfq(actor(buyer), buyer.organization_id, rfq_data(buyer, lines=lines))
         rfq_id, line_ids = rfq.id, [ln.id for ln in rfq.lines]
-        db.session.remove()
+        settle()
     quote_ids = [quote_on(app, coops[0], rfq_id), quote_on(app, coops[1], rfq_id, "172.000")]
     clients = logged_in(app, [buyer, manager])
     # The first line to the first co-op, the second to the other.
-    form = {f"line-{line_id}": str(q) for line_id, q in zip(line_ids, quote_ids, strict=True)}
-    form |= {f"seen-{q}": "1" for q in quote_ids}
+    form = {}
+    for index, (line_id, q) in enumerate(zip(line_ids, quote_ids, strict=True)):
+        form |= {f"lines-{index}-line_id": str(line_id), f"lines-{index}-quote_id": str(q)}
+    for index, q in enumerate(quote_ids):
+        form |= {f"quotes-{index}-quote_id": str(q), f"quotes-{index}-version": "1"}
 
     url = f"/rfqs/{rfq_id}/award"
     responses = post_together([(c, url, dict(form)) for c in clients])
@@ -470,7 +474,7 @@ def test_two_buyer_managers_awarding_one_request_at_once_draft_one_set_of_contra
         assert {q.status for q in db.session.scalars(select(Quote))} == {QuoteStatus.AWARDED}
         assert audits("rfq.award", rfq_id) == 1
         assert audits("contract.draft") == 2
-        db.session.remove()
+        settle()
     messages = [flashes(c) for c in clients]
     assert sum(any(cat == "success" for cat, _m in each) for each in messages) == 1
     loser = next(each for each in messages if not any(cat == "success" for cat, _m in each))
@@ -501,7 +505,7 @@ def test_two_deliveries_of_one_co_op_received_at_once_get_consecutive_invoice_nu
         for delivery_id, _version, _lines in dispatched:
             assert db.session.get_one(Delivery, delivery_id).status is DeliveryStatus.RECEIVED
             assert count(Invoice, Invoice.delivery_id == delivery_id) == 1
-        db.session.remove()
+        settle()
 
 
 def test_six_deliveries_of_three_contracts_received_at_once_number_invoices_1_to_6(app):
@@ -518,7 +522,7 @@ def test_six_deliveries_of_three_contracts_received_at_once_number_invoices_1_to
         dispatched += dispatch_first(app, coop, contract_id, 2)
     with app.app_context():
         assert count(Contract, Contract.coop_id == coop.organization_id) == 3
-        db.session.remove()
+        settle()
     clients = logged_in(app, receivers)
 
     responses = post_together(
@@ -533,7 +537,7 @@ def test_six_deliveries_of_three_contracts_received_at_once_number_invoices_1_to
     with app.app_context():
         assert_invoice_numbers_without_gaps(coop, 6)
         assert audits("invoice.issue") == 6
-        db.session.remove()
+        settle()
 
 
 def test_one_delivery_received_twice_at_once_is_invoiced_once(app):
@@ -567,7 +571,7 @@ def test_one_delivery_received_twice_at_once_is_invoiced_once(app):
         assert_invoice_numbers_without_gaps(coop, 1)
         assert audits("delivery.receive", delivery_id) == 1
         assert audits("invoice.issue") == 1
-        db.session.remove()
+        settle()
     loser_messages = flashes(clients[1 - winner])
     assert [m for c, m in loser_messages if c == "success"] == []
     assert {m for c, m in loser_messages if c == "error"} & {
@@ -589,7 +593,7 @@ def test_two_full_payments_recorded_at_once_on_one_invoice_save_one(app):
             {line_id: deliveries.ReceiptLine("120") for line_id in line_ids},
         )
         invoice_id, total = invoice.id, invoice.total
-        db.session.remove()
+        settle()
     assert total > 0
     people = [coop, manager]
     clients = logged_in(app, people)
@@ -621,7 +625,7 @@ def test_two_full_payments_recorded_at_once_on_one_invoice_save_one(app):
         assert invoice.status is InvoiceStatus.PAID and invoice.paid_at is not None
         assert audits("invoice.paid", invoice_id) == 1
         winner = [p.id for p in people].index(payment.created_by_id)
-        db.session.remove()
+        settle()
     assert responses[winner].status_code == 302
     assert ("success", PAYMENT_RECORDED) in flashes(clients[winner])
     loser = responses[1 - winner]

@@ -58,7 +58,7 @@ from marketplace.services.rfqs import DealChanged
 from marketplace.services.states import TransitionNotAllowed
 from marketplace.vietnam import today
 from tests import deals
-from tests.conftest import PDF_BYTES, Person, add_member, admin_actor, verified_coop
+from tests.conftest import PDF_BYTES, Person, add_member, admin_actor, settle, verified_coop
 from tests.test_listings import actor_for, category_id
 
 W = DeliveryPattern
@@ -102,7 +102,7 @@ def approved_certificate(app, coop: Person, kind: str = "vietgap", stars: int | 
             PDF_BYTES,
         )
         verification.review_certificate(actor_for(boss), certificate.id, "approve")
-        db.session.remove()
+        settle()
 
 
 def rfq_data(location_id: int | None, **overrides) -> rfqs.RfqData:
@@ -176,7 +176,7 @@ def open_deal(app, coops: int = 1, **rfq_overrides) -> Deal:
             actor_for(buyer), buyer.organization_id, rfq_data(location_id, **rfq_overrides)
         )
         deal = Deal(buyer, location_id, people, listing_ids, rfq.id, [ln.id for ln in rfq.lines])
-        db.session.remove()
+        settle()
     return deal
 
 
@@ -186,7 +186,7 @@ def submit(app, deal: Deal, coop: Person, terms: list[Terms]) -> int:
             actor_for(coop), deal.rfq_id, coop.organization_id, offer(deal.line_ids, terms)
         )
         quote_id = quote.id
-        db.session.remove()
+        settle()
     return quote_id
 
 
@@ -209,7 +209,7 @@ def active_contract(app, terms: list[Terms] = STANDARD_TERMS) -> tuple[Deal, int
         contract_id = contract.id
         contracts.sign(actor_for(deal.buyer), contract_id, 1)
         contracts.sign(actor_for(coop), contract_id, 2)
-        db.session.remove()
+        settle()
     return deal, contract_id
 
 
@@ -2085,7 +2085,7 @@ def _invoiced(app) -> tuple[Deal, int, int]:
         first = deliveries_of(contract_id)[0]
         dispatch_all(deal.coops[0], first.id)
         invoice_id = receive_all(deal.buyer, first.id).id
-        db.session.remove()
+        settle()
     return deal, contract_id, invoice_id
 
 

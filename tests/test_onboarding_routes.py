@@ -321,8 +321,9 @@ def test_an_image_stored_for_a_refused_change_is_deleted_again(app):
             assert "status" in exc.errors
         else:
             raise AssertionError("a profile under review must refuse new photos")
-        root = os.path.join(
-            app.extensions["storage"].root, f"public/orgs/{owner.organization_id}/photos"
-        )
-        left = os.listdir(root) if os.path.isdir(root) else []
-        assert left == [], left
+    # Once the unit of work ends, the files stored for the refused change are deleted.
+    root = os.path.join(
+        app.extensions["storage"].root, f"public/orgs/{owner.organization_id}/photos"
+    )
+    left = os.listdir(root) if os.path.isdir(root) else []
+    assert left == [], left

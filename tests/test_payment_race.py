@@ -35,7 +35,7 @@ from marketplace.models import (
 )
 from marketplace.services import ledger, payments
 from marketplace.vietnam import today
-from tests.conftest import admin_actor
+from tests.conftest import admin_actor, settle
 from tests.deals import actor
 from tests.test_contract_race import (
     ALREADY_PAID,
@@ -72,7 +72,7 @@ def _truncate(app):
         tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "categories")
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.session.commit()
-        db.session.remove()
+        settle()
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def test_the_same_webhook_delivered_twice_at_once_is_applied_once(app, attempt):
         assert audits("invoice.paid", invoice_id) == 1
         assert count(Refund) == 0
         assert ledger.owed_to(coop.organization_id) == total - payment.fee
-        db.session.remove()
+        settle()
     ledger_ok(app)
 
 
@@ -251,7 +251,7 @@ def test_a_transfer_and_a_card_payment_of_one_invoice_at_once_settle_it_once(
             assert card.refunds == []
             assert ledger.owed_to(coop.organization_id) == total - card.fee
             winner = "card"
-        db.session.remove()
+        settle()
     if winner == "transfer":
         assert transfer.status_code == 302
         assert ("success", PAYMENT_RECORDED) in flashes(seller)
@@ -274,7 +274,7 @@ def test_two_admins_recording_the_whole_payout_at_once_pay_it_once(app, attempt)
     org = coop.organization_id
     with app.app_context():
         owed = ledger.owed_to(org)
-        db.session.remove()
+        settle()
     assert owed > 0
     clients = logged_in(app, [admin_actor(app), admin_actor(app)])
 
@@ -288,7 +288,7 @@ def test_two_admins_recording_the_whole_payout_at_once_pay_it_once(app, attempt)
                 seen.append(ledger.owed_to(org))
                 db.session.rollback()
                 time.sleep(0.002)
-            db.session.remove()
+            settle()
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -320,7 +320,7 @@ def test_two_admins_recording_the_whole_payout_at_once_pay_it_once(app, attempt)
         assert ledger.owed_to(org) == 0
         assert ledger.balance(Account.CLEARING) == total - owed  # the commission stays
         assert audits("payout.record") == 1
-        db.session.remove()
+        settle()
     messages = [flashes(client) for client in clients]
     winners = [i for i, m in enumerate(messages) if ("success", PAYOUT_RECORDED) in m]
     assert len(winners) == 1, messages
@@ -355,7 +355,7 @@ def test_the_ledger_check_run_while_payouts_are_recorded_finds_nothing_wrong(app
                 except Exception:  # noqa: BLE001 - reported below
                     crashes.append(traceback.format_exc(limit=4))
                 db.session.rollback()
-            db.session.remove()
+            settle()
 
     def pay_out():
         with app.app_context():
@@ -367,7 +367,7 @@ def test_the_ledger_check_run_while_payouts_are_recorded_finds_nothing_wrong(app
                     paid_on=today(),
                     bank_reference=f"UNC {i}",
                 )
-            db.session.remove()
+            settle()
 
     checkers = [threading.Thread(target=checker) for _ in range(4)]
     for thread in checkers:

@@ -19,6 +19,7 @@ from tests.conftest import (
     add_member,
     login,
     make_person,
+    settle,
     verified_coop,
     verified_organiser,
 )
@@ -129,7 +130,7 @@ def cast(app) -> Cast:
             lot.public_code,
             category.id,
         )
-        db.session.remove()
+        settle()
     organiser = verified_organiser(app)
     exhibitor = verified_coop(app, organization_name="HTX Triển Lãm")
     fair_id, type_id = open_fair(app, organiser)
@@ -142,7 +143,7 @@ def cast(app) -> Cast:
             fair_application(type_id),
         )
         application_id = applied.id
-        db.session.remove()
+        settle()
     return Cast(
         people={
             "anonymous": None,

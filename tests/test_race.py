@@ -12,7 +12,7 @@ from marketplace.services import accounts, organizations
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ServiceError, ValidationFailed
 from marketplace.tokens import make_token
-from tests.conftest import TEST_PASSWORD, add_member, make_person
+from tests.conftest import TEST_PASSWORD, add_member, make_person, settle
 
 pytestmark = pytest.mark.race
 
@@ -25,7 +25,7 @@ def _truncate(app):
         tables = ", ".join(t.name for t in db.metadata.sorted_tables if t.name != "categories")
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.session.commit()
-        db.session.remove()
+        settle()
 
 
 def run_together(app, n, fn):
@@ -40,7 +40,7 @@ def run_together(app, n, fn):
                 db.session.rollback()
                 return ("refused", type(exc).__name__)
             finally:
-                db.session.remove()
+                settle()
 
     with ThreadPoolExecutor(n) as pool:
         return list(pool.map(worker, range(n)))
@@ -79,7 +79,7 @@ def test_one_invitation_accepted_twice_at_once_makes_one_membership(app):
             Role.STAFF,
         )
         token = make_token("invitation", {"i": invitation.id})
-        db.session.remove()
+        settle()
 
     def accept(_):
         user = db.session.get_one(User, guest.id)
@@ -102,7 +102,7 @@ def test_one_reset_link_used_twice_at_once_changes_the_password_once(app):
     with app.app_context():
         user = db.session.get_one(User, person.id)
         token = make_token("password-reset", {"u": user.id, "n": user.session_nonce})
-        db.session.remove()
+        settle()
 
     def reset(i):
         accounts.reset_password(Actor.system(), token, f"mat-khau-moi-so-{i}-2026")
@@ -122,7 +122,7 @@ def test_two_owners_stepping_down_at_once_leave_one_owner(app):
     second = add_member(app, first.organization_id, Role.OWNER)
     with app.app_context():
         ids = {m.user_id: m.id for m in db.session.scalars(select(Membership))}
-        db.session.remove()
+        settle()
     people = [first, second]
 
     def step_down(i):
@@ -192,7 +192,7 @@ def test_booths_are_never_promised_twice_under_concurrent_acceptances(app):
             ).id
             for c in coops
         ]
-        db.session.remove()
+        settle()
 
     def accept(i):
         me = Actor(user=db.session.get_one(User, organiser.id))
@@ -214,7 +214,7 @@ def test_booths_are_never_promised_twice_under_concurrent_acceptances(app):
         due = held[0].fee_due_on
         for refused_id in [i for i in application_ids if i not in held_ids]:
             fairs.review(Actor(user=db.session.get_one(User, organiser.id)), refused_id, "waitlist")
-        db.session.remove()
+        settle()
 
     def race(i):
         if i == 0:
@@ -273,7 +273,7 @@ def test_one_form_token_sent_twice_at_once_passes_once(app):
             try:
                 return first_submission()
             finally:
-                db.session.remove()
+                settle()
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(submit, range(4)))

@@ -19,7 +19,7 @@ from datetime import date
 from itertools import chain
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,6 @@ log = logging.getLogger("marketplace.search")
 
 TOPIC = "search.index"
 _DIRTY = "search_dirty"
-_PENDING = "search_messages"
 #: Organisation fields that appear in (or decide) search documents.
 _ORG_FIELDS = ("name", "slug", "verification_status", "kind")
 _CERTIFICATE_FIELDS = ("status", "kind", "ocop_stars", "issued_on", "expires_on")
@@ -128,10 +127,9 @@ def _before_commit(session: Session) -> None:
         return
     documents.refresh(ids)
     if current_app.extensions["search"].engine is not None:
-        message = OutboxMessage(topic=TOPIC, payload={"ids": sorted(ids)})
-        session.add(message)
+        # Delivered by the edge that commits, with the rest of the transaction's outbox.
+        session.add(OutboxMessage(topic=TOPIC, payload={"ids": sorted(ids)}))
         session.flush()
-        session.info.setdefault(_PENDING, []).append(message.id)
     session.info.pop(_DIRTY, None)
 
 
@@ -153,27 +151,6 @@ def install_listeners() -> None:
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", _after_rollback)
     _installed = True
-
-
-def pending_message_ids() -> list[int]:
-    """The search messages committed by this session and not yet handed over."""
-    return db.session.info.pop(_PENDING, [])
-
-
-def deliver_pending() -> int:
-    """Send this session's committed changes to the engine now."""
-    from marketplace.services import outbox
-
-    return outbox.deliver(pending_message_ids())
-
-
-def register(app: Flask) -> None:
-    """Deliver each request's search changes once its response has been sent."""
-    from marketplace.services import outbox
-
-    @app.after_request
-    def _hand_over(response):
-        return outbox.deliver_after(response, pending_message_ids())
 
 
 # --- documents whose certificate window ended ---------------------------------------------
@@ -199,12 +176,8 @@ def refresh_expired(day: date | None = None) -> int:
     if not ids:
         return 0
     documents.refresh(ids)
-    message = None
     if current_app.extensions["search"].engine is not None:
-        message = outbox.enqueue(TOPIC, {"ids": ids})
-    db.session.commit()
-    if message is not None:
-        outbox.deliver([message.id])
+        outbox.enqueue(TOPIC, {"ids": ids})
     return len(ids)
 
 
@@ -220,6 +193,7 @@ def handle(payload: dict) -> None:
 
 def sync(limit: int = 500, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Apply every pending search change now, due or not; (applied, still failing)."""
+    from marketplace import unit_of_work
     from marketplace.services import outbox
 
     applied = failed = 0
@@ -233,7 +207,7 @@ def sync(limit: int = 500, progress: Callable[[int], None] | None = None) -> tup
         if not ids:
             break
         seen.update(ids)
-        done = outbox.deliver(ids)
+        done = unit_of_work.deliver(ids)
         applied += done
         failed += len(ids) - done
         if progress:

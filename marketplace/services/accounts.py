@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app
@@ -15,13 +16,13 @@ from marketplace.models import BuyerType, Membership, Organization, OrgKind, Rol
 from marketplace.models._types import utcnow
 from marketplace.models.accounts import new_session_nonce
 from marketplace.search.folding import fold
-from marketplace.services import audit, outbox
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
 from marketplace.services.permissions import require_login
-from marketplace.services.slugs import unique_organization_slug
+from marketplace.services.slugs import slugify, unique_organization_slug
 from marketplace.tokens import make_token, read_token
 from marketplace.urls import external_url
 from marketplace.validation import (
@@ -80,7 +81,7 @@ def _validate_person(name: str, email: str, phone: str, errors: dict[str, object
     return clean_name, clean_email, clean_phone
 
 
-def register(actor: Actor, data: SignUp, *, retry_slug: bool = True) -> User:
+def register(actor: Actor, data: SignUp) -> User:
     """Create an account and, unless joining by invitation, the organisation it represents.
 
     The new user owns the new organisation. Raises ValidationFailed (field → message) for
@@ -111,34 +112,18 @@ def register(actor: Actor, data: SignUp, *, retry_slug: bool = True) -> User:
         password_hash=hash_password(data.password),
         locale=data.locale if data.locale in LOCALES else "vi",
     )
-    db.session.add(user)
     try:
-        db.session.flush()
+        # A savepoint: a refused insert leaves the caller's unit of work usable.
+        with db.session.begin_nested():
+            db.session.add(user)
     except IntegrityError as exc:  # another sign-up with this email committed first
-        db.session.rollback()
         raise ValidationFailed(
             {"email": _l("An account with this email already exists. Log in instead.")}
         ) from exc
     acting = Actor(user=user, ip=actor.ip)
     audit.record(acting, "user.register", "user", user.id)
     if data.organization_kind is not None:
-        organization = Organization(
-            kind=data.organization_kind,
-            buyer_type=data.buyer_type if data.organization_kind is OrgKind.BUYER else None,
-            name=org_name,
-            name_folded=fold(org_name),
-            slug=unique_organization_slug(org_name),
-        )
-        db.session.add(organization)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # Another organisation took the same slug a moment ago: start again once, and
-            # the slug gets a random suffix.
-            db.session.rollback()
-            if not retry_slug:
-                raise
-            return register(actor, data, retry_slug=False)
+        organization = _new_organization(data, org_name)
         db.session.add(Membership(user=user, organization=organization, role=Role.OWNER))
         audit.record(
             acting,
@@ -148,18 +133,29 @@ def register(actor: Actor, data: SignUp, *, retry_slug: bool = True) -> User:
             organization_id=organization.id,
             details={"kind": organization.kind.value, "name": organization.name},
         )
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        if retry_slug and find_user_by_email(email) is None and data.organization_kind is not None:
-            # Not the email: another organisation took the same slug a moment ago. The
-            # slug is retried with a random suffix, which cannot collide again in practice.
-            return register(actor, data, retry_slug=False)
-        raise ValidationFailed(
-            {"email": _l("An account with this email already exists. Log in instead.")}
-        ) from exc
+    db.session.flush()
     return user
+
+
+def _new_organization(data: SignUp, org_name: str) -> Organization:
+    """The new organisation, under a slug no other one has."""
+    organization = Organization(
+        kind=data.organization_kind,
+        buyer_type=data.buyer_type if data.organization_kind is OrgKind.BUYER else None,
+        name=org_name,
+        name_folded=fold(org_name),
+        slug=unique_organization_slug(org_name),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(organization)
+    except IntegrityError:
+        # Another organisation took the same slug a moment ago: a random suffix, which
+        # cannot collide again in practice.
+        organization.slug = f"{slugify(org_name)}-{secrets.token_hex(3)}"
+        with db.session.begin_nested():
+            db.session.add(organization)
+    return organization
 
 
 def authenticate(actor: Actor, email: str, password: str) -> User | None:
@@ -168,34 +164,33 @@ def authenticate(actor: Actor, email: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         audit.record(actor, "user.login_failed", "user", None, details={"email": email[:254]})
-        db.session.commit()
+        db.session.flush()
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         audit.record(actor, "user.login_failed", "user", user.id)
-        db.session.commit()
+        db.session.flush()
         return None
     user.last_login_at = utcnow()
     audit.record(Actor(user=user, ip=actor.ip), "user.login", "user", user.id)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
 def record_logout(actor: Actor) -> None:
     if actor.user is not None:
         audit.record(actor, "user.logout", "user", actor.user.id)
-        db.session.commit()
+        db.session.flush()
 
 
-def request_password_reset(actor: Actor, email: str, *, deliver_now: bool = True) -> list[int]:
+def request_password_reset(actor: Actor, email: str) -> None:
     """Email a reset link if the address has an account. Says nothing either way, so the
-    form cannot be used to find out who has an account; with ``deliver_now=False`` the
-    caller sends the queued email (ids returned) after answering, so timing says nothing
-    either."""
+    form cannot be used to find out who has an account; the email goes out after the
+    answer (like every outgoing message), so timing says nothing either."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        return []
+        return
     token = make_token("password-reset", {"u": user.id, "n": user.session_nonce})
-    message = queue_email(
+    queue_email(
         user.email,
         "password_reset",
         user.locale,
@@ -205,10 +200,7 @@ def request_password_reset(actor: Actor, email: str, *, deliver_now: bool = True
         minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
     )
     audit.record(actor, "user.password_reset_requested", "user", user.id)
-    db.session.commit()
-    if deliver_now:
-        outbox.deliver([message.id])
-    return [message.id]
+    db.session.flush()
 
 
 def user_for_reset_token(token: str) -> User:
@@ -234,7 +226,7 @@ def reset_password(actor: Actor, token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     _set_password(user, new_password, field="password")
     audit.record(Actor(user=user, ip=actor.ip), "user.password_reset", "user", user.id)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -255,7 +247,7 @@ def change_password(actor: Actor, current_password: str, new_password: str) -> U
         raise ValidationFailed({"current_password": _l("Your current password is not right.")})
     _set_password(user, new_password, field="new_password")
     audit.record(actor, "user.password_change", "user", user.id)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -280,7 +272,7 @@ def update_profile(actor: Actor, *, name: str, phone: str, locale: str) -> User:
     user.name, user.phone, user.locale = clean_name, clean_phone, locale
     if changed:
         audit.record(actor, "user.profile_update", "user", user.id, details=changed)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -290,7 +282,7 @@ def set_locale(actor: Actor, locale: str) -> None:
         raise ValidationFailed({"lang": _l("Choose Tiếng Việt or English.")})
     if actor.user is not None and actor.user.locale != locale:
         actor.user.locale = locale
-        db.session.commit()
+        db.session.flush()
 
 
 def create_admin(actor: Actor, *, email: str, name: str, password: str) -> User:
@@ -313,7 +305,7 @@ def create_admin(actor: Actor, *, email: str, name: str, password: str) -> User:
     user.is_admin = True
     db.session.flush()
     audit.record(actor, "user.make_admin", "user", user.id)
-    db.session.commit()
+    db.session.flush()
     return user
 
 

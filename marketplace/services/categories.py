@@ -53,7 +53,7 @@ def add_category(actor: Actor, *, name_vi: str, name_en: str, parent_id: int | N
     db.session.add(category)
     db.session.flush()
     audit.record(actor, "category.add", "category", category.id, details={"name": name_vi})
-    db.session.commit()
+    db.session.flush()
     forget_categories()
     return category
 
@@ -114,6 +114,6 @@ def rename_category(
             "commission_bps": category.commission_bps,
         },
     )
-    db.session.commit()
+    db.session.flush()
     forget_categories()
     return category

@@ -134,7 +134,7 @@ def add_certificate(
         organization_id=organization_id,
         details={"kind": certificate.kind.value},
     )
-    db.session.commit()
+    db.session.flush()
     return certificate
 
 
@@ -183,7 +183,7 @@ def update_certificate(
     audit.record(
         actor, "certificate.update", "certificate", certificate.id, organization_id=organization_id
     )
-    db.session.commit()
+    db.session.flush()
     return certificate
 
 

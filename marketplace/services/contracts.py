@@ -49,7 +49,6 @@ from marketplace.services.context import Actor
 from marketplace.services.deals import (
     MAX_DELIVERIES,
     Party,
-    finish,
     location_text,
     other_side,
     own_location,
@@ -262,8 +261,8 @@ def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
     period with no delivery date left; PermissionDenied for staff."""
     contract, who = _contract_party(actor, contract_id, Role.MANAGER)
     contract = lock(Contract, contract.id)
-    messages = _sign_locked(actor, contract, who, seen_version)
-    finish(messages)
+    _sign_locked(actor, contract, who, seen_version)
+    db.session.flush()
     return contract
 
 
@@ -376,7 +375,7 @@ def cancel_draft(actor: Actor, contract_id: int, seen_version: int | None, reaso
         organization_id=who.organization_id,
         details={"reason": text},
     )
-    messages = tell_other(
+    tell_other(
         who,
         contract.buyer_id,
         contract.coop_id,
@@ -386,7 +385,7 @@ def cancel_draft(actor: Actor, contract_id: int, seen_version: int | None, reaso
         contract_id=contract.id,
         context={"contract": contract, "reason": text},
     )
-    finish(messages)
+    db.session.flush()
     return contract
 
 
@@ -458,9 +457,9 @@ def end_if_over(contract: Contract) -> bool:
                 contract.id,
                 organization_id=contract.coop_id,
             )
-            db.session.commit()
+            db.session.flush()
             return True
-        db.session.commit()
+        db.session.flush()
     return False
 
 
@@ -564,7 +563,7 @@ def propose_amendment(
         organization_id=who.organization_id,
         details={"amendment": amendment.number, "changes": changes},
     )
-    messages = tell_other(
+    tell_other(
         who,
         contract.buyer_id,
         contract.coop_id,
@@ -574,7 +573,7 @@ def propose_amendment(
         contract_id=contract.id,
         context={"contract": contract, "amendment": amendment},
     )
-    finish(messages)
+    db.session.flush()
     return amendment
 
 
@@ -613,7 +612,7 @@ def decide_amendment(
         organization_id=who.organization_id,
         details={"amendment": amendment.number},
     )
-    messages = tell_other(
+    tell_other(
         who,
         contract.buyer_id,
         contract.coop_id,
@@ -625,7 +624,7 @@ def decide_amendment(
         contract_id=contract.id,
         context={"contract": contract, "amendment": amendment, "action": action},
     )
-    finish(messages)
+    db.session.flush()
     return amendment
 
 
@@ -769,7 +768,7 @@ def give_notice(
             "cancelled_deliveries": cancelled,
         },
     )
-    messages = tell_other(
+    tell_other(
         who,
         contract.buyer_id,
         contract.coop_id,
@@ -779,7 +778,7 @@ def give_notice(
         contract_id=contract.id,
         context={"contract": contract, "reason": text},
     )
-    finish(messages)
+    db.session.flush()
     return contract
 
 
@@ -875,8 +874,8 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
     )
     # Placing the order is the buyer's signature, in the same transaction: an order is never
     # left unsigned.
-    messages = _sign_locked(actor, contract, Party(Side.BUYER, membership), contract.version)
-    finish(messages)
+    _sign_locked(actor, contract, Party(Side.BUYER, membership), contract.version)
+    db.session.flush()
     return contract
 
 
@@ -909,8 +908,7 @@ def sweep() -> tuple[int, int]:
     ).all():
         contract = lock(Contract, contract_id)
         if contract.status is not ContractStatus.DRAFT or contract.ends_on >= today():
-            db.session.rollback()
-            continue
+            continue  # signed or changed meanwhile
         contract.status = step(CONTRACT_TRANSITIONS, contract.status, "cancel")
         contract.version += 1
         audit.record(
@@ -933,6 +931,6 @@ def sweep() -> tuple[int, int]:
                     "reason": _l("Its delivery dates passed before both sides signed."),
                 },
             )
-        finish(messages)
+        db.session.flush()
         cancelled += 1
     return ended, cancelled

@@ -34,7 +34,7 @@ from marketplace.models._types import utcnow
 from marketplace.services import audit, images
 from marketplace.services.context import Actor
 from marketplace.services.contracts import RUNNING
-from marketplace.services.deals import Party, finish, party, quantity_of, tell
+from marketplace.services.deals import Party, party, quantity_of, tell
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import require_member
@@ -177,7 +177,7 @@ def dispatch(
         organization_id=who.organization_id,
         details={str(k): v[0] for k, v in values.items()},
     )
-    messages = tell(
+    tell(
         delivery.contract.buyer_id,
         "delivery_dispatched",
         _l("Delivery on its way: contract %(number)s", number=delivery.contract.number),
@@ -185,7 +185,7 @@ def dispatch(
         delivery_id=delivery.id,
         context={"delivery": delivery},
     )
-    finish(messages)
+    db.session.flush()
     return delivery
 
 
@@ -289,7 +289,7 @@ def receive(
         delivery_id=delivery.id,
         context={"delivery": delivery, "invoice": invoice},
     )
-    finish(messages)
+    db.session.flush()
     return delivery, invoice
 
 
@@ -367,7 +367,7 @@ def flag_overdue() -> int:
                 context={"delivery": delivery},
             )
         delivery.overdue_notified_at = utcnow()
-        finish(messages)
+        db.session.flush()
         count += 1
     return count
 

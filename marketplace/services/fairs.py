@@ -40,7 +40,7 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
-from marketplace.services import audit, images, outbox
+from marketplace.services import audit, images
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
@@ -190,7 +190,7 @@ def create_fair(
     db.session.add(fair)
     db.session.flush()
     audit.record(actor, "fair.create", "fair", fair.id, organization_id=organiser.id)
-    db.session.commit()
+    db.session.flush()
     return fair
 
 
@@ -241,7 +241,7 @@ def add_booth_type(
     audit.record(
         actor, "fair.booth_type_add", "fair", fair.id, organization_id=fair.organization_id
     )
-    db.session.commit()
+    db.session.flush()
     return booth_type
 
 
@@ -298,9 +298,8 @@ def add_booth_row(
         organization_id=fair.organization_id,
         details={"row": letter, "count": count},
     )
-    ids = [i for application in promoted for i in _notify_application(application, "promoted")]
-    db.session.commit()
-    outbox.deliver(ids)
+    [i for application in promoted for i in _notify_application(application, "promoted")]
+    db.session.flush()
     return booths
 
 
@@ -318,7 +317,7 @@ def publish_fair(actor: Actor, fair_id: int) -> Fair:
         raise ValidationFailed(errors)
     fair.status = FairStatus.PUBLISHED
     audit.record(actor, "fair.publish", "fair", fair.id, organization_id=fair.organization_id)
-    db.session.commit()
+    db.session.flush()
     return fair
 
 
@@ -497,7 +496,7 @@ def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> Fa
         organization_id=coop.id,
         details={"fair_id": fair.id, "waitlisted": full},
     )
-    ids = notify_members(
+    notify_members(
         fair.organization_id,
         "fair_update",
         _FormattedSubject(_l("New application to %(fair)s"), fair),
@@ -507,8 +506,7 @@ def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> Fa
         application=application,
         event="applied",
     )
-    db.session.commit()
-    outbox.deliver(ids)
+    db.session.flush()
     return application
 
 
@@ -550,7 +548,7 @@ def update_application(
         application.id,
         organization_id=coop_id,
     )
-    db.session.commit()
+    db.session.flush()
     return application
 
 
@@ -563,7 +561,7 @@ def withdraw(actor: Actor, coop_id: int, application_id: int) -> FairApplication
     audit.record(
         actor, "fair.withdraw", "fair_application", application.id, organization_id=coop_id
     )
-    db.session.commit()
+    db.session.flush()
     return application
 
 
@@ -593,9 +591,8 @@ def cancel_booth(actor: Actor, coop_id: int, application_id: int) -> FairApplica
         details={"refund": application.refund_amount},
     )
     promoted = _promote_waitlist(application.fair, application.booth_type_id)
-    ids = _notify_application(promoted, "promoted") if promoted else []
-    db.session.commit()
-    outbox.deliver(ids)
+    _notify_application(promoted, "promoted") if promoted else []
+    db.session.flush()
     return application
 
 
@@ -667,9 +664,8 @@ def review(
         organization_id=application.fair.organization_id,
         details={"booth_id": application.booth_id},
     )
-    ids = _notify_application(application, action)
-    db.session.commit()
-    outbox.deliver(ids)
+    _notify_application(application, action)
+    db.session.flush()
     return application
 
 
@@ -695,7 +691,7 @@ def move_booth(actor: Actor, application_id: int, booth_id: int) -> FairApplicat
         organization_id=application.fair.organization_id,
         details={"booth": booth.code},
     )
-    db.session.commit()
+    db.session.flush()
     return application
 
 
@@ -829,8 +825,7 @@ def expire_overdue(fair_id: int, on: date | None = None) -> list[FairApplication
         promoted = _promote_waitlist(fair, application.booth_type_id)
         if promoted is not None:
             ids += _notify_application(promoted, "promoted")
-    db.session.commit()
-    outbox.deliver(ids)
+    db.session.flush()
     return overdue
 
 
@@ -863,8 +858,7 @@ def cancel_fair(actor: Actor, fair_id: int, reason: str) -> Fair:
         organization_id=fair.organization_id,
         details={"reason": reason.strip()[:500]},
     )
-    db.session.commit()
-    outbox.deliver(ids)
+    db.session.flush()
     return fair
 
 
@@ -903,7 +897,7 @@ def check_in(actor: Actor, fair_id: int, code: str) -> CheckIn:
         application.id,
         organization_id=fair.organization_id,
     )
-    db.session.commit()
+    db.session.flush()
     return CheckIn(application, already=False)
 
 

@@ -57,12 +57,14 @@ def forget(keys: list[str]) -> list[OutboxMessage]:
     return [outbox.enqueue("storage.delete", {"key": key}) for key in keys]
 
 
+#: Keys of files stored for a change that did not happen (``session.info``).
+ORPHANS = "orphan_files"
+
+
 def discard(keys: list[str]) -> None:
-    """Delete files stored for a change that did not happen (after a rollback)."""
-    db.session.rollback()
-    messages = forget(keys)
-    db.session.commit()
-    outbox.deliver([m.id for m in messages])
+    """Files stored for a change that did not happen: the edge queues their deletion once
+    the unit of work ends, whether it then commits or rolls back."""
+    db.session.info.setdefault(ORPHANS, []).extend(keys)
 
 
 def store_private(

@@ -51,4 +51,4 @@ def mark_all_read(actor: Actor) -> None:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )
-    db.session.commit()
+    db.session.flush()

@@ -37,7 +37,6 @@ from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.deals import (
     Party,
-    finish,
     line_amounts,
     party,
     tell,
@@ -236,7 +235,7 @@ def void(actor: Actor, invoice_id: int, reason: str) -> Invoice:
         organization_id=invoice.coop_id,
         details={"reason": text},
     )
-    messages = tell(
+    tell(
         invoice.buyer_id,
         "invoice_void",
         _l("Invoice %(number)s was voided", number=invoice.number),
@@ -244,7 +243,7 @@ def void(actor: Actor, invoice_id: int, reason: str) -> Invoice:
         invoice_id=invoice.id,
         context={"invoice": invoice, "reason": text},
     )
-    finish(messages)
+    db.session.flush()
     return invoice
 
 
@@ -270,7 +269,7 @@ def mark_overdue(invoice: Invoice | None = None) -> int:
                 organization_id=locked.coop_id,
             )
             count += 1
-        db.session.commit()
+        db.session.flush()
     return count
 
 

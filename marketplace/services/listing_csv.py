@@ -171,22 +171,24 @@ def import_csv(actor: Actor, organization_id: int, content: bytes) -> list[RowRe
         row = {k: (v or "")[:5000] if isinstance(v, str) else "" for k, v in row.items() if k}
         title = (row.get("title_vi") or "").strip()
         try:
-            listing_id = (row.get("id") or "").strip()
-            if listing_id:
-                if small_int(listing_id) is None:
-                    raise NotFound("listing")
-                current = listings.get_own_listing(actor, organization_id, small_int(listing_id))
-                keep = [c.id for c in current.certificates if c.is_valid_on(today())]
-                listings.update_listing(actor, organization_id, current.id, _data(row, keep))
-                results.append(RowResult(number, "updated", title))
-            else:
-                listings.create_listing(actor, organization_id, _data(row, []))
-                results.append(RowResult(number, "created", title))
+            # A savepoint per row: a refused row leaves the others of the file standing.
+            with db.session.begin_nested():
+                listing_id = (row.get("id") or "").strip()
+                if listing_id:
+                    if small_int(listing_id) is None:
+                        raise NotFound("listing")
+                    current = listings.get_own_listing(
+                        actor, organization_id, small_int(listing_id)
+                    )
+                    keep = [c.id for c in current.certificates if c.is_valid_on(today())]
+                    listings.update_listing(actor, organization_id, current.id, _data(row, keep))
+                    results.append(RowResult(number, "updated", title))
+                else:
+                    listings.create_listing(actor, organization_id, _data(row, []))
+                    results.append(RowResult(number, "created", title))
         except ValidationFailed as exc:
-            db.session.rollback()
             results.append(RowResult(number, "error", title, dict(exc.errors)))
         except NotFound:
-            db.session.rollback()
             results.append(
                 RowResult(number, "error", title, {"id": _l("No listing of yours has this id.")})
             )

@@ -38,7 +38,7 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
-from marketplace.services import audit, images, outbox
+from marketplace.services import audit, images
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
@@ -281,7 +281,7 @@ def create_listing(actor: Actor, organization_id: int, data: ListingData) -> Lis
     db.session.add(listing)
     db.session.flush()
     audit.record(actor, "listing.create", "listing", listing.id, organization_id=organization.id)
-    db.session.commit()
+    db.session.flush()
     return listing
 
 
@@ -325,7 +325,7 @@ def update_listing(
     listing.tiers.extend(PriceTier(min_quantity=q, unit_price=p) for q, p in tiers)
     listing.certificates = certificates
     audit.record(actor, "listing.update", "listing", listing.id, organization_id=organization_id)
-    db.session.commit()
+    db.session.flush()
     return listing
 
 
@@ -358,7 +358,7 @@ def quick_update(
         organization_id=organization_id,
         details={"base_price": price, "monthly_capacity": capacity},
     )
-    db.session.commit()
+    db.session.flush()
     return listing
 
 
@@ -408,7 +408,7 @@ def duplicate_listing(actor: Actor, organization_id: int, listing_id: int) -> Li
         organization_id=organization_id,
         details={"from": source.id},
     )
-    db.session.commit()
+    db.session.flush()
     return copy
 
 
@@ -431,7 +431,7 @@ def change_state(actor: Actor, organization_id: int, listing_id: int, action: st
         listing.published_at = listing.published_at or utcnow()
     listing.status = new_status
     audit.record(actor, f"listing.{action}", "listing", listing.id, organization_id=organization_id)
-    db.session.commit()
+    db.session.flush()
     return listing
 
 
@@ -453,7 +453,7 @@ def take_down(actor: Actor, listing_id: int, reason: str) -> Listing:
         organization_id=listing.organization_id,
         details={"reason": listing.takedown_reason},
     )
-    ids = notify_members(
+    notify_members(
         listing.organization_id,
         "listing_taken_down",
         _l("A listing was taken down on Chợ HTX"),
@@ -462,8 +462,7 @@ def take_down(actor: Actor, listing_id: int, reason: str) -> Listing:
         listing=listing,
         reason=listing.takedown_reason,
     )
-    db.session.commit()
-    outbox.deliver(ids)
+    db.session.flush()
     return listing
 
 
@@ -477,7 +476,7 @@ def restore(actor: Actor, listing_id: int) -> Listing:
     audit.record(
         actor, "listing.restore", "listing", listing.id, organization_id=listing.organization_id
     )
-    db.session.commit()
+    db.session.flush()
     return listing
 
 
@@ -502,7 +501,7 @@ def add_photo(actor: Actor, organization_id: int, listing_id: int, data: bytes) 
     photo = ListingPhoto(key_prefix=prefix, position=len(listing.photos))
     listing.photos.append(photo)
     audit.record(actor, "listing.photo_add", "listing", listing.id, organization_id=organization_id)
-    db.session.commit()
+    db.session.flush()
     return photo
 
 
@@ -528,7 +527,7 @@ def move_photo(
         raise NotFound("direction")
     ordered.insert(target, photo)
     _renumber(listing, ordered)
-    db.session.commit()
+    db.session.flush()
 
 
 def remove_photo(actor: Actor, organization_id: int, listing_id: int, photo_id: int) -> None:
@@ -543,9 +542,8 @@ def remove_photo(actor: Actor, organization_id: int, listing_id: int, photo_id: 
         actor, "listing.photo_remove", "listing", listing.id, organization_id=organization_id
     )
     db.session.flush()
-    ids = [m.id for m in messages]
-    db.session.commit()
-    outbox.deliver(ids)
+    [m.id for m in messages]
+    db.session.flush()
 
 
 # --- lots ---------------------------------------------------------------------------------
@@ -619,7 +617,7 @@ def create_lot(
     db.session.add(lot)
     db.session.flush()
     audit.record(actor, "lot.create", "lot", lot.id, organization_id=organization_id)
-    db.session.commit()
+    db.session.flush()
     return lot
 
 

@@ -22,7 +22,7 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.search.folding import fold
-from marketplace.services import audit, outbox
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
@@ -120,7 +120,7 @@ def invite_member(actor: Actor, organization_id: int, email: str, role: Role) ->
     db.session.flush()
     invitee = db.session.scalar(select(User).where(User.email == clean_email))
     token = make_token("invitation", {"i": invitation.id})
-    message = queue_email(
+    queue_email(
         clean_email,
         "invitation",
         invitee.locale if invitee else (actor.user.locale if actor.user else "vi"),
@@ -139,8 +139,7 @@ def invite_member(actor: Actor, organization_id: int, email: str, role: Role) ->
         organization_id=organization.id,
         details={"email": clean_email, "role": role.value},
     )
-    db.session.commit()
-    outbox.deliver([message.id])
+    db.session.flush()
     return invitation
 
 
@@ -174,12 +173,19 @@ def accept_invitation(actor: Actor, token: str) -> Membership:
     existing = membership_of(user, invitation.organization_id)
     invitation.accepted_at = utcnow()
     if existing is not None:
-        db.session.commit()
+        db.session.flush()
         return existing
     membership = Membership(
         user_id=user.id, organization_id=invitation.organization_id, role=invitation.role
     )
-    db.session.add(membership)
+    try:
+        with db.session.begin_nested():
+            db.session.add(membership)
+    except IntegrityError:  # the same person accepted in another tab a moment ago
+        existing = membership_of(user, invitation.organization_id)
+        if existing is None:
+            raise
+        return existing
     audit.record(
         actor,
         "invitation.accept",
@@ -188,14 +194,7 @@ def accept_invitation(actor: Actor, token: str) -> Membership:
         organization_id=invitation.organization_id,
         details={"role": invitation.role.value},
     )
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same person accepted in another tab a moment ago
-        db.session.rollback()
-        existing = membership_of(user, invitation.organization_id)
-        if existing is None:
-            raise
-        return existing
+    db.session.flush()
     return membership
 
 
@@ -214,7 +213,7 @@ def revoke_invitation(actor: Actor, organization_id: int, invitation_id: int) ->
             invitation.id,
             organization_id=organization_id,
         )
-        db.session.commit()
+        db.session.flush()
     return invitation
 
 
@@ -292,7 +291,7 @@ def change_role(actor: Actor, organization_id: int, membership_id: int, role: Ro
             details={"from": membership.role.value, "to": role.value},
         )
         membership.role = role
-    db.session.commit()
+    db.session.flush()
     return membership
 
 
@@ -315,7 +314,7 @@ def remove_member(actor: Actor, organization_id: int, membership_id: int) -> Non
         details={"user_id": membership.user_id},
     )
     db.session.delete(membership)
-    db.session.commit()
+    db.session.flush()
 
 
 def public_coop(slug: str) -> Organization:

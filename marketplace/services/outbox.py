@@ -1,19 +1,23 @@
-"""The outbox: enqueue messages to other systems inside a transaction, deliver them after it.
+"""The outbox: messages to other systems (email, search index, storage clean-up) enqueued in
+the same transaction as the change that causes them, and delivered only after it commits.
 
-Handlers are registered explicitly by ``create_app`` in ``app.extensions["outbox_handlers"]``
-(topic → callable taking the payload). A failed delivery keeps the message with its error
-and schedules a retry with exponential back-off; ``flask outbox work`` retries them.
+``enqueue`` adds a row to the session. Session events note which messages a commit made
+durable; the edge that committed (``marketplace.unit_of_work``) takes their ids and has them
+delivered after the response, or at once for a command or job. Handlers are registered
+explicitly by ``create_app`` in ``app.extensions["outbox_handlers"]`` (topic → callable
+taking the payload). A failed delivery keeps the message with its error and schedules a
+retry with exponential back-off; ``flask outbox work`` retries them. Nothing here commits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
 from marketplace.models import OutboxMessage
@@ -22,6 +26,12 @@ from marketplace.models._types import utcnow
 log = logging.getLogger("marketplace.outbox")
 
 MAX_BACKOFF = timedelta(hours=1)
+#: Topics retried sooner: applying a search change twice is harmless, and search answers
+#: from the database while changes wait.
+MAX_BACKOFF_BY_TOPIC = {"search.index": timedelta(seconds=30)}
+
+_FLUSHED = "outbox_flushed"
+_COMMITTED = "outbox_committed"
 
 
 def enqueue(topic: str, payload: dict[str, Any]) -> OutboxMessage:
@@ -31,9 +41,48 @@ def enqueue(topic: str, payload: dict[str, Any]) -> OutboxMessage:
     return message
 
 
-#: Topics retried sooner: applying a search change twice is harmless, and search answers
-#: from the database while changes wait.
-MAX_BACKOFF_BY_TOPIC = {"search.index": timedelta(seconds=30)}
+# --- which messages a commit made durable -------------------------------------------------
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
+    if ids:
+        session.info.setdefault(_FLUSHED, []).extend(ids)
+
+
+def _after_commit(session: Session) -> None:
+    flushed = session.info.pop(_FLUSHED, None)
+    if flushed:
+        session.info.setdefault(_COMMITTED, []).extend(flushed)
+
+
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # A savepoint rolled back may leave ids of rows that never committed: delivery skips
+    # an id it cannot find, so only the outermost rollback forgets them.
+    if not previous_transaction.nested:
+        session.info.pop(_FLUSHED, None)
+
+
+_installed = False
+
+
+def install_listeners() -> None:
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", _after_rollback)
+    _installed = True
+
+
+def take_committed(session: Session | None = None) -> list[int]:
+    """The ids of messages committed by this session and not yet handed over (once)."""
+    session = session or db.session()
+    return session.info.pop(_COMMITTED, [])
+
+
+# --- delivery (the edge commits what it records) -----------------------------------------
 
 
 def _backoff(attempts: int, topic: str = "") -> timedelta:
@@ -41,7 +90,8 @@ def _backoff(attempts: int, topic: str = "") -> timedelta:
     return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), ceiling)
 
 
-def _deliver_one(message: OutboxMessage) -> bool:
+def deliver_one(message: OutboxMessage) -> bool:
+    """Run the message's handler once and record the outcome on the row (not committed)."""
     handlers = current_app.extensions["outbox_handlers"]
     message.attempts += 1
     try:
@@ -57,23 +107,13 @@ def _deliver_one(message: OutboxMessage) -> bool:
     return True
 
 
-def deliver(message_ids: Iterable[int]) -> int:
-    """Try to deliver the given (already committed) messages now; returns how many succeeded."""
-    ids = [i for i in message_ids if i is not None]
-    if not ids or not current_app.config.get("OUTBOX_DELIVER_IMMEDIATELY", True):
-        return 0
-    return _deliver_where(OutboxMessage.id.in_(ids), limit=len(ids))
+def claim(condition: Any, limit: int) -> list[OutboxMessage]:
+    """Undelivered messages matching ``condition``, locked for this transaction.
 
-
-def deliver_due(limit: int = 100) -> int:
-    """Deliver messages whose next attempt is due; safe to run in several workers at once."""
-    return _deliver_where(OutboxMessage.next_attempt_at <= utcnow(), limit=limit)
-
-
-def _deliver_where(condition: Any, limit: int) -> int:
-    # SKIP LOCKED lets several workers (and the request that just committed) share the
-    # queue without sending a message twice. SQLite ignores the locking clause; it
-    # serialises writers anyway.
+    SKIP LOCKED lets several workers (and the request that just committed) share the queue
+    without sending a message twice. SQLite ignores the locking clause; it serialises
+    writers anyway.
+    """
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.delivered_at.is_(None), condition)
@@ -81,15 +121,7 @@ def _deliver_where(condition: Any, limit: int) -> int:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    delivered = 0
-    try:
-        for message in db.session.scalars(stmt).all():
-            delivered += int(_deliver_one(message))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("outbox delivery pass failed")
-    return delivered
+    return list(db.session.scalars(stmt))
 
 
 def pending(topic: str | None = None) -> list[OutboxMessage]:
@@ -97,17 +129,3 @@ def pending(topic: str | None = None) -> list[OutboxMessage]:
     if topic:
         stmt = stmt.where(OutboxMessage.topic == topic)
     return list(db.session.scalars(stmt.order_by(OutboxMessage.id)))
-
-
-def deliver_after(response: Any, message_ids: list[int]) -> Any:
-    """Deliver these (committed) messages once ``response`` has been sent to the client."""
-    if not message_ids:
-        return response
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def after_close() -> None:
-        with app.app_context():
-            deliver(message_ids)
-
-    response.call_on_close(after_close)
-    return response

@@ -45,7 +45,7 @@ from marketplace.payments import vietqr
 from marketplace.payments.stripe_provider import CardProviderError
 from marketplace.services import audit, ledger
 from marketplace.services.context import Actor
-from marketplace.services.deals import amount_of, finish, tell, text_of
+from marketplace.services.deals import amount_of, tell, text_of
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import membership_of, require_admin, require_login
@@ -325,7 +325,7 @@ def start_card_payment(
         .limit(1)
     )
     if recent is not None:
-        db.session.commit()
+        db.session.flush()
         return recent, _checkout(provider, recent, found, locale)
     payment = _new_payment(found, outstanding, PaymentMethod.CARD, actor)
     db.session.add(payment)
@@ -338,7 +338,7 @@ def start_card_payment(
         organization_id=found.payer_id,
         details={"method": "card", "amount": outstanding},
     )
-    db.session.commit()
+    db.session.flush()
     return payment, _checkout(provider, payment, found, locale)
 
 
@@ -365,7 +365,7 @@ def _checkout(provider, payment: Payment, found: Payable, locale: str) -> str:
             organization_id=found.payer_id,
             details={"error": str(exc)[:200]},
         )
-        db.session.commit()
+        db.session.flush()
         raise ValidationFailed(
             {
                 "method": _l(
@@ -384,7 +384,7 @@ def _checkout(provider, payment: Payment, found: Payable, locale: str) -> str:
                     provider="stripe", reference=reference, kind=what, payment_id=payment.id
                 )
             )
-    db.session.commit()
+    db.session.flush()
     return checkout.url
 
 
@@ -436,7 +436,7 @@ def receive_stripe_event(payload: bytes, signature: str | None) -> str:
         )
         db.session.add(stored)
         try:
-            db.session.commit()
+            db.session.flush()
         except IntegrityError:  # the same event, delivered twice at once
             db.session.rollback()
             stored = db.session.scalar(
@@ -461,7 +461,7 @@ def apply_event(stored_id: int) -> str:
     and refunds to Stripe go after the commit."""
     stored = lock(WebhookEvent, stored_id)
     if stored.applied_at is not None:
-        db.session.commit()
+        db.session.flush()
         return f"already applied: {stored.outcome}"
     event = stored.payload
     kind = event.get("type", "")
@@ -481,7 +481,7 @@ def apply_event(stored_id: int) -> str:
         outcome = _refund_outcome(obj)
     stored.applied_at = utcnow()
     stored.outcome = outcome[:120]
-    finish(effects.messages)
+    db.session.flush()
     for refund_id in effects.refunds:
         send_refund(refund_id)
     return outcome
@@ -642,7 +642,7 @@ def request_refund(actor: Actor, payment_id: int, amount: str, reason: str) -> R
         organization_id=payment.payee_id,
         details={"payment": payment.id, "amount": value},
     )
-    db.session.commit()
+    db.session.flush()
     send_refund(refund.id)
     return refund
 
@@ -681,7 +681,7 @@ def send_refund(refund_id: int) -> bool:
                 provider="stripe", reference=external, kind="refund", refund_id=refund.id
             )
         )
-        db.session.commit()
+        db.session.flush()
     return True
 
 
@@ -838,7 +838,7 @@ def record_transfer(
     )
     messages = settled + _tell_payment(payment, found)
     if notices is None:
-        finish(messages)
+        db.session.flush()
     else:  # part of a larger change: the caller commits, then sends them
         notices.extend(messages)
     return payment
@@ -900,7 +900,7 @@ def record_payout(
         organization_id=organization_id,
         details={"amount": value, "reference": reference},
     )
-    db.session.commit()
+    db.session.flush()
     return payout
 
 
@@ -1007,7 +1007,7 @@ def save_bank_account(
         organization_id=organization_id,
         details={"bin": bin, "account": number[-4:]},
     )
-    db.session.commit()
+    db.session.flush()
     return organization
 
 
@@ -1038,7 +1038,7 @@ def reverse_transfer(actor: Actor, payment_id: int, reason: str) -> Payment:
         organization_id=payment.payee_id,
         details={"reason": text, "amount": payment.amount, "reference": payment.bank_reference},
     )
-    db.session.commit()
+    db.session.flush()
     return payment
 
 

@@ -23,13 +23,12 @@ from marketplace.models import (
     Organization,
     OrganizationPhoto,
     OrgKind,
-    OutboxMessage,
     Role,
     VerificationStatus,
 )
 from marketplace.models.profiles import MAX_PHOTOS
 from marketplace.search.folding import fold
-from marketplace.services import audit, images, outbox
+from marketplace.services import audit, images
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
@@ -122,7 +121,7 @@ def _apply(
             organization_id=organization.id,
             details={"step": step, "fields": sorted(changed)},
         )
-    db.session.commit()
+    db.session.flush()
     return organization
 
 
@@ -183,7 +182,6 @@ def save_identity(
         "tax_code": tax_code,
         "founded_on": data.founded_on,
     }
-    forgotten: list[OutboxMessage] = []
     if checked is not None:
         # The file goes to storage first; the row points at it only if everything commits.
         key = new_key(f"private/orgs/{organization.id}/registration", checked.extension)
@@ -194,11 +192,10 @@ def save_identity(
                 {"registration_document": _l("The file could not be saved. Try again in a moment.")}
             ) from exc
         if organization.registration_document_key:
-            forgotten = images.forget([organization.registration_document_key])
+            images.forget([organization.registration_document_key])
         changes["registration_document_key"] = key
         changes["registration_document_type"] = checked.content_type
     organization = _apply(actor, organization, version, changes, "identity")
-    _deliver(forgotten)
     return organization
 
 
@@ -297,10 +294,6 @@ def _storage():
     return current_app.extensions["storage"]
 
 
-def _deliver(messages: list[OutboxMessage]) -> None:
-    outbox.deliver([m.id for m in messages])
-
-
 def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization:
     require_member(actor, organization_id, Role.MANAGER)  # before any work on the file
     key_prefix = images.store_image(f"public/orgs/{organization_id}/logo", data)
@@ -312,7 +305,7 @@ def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization
     old = organization.logo_key
     organization.logo_key = key_prefix
     organization.version += 1
-    forgotten = images.forget(images.variant_keys(old)) if old else []
+    images.forget(images.variant_keys(old)) if old else []
     audit.record(
         actor,
         "organization.logo_upload",
@@ -320,8 +313,7 @@ def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization
         organization.id,
         organization_id=organization.id,
     )
-    db.session.commit()
-    _deliver(forgotten)
+    db.session.flush()
     return organization
 
 
@@ -366,7 +358,7 @@ def add_photo(actor: Actor, organization_id: int, data: bytes) -> OrganizationPh
         organization.id,
         organization_id=organization.id,
     )
-    db.session.commit()
+    db.session.flush()
     return photo
 
 
@@ -375,7 +367,7 @@ def remove_photo(actor: Actor, organization_id: int, photo_id: int) -> None:
     photo = db.session.get(OrganizationPhoto, photo_id)
     if photo is None or photo.organization_id != organization.id:
         raise NotFound("photo")
-    forgotten = images.forget(images.variant_keys(photo.key_prefix))
+    images.forget(images.variant_keys(photo.key_prefix))
     db.session.delete(photo)
     audit.record(
         actor,
@@ -384,8 +376,7 @@ def remove_photo(actor: Actor, organization_id: int, photo_id: int) -> None:
         organization.id,
         organization_id=organization.id,
     )
-    db.session.commit()
-    _deliver(forgotten)
+    db.session.flush()
 
 
 # --- buyers' delivery locations -----------------------------------------------------------
@@ -423,7 +414,7 @@ def add_delivery_location(
         location.id,
         organization_id=organization_id,
     )
-    db.session.commit()
+    db.session.flush()
     return location
 
 
@@ -450,4 +441,4 @@ def remove_delivery_location(actor: Actor, organization_id: int, location_id: in
         location_id,
         organization_id=organization_id,
     )
-    db.session.commit()
+    db.session.flush()

@@ -49,7 +49,6 @@ from marketplace.services.deals import (
     Party,
     check_schedule,
     check_vat,
-    finish,
     own_location,
     party,
     payment_days_of,
@@ -268,7 +267,7 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
             rfq_id=rfq.id,
             context={"rfq": rfq, "buyer": buyer},
         )
-    finish(messages)
+    db.session.flush()
     return rfq
 
 
@@ -462,9 +461,9 @@ def cancel_rfq(actor: Actor, rfq_id: int) -> Rfq:
     _buyer(actor, rfq.buyer_id)
     rfq = lock(Rfq, rfq_id)
     rfq.status = step(RFQ_TRANSITIONS, rfq.status, "cancel")
-    messages = _decline_open_quotes(actor, rfq, awarded_elsewhere=False)
+    _decline_open_quotes(actor, rfq, awarded_elsewhere=False)
     audit.record(actor, "rfq.cancel", "rfq", rfq.id, organization_id=rfq.buyer_id)
-    finish(messages)
+    db.session.flush()
     return rfq
 
 
@@ -654,7 +653,7 @@ def submit_quote(actor: Actor, rfq_id: int, coop_id: int, data: VersionData) -> 
             organization_id=coop.id,
             details={"rfq": rfq.id},
         )
-        messages = tell(
+        tell(
             rfq.buyer_id,
             "quote_received",
             _l("New quote from %(coop)s", coop=coop.name),
@@ -662,7 +661,7 @@ def submit_quote(actor: Actor, rfq_id: int, coop_id: int, data: VersionData) -> 
             quote_id=quote.id,
             context={"rfq": rfq, "coop": coop},
         )
-        finish(messages)
+        db.session.flush()
         return quote
 
 
@@ -723,7 +722,7 @@ def add_version(
             if who.side is Side.BUYER
             else _l("Revised quote on %(title)s", title=quote.rfq.title)
         )
-        messages = tell_other(
+        tell_other(
             who,
             quote.rfq.buyer_id,
             quote.coop_id,
@@ -733,7 +732,7 @@ def add_version(
             quote_id=quote.id,
             context={"rfq": quote.rfq, "version": version},
         )
-        finish(messages)
+        db.session.flush()
         return version
 
 
@@ -755,7 +754,7 @@ def post_message(
             db.session.add(DealAttachment(quote_id=quote.id, message_id=message.id, **values))
         quote.updated_at = utcnow()
         audit.record(actor, "quote.message", "quote", quote.id, organization_id=who.organization_id)
-        messages = tell_other(
+        tell_other(
             who,
             quote.rfq.buyer_id,
             quote.coop_id,
@@ -765,7 +764,7 @@ def post_message(
             quote_id=quote.id,
             context={"rfq": quote.rfq, "message": message},
         )
-        finish(messages)
+        db.session.flush()
         return message
 
 
@@ -776,7 +775,7 @@ def withdraw_quote(actor: Actor, quote_id: int) -> Quote:
     quote = lock(Quote, quote.id)
     quote.status = step(QUOTE_TRANSITIONS, quote.status, "withdraw")
     audit.record(actor, "quote.withdraw", "quote", quote.id, organization_id=quote.coop_id)
-    messages = tell(
+    tell(
         quote.rfq.buyer_id,
         "quote_withdrawn",
         _l("Quote withdrawn: %(title)s", title=quote.rfq.title),
@@ -784,7 +783,7 @@ def withdraw_quote(actor: Actor, quote_id: int) -> Quote:
         rfq_id=quote.rfq_id,
         context={"rfq": quote.rfq, "coop": quote.coop},
     )
-    finish(messages)
+    db.session.flush()
     return quote
 
 
@@ -976,5 +975,5 @@ def award(
             "contracts": [c.id for c in contracts],
         },
     )
-    finish(messages)
+    db.session.flush()
     return contracts

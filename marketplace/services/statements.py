@@ -18,7 +18,7 @@ from marketplace.models import ProviderReference, Role, StatementImport
 from marketplace.models._types import utcnow
 from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.deals import amount_of, finish
+from marketplace.services.deals import amount_of
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.payments import (
     paid_so_far,
@@ -166,7 +166,7 @@ def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> St
         organization_id=organization_id,
         details={"lines": len(parsed)},
     )
-    db.session.commit()
+    db.session.flush()
     return statement
 
 
@@ -246,7 +246,7 @@ def apply(actor: Actor, statement_id: int) -> int:
                 notices=messages,
             )
         except ValidationFailed as exc:
-            db.session.rollback()
+            # The edge rolls the whole statement back: nothing of it is recorded.
             raise ValidationFailed(
                 {
                     "file": _l(
@@ -267,5 +267,5 @@ def apply(actor: Actor, statement_id: int) -> int:
         organization_id=statement.organization_id,
         details={"recorded": len(lines)},
     )
-    finish(messages)
+    db.session.flush()
     return len(lines)

@@ -28,7 +28,7 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
-from marketplace.services import audit, outbox
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
@@ -136,7 +136,7 @@ def submit(actor: Actor, organization_id: int) -> Organization:
         organization.id,
         organization_id=organization.id,
     )
-    db.session.commit()
+    db.session.flush()
     return organization
 
 
@@ -176,7 +176,7 @@ def _decide(
         S.CHANGES_REQUESTED: _l("Chợ HTX asks for changes to your profile"),
         S.REJECTED: _l("Your Chợ HTX verification was not accepted"),
     }
-    message_ids = _notify_members(
+    _notify_members(
         organization,
         "verification_decision",
         subjects[new_status],
@@ -184,8 +184,7 @@ def _decide(
         note=note,
         field_notes=field_notes or {},
     )
-    db.session.commit()
-    outbox.deliver(message_ids)
+    db.session.flush()
     return organization
 
 
@@ -316,7 +315,7 @@ def review_certificate(
         S.CHANGES_REQUESTED: _l("Chợ HTX asks for changes to a certificate"),
         S.REJECTED: _l("A certificate was not accepted on Chợ HTX"),
     }
-    message_ids = _notify_members(
+    _notify_members(
         certificate.organization,
         "certificate_decision",
         subjects[certificate.status],
@@ -324,8 +323,7 @@ def review_certificate(
         decision=certificate.status.value,
         note=certificate.review_note,
     )
-    db.session.commit()
-    outbox.deliver(message_ids)
+    db.session.flush()
     return certificate
 
 

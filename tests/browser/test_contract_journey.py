@@ -15,7 +15,7 @@ from marketplace.models import Invoice, Listing
 from marketplace.services import listings
 from marketplace.vietnam import today
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import verified_coop
+from tests.conftest import settle, verified_coop
 from tests.deals import actor, coop_with_listing, verified_buyer
 
 
@@ -53,7 +53,7 @@ def test_a_supply_deal_from_request_to_invoice(
             ),
             None,
         )
-        db.session.remove()
+        settle()
     errors: list[str] = []
     desk = browser.new_context(viewport={"width": 1200, "height": 900})
     shop = desk.new_page()
@@ -152,7 +152,7 @@ def test_a_supply_deal_from_request_to_invoice(
             21_054_000,
         )
         assert invoice.sequence == 1
-        db.session.remove()
+        settle()
     phone.goto(delivery_url)
     expect(phone.get_by_text("10 chai vỡ nắp")).to_be_visible()
     expect(phone.get_by_role("link", name="Ảnh 1")).to_be_visible()

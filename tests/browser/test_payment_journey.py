@@ -15,7 +15,13 @@ from marketplace.extensions import db
 from marketplace.models import FairApplication, Invoice, Payment
 from marketplace.services import fairs, payments
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import STRIPE_WEBHOOK_SECRET, admin_actor, verified_coop, verified_organiser
+from tests.conftest import (
+    STRIPE_WEBHOOK_SECRET,
+    admin_actor,
+    settle,
+    verified_coop,
+    verified_organiser,
+)
 from tests.deals import (
     actor,
     coop_with_listing,
@@ -52,7 +58,7 @@ def _setup(app):
         applied = fairs.apply(actor(coop), coop.organization_id, fair_id, application(type_id))
         fairs.review(actor(organiser), applied.id, "accept", "", None)
         ids = (invoice_id, total, applied.id)
-        db.session.remove()
+        settle()
     return buyer, coop, organiser, ids
 
 
@@ -98,7 +104,7 @@ def test_pay_an_invoice_by_vietqr_and_a_fair_fee_by_card(
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     with live_app.app_context():
         assert db.session.get(Invoice, invoice_id).status.value == "paid"
-        db.session.remove()
+        settle()
 
     # The co-op pays its booth fee by card: Stripe's page (stripe-mock's URL, answered here)
     # and the signed webhook that confirms it.
@@ -115,7 +121,7 @@ def test_pay_an_invoice_by_vietqr_and_a_fair_fee_by_card(
             select(Payment).where(Payment.payable_id == application_id, Payment.method == "card")
         )
         payment_id = payment.id
-        db.session.remove()
+        settle()
     event = {
         "id": "evt_journey_fee",
         "object": "event",
@@ -136,7 +142,7 @@ def test_pay_an_invoice_by_vietqr_and_a_fair_fee_by_card(
     expect(phone.locator(".badge--approved")).to_be_visible()
     with live_app.app_context():
         assert db.session.get(FairApplication, application_id).status.value == "confirmed"
-        db.session.remove()
+        settle()
 
     # The co-op's statement shows the invoice it was paid and the fee it paid.
     phone.goto(f"{live_server}/orgs/{coop.organization_id}/statement")

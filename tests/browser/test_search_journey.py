@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page, expect
 
-from marketplace.extensions import db
 from tests.browser.conftest import OUTPUT_DIR
+from tests.conftest import settle
 
 
 def _seed(app) -> None:
@@ -16,7 +16,7 @@ def _seed(app) -> None:
     delivering = app.config.get("OUTBOX_DELIVER_IMMEDIATELY", True)
     with app.app_context():
         seed_demo()
-        db.session.remove()
+        settle()
     app.config["OUTBOX_DELIVER_IMMEDIATELY"] = delivering
 
 

@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.search.query import SearchPage, SearchQuery, parse
 from marketplace.services import search as search_service
 from marketplace.vietnam import today
-from tests.conftest import _database_url, fresh_database, make_test_config
+from tests.conftest import _database_url, fresh_database, make_test_config, settle
 
 
 def elasticsearch_url() -> str:
@@ -59,11 +59,11 @@ def search_app(tmp_path_factory) -> Flask:
             # The demo holds its emails back; these tests deliver what they change.
             app.config["OUTBOX_DELIVER_IMMEDIATELY"] = True
             engine.refresh()
-            db.session.remove()
+            settle()
         yield app
         with app.app_context():
             app.extensions["search"].engine.drop()
-            db.session.remove()
+            settle()
             db.engine.dispose()
 
 
@@ -98,4 +98,4 @@ class Runner:
 def backend(request, search_app) -> Runner:
     with search_app.app_context():
         yield Runner(search_app, request.param)
-        db.session.remove()
+        settle()

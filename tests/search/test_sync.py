@@ -10,13 +10,14 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
+from marketplace import unit_of_work
 from marketplace.extensions import db
 from marketplace.models import Category, Listing, OutboxMessage, SearchDocument, User
 from marketplace.search import documents, indexing
 from marketplace.search.elastic import to_source
 from marketplace.services import categories, listings, verification
 from marketplace.services.context import Actor
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, settle
 from tests.search.conftest import Runner
 
 
@@ -38,8 +39,8 @@ def _admin() -> Actor:
 
 
 def _settle(app) -> None:
-    """Hand this session's committed changes to the engine, and make them searchable."""
-    indexing.deliver_pending()
+    """End the unit of work (commit, hand its changes to the engine), make them searchable."""
+    unit_of_work.complete()
     app.extensions["search"].engine.refresh()
 
 
@@ -82,7 +83,7 @@ def test_pausing_and_publishing_reach_both_backends(search_app):
             "database": [listing_id],
             "elasticsearch": [listing_id],
         }
-        db.session.remove()
+        settle()
 
 
 def test_a_new_price_reaches_the_price_filter(search_app):
@@ -105,7 +106,7 @@ def test_a_new_price_reaches_the_price_filter(search_app):
             )
             _settle(search_app)
         assert _found(search_app, price_min=123456, price_max=123456)["elasticsearch"] == []
-        db.session.remove()
+        settle()
 
 
 def test_withdrawing_a_verification_hides_every_listing_of_the_coop(search_app):
@@ -129,7 +130,7 @@ def test_withdrawing_a_verification_hides_every_listing_of_the_coop(search_app):
         found = _found(search_app, province="quang-ninh")
         assert len(found["database"]) == 5
         assert found["database"] == found["elasticsearch"]
-        db.session.remove()
+        settle()
 
 
 def test_renaming_a_category_reaches_its_listings(search_app):
@@ -147,7 +148,7 @@ def test_renaming_a_category_reaches_its_listings(search_app):
             categories.rename_category(_admin(), category.id, name_vi=names[0], name_en=names[1])
             _settle(search_app)
         assert _found(search_app, q="tay nguyen") == {"database": [], "elasticsearch": []}
-        db.session.remove()
+        settle()
 
 
 def _engine(action: str) -> None:
@@ -187,7 +188,7 @@ def test_an_engine_outage_loses_nothing(search_app, engine_restarted):
         listings.quick_update(
             nuts_owner, nuts.organization_id, nuts.id, base_price="330000", monthly_capacity="900"
         )
-        assert indexing.deliver_pending() == 0
+        assert unit_of_work.complete() == 0
         waiting = db.session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.topic == indexing.TOPIC, OutboxMessage.delivered_at.is_(None)
@@ -211,7 +212,7 @@ def test_an_engine_outage_loses_nothing(search_app, engine_restarted):
         )
         _settle(search_app)
         assert_index_equals_projection(search_app)
-        db.session.remove()
+        settle()
 
 
 def _found_database(app, **args) -> list[int]:
@@ -253,7 +254,7 @@ def test_reindex_swaps_the_alias_and_replays_changes_made_meanwhile(
         assert bean.id not in engine.all_sources()
         assert_index_equals_projection(search_app)
 
-        db.session.remove()
+        settle()
 
 
 @pytest.fixture
@@ -267,7 +268,7 @@ def bean_published_again(search_app):
         assert search_app.extensions["search"].engine.count() == (
             db.session.query(SearchDocument).count()
         )
-        db.session.remove()
+        settle()
 
 
 def test_a_change_made_in_a_request_reaches_the_engine_after_the_response(search_app):
@@ -277,7 +278,7 @@ def test_a_change_made_in_a_request_reaches_the_engine_after_the_response(search
     with search_app.app_context():
         listing = _listing("Nếp cái hoa vàng")
         org_id, listing_id = listing.organization_id, listing.id
-        db.session.remove()
+        settle()
     assert (
         client.post(
             "/login", data={"email": "gao.st25@demo.chohtx.vn", "password": DEMO_PASSWORD}
@@ -300,13 +301,13 @@ def test_a_change_made_in_a_request_reaches_the_engine_after_the_response(search
                     OutboxMessage.topic == indexing.TOPIC, OutboxMessage.delivered_at.is_(None)
                 )
             ).all()
-            db.session.remove()
+            settle()
     finally:
         client.post(url, data={"action": "publish"}).close()
         with search_app.app_context():
             search_app.extensions["search"].engine.refresh()
             assert _found(search_app, q="nep cai hoa vang")["elasticsearch"] == [listing_id]
-            db.session.remove()
+            settle()
 
 
 def test_search_leaves_the_engine_while_changes_wait_to_reach_it(search_app):
@@ -335,4 +336,4 @@ def test_search_leaves_the_engine_while_changes_wait_to_reach_it(search_app):
             search_app.extensions["search"].reset()
         body = client.get("/api/v1/search?q=mat+ong").get_json()
         assert body["degraded"] is False and body["engine"] == "elasticsearch"
-        db.session.remove()
+        settle()
