@@ -13,6 +13,24 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
 
 
+def _expire_booth_holds() -> int:
+    """Release every published fair's unpaid holds past their due date, one unit of work
+    per fair; returns how many were released."""
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.models import Fair, FairStatus
+    from marketplace.services import fairs
+
+    released = 0
+    for fair_id in db.session.scalars(
+        select(Fair.id).where(Fair.status == FairStatus.PUBLISHED)
+    ).all():
+        released += len(fairs.expire_overdue(fair_id))
+        unit_of_work.complete()
+    return released
+
+
 def register(app: Flask) -> None:
     @app.cli.command("create-admin")
     @click.option("--email", prompt=True, help="Email of the admin account.")
@@ -55,20 +73,9 @@ def register(app: Flask) -> None:
     def fairs_expire() -> None:
         """Release unpaid booth holds past their due date and offer them to the waitlist.
 
-        Pages of a fair also do this when they are opened; run it daily from cron so a
-        quiet fair is kept right too."""
-        from sqlalchemy import select
-
-        from marketplace.extensions import db
-        from marketplace.models import Fair, FairStatus
-        from marketplace.services import fairs
-
-        released = 0
-        for fair_id in db.session.scalars(
-            select(Fair.id).where(Fair.status == FairStatus.PUBLISHED)
-        ):
-            released += len(fairs.expire_overdue(fair_id))
-        unit_of_work.complete()
+        `flask outbox work` does this on every pass too (pages only read); run it daily
+        from cron where no worker runs."""
+        released = _expire_booth_holds()
         click.echo(f"released {released} unpaid booth holds")
 
     @app.cli.group("contracts")
@@ -178,13 +185,15 @@ def register(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
     def outbox_work(once: bool, interval: float) -> None:
         """Retry undelivered messages whose next attempt is due, send refunds Stripe has not
-        acknowledged yet (and forget old form tokens)."""
+        acknowledged yet, release unpaid booth holds past their due date (and forget old form
+        tokens)."""
         from marketplace.services.payments import retry_refunds
         from marketplace.web import prune_submissions
 
         while True:
             prune_submissions()
             retry_refunds()
+            _expire_booth_holds()
             delivered = unit_of_work.deliver_due()
             if delivered:
                 click.echo(f"delivered {delivered}")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace import create_app
+from marketplace import unit_of_work
 from marketplace.extensions import db
 from marketplace.models import Listing, SearchDocument, SearchTerm
 from marketplace.search.documents import NO_LIMIT, price_ranges
@@ -104,8 +105,10 @@ def test_the_projection_follows_publishing_editing_and_pausing(app):
             data(title_vi="Mận hậu sấy dẻo", category_id=category_id("trai-cay")),
         )
         listings.add_photo(me, coop.organization_id, listing.id, jpeg(64, 48))
+        unit_of_work.complete()  # the projection is rebuilt when a unit of work commits
         assert db.session.get(SearchDocument, listing.id) is None  # a draft is not searchable
         listings.change_state(me, coop.organization_id, listing.id, "publish")
+        unit_of_work.complete()
         document = db.session.get(SearchDocument, listing.id)
         assert document.folded_title == "man hau say deo"
         assert "moc" in document.folded_coop and document.province_code == "lai-chau"
@@ -120,8 +123,10 @@ def test_the_projection_follows_publishing_editing_and_pausing(app):
         listings.quick_update(
             me, coop.organization_id, listing.id, base_price="250000", monthly_capacity="10"
         )
+        unit_of_work.complete()
         assert db.session.get(SearchDocument, listing.id).base_price == 250000
         listings.change_state(me, coop.organization_id, listing.id, "pause")
+        unit_of_work.complete()
         assert db.session.get(SearchDocument, listing.id) is None
         assert not db.session.scalars(
             select(SearchTerm).where(SearchTerm.listing_id == listing.id)
@@ -328,6 +333,7 @@ def test_the_projection_follows_the_co_op_its_certificates_and_photos(app):
         photos = db.session.get(Listing, listing_id).photos
         first, second = photos[0].id, photos[1].key_prefix
         listings.remove_photo(me, coop.organization_id, listing_id, first)
+        unit_of_work.complete()
         assert db.session.get(SearchDocument, listing_id).photo_key == second
 
 

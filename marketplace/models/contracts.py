@@ -34,6 +34,7 @@ from marketplace.models.accounts import User
 from marketplace.models.catalog import Category, Listing, Lot
 from marketplace.models.organizations import Organization, enum_column
 from marketplace.models.profiles import DeliveryLocation
+from marketplace.vietnam import today
 
 
 class Side(enum.StrEnum):
@@ -548,6 +549,14 @@ class Invoice(db.Model):
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def status_today(self) -> InvoiceStatus:
+        """The status as pages show it: an issued invoice past its due date is overdue
+        already, before the daily sweep records it (pages never write)."""
+        if self.status is InvoiceStatus.ISSUED and self.due_on < today():
+            return InvoiceStatus.OVERDUE
+        return self.status
 
 
 class InvoiceLine(db.Model):
