@@ -1,14 +1,16 @@
-"""Languages, money and dates the Vietnamese way."""
+"""Languages, money and dates the Vietnamese way; the names of things in both languages."""
 
 from __future__ import annotations
 
 import os
 from datetime import date, datetime
+from typing import Any
 
 from babel.numbers import format_currency
 from flask import Flask, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import format_decimal as babel_format_decimal
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.extensions import babel
@@ -16,6 +18,28 @@ from marketplace.validation import format_vn_phone
 
 LANG_COOKIE = "lang"
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+
+#: Selling units: code → (Vietnamese, English).
+UNITS: dict[str, tuple[str, str]] = {
+    "kg": ("kg", "kg"),
+    "chai": ("chai", "bottle"),
+    "hop": ("hộp", "box"),
+    "goi": ("gói", "pack"),
+    "tui": ("túi", "bag"),
+    "hu": ("hũ", "jar"),
+    "thung": ("thùng", "case"),
+    "lit": ("lít", "litre"),
+    "cay-giong": ("cây giống", "seedling"),
+    "tan": ("tấn", "tonne"),
+}
+
+#: Kinds of certificate by code: brand names, except organic, which is translated.
+CERTIFICATE_NAMES: dict[str, Any] = {
+    "ocop": "OCOP",
+    "vietgap": "VietGAP",
+    "globalgap": "GlobalGAP",
+    "organic": _l("Organic"),
+}
 
 
 def select_locale() -> str:
@@ -28,6 +52,17 @@ def select_locale() -> str:
     if cookie in LANGUAGES:
         return cookie
     return "vi"
+
+
+def unit_label(code: str) -> str:
+    """A selling unit's name in the current language (an unknown code as it is)."""
+    vi, en = UNITS.get(code, (code, code))
+    return en if str(get_locale()) == "en" else vi
+
+
+def certificate_name(kind: str) -> str:
+    """A kind of certificate by its name in the current language (an unknown kind as it is)."""
+    return str(CERTIFICATE_NAMES.get(kind, kind))
 
 
 def format_money(amount: int | None, currency: str = "VND") -> str:

@@ -32,8 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from marketplace.i18n import UNITS  # noqa: E402
 from marketplace.search.folding import fold  # noqa: E402
-from marketplace.services.listings import UNITS  # noqa: E402
 from marketplace.services.slugs import slugify  # noqa: E402
 from marketplace.vietnam import FORMER_PROVINCES, PROVINCES, VN_TZ  # noqa: E402
 

@@ -7,12 +7,14 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import Category
+from marketplace.parsing import check_vat
 from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_admin
 from marketplace.services.search import forget_categories
 from marketplace.services.slugs import slugify
+from marketplace.validation import InvalidValue
 
 
 def tree() -> list[tuple[Category, list[Category]]]:
@@ -93,9 +95,6 @@ def rename_category(
     if not name_vi or not name_en:
         raise ValidationFailed({"name_vi": _l("Enter both names.")})
     if vat_rate:
-        from marketplace.services.deals import check_vat
-        from marketplace.validation import InvalidValue
-
         try:
             category.vat_rate = check_vat(vat_rate)
         except InvalidValue as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 
@@ -15,6 +16,22 @@ class ValidationFailed(ServiceError):
     def __init__(self, errors: dict[str, Any]):
         super().__init__("invalid: " + ", ".join(errors))
         self.errors = errors
+
+
+class DealChanged(ValidationFailed):
+    """Someone else changed the negotiation or contract since the page was loaded."""
+
+    def __init__(self, message: object):
+        super().__init__({"version": message})
+
+
+class TransitionNotAllowed(ServiceError):
+    """The action cannot be taken from the object's current state."""
+
+    def __init__(self, current: Enum, action: str):
+        super().__init__(f"cannot {action} from {current.value}")
+        self.current = current
+        self.action = action
 
 
 class PermissionDenied(ServiceError):

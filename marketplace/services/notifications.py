@@ -1,8 +1,9 @@
-"""Emails rendered in the recipient's language and queued in the outbox."""
+"""Emails rendered in the recipient's language and queued in the outbox; notices to every
+member of an organisation, or to the other side of a deal."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import render_template
 from flask_babel import force_locale
@@ -11,8 +12,12 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.mail import Email
-from marketplace.models import Membership, OutboxMessage
-from marketplace.services import outbox
+from marketplace.models import Membership, Organization, OutboxMessage, Side
+from marketplace.services import inbox, outbox
+from marketplace.urls import external_url, url_path
+
+if TYPE_CHECKING:
+    from marketplace.services.deals import Party
 
 
 def queue_email(to: str, template: str, locale: str, subject: Any, **context: Any) -> OutboxMessage:
@@ -34,9 +39,6 @@ def notify_members(
     The link (to ``endpoint`` with ``context["link_values"]``) goes in both. Returns the
     queued messages' ids, to deliver after the commit.
     """
-    from marketplace.services import inbox
-    from marketplace.urls import external_url, url_path
-
     values = context.pop("link_values", {})
     link = external_url(endpoint, **values)
     path = url_path(endpoint, **values)
@@ -53,3 +55,22 @@ def notify_members(
         inbox.notify(user, subject, path)
     db.session.flush()
     return [m.id for m in messages]
+
+
+def tell(
+    organization: Organization | int, template: str, subject: Any, endpoint: str, **values
+) -> list[int]:
+    """Email and notify every member of the other party; returns outbox ids to deliver."""
+    organization_id = organization if isinstance(organization, int) else organization.id
+    context = values.pop("context", {})
+    return notify_members(
+        organization_id, template, subject, endpoint=endpoint, link_values=values, **context
+    )
+
+
+def tell_other(
+    who: Party, buyer_id: int, coop_id: int, template: str, subject: Any, endpoint: str, **values
+) -> list[int]:
+    """``tell`` the party of the deal that is not the actor's."""
+    other = coop_id if who.side is Side.BUYER else buyer_id
+    return tell(other, template, subject, endpoint, **values)

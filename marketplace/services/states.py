@@ -6,18 +6,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import TypeVar
 
-from marketplace.services.errors import ServiceError
+from marketplace.services.errors import TransitionNotAllowed
 
 S = TypeVar("S", bound=Enum)
-
-
-class TransitionNotAllowed(ServiceError):
-    """The action cannot be taken from the object's current state."""
-
-    def __init__(self, current: Enum, action: str):
-        super().__init__(f"cannot {action} from {current.value}")
-        self.current = current
-        self.action = action
 
 
 def step(

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from marketplace.blueprints.common import BaseForm
+from marketplace.i18n import CERTIFICATE_NAMES
 
 
 class VersionedForm(BaseForm):
@@ -105,12 +106,7 @@ class ImageUploadForm(BaseForm):
 
 
 def certificate_kind_choices():
-    return [
-        SelectChoice("ocop", "OCOP"),
-        SelectChoice("vietgap", "VietGAP"),
-        SelectChoice("globalgap", "GlobalGAP"),
-        SelectChoice("organic", _l("Organic")),
-    ]
+    return [SelectChoice(kind, name) for kind, name in CERTIFICATE_NAMES.items()]
 
 
 class CertificateForm(BaseForm):

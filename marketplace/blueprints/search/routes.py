@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template, request
 from flask_babel import get_locale
 
-from marketplace.blueprints.search import bp
+from marketplace.blueprints.search import bp, presenters
 from marketplace.extensions import limiter
 from marketplace.models import OrgKind
 from marketplace.search.query import QueryError
@@ -27,7 +27,7 @@ def results():
     try:
         query = search_service.parse_query(request.args)
     except QueryError as exc:
-        fallback = search_service.fallback_options(request.args, str(get_locale()))
+        fallback = presenters.fallback_options(request.args, str(get_locale()))
         return render_template(
             "search/results.html",
             error=exc,
@@ -36,7 +36,7 @@ def results():
             args=request.args,
             coops=[],
         ), 400
-    found = search_service.find(query)
+    found = presenters.present(search_service.find(query))
     coops = []
     if query.raw and query.page == 1:
         coops = organizations.search_organizations(query.raw, kind=OrgKind.COOP, limit=4)
@@ -52,7 +52,7 @@ def api_search():
         query = search_service.parse_query(request.args)
     except QueryError as exc:
         return jsonify(error={"argument": exc.argument, "message": str(exc.message)}), 400
-    return jsonify(search_service.results_json(search_service.find(query)))
+    return jsonify(presenters.results_json(presenters.present(search_service.find(query))))
 
 
 @bp.route("/api/v1/search/suggest")
