@@ -47,10 +47,36 @@ def demo_app(tmp_path_factory):
         with app.app_context():
             upgrade()
             seed_demo()
+            _make_lapsed_states()
             unit_of_work.commit()
         yield app
         with app.app_context():
             db.engine.dispose()
+
+
+def _make_lapsed_states() -> None:
+    """States the daily sweeps have not reached yet, which a page that wrote on GET would
+    "fix": issued invoices and unpaid booth holds whose due date passed yesterday."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from marketplace.models import ApplicationStatus, FairApplication, Invoice, InvoiceStatus
+    from marketplace.vietnam import today
+
+    yesterday = today() - timedelta(days=1)
+    issued = db.session.scalars(select(Invoice).where(Invoice.status == InvoiceStatus.ISSUED))
+    lapsed = 0
+    for invoice in issued:
+        invoice.due_on = min(invoice.due_on, yesterday)
+        lapsed += 1
+    holds = db.session.scalars(
+        select(FairApplication).where(FairApplication.status == ApplicationStatus.ACCEPTED)
+    )
+    for application in holds:
+        application.fee_due_on = yesterday
+        lapsed += 1
+    assert lapsed >= 2, "the demo has no issued invoice or unpaid booth hold to let lapse"
 
 
 @contextmanager
