@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.search import indexing as search_indexing
     from marketplace.search.elastic import ElasticBackend
     from marketplace.search.service import SearchService
+    from marketplace.services import fairs, invoices, payables, refunds
     from marketplace.storage import storage_from_config
     from marketplace.web import register_request_hooks
 
@@ -62,7 +63,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "email": lambda payload: app.extensions["mailer"].send(Email.from_payload(payload)),
         "storage.delete": lambda payload: app.extensions["storage"].delete(payload["key"]),
         search_indexing.TOPIC: search_indexing.handle,
+        refunds.TOPIC: refunds.send_refund,
     }
+    # Every kind of payable, each registered once; payment code asks the registry.
+    payables.install(app, invoices.InvoicePayables(), fairs.FairFeePayables())
     # Search: the database backend always; Elasticsearch too when ELASTICSEARCH_URL is set.
     engine = None
     if app.config.get("ELASTICSEARCH_URL"):

@@ -184,15 +184,13 @@ def register(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="One pass, then exit.")
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
     def outbox_work(once: bool, interval: float) -> None:
-        """Retry undelivered messages whose next attempt is due, send refunds Stripe has not
-        acknowledged yet, release unpaid booth holds past their due date (and forget old form
-        tokens)."""
-        from marketplace.services.payments import retry_refunds
+        """Retry undelivered messages whose next attempt is due (emails, search changes,
+        refunds to the card provider), release unpaid booth holds past their due date (and
+        forget old form tokens)."""
         from marketplace.web import prune_submissions
 
         while True:
             prune_submissions()
-            retry_refunds()
             _expire_booth_holds()
             delivered = unit_of_work.deliver_due()
             if delivered:

@@ -206,7 +206,7 @@ DEMO_BANK_ACCOUNTS = {
 
 
 def seed_bank_accounts() -> None:
-    from marketplace.services.payments import save_bank_account
+    from marketplace.services.transfers import save_bank_account
 
     for email, (bin_, account, holder) in DEMO_BANK_ACCOUNTS.items():
         organization_id = _org_id(email)

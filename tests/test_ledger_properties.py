@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from sqlalchemy import func, select
 
+from marketplace.blueprints.payments import checkout
 from marketplace.extensions import db
 from marketplace.models import (
     Account,
@@ -42,14 +43,23 @@ from marketplace.models import (
     RefundStatus,
     WebhookEvent,
 )
-from marketplace.services import deliveries, ledger, payments
-from marketplace.services.errors import ValidationFailed
-from marketplace.services.states import TransitionNotAllowed
+from marketplace.services import cards, deliveries, ledger, payables, payouts, refunds, transfers
+from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
 from marketplace.vietnam import today
-from tests.conftest import Person, admin_actor, verified_coop
-from tests.deals import actor, coop_with_listing, signed_contract, verified_buyer
-from tests.test_listings import category_id
-from tests.test_payments import intent_event, post_event, stripe_mock  # noqa: F401
+from tests.factories import (
+    Person,
+    admin_actor,
+    category_id,
+    coop_with_listing,
+    intent_event,
+    post_event,
+    signed_contract,
+    verified_buyer,
+    verified_coop,
+)
+from tests.factories import actor_for as actor
+
+pytestmark = pytest.mark.usefixtures("stripe_mock")
 
 K = PayableKind
 P = PaymentStatus
@@ -186,7 +196,7 @@ class MPayment:
         return sum(r.amount for r in self.refunds if r.status is not RefundStatus.FAILED)
 
 
-#: What a Stripe event does to a card payment (payments.PAYMENT_TRANSITIONS, written out).
+#: What a Stripe event does to a card payment (payables.PAYMENT_TRANSITIONS, written out).
 CARD_TRANSITIONS = {
     (P.PENDING, "succeed"): P.SUCCEEDED,
     (P.FAILED, "succeed"): P.SUCCEEDED,
@@ -299,7 +309,7 @@ def _deliver(world: World, event: dict, via: str) -> None:
         )
         db.session.add(stored)
         db.session.commit()
-        payments.apply_event(stored.id)
+        cards.apply_event(stored.id)
 
 
 def _card_start(world: World, model: Model, invoice: MInvoice) -> MPayment | None:
@@ -312,7 +322,7 @@ def _card_start(world: World, model: Model, invoice: MInvoice) -> MPayment | Non
     ]
     with world.app.app_context():
         try:
-            payment, _url = payments.start_card_payment(
+            payment, _url = checkout.start_card_payment(
                 actor(world.buyer), K.INVOICE, invoice.id, locale="vi"
             )
         except ValidationFailed as exc:
@@ -419,7 +429,7 @@ def _transfer(world: World, model: Model, invoice: MInvoice, mode: str, part: in
     )
     with world.app.app_context():
         try:
-            payment = payments.record_transfer(
+            payment = transfers.record_transfer(
                 actor(world.coop_of(invoice.coop)),
                 K.INVOICE,
                 invoice.id,
@@ -448,7 +458,7 @@ def _reverse(world: World, model: Model, transfer: MPayment) -> None:
     expected = transfer.status is P.SUCCEEDED
     with world.app.app_context():
         try:
-            payments.reverse_transfer(
+            transfers.reverse_transfer(
                 actor(world.coop_of(transfer.invoice.coop)), transfer.id, "Ghi nhầm hóa đơn"
             )
         except (ValidationFailed, TransitionNotAllowed) as exc:
@@ -472,7 +482,7 @@ def _refund(world: World, model: Model, card: MPayment, part: int, who: str) -> 
     person = world.admin if who == "admin" else world.coop_of(card.invoice.coop)
     with world.app.app_context():
         try:
-            refund = payments.request_refund(actor(person), card.id, str(value), "Hàng lỗi")
+            refund = refunds.request_refund(actor(person), card.id, str(value), "Hàng lỗi")
         except ValidationFailed as exc:
             assert not expected, f"refund of {value} refused: {exc.errors}"
             note("refund refused")
@@ -540,7 +550,7 @@ def _payout(world: World, model: Model, org: int, mode: str, part: int) -> None:
     expected = owed > 0 and value <= owed
     with world.app.app_context():
         try:
-            payout = payments.record_payout(
+            payout = payouts.record_payout(
                 actor(world.admin),
                 org,
                 amount=str(value),
@@ -646,7 +656,7 @@ def _assert_ledger(world: World, model: Model, before: dict[str, int]) -> None:
         for invoice in model.invoices:
             stored = db.session.get_one(Invoice, invoice.id)
             assert (stored.status is InvoiceStatus.PAID) == invoice.closed, invoice
-            assert payments.paid_so_far(K.INVOICE, invoice.id) == invoice.paid
+            assert payables.paid_so_far(K.INVOICE, invoice.id) == invoice.paid
 
 
 @settings(
@@ -755,18 +765,18 @@ kinds = st.sampled_from([K.INVOICE, K.FAIR_FEE])
 @example(K.INVOICE, 10**9)
 @example(K.FAIR_FEE, 999_999_999)
 def test_a_transfer_reference_names_its_payable(kind, payable_id):
-    reference = payments.transfer_reference(kind, payable_id)
-    assert payments.parse_reference(reference) == (kind, payable_id), reference
+    reference = payables.transfer_reference(kind, payable_id)
+    assert payables.parse_reference(reference) == (kind, payable_id), reference
     # As people type it in a transfer message: lower case, a dash, words around it.
     messaged = f"ck {reference[:3].lower()}-{reference[3:].lower()} thanh toan"
-    assert payments.parse_reference(messaged) == (kind, payable_id), messaged
+    assert payables.parse_reference(messaged) == (kind, payable_id), messaged
 
 
 @settings(max_examples=3000, deadline=None, database=None)
 @given(kinds, st.integers(1, 10**9), st.integers(0, 9), st.integers(0, 9))
 @example(K.INVOICE, 1995, 0, 0)  # "CHI1995F" with its first digit typed as 0
 def test_one_mistyped_digit_never_names_another_payable(kind, payable_id, position, replacement):
-    reference = payments.transfer_reference(kind, payable_id)
+    reference = payables.transfer_reference(kind, payable_id)
     digits = str(payable_id)
     position %= len(digits)
     if int(digits[position]) == replacement:
@@ -775,4 +785,4 @@ def test_one_mistyped_digit_never_names_another_payable(kind, payable_id, positi
     mistyped = f"{reference[:3]}{typo}{reference[-1]}"
     assert mistyped != reference
     # Refused, never read as another payable (nor, of course, as this one).
-    assert payments.parse_reference(mistyped) is None, (reference, mistyped)
+    assert payables.parse_reference(mistyped) is None, (reference, mistyped)

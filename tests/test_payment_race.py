@@ -33,29 +33,28 @@ from marketplace.models import (
     RefundStatus,
     WebhookEvent,
 )
-from marketplace.services import ledger, payments
+from marketplace.services import ledger, payables, payouts
 from marketplace.vietnam import today
-from tests.conftest import admin_actor, settle
-from tests.deals import actor
-from tests.test_contract_race import (
+from tests.factories import (
     ALREADY_PAID,
     PAYMENT_RECORDED,
+    admin_actor,
     audits,
     count,
     flashes,
-    logged_in,
-    post_together,
-)
-from tests.test_payments import (
     intent_event,
     invoiced,
     ledger_ok,
+    logged_in,
+    post_together,
+    settle,
     signed,
     start_card,
-    stripe_mock,  # noqa: F401 - fails the run, naming it, when stripe-mock is not there
 )
+from tests.factories import actor_for as actor
 
-pytestmark = pytest.mark.race
+# stripe_mock fails the run, naming it, when stripe-mock is not there.
+pytestmark = [pytest.mark.race, pytest.mark.usefixtures("stripe_mock")]
 
 K = PayableKind
 
@@ -224,7 +223,7 @@ def test_a_transfer_and_a_card_payment_of_one_invoice_at_once_settle_it_once(
         # Exactly one payment settled the invoice, once.
         assert len(applied) == 1, [(p.id, p.method, p.status, p.problem) for p in found]
         assert applied[0].amount == total
-        assert payments.paid_so_far(K.INVOICE, invoice_id) == total
+        assert payables.paid_so_far(K.INVOICE, invoice_id) == total
         invoice = db.session.get_one(Invoice, invoice_id)
         assert invoice.status is InvoiceStatus.PAID and invoice.paid_at is not None
         assert audits("invoice.paid", invoice_id) == 1
@@ -360,7 +359,7 @@ def test_the_ledger_check_run_while_payouts_are_recorded_finds_nothing_wrong(app
     def pay_out():
         with app.app_context():
             for i in range(60):
-                payments.record_payout(
+                payouts.record_payout(
                     actor(admin),
                     coop.organization_id,
                     amount="1000",

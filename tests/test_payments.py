@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import time
-import urllib.request
 
 import pytest
-import stripe
 from sqlalchemy import func, select
 
+from marketplace.blueprints.payments import checkout
 from marketplace.extensions import db
 from marketplace.models import (
     Account,
@@ -26,96 +23,39 @@ from marketplace.models import (
     ProviderReference,
     Refund,
     RefundStatus,
+    Role,
     WebhookEvent,
 )
-from marketplace.services import ledger, payments, statements
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.states import TransitionNotAllowed
+from marketplace.services import cards, ledger, payables, payouts, refunds, statements, transfers
+from marketplace.services.errors import (
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from marketplace.vietnam import today
-from tests.conftest import STRIPE_WEBHOOK_SECRET, add_member, login, make_person, verified_coop
-from tests.deals import (
-    actor,
-    coop_with_listing,
-    invoice_first_delivery,
-    signed_contract,
+from tests.factories import actor_for as actor
+from tests.factories import (
+    add_member,
+    admin_actor,
+    application,
+    intent_event,
+    invoiced,
+    ledger_ok,
+    login,
+    make_person,
+    open_fair,
+    post_event,
+    settle,
+    start_card,
     verified_buyer,
+    verified_coop,
+    verified_organiser,
 )
 
+pytestmark = pytest.mark.usefixtures("stripe_mock")
+
 K = PayableKind
-
-
-@pytest.fixture(scope="session", autouse=True)
-def stripe_mock():
-    """The real stripe-mock, started by scripts/services.sh; fail (not skip) without it."""
-    base = os.environ.get("TEST_STRIPE_API_BASE")
-    if not base:
-        pytest.fail(
-            "TEST_STRIPE_API_BASE is not set: run the suite with `make test`, "
-            "which starts stripe-mock"
-        )
-    request = urllib.request.Request(  # noqa: S310 - loopback test service
-        f"{base}/v1/charges", headers={"Authorization": "Bearer sk_test_chohtx"}
-    )
-    try:
-        urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 - loopback test service
-    except OSError as exc:
-        pytest.fail(f"stripe-mock is not answering at {base}: {exc}")
-    return base
-
-
-def invoiced(app, *, accepted: str = "120"):
-    """An issued invoice of a fresh contract: (buyer, coop, invoice id, total)."""
-    buyer = verified_buyer(app)
-    coop = verified_coop(app)
-    coop_with_listing(app, coop)
-    contract_id = signed_contract(app, buyer, coop)
-    invoice_id, total = invoice_first_delivery(app, buyer, coop, contract_id, accepted)
-    return buyer, coop, invoice_id, total
-
-
-def signed(event: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, timestamp: int | None = None):
-    body = json.dumps(event)
-    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
-    return body, header
-
-
-def post_event(client, event: dict, **kwargs):
-    body, header = signed(event, **kwargs)
-    return client.post(
-        "/stripe/webhook",
-        data=body,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-    )
-
-
-def intent_event(event_id: str, kind: str, payment_id: int, intent: str = "pi_test_1") -> dict:
-    return {
-        "id": event_id,
-        "object": "event",
-        "type": kind,
-        "data": {
-            "object": {
-                "id": intent,
-                "object": "payment_intent",
-                "metadata": {"payment_id": str(payment_id)},
-                "status": "succeeded" if kind.endswith("succeeded") else "requires_payment_method",
-            }
-        },
-    }
-
-
-def start_card(app, buyer, invoice_id) -> int:
-    with app.app_context():
-        payment, url = payments.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
-        assert url.startswith("https://")
-        return payment.id
-
-
-def ledger_ok(app) -> None:
-    with app.app_context():
-        report = ledger.check()
-        assert report.ok, report.problems
-        assert db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))) == 0
 
 
 # --- cards and webhooks ---------------------------------------------------------------------
@@ -225,7 +165,7 @@ def test_a_crash_between_storing_and_applying_is_recovered_on_the_next_delivery(
     def crash(_stored_id):
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(payments, "apply_event", crash)
+    monkeypatch.setattr(cards, "apply_event", crash)
     with pytest.raises(RuntimeError):
         post_event(client, event)
     monkeypatch.undo()
@@ -244,7 +184,7 @@ def test_card_money_arriving_after_a_transfer_is_refunded_not_applied(app, clien
     buyer, coop, invoice_id, total = invoiced(app)
     payment_id = start_card(app, buyer, invoice_id)
     with app.app_context():
-        payments.record_transfer(
+        transfers.record_transfer(
             actor(coop),
             K.INVOICE,
             invoice_id,
@@ -257,8 +197,9 @@ def test_card_money_arriving_after_a_transfer_is_refunded_not_applied(app, clien
         card = db.session.get_one(Payment, payment_id)
         assert card.status is PaymentStatus.SUCCEEDED and card.problem == "already_paid"
         [refund] = card.refunds
+        refund_id = refund.id
         assert refund.amount == total and refund.status is RefundStatus.PENDING
-        assert payments.paid_so_far(K.INVOICE, invoice_id) == total
+        assert payables.paid_so_far(K.INVOICE, invoice_id) == total
         external = db.session.scalar(
             select(ProviderReference.reference).where(ProviderReference.refund_id == refund.id)
         )
@@ -280,7 +221,7 @@ def test_card_money_arriving_after_a_transfer_is_refunded_not_applied(app, clien
         },
     )
     with app.app_context():
-        assert db.session.get_one(Refund, refund.id).status is RefundStatus.SUCCEEDED
+        assert db.session.get_one(Refund, refund_id).status is RefundStatus.SUCCEEDED
         assert ledger.balance(Account.PAYABLE, buyer.organization_id) == 0
     ledger_ok(app)
 
@@ -291,22 +232,24 @@ def test_refunds_part_then_rest_and_never_more_than_paid(app, client):
     post_event(client, intent_event("evt_paid", "payment_intent.succeeded", payment_id))
     with app.app_context():
         with pytest.raises(PermissionDenied):
-            payments.request_refund(
-                actor(add_member(app, coop.organization_id, payments.Role.STAFF)),
+            refunds.request_refund(
+                actor(add_member(app, coop.organization_id, Role.STAFF)),
                 payment_id,
                 "1000",
                 "x",
             )
         with pytest.raises(NotFound):
-            payments.request_refund(actor(buyer), payment_id, "1000", "Hàng lỗi")
+            refunds.request_refund(actor(buyer), payment_id, "1000", "Hàng lỗi")
         with pytest.raises(ValidationFailed) as exc:
-            payments.request_refund(actor(coop), payment_id, str(total + 1), "Quá")
+            refunds.request_refund(actor(coop), payment_id, str(total + 1), "Quá")
         assert "amount" in exc.value.errors
-        first = payments.request_refund(actor(coop), payment_id, "1.000.000", "Trả lại 10 chai vỡ")
+        first = refunds.request_refund(actor(coop), payment_id, "1.000.000", "Trả lại 10 chai vỡ")
+        first_id = first.id
         with pytest.raises(ValidationFailed):
-            payments.request_refund(actor(coop), payment_id, str(total), "Tất cả")
+            refunds.request_refund(actor(coop), payment_id, str(total), "Tất cả")
+        settle()  # committed: the refund goes to Stripe
         first_ref = db.session.scalar(
-            select(ProviderReference.reference).where(ProviderReference.refund_id == first.id)
+            select(ProviderReference.reference).where(ProviderReference.refund_id == first_id)
         )
     post_event(
         client,
@@ -331,7 +274,7 @@ def test_cards_are_not_offered_without_keys(app):
         app.extensions["cards"] = None
         try:
             with pytest.raises(ValidationFailed):
-                payments.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
+                checkout.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
         finally:
             app.extensions["cards"] = saved
 
@@ -340,10 +283,10 @@ def test_only_the_payers_manager_starts_a_card_payment_and_not_twice_once_paid(a
     buyer, coop, invoice_id, total = invoiced(app)
     with app.app_context():
         with pytest.raises(PermissionDenied):
-            payments.start_card_payment(actor(coop), K.INVOICE, invoice_id, locale="vi")
+            checkout.start_card_payment(actor(coop), K.INVOICE, invoice_id, locale="vi")
         with pytest.raises(NotFound):
-            payments.start_card_payment(actor(make_person(app)), K.INVOICE, invoice_id, locale="vi")
-        payments.record_transfer(
+            checkout.start_card_payment(actor(make_person(app)), K.INVOICE, invoice_id, locale="vi")
+        transfers.record_transfer(
             actor(coop),
             K.INVOICE,
             invoice_id,
@@ -352,7 +295,7 @@ def test_only_the_payers_manager_starts_a_card_payment_and_not_twice_once_paid(a
             bank_reference="FT1",
         )
         with pytest.raises(ValidationFailed):
-            payments.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
+            checkout.start_card_payment(actor(buyer), K.INVOICE, invoice_id, locale="vi")
 
 
 # --- bank transfers ----------------------------------------------------------------------------
@@ -364,7 +307,7 @@ def test_transfers_flag_under_and_over_payment_and_refuse_duplicates(app):
         me = actor(coop)
 
         def record(amount, reference="FT100", partial=False):
-            return payments.record_transfer(
+            return transfers.record_transfer(
                 me,
                 K.INVOICE,
                 invoice_id,
@@ -375,7 +318,7 @@ def test_transfers_flag_under_and_over_payment_and_refuse_duplicates(app):
             )
 
         with pytest.raises(PermissionDenied):
-            payments.record_transfer(
+            transfers.record_transfer(
                 actor(buyer), K.INVOICE, invoice_id, amount="1", paid_on=today(), bank_reference="X"
             )
         with pytest.raises(ValidationFailed) as exc:
@@ -390,7 +333,7 @@ def test_transfers_flag_under_and_over_payment_and_refuse_duplicates(app):
         assert "bank_reference" in exc.value.errors
         record(total - 1_000_000, reference="FT101")
         assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.PAID
-        fee = sum(p.fee for p in payments.payments_of(K.INVOICE, invoice_id))
+        fee = sum(p.fee for p in payables.payments_of(K.INVOICE, invoice_id))
         # Paid straight to the co-op: it owes the platform the commission.
         assert ledger.owed_to(coop.organization_id) == -fee
         assert ledger.balance(Account.DIRECT, coop.organization_id) == total
@@ -398,9 +341,6 @@ def test_transfers_flag_under_and_over_payment_and_refuse_duplicates(app):
 
 
 def test_a_fair_fee_paid_by_transfer_confirms_the_booth(app):
-    from tests.conftest import verified_organiser
-    from tests.test_fairs import application, open_fair
-
     organiser = verified_organiser(app)
     exhibitor = verified_coop(app, organization_name="HTX Gian Hàng")
     fair_id, type_id = open_fair(app, organiser)
@@ -412,12 +352,12 @@ def test_a_fair_fee_paid_by_transfer_confirms_the_booth(app):
         )
         fairs.review(actor(organiser), applied.id, "accept", "", None)
         fee = db.session.get_one(FairApplication, applied.id).fee_amount
-        found = payments.payable(K.FAIR_FEE, applied.id)
+        found = payables.payable(K.FAIR_FEE, applied.id)
         assert (
             found.payer_id == exhibitor.organization_id
             and found.payee_id == organiser.organization_id
         )
-        payments.record_transfer(
+        transfers.record_transfer(
             actor(organiser),
             K.FAIR_FEE,
             applied.id,
@@ -435,21 +375,21 @@ def test_bank_details_and_the_vietqr_payload(app):
 
     buyer, coop, invoice_id, total = invoiced(app)
     with app.app_context():
-        found = payments.payable(K.INVOICE, invoice_id)
-        assert payments.bank_details(found) is None  # no account yet
+        found = payables.payable(K.INVOICE, invoice_id)
+        assert transfers.bank_details(found) is None  # no account yet
         with pytest.raises(ValidationFailed) as exc:
-            payments.save_bank_account(
+            transfers.save_bank_account(
                 actor(coop), coop.organization_id, bin="123456", account="12ab", holder=""
             )
         assert set(exc.value.errors) == {"bin", "account", "holder"}
-        payments.save_bank_account(
+        transfers.save_bank_account(
             actor(coop),
             coop.organization_id,
             bin="970436",
             account="0011 0023 45678",
             holder="HTX SAM",
         )
-        details = payments.bank_details(found)
+        details = transfers.bank_details(found)
         decoded = vietqr.decode(details["payload"])
         assert decoded == {
             "bin": "970436",
@@ -458,21 +398,21 @@ def test_bank_details_and_the_vietqr_payload(app):
             "message": found.reference,
             "static": False,
         }
-        assert payments.parse_reference(f"CK {found.reference} thanh toan") == (
+        assert payables.parse_reference(f"CK {found.reference} thanh toan") == (
             K.INVOICE,
             invoice_id,
         )
         # A mistyped digit does not name another invoice.
         wrong = found.reference.replace(str(invoice_id), str(invoice_id + 1))
-        assert payments.parse_reference(wrong) is None
+        assert payables.parse_reference(wrong) is None
 
 
 def test_a_bank_statement_is_matched_reviewed_and_applied_all_or_nothing(app):
     buyer, coop, invoice_id, total = invoiced(app)
     _b2, _c2, other_invoice, _t2 = invoiced(app)
     with app.app_context():
-        reference = payments.transfer_reference(K.INVOICE, invoice_id)
-        elsewhere = payments.transfer_reference(K.INVOICE, other_invoice)
+        reference = payables.transfer_reference(K.INVOICE, invoice_id)
+        elsewhere = payables.transfer_reference(K.INVOICE, other_invoice)
         lines = [
             "Ngày,Số tiền,Nội dung,Số tham chiếu",
             f"{today():%d/%m/%Y},{total},CK {reference} XANH MART,FT1",
@@ -508,8 +448,6 @@ def test_a_bank_statement_is_matched_reviewed_and_applied_all_or_nothing(app):
 
 
 def test_payouts_never_exceed_what_is_owed_and_the_check_command_passes(app, client):
-    from tests.conftest import admin_actor
-
     buyer, coop, invoice_id, total = invoiced(app)
     payment_id = start_card(app, buyer, invoice_id)
     post_event(client, intent_event("evt_payout", "payment_intent.succeeded", payment_id))
@@ -518,18 +456,18 @@ def test_payouts_never_exceed_what_is_owed_and_the_check_command_passes(app, cli
         owed = ledger.owed_to(coop.organization_id)
         assert owed > 0
         with pytest.raises(PermissionDenied):
-            payments.record_payout(
+            payouts.record_payout(
                 actor(coop), coop.organization_id, amount="1", paid_on=today(), bank_reference="X"
             )
         with pytest.raises(ValidationFailed):
-            payments.record_payout(
+            payouts.record_payout(
                 actor(admin),
                 coop.organization_id,
                 amount=str(owed + 1),
                 paid_on=today(),
                 bank_reference="X",
             )
-        payments.record_payout(
+        payouts.record_payout(
             actor(admin),
             coop.organization_id,
             amount=str(owed),
@@ -563,7 +501,7 @@ def test_payouts_never_exceed_what_is_owed_and_the_check_command_passes(app, cli
 def test_statement_page_and_pay_page_for_the_parties_only(app, client):
     buyer, coop, invoice_id, _total = invoiced(app)
     with app.app_context():
-        payments.save_bank_account(
+        transfers.save_bank_account(
             actor(coop), coop.organization_id, bin="970418", account="31410001234567", holder="HTX"
         )
     login(client, buyer)
@@ -582,7 +520,6 @@ def test_statement_page_and_pay_page_for_the_parties_only(app, client):
 
 def test_a_category_can_have_its_own_commission(app, client):
     from marketplace.models import Category
-    from tests.conftest import admin_actor
 
     buyer, coop, invoice_id, total = invoiced(app)
     login(client, admin_actor(app))
@@ -597,7 +534,7 @@ def test_a_category_can_have_its_own_commission(app, client):
     client.post(f"/admin/categories/{wine_id}", data=names | {"commission": "abc"})  # refused
     with app.app_context():
         assert db.session.get_one(Category, wine_id).commission_bps == 550
-        payment = payments.record_transfer(
+        payment = transfers.record_transfer(
             actor(coop),
             K.INVOICE,
             invoice_id,
@@ -640,9 +577,10 @@ def test_refunds_in_parts_give_back_the_whole_fee(app, client):
     post_event(client, intent_event("evt_fee", "payment_intent.succeeded", payment_id))
     for n, amount in enumerate((1, 1, total - 2)):
         with app.app_context():
-            refund = payments.request_refund(actor(coop), payment_id, str(amount), "Trả lại")
+            refund_id = refunds.request_refund(actor(coop), payment_id, str(amount), "Trả lại").id
+            settle()  # committed: the refund goes to Stripe
             external = db.session.scalar(
-                select(ProviderReference.reference).where(ProviderReference.refund_id == refund.id)
+                select(ProviderReference.reference).where(ProviderReference.refund_id == refund_id)
             )
         event = {
             "id": f"evt_part_{n}",
@@ -658,14 +596,12 @@ def test_refunds_in_parts_give_back_the_whole_fee(app, client):
 
 
 def test_a_payout_is_recorded_once_per_bank_reference_and_odd_statements_are_refused(app, client):
-    from tests.conftest import admin_actor
-
     buyer, coop, invoice_id, _total = invoiced(app)
     payment_id = start_card(app, buyer, invoice_id)
     post_event(client, intent_event("evt_for_payout", "payment_intent.succeeded", payment_id))
     admin = admin_actor(app)
     with app.app_context():
-        payments.record_payout(
+        payouts.record_payout(
             actor(admin),
             coop.organization_id,
             amount="1.000",
@@ -673,7 +609,7 @@ def test_a_payout_is_recorded_once_per_bank_reference_and_odd_statements_are_ref
             bank_reference="UNC-9",
         )
         with pytest.raises(ValidationFailed) as exc:
-            payments.record_payout(
+            payouts.record_payout(
                 actor(admin),
                 coop.organization_id,
                 amount="1.000",
@@ -694,7 +630,7 @@ def test_a_payout_is_recorded_once_per_bank_reference_and_odd_statements_are_ref
 def test_a_transfer_recorded_by_mistake_is_reversed_not_deleted(app, client):
     buyer, coop, invoice_id, total = invoiced(app)
     with app.app_context():
-        payment = payments.record_transfer(
+        payment = transfers.record_transfer(
             actor(coop),
             K.INVOICE,
             invoice_id,
@@ -705,9 +641,9 @@ def test_a_transfer_recorded_by_mistake_is_reversed_not_deleted(app, client):
         payment_id = payment.id
         assert db.session.get_one(Invoice, invoice_id).status is InvoiceStatus.PAID
         with pytest.raises(PermissionDenied):
-            payments.reverse_transfer(actor(buyer), payment_id, "Không phải của tôi")
+            transfers.reverse_transfer(actor(buyer), payment_id, "Không phải của tôi")
         with pytest.raises(ValidationFailed):
-            payments.reverse_transfer(actor(coop), payment_id, " ")
+            transfers.reverse_transfer(actor(coop), payment_id, " ")
     login(client, coop)
     response = client.post(
         f"/payments/{payment_id}/reverse", data={f"reverse-{payment_id}-reason": "Ghi nhầm hóa đơn"}
@@ -724,7 +660,7 @@ def test_a_transfer_recorded_by_mistake_is_reversed_not_deleted(app, client):
         assert transactions == {f"payment-{payment_id}", f"reversal-{payment_id}"}
         assert ledger.owed_to(coop.organization_id) == 0
         # Owed again: it can be paid (the same bank reference stays used).
-        payments.record_transfer(
+        transfers.record_transfer(
             actor(coop),
             K.INVOICE,
             invoice_id,
@@ -733,5 +669,5 @@ def test_a_transfer_recorded_by_mistake_is_reversed_not_deleted(app, client):
             bank_reference="FT-RIGHT",
         )
         with pytest.raises(TransitionNotAllowed):
-            payments.reverse_transfer(actor(coop), payment_id, "Lần nữa")
+            transfers.reverse_transfer(actor(coop), payment_id, "Lần nữa")
     ledger_ok(app)

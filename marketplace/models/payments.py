@@ -38,6 +38,11 @@ class PayableKind(enum.StrEnum):
     FAIR_FEE = "fair_fee"
 
 
+#: Each kind's letter in transfer references ("CHI123K", "CHF45B"). References are printed on
+#: invoices and typed into bank transfers, so a letter, once used, never changes.
+REFERENCE_LETTERS: dict[PayableKind, str] = {PayableKind.INVOICE: "I", PayableKind.FAIR_FEE: "F"}
+
+
 class PaymentMethod(enum.StrEnum):
     CARD = "card"
     BANK_TRANSFER = "bank_transfer"

@@ -1,1 +1,2 @@
-"""Payment providers: Stripe (cards) and VietQR (bank transfer); the ledger lives in services."""
+"""Payment providers: the card provider protocol (``base``) with Stripe as its implementation,
+and VietQR (bank transfer); the payment services and the ledger live in services."""

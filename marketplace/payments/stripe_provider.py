@@ -6,28 +6,20 @@ than of Stripe's objects. VND is a zero-decimal currency: amounts go to Stripe a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import stripe
 
+from marketplace.payments.base import CardProviderError, Checkout, InvalidEvent
 
-class CardProviderError(Exception):
-    """Stripe could not be reached or refused the request; nothing was charged."""
-
-
-class InvalidEvent(Exception):
-    """A webhook whose signature is wrong or too old, or whose body is not an event."""
-
-
-@dataclass(frozen=True)
-class Checkout:
-    session_id: str
-    url: str
-    payment_intent: str | None
+__all__ = ["CardProviderError", "Checkout", "InvalidEvent", "StripeCards", "from_config"]
 
 
 class StripeCards:
+    """The ``CardProvider`` for Stripe Checkout."""
+
+    name = "stripe"
+
     def __init__(
         self, secret_key: str, webhook_secret: str | None, api_base: str | None, tolerance: int
     ):

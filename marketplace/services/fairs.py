@@ -36,6 +36,7 @@ from marketplace.models import (
     ListingStatus,
     Organization,
     OrgKind,
+    PayableKind,
     Role,
 )
 from marketplace.models._types import utcnow
@@ -45,6 +46,7 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
+from marketplace.services.payables import Link, Payable, PayableState, paid_so_far
 from marketplace.services.permissions import require_member
 from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
@@ -697,16 +699,13 @@ def move_booth(actor: Actor, application_id: int, booth_id: int) -> FairApplicat
 
 def mark_paid(actor: Actor, application_id: int, bank_reference: str = "") -> FairApplication:
     """The organiser records the rest of the booth fee as received: a bank transfer to its
-    account (``payments.record_transfer``; without the bank's reference, one naming the
+    account (``transfers.record_transfer``; without the bank's reference, one naming the
     application)."""
-    from marketplace.models import PayableKind
-    from marketplace.services.payments import record_transfer
+    from marketplace.services.transfers import record_transfer
 
     application = _organiser_application(actor, application_id)
     if application.status is not A.ACCEPTED:
         _transition(application, "pay")  # refused with TransitionNotAllowed
-    from marketplace.services.payments import paid_so_far
-
     owed = (application.fee_amount or 0) - paid_so_far(PayableKind.FAIR_FEE, application_id)
     record_transfer(
         actor,
@@ -1105,3 +1104,57 @@ def export_csv(actor: Actor, fair_id: int, kind: str) -> str:
             if a.fee_amount
         ),
     )
+
+# --- booth fees as payables --------------------------------------------------------------------
+
+
+class FairFeePayables:
+    """Booth fees of accepted applications as payables (co-op → organiser); registered by
+    ``create_app``. Paying one confirms the booth (``settle_fee``)."""
+
+    kind = PayableKind.FAIR_FEE
+
+    def find(self, payable_id: int) -> Payable | None:
+        application = db.session.get(FairApplication, payable_id)
+        if application is None or application.fee_amount is None:
+            return None
+        fair = application.fair
+        return Payable(
+            self.kind,
+            application.id,
+            application.fee_amount,
+            application.organization_id,
+            fair.organization_id,
+            fair.name_vi,
+            application.status is A.ACCEPTED,
+            page=Link("fairs.public", {"slug": fair.slug}),
+            label=fair.name_vi,
+            heading=_l("Pay the booth fee"),
+            notice_page=Link("payments.pay", {"kind": self.kind.value, "payable_id": payable_id}),
+        )
+
+    def lock(self, payable_id: int) -> None:
+        # The fair's lock serialises every change that gives or takes a booth.
+        application = db.session.get(FairApplication, payable_id)
+        if application is None:
+            raise NotFound("fair fee")
+        lock(Fair, application.fair_id)
+        lock(FairApplication, payable_id)
+
+    def settle(self, actor: Actor, payable_id: int) -> None:
+        settle_fee(actor, payable_id)
+
+    def reopen(self, actor: Actor, payable_id: int) -> None:
+        reopen_fee(actor, payable_id)
+
+    def states(self):
+        for application in db.session.scalars(
+            select(FairApplication).where(FairApplication.fee_amount.is_not(None))
+        ):
+            yield PayableState(
+                application.id,
+                f"fair fee {application.id}",
+                application.fee_amount or 0,
+                settled=application.paid_at is not None,
+                awaiting=application.paid_at is None and application.status is A.ACCEPTED,
+            )

@@ -26,6 +26,7 @@ from marketplace.models import (
     InvoiceCounter,
     InvoiceLine,
     InvoiceStatus,
+    Listing,
     Organization,
     PayableKind,
     PaymentStatus,
@@ -43,8 +44,10 @@ from marketplace.services.deals import (
 )
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
+from marketplace.services.payables import Link, Payable, PayableState, paid_so_far, payments_of
 from marketplace.services.permissions import require_member
 from marketplace.services.states import step
+from marketplace.services.transfers import record_transfer
 from marketplace.vietnam import today
 
 I = InvoiceStatus  # noqa: E741
@@ -167,8 +170,6 @@ def invoice_view(actor: Actor, invoice_id: int) -> tuple[Invoice, Party]:
 
 def paid_amount(invoice: Invoice) -> int:
     """What the invoice's payments cover, net of refunds."""
-    from marketplace.services.payments import paid_so_far
-
     return paid_so_far(PayableKind.INVOICE, invoice.id)
 
 
@@ -182,9 +183,7 @@ def record_payment(
     partial: bool = True,
 ):
     """The co-op's owner or manager records a bank transfer it received for the invoice
-    (``payments.record_transfer``): the invoice is paid once its payments cover it."""
-    from marketplace.services.payments import record_transfer
-
+    (``transfers.record_transfer``): the invoice is paid once its payments cover it."""
     _invoice, who = _invoice_party(actor, invoice_id)
     if who.side is not Side.COOP:
         raise PermissionDenied("the co-op records what it received")
@@ -217,8 +216,6 @@ def void(actor: Actor, invoice_id: int, reason: str) -> Invoice:
     if not text:
         raise ValidationFailed({"reason": _l("Give a reason.")})
     invoice = lock(Invoice, invoice.id)
-    from marketplace.services.payments import payments_of
-
     if any(
         p.status is PaymentStatus.SUCCEEDED for p in payments_of(PayableKind.INVOICE, invoice.id)
     ):
@@ -371,3 +368,56 @@ def reopen(actor: Actor, invoice_id: int) -> None:
     audit.record(actor, "invoice.reopen", "invoice", invoice.id, organization_id=invoice.coop_id)
     if invoice.due_on < today():
         invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "overdue")
+
+# --- invoices as payables ----------------------------------------------------------------------
+
+
+class InvoicePayables:
+    """Contract invoices as payables (buyer → co-op); registered by ``create_app``."""
+
+    kind = PayableKind.INVOICE
+
+    def find(self, payable_id: int) -> Payable | None:
+        invoice = db.session.get(Invoice, payable_id)
+        if invoice is None:
+            return None
+        # The commission follows the category of what was sold: the listing's, or else the
+        # request's line.
+        contract = invoice.contract
+        listing_id = contract.lines[0].listing_id if contract.lines else None
+        category = db.session.scalar(select(Listing.category_id).where(Listing.id == listing_id))
+        if category is None and contract.rfq is not None and contract.rfq.lines:
+            category = contract.rfq.lines[0].category_id
+        return Payable(
+            self.kind,
+            invoice.id,
+            invoice.total,
+            invoice.buyer_id,
+            invoice.coop_id,
+            invoice.number,
+            invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE),
+            page=Link("contracts.invoice", {"invoice_id": invoice.id}),
+            label=_l("Invoice %(number)s", number=invoice.number),
+            heading=_l("Pay invoice %(number)s", number=invoice.number),
+            category_id=category,
+        )
+
+    def lock(self, payable_id: int) -> None:
+        if lock(Invoice, payable_id) is None:
+            raise NotFound("invoice")
+
+    def settle(self, actor: Actor, payable_id: int) -> None:
+        mark_paid(actor, payable_id)
+
+    def reopen(self, actor: Actor, payable_id: int) -> None:
+        reopen(actor, payable_id)
+
+    def states(self):
+        for invoice in db.session.scalars(select(Invoice)):
+            yield PayableState(
+                invoice.id,
+                f"invoice {invoice.number}",
+                invoice.total,
+                settled=invoice.status is InvoiceStatus.PAID,
+                awaiting=invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE),
+            )

@@ -25,10 +25,7 @@ from sqlalchemy.exc import InvalidRequestError
 from marketplace.extensions import db
 from marketplace.models import (
     Account,
-    Invoice,
-    InvoiceStatus,
     LedgerEntry,
-    PayableKind,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -36,7 +33,7 @@ from marketplace.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.models.fairs import ApplicationStatus, FairApplication
+from marketplace.services.payables import registry
 
 A = Account
 
@@ -234,8 +231,8 @@ def _entries_differ(expected: dict[str, list], transactions: set[str]) -> list[s
 def check() -> CheckReport:
     """Prove the ledger: every transaction sums to zero; each succeeded payment, succeeded
     refund and payout has exactly its transaction (and nothing else has one); each payment's
-    recorded refunds equal its succeeded refunds; each invoice and fair fee is paid exactly
-    when its payments, net of refunds, cover it."""
+    recorded refunds equal its succeeded refunds; each payable, of every registered kind, is
+    paid exactly when its payments cover it."""
     # One snapshot for every read below: money recorded meanwhile must not look like a
     # payout without entries (PostgreSQL; SQLite serialises writers anyway).
     db.session.rollback()
@@ -282,7 +279,7 @@ def _check() -> CheckReport:
         if payment.status is PaymentStatus.REVERSED:
             expected[f"reversal-{payment.id}"] = reversal_lines(payment)
         if payment.status is PaymentStatus.SUCCEEDED and not payment.problem:
-            # Refunds do not reopen a payable (see payments.paid_so_far).
+            # Refunds do not reopen a payable (see payables.paid_so_far).
             net[(payment.payable_kind.value, payment.payable_id)] += payment.amount
         refunded_before = 0
         for refund in sorted(payment.refunds, key=lambda r: (r.settled_at or r.created_at, r.id)):
@@ -299,30 +296,13 @@ def _check() -> CheckReport:
         report.problems.append(f"{missing} has no ledger entries")
     for extra in sorted(posted - set(expected)):
         report.problems.append(f"{extra} is in the ledger but nothing succeeded for it")
-    for invoice in db.session.scalars(select(Invoice)):
-        paid = net[(PayableKind.INVOICE.value, invoice.id)]
-        if invoice.status is InvoiceStatus.PAID and paid < invoice.total:
-            report.problems.append(
-                f"invoice {invoice.number} is paid but its payments cover {paid} of {invoice.total}"
-            )
-        if (
-            invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE)
-            and paid >= invoice.total
-        ):
-            report.problems.append(f"invoice {invoice.number} is covered but not marked paid")
-    for application in db.session.scalars(
-        select(FairApplication).where(FairApplication.fee_amount.is_not(None))
-    ):
-        paid = net[(PayableKind.FAIR_FEE.value, application.id)]
-        confirmed = application.paid_at is not None
-        if confirmed and paid < (application.fee_amount or 0):
-            report.problems.append(
-                f"fair fee {application.id} is marked paid but its payments cover {paid}"
-            )
-        if (
-            not confirmed
-            and application.status is ApplicationStatus.ACCEPTED
-            and paid >= (application.fee_amount or 0)
-        ):
-            report.problems.append(f"fair fee {application.id} is covered but not marked paid")
+    for source in registry():
+        for state in source.states():
+            paid = net[(source.kind.value, state.id)]
+            if state.settled and paid < state.amount:
+                report.problems.append(
+                    f"{state.name} is marked paid but its payments cover {paid} of {state.amount}"
+                )
+            if state.awaiting and paid >= state.amount:
+                report.problems.append(f"{state.name} is covered but not marked paid")
     return report

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import ProviderReference, Role, StatementImport
+from marketplace.models import Organization, PayableKind, ProviderReference, StatementImport
 from marketplace.models._types import utcnow
+from marketplace.parsing import MAX_DB_MONEY, amount_of
 from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.deals import amount_of
 from marketplace.services.errors import NotFound, ValidationFailed
-from marketplace.services.payments import (
+from marketplace.services.payables import (
+    PAID_ON_WINDOW,
     paid_so_far,
     parse_reference,
     payable,
-    record_transfer,
+    require_payee_manager,
 )
-from marketplace.services.permissions import membership_of, require_login
+from marketplace.services.transfers import record_transfer
 from marketplace.validation import InvalidValue, strip_control
 from marketplace.vietnam import today
 
@@ -50,8 +51,6 @@ def _fold(text: str) -> str:
 def _amount(text: str) -> int | None:
     """Whole đồng as the listings read prices ("1.250.000", "1250000 ₫"; decimals refused),
     a leading "+" of a credit allowed; None when it cannot be read."""
-    from marketplace.services.listings import MAX_DB_MONEY
-
     try:
         return amount_of((text or "").strip().removeprefix("+"), at_most=MAX_DB_MONEY)
     except InvalidValue:
@@ -67,25 +66,10 @@ def _date(text: str) -> date | None:
     return None
 
 
-def importer_of(actor: Actor, organization_id: int):
-    """The organisation whose statements the actor may import: its owners and managers, and
-    admins (NotFound for others, PermissionDenied for staff)."""
-    from marketplace.models import Organization
-
-    user = require_login(actor)
-    organization = db.session.get(Organization, organization_id)
-    if organization is None:
-        raise NotFound("organization")
-    if user.is_admin:
-        return organization
-    membership = membership_of(user, organization_id)
-    if membership is None:
-        raise NotFound("organization")
-    if not membership.role.at_least(Role.MANAGER):
-        from marketplace.services.errors import PermissionDenied
-
-        raise PermissionDenied("owners and managers")
-    return organization
+def importer_of(actor: Actor, organization_id: int) -> Organization:
+    """The organisation whose statements the actor may import: the payee's owners and
+    managers, and admins (NotFound for others, PermissionDenied for staff)."""
+    return require_payee_manager(actor, organization_id)
 
 
 def upload(actor: Actor, organization_id: int, filename: str, data: bytes) -> StatementImport:
@@ -176,7 +160,7 @@ def _verdict(
     day = _date(line["date"])
     amount = _amount(line["amount_text"])
     result: dict = {"paid_on": day.isoformat() if day else None, "amount": amount}
-    if day is None or day > today() or day < today() - timedelta(days=730):
+    if day is None or day > today() or day < today() - PAID_ON_WINDOW:
         return result | {"verdict": "bad_date"}
     if amount is None or amount <= 0:
         return result | {"verdict": "bad_amount"}
@@ -223,40 +207,38 @@ def review(actor: Actor, statement_id: int) -> StatementImport:
 
 
 def apply(actor: Actor, statement_id: int) -> int:
-    """Record every matching line as a bank transfer, in one transaction: if any of them no
-    longer matches (paid meanwhile), nothing is recorded and the user is told which."""
-    from marketplace.models import PayableKind
-
+    """Record every matching line as a bank transfer, all or nothing: if any of them no
+    longer matches (paid meanwhile), none is recorded — the caller's other changes stay —
+    and the user is told which. Raises ValidationFailed."""
     statement = review(actor, statement_id)
     if statement.applied_at is not None:
         raise ValidationFailed({"file": _l("This statement has already been applied.")})
     lines = [row for row in statement.rows if row.get("verdict") == "match"]
     if not lines:
         raise ValidationFailed({"file": _l("No line matches an open payment.")})
-    messages: list[int] = []
-    for row in lines:
-        try:
-            record_transfer(
-                actor,
-                PayableKind(row["payable_kind"]),
-                int(row["payable_id"]),
-                amount=str(row["amount"]),
-                paid_on=date.fromisoformat(row["paid_on"]),
-                bank_reference=row["bank_reference"],
-                notices=messages,
-            )
-        except ValidationFailed as exc:
-            # The edge rolls the whole statement back: nothing of it is recorded.
-            raise ValidationFailed(
-                {
-                    "file": _l(
-                        "Line %(n)d no longer matches: %(why)s Nothing was recorded; "
-                        "upload the statement again.",
-                        n=row["line"],
-                        why=" ".join(str(m) for m in exc.errors.values()),
-                    )
-                }
-            ) from exc
+    try:
+        with db.session.begin_nested():
+            for row in lines:
+                current = row
+                record_transfer(
+                    actor,
+                    PayableKind(row["payable_kind"]),
+                    int(row["payable_id"]),
+                    amount=str(row["amount"]),
+                    paid_on=date.fromisoformat(row["paid_on"]),
+                    bank_reference=row["bank_reference"],
+                )
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            {
+                "file": _l(
+                    "Line %(n)d no longer matches: %(why)s Nothing was recorded; "
+                    "upload the statement again.",
+                    n=current["line"],
+                    why=" ".join(str(m) for m in exc.errors.values()),
+                )
+            }
+        ) from exc
     statement = db.session.get(StatementImport, statement_id)
     statement.applied_at = utcnow()
     audit.record(

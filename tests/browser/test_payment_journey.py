@@ -12,24 +12,23 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import FairApplication, Invoice, Payment
-from marketplace.services import fairs, payments
+from marketplace.models import FairApplication, Invoice, PayableKind, Payment
+from marketplace.services import fairs, payables, transfers
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import (
+from tests.factories import (
     STRIPE_WEBHOOK_SECRET,
     admin_actor,
+    application,
+    coop_with_listing,
+    invoice_first_delivery,
+    open_fair,
     settle,
+    signed_contract,
+    verified_buyer,
     verified_coop,
     verified_organiser,
 )
-from tests.deals import (
-    actor,
-    coop_with_listing,
-    invoice_first_delivery,
-    signed_contract,
-    verified_buyer,
-)
-from tests.test_fairs import application, open_fair
+from tests.factories import actor_for as actor
 
 
 def _login(page: Page, base: str, person) -> None:
@@ -48,7 +47,7 @@ def _setup(app):
     fair_id, type_id = open_fair(app, organiser)
     invoice_id, total = invoice_first_delivery(app, buyer, coop, contract_id)
     with app.app_context():
-        payments.save_bank_account(
+        transfers.save_bank_account(
             actor(coop),
             coop.organization_id,
             bin="970418",
@@ -91,7 +90,7 @@ def test_pay_an_invoice_by_vietqr_and_a_fair_fee_by_card(
     shop.get_by_role("link", name="Thanh toán hóa đơn này").click()
     expect(shop.locator(".badge-qr svg")).to_be_visible()
     expect(shop.locator("#bank-details")).to_contain_text("31410001234567")
-    reference = payments.transfer_reference(payments.PayableKind.INVOICE, invoice_id)
+    reference = payables.transfer_reference(PayableKind.INVOICE, invoice_id)
     expect(shop.locator("#bank-details")).to_contain_text(reference)
 
     # The transfer reaches the co-op's account; the co-op records it on its phone.

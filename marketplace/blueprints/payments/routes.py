@@ -8,9 +8,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
+from marketplace import unit_of_work
 from marketplace.blueprints.common import apply_errors
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.blueprints.payments import bp
+from marketplace.blueprints.payments.checkout import start_card_payment
 from marketplace.blueprints.payments.forms import (
     BankAccountForm,
     PayoutForm,
@@ -19,27 +21,32 @@ from marketplace.blueprints.payments.forms import (
     TransferForm,
 )
 from marketplace.extensions import csrf, limiter
-from marketplace.models import Organization, PayableKind, Role
+from marketplace.models import PayableKind, Role
 from marketplace.payments import vietqr
 from marketplace.qr import qr_svg
-from marketplace.services import ledger, payments, statements
-from marketplace.services.errors import ValidationFailed
+from marketplace.services import balances, cards, ledger, payables, refunds, statements, transfers
+from marketplace.services import payouts as payout_service
+from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
 from marketplace.services.permissions import membership_of, require_admin
-from marketplace.services.states import TransitionNotAllowed
 from marketplace.vietnam import today
-from marketplace.web import call_or_abort, current_actor
+from marketplace.web import call_or_abort, current_actor, member_view
 
-KINDS = "<any(invoice, fair_fee):kind>"
+#: Any kind the payables registry knows (``payables.kind_named`` answers 404 for others).
+KINDS = "<kind>"
+
+
+def _kind(kind: str) -> PayableKind:
+    return call_or_abort(payables.kind_named, kind)
 
 
 def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
     actor = current_actor()
-    found = call_or_abort(payments.view_payable, actor, PayableKind(kind), payable_id)
+    found = call_or_abort(payables.view_payable, actor, _kind(kind), payable_id)
     user = actor.user
     payer = membership_of(user, found.payer_id)
     payee = membership_of(user, found.payee_id)
-    outstanding = found.amount - payments.paid_so_far(found.kind, found.id)
-    bank = payments.bank_details(found) if found.open else None
+    outstanding = payables.outstanding(found)
+    bank = transfers.bank_details(found) if found.open else None
     transfer_form = forms.get("transfer_form") or TransferForm(
         amount=str(max(outstanding, 0)), paid_on=today()
     )
@@ -48,12 +55,12 @@ def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             "payments/pay.html",
             found=found,
             outstanding=outstanding,
-            history=payments.payments_of(found.kind, found.id),
+            history=payables.payments_of(found.kind, found.id),
             is_payer=payer is not None,
             payer_can_pay=payer is not None and payer.role.at_least(Role.MANAGER),
             is_payee_manager=(payee is not None and payee.role.at_least(Role.MANAGER))
             or user.is_admin,
-            cards=payments.cards() is not None,
+            cards=payables.cards() is not None,
             bank=bank,
             qr=_qr(bank["payload"]) if bank else None,
             transfer_form=transfer_form,
@@ -61,7 +68,7 @@ def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             refund_form_for=lambda payment_id, what="refund": RefundForm(
                 prefix=f"{what}-{payment_id}"
             ),
-            back=_back(found),
+            back=url_for(found.page.endpoint, **found.page.values),
         ),
         status,
     )
@@ -73,12 +80,6 @@ def _qr(payload: str) -> str:
     svg = svg[svg.index("<svg") :]
     label = _("VietQR code for a bank transfer")
     return svg.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
-
-
-def _back(found) -> str:
-    if found.kind is PayableKind.INVOICE:
-        return url_for("contracts.invoice", invoice_id=found.id)
-    return url_for("fairs.public", slug=found.fair_slug)
 
 
 @bp.route(f"/pay/{KINDS}/<int:payable_id>")
@@ -95,10 +96,11 @@ def pay_by_card(kind: str, payable_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
+        # Commits the pending payment before the card provider is asked, and its page after.
         _payment, url = call_or_abort(
-            payments.start_card_payment,
+            start_card_payment,
             current_actor(),
-            PayableKind(kind),
+            _kind(kind),
             payable_id,
             locale=str(get_locale()),
         )
@@ -112,7 +114,7 @@ def pay_by_card(kind: str, payable_id: int):
 @bp.route("/payments/<int:payment_id>/done")
 @login_required
 def card_return(payment_id: int):
-    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    payment = call_or_abort(cards.payment_for, current_actor(), payment_id)
     return render_template("payments/return.html", payment=payment)
 
 
@@ -121,7 +123,7 @@ def card_return(payment_id: int):
 def card_cancel(payment_id: int):
     # Only a message: Stripe's page stays payable until it expires, and its webhook (paid or
     # expired) decides the payment's state.
-    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    payment = call_or_abort(cards.payment_for, current_actor(), payment_id)
     flash(
         _("The card payment was not completed. If you paid after all, it shows here shortly."),
         "info",
@@ -138,9 +140,9 @@ def record_transfer(kind: str, payable_id: int):
     if form.validate_on_submit():
         try:
             call_or_abort(
-                payments.record_transfer,
+                transfers.record_transfer,
                 current_actor(),
-                PayableKind(kind),
+                _kind(kind),
                 payable_id,
                 amount=form.amount.data or "",
                 paid_on=form.paid_on.data,
@@ -161,12 +163,12 @@ def record_transfer(kind: str, payable_id: int):
 @bp.route("/payments/<int:payment_id>/refund", methods=["POST"])
 @login_required
 def refund(payment_id: int):
-    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    payment = call_or_abort(cards.payment_for, current_actor(), payment_id)
     form = RefundForm(prefix=f"refund-{payment_id}")
     if form.validate_on_submit():
         try:
             call_or_abort(
-                payments.request_refund,
+                refunds.request_refund,
                 current_actor(),
                 payment_id,
                 form.amount.data or "",
@@ -189,12 +191,12 @@ def refund(payment_id: int):
 @bp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
 @login_required
 def reverse(payment_id: int):
-    payment = call_or_abort(payments.payment_for, current_actor(), payment_id)
+    payment = call_or_abort(cards.payment_for, current_actor(), payment_id)
     form = RefundForm(prefix=f"reverse-{payment_id}")
     if form.validate_on_submit():
         try:
             call_or_abort(
-                payments.reverse_transfer, current_actor(), payment_id, form.reason.data or ""
+                transfers.reverse_transfer, current_actor(), payment_id, form.reason.data or ""
             )
         except ValidationFailed as exc:
             for message in exc.errors.values():
@@ -212,32 +214,33 @@ def reverse(payment_id: int):
 @csrf.exempt
 @limiter.exempt
 def stripe_webhook():
+    """Verified, stored once and applied in the one transaction the edge commits; its emails
+    and refunds leave through the outbox after the answer (never waiting on SMTP)."""
     try:
-        outcome = payments.receive_stripe_event(
+        outcome = cards.receive_event(
             request.get_data(cache=False), request.headers.get("Stripe-Signature")
         )
-    except payments.WebhookRefused as exc:
+    except cards.WebhookRefused as exc:
         current_app.logger.warning("refused a Stripe webhook: %s", exc)
         return {"error": "invalid event"}, 400
+    except Exception:
+        # Applying failed and its savepoint undid it: keep the stored, unapplied event (it
+        # is applied when Stripe delivers it again) and answer with the error.
+        try:
+            unit_of_work.commit()
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            current_app.logger.exception("could not keep the unapplied Stripe event")
+        raise
     return {"received": True, "outcome": outcome}
 
 
 # --- organisations' money pages ---------------------------------------------------------------
 
 
-def _member_org(org_id: int, role: Role = Role.STAFF) -> Organization:
-    from marketplace.services.organizations import get_for_member
-
-    organization, membership = call_or_abort(get_for_member, current_actor(), org_id)
-    if not membership.role.at_least(role):
-        abort(403)
-    return organization
-
-
 @bp.route("/orgs/<int:org_id>/bank-account", methods=["GET", "POST"])
 @login_required
 def bank_account(org_id: int):
-    organization = _member_org(org_id, Role.MANAGER)
+    organization, _membership = member_view(org_id, min_role=Role.MANAGER)
     form = BankAccountForm(
         bin=organization.bank_bin,
         account=organization.bank_account_number,
@@ -250,7 +253,7 @@ def bank_account(org_id: int):
     if form.validate_on_submit():
         try:
             call_or_abort(
-                payments.save_bank_account,
+                transfers.save_bank_account,
                 current_actor(),
                 org_id,
                 bin=form.bin.data or "",
@@ -271,7 +274,7 @@ def bank_account(org_id: int):
 @bp.route("/orgs/<int:org_id>/statement")
 @login_required
 def statement(org_id: int):
-    found = call_or_abort(payments.statement, current_actor(), org_id)
+    found = call_or_abort(balances.statement, current_actor(), org_id)
     return render_template(
         "payments/statement.html", statement=found, organization=found.organization
     )
@@ -334,10 +337,10 @@ def payouts():
     call_or_abort(require_admin, current_actor())
     return render_template(
         "payments/payouts.html",
-        owed=payments.owed_list(current_actor()),
+        owed=balances.owed_list(current_actor()),
         form=PayoutForm(paid_on=today()),
         report=ledger.check(),
-        balances=payments.named_balances(current_actor()),
+        balances=balances.named_balances(current_actor()),
     )
 
 
@@ -349,7 +352,7 @@ def record_payout(org_id: int):
         abort(400)
     try:
         call_or_abort(
-            payments.record_payout,
+            payout_service.record_payout,
             current_actor(),
             org_id,
             amount=form.amount.data or "",
