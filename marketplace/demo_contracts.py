@@ -57,7 +57,7 @@ def _listing(email: str, title: str) -> Listing:
 def _location(email: str) -> int:
     from marketplace.services.profiles import delivery_locations
 
-    return delivery_locations(_org_id(email))[0].id
+    return delivery_locations(_actor(email), _org_id(email))[0].id
 
 
 def _line(slug: str, spec: str, quantity: int, unit: str, target: int | None = None, listing=None):

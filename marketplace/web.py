@@ -35,17 +35,14 @@ def call_or_abort(fn, *args, **kwargs):
         abort(403)
 
 
-def member_view(organization_id: int, kind: OrgKind, min_role: Role = Role.STAFF):
-    """(organisation, membership) for a member of an organisation of this kind; 404 for
-    anyone else, 403 for a member below ``min_role``."""
-    from marketplace.services.organizations import get_for_member
+def member_view(organization_id: int, kind: OrgKind | None = None, min_role: Role = Role.STAFF):
+    """(organisation, membership) by the services' one loader (``permissions.member_of``),
+    for a page that shows an organisation to its members: 404 for anyone else, 403 for a
+    member below ``min_role``."""
+    from marketplace.services.permissions import member_of
 
-    organization, membership = call_or_abort(get_for_member, current_actor(), organization_id)
-    if organization.kind is not kind:
-        abort(404)
-    if not membership.role.at_least(min_role):
-        abort(403)
-    return organization, membership
+    membership = call_or_abort(member_of, current_actor(), organization_id, min_role, kind)
+    return membership.organization, membership
 
 
 SUBMISSION_FIELD = "submission"

@@ -7,7 +7,7 @@ from marketplace.models import Role, User
 from marketplace.services import accounts, admin, organizations
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
-from marketplace.services.permissions import require_admin, require_member
+from marketplace.services.permissions import member_of, require_admin
 from tests.conftest import add_member, make_person
 
 
@@ -20,16 +20,16 @@ def test_require_member_by_role(app):
     staff = add_member(app, owner.organization_id, Role.STAFF)
     outsider = make_person(app)
     with app.app_context():
-        assert require_member(actor(owner), owner.organization_id, Role.OWNER).role is Role.OWNER
-        assert require_member(actor(staff), owner.organization_id).role is Role.STAFF
+        assert member_of(actor(owner), owner.organization_id, Role.OWNER).role is Role.OWNER
+        assert member_of(actor(staff), owner.organization_id).role is Role.STAFF
         with pytest.raises(PermissionDenied):
-            require_member(actor(staff), owner.organization_id, Role.MANAGER)
+            member_of(actor(staff), owner.organization_id, Role.MANAGER)
         with pytest.raises(NotFound):
-            require_member(actor(outsider), owner.organization_id)
+            member_of(actor(outsider), owner.organization_id)
         with pytest.raises(NotFound):
-            require_member(actor(owner), 987654)
+            member_of(actor(owner), 987654)
         with pytest.raises(PermissionDenied):
-            require_member(Actor.system(), owner.organization_id)
+            member_of(Actor.system(), owner.organization_id)
 
 
 def test_disabled_user_has_no_rights(app):
@@ -38,7 +38,7 @@ def test_disabled_user_has_no_rights(app):
         me = actor(owner)
         me.user.is_enabled = False
         with pytest.raises(PermissionDenied):
-            require_member(me, owner.organization_id)
+            member_of(me, owner.organization_id)
         with pytest.raises(PermissionDenied):
             require_admin(me)
 

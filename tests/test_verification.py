@@ -93,7 +93,7 @@ def test_full_verification_cycle_with_changes_and_emails(app, mailbox):
             actor_for(boss), owner.organization_id, {"tax_code": "Mã số thuế không khớp giấy phép"}
         )
         assert org(owner).verification_status is S.CHANGES_REQUESTED
-        review = verification.latest_review(owner.organization_id)
+        review = verification.latest_review(actor_for(boss), owner.organization_id)
         assert review.field_notes == {"tax_code": "Mã số thuế không khớp giấy phép"}
     # Both members were told, each in their own language.
     assert "asks for changes" in mailbox.to(owner.email)[-1]["Subject"]

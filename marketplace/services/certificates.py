@@ -25,7 +25,7 @@ from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.permissions import require_member
+from marketplace.services.permissions import member_of, member_or_admin
 from marketplace.services.verification import next_status
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key
@@ -98,7 +98,7 @@ def add_certificate(
 
     Nothing is saved unless both the details and the document are acceptable.
     """
-    require_member(actor, organization_id, Role.MANAGER)
+    member_of(actor, organization_id, Role.MANAGER)
     errors = _validate(data)
     if not document:
         errors["document"] = _l("Upload the scanned certificate (PDF or photo).")
@@ -138,11 +138,16 @@ def add_certificate(
     return certificate
 
 
-def get_certificate(actor: Actor, organization_id: int, certificate_id: int) -> Certificate:
-    require_member(actor, organization_id)
+def get_certificate(
+    actor: Actor, organization_id: int, certificate_id: int, min_role: Role = Role.STAFF
+) -> Certificate:
+    """A certificate of the actor's organisation; NotFound for another's (before the role
+    is checked: another organisation's certificate is private)."""
+    member_of(actor, organization_id)
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or certificate.organization_id != organization_id:
         raise NotFound("certificate")
+    member_of(actor, organization_id, min_role)
     return certificate
 
 
@@ -154,7 +159,7 @@ def update_certificate(
     document: bytes | None,
 ) -> Certificate:
     """Correct a certificate the admin asked changes for (or one still waiting)."""
-    require_member(actor, organization_id, Role.MANAGER)
+    member_of(actor, organization_id, Role.MANAGER)
     certificate = lock(Certificate, certificate_id)
     if certificate is None or certificate.organization_id != organization_id:
         raise NotFound("certificate")
@@ -189,8 +194,7 @@ def update_certificate(
 
 def document_url(actor: Actor, certificate: Certificate) -> str:
     """A short-lived link to the scanned document, for the organisation's members and admins."""
-    if not (actor.user and actor.user.is_admin):
-        require_member(actor, certificate.organization_id)
+    member_or_admin(actor, certificate.organization_id)
     return current_app.extensions["storage"].presigned_url(
         certificate.document_key, expires_in=current_app.config["PRIVATE_URL_MAX_AGE"]
     )

@@ -63,7 +63,7 @@ from marketplace.services.deals import (
 )
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.permissions import require_member
+from marketplace.services.permissions import member_of
 from marketplace.services.rfqs import DealChanged
 from marketplace.services.states import step
 from marketplace.validation import InvalidValue
@@ -228,7 +228,7 @@ def contract_view(actor: Actor, contract_id: int) -> ContractView:
 
 
 def contracts_of(actor: Actor, organization_id: int) -> list[Contract]:
-    require_member(actor, organization_id)
+    member_of(actor, organization_id)
     return list(
         db.session.scalars(
             select(Contract)
@@ -810,7 +810,7 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
     """A buyer's manager orders a quantity once from a listing, at its tier price: a contract
     with one delivery, signed by the buyer on placing it, waiting for the co-op to accept
     (sign) or decline (cancel)."""
-    membership = require_member(actor, buyer_id, Role.MANAGER)
+    membership = member_of(actor, buyer_id, Role.MANAGER)
     buyer = membership.organization
     if buyer.kind is not OrgKind.BUYER:
         raise NotFound("buyer")

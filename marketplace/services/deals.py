@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext as _l
 from marketplace.i18n import format_money
 from marketplace.models import DeliveryPattern, Membership, Organization, Role, Side
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, PermissionDenied
+from marketplace.services.errors import NotFound
 from marketplace.services.images import store_private
 from marketplace.services.notifications import notify_members
-from marketplace.services.permissions import membership_of, require_login
+from marketplace.services.permissions import member_of
 from marketplace.validation import InvalidValue
 
 #: VAT rates a line can carry: "kct" is "not subject to VAT" (không chịu thuế), unlike 0 %.
@@ -60,13 +60,11 @@ def party(actor: Actor, buyer_id: int, coop_id: int, min_role: Role = Role.STAFF
     Anyone else gets ``NotFound``: a deal's existence is private to its two parties. A member
     whose role is too low gets ``PermissionDenied``.
     """
-    user = require_login(actor)
     for side, organization_id in ((Side.BUYER, buyer_id), (Side.COOP, coop_id)):
-        membership = membership_of(user, organization_id)
-        if membership is not None:
-            if not membership.role.at_least(min_role):
-                raise PermissionDenied(f"role {min_role} required")
-            return Party(side, membership)
+        try:
+            return Party(side, member_of(actor, organization_id, min_role))
+        except NotFound:
+            continue
     raise NotFound("deal")
 
 

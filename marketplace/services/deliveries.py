@@ -37,7 +37,7 @@ from marketplace.services.contracts import RUNNING
 from marketplace.services.deals import Party, party, quantity_of, tell
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.permissions import require_member
+from marketplace.services.permissions import member_of
 from marketplace.services.rfqs import DealChanged
 from marketplace.services.states import step
 from marketplace.validation import InvalidValue
@@ -309,7 +309,7 @@ def deliveries_between(
 ) -> list[Delivery]:
     """Deliveries (not cancelled) of the organisation's contracts dated in [first, last], plus
     every earlier one still open (overdue, or dispatched and not yet received)."""
-    require_member(actor, organization_id)
+    member_of(actor, organization_id)
     return list(
         db.session.scalars(
             select(Delivery)

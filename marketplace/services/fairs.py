@@ -47,7 +47,7 @@ from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
 from marketplace.services.payables import Link, Payable, PayableState, paid_so_far
-from marketplace.services.permissions import require_member
+from marketplace.services.permissions import member_of
 from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade, valid_certificates
@@ -113,10 +113,11 @@ class FairData:
 
 
 def _organiser(actor: Actor, organization_id: int, role: Role = Role.MANAGER) -> Organization:
-    membership = require_member(actor, organization_id, role)
-    if membership.organization.kind is not OrgKind.FAIR_ORGANIZER:
-        raise NotFound("fairs are run by fair organisers")
-    return membership.organization
+    return member_of(actor, organization_id, role, OrgKind.FAIR_ORGANIZER).organization
+
+
+def _coop(actor: Actor, coop_id: int, role: Role = Role.MANAGER) -> Organization:
+    return member_of(actor, coop_id, role, OrgKind.COOP).organization
 
 
 def _validate_fair(data: FairData) -> dict:
@@ -456,8 +457,7 @@ def _eligibility_problem(fair: Fair, coop: Organization) -> object | None:
 def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> FairApplication:
     """A verified co-op applies for a booth. A full booth type is refused unless the co-op
     asks to join the waitlist."""
-    membership = require_member(actor, coop_id, Role.MANAGER)
-    coop = membership.organization
+    coop = _coop(actor, coop_id)
     fair = lock(Fair, fair_id)
     if fair is None or fair.status is FairStatus.DRAFT:
         raise NotFound("fair")
@@ -512,11 +512,16 @@ def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> Fa
     return application
 
 
-def own_application(actor: Actor, coop_id: int, application_id: int) -> FairApplication:
-    require_member(actor, coop_id)
+def own_application(
+    actor: Actor, coop_id: int, application_id: int, min_role: Role = Role.STAFF
+) -> FairApplication:
+    """An application of the actor's co-op; NotFound for another's (before the role is
+    checked: another co-op's application is private)."""
+    _coop(actor, coop_id, Role.STAFF)
     application = db.session.get(FairApplication, application_id)
     if application is None or application.organization_id != coop_id:
         raise NotFound("application")
+    _coop(actor, coop_id, min_role)
     return application
 
 
@@ -524,7 +529,7 @@ def update_application(
     actor: Actor, coop_id: int, application_id: int, data: ApplicationData
 ) -> FairApplication:
     """Change an application until the organiser has reviewed it."""
-    require_member(actor, coop_id, Role.MANAGER)
+    _coop(actor, coop_id)
     application = _locked_application(application_id)
     if application.organization_id != coop_id:
         raise NotFound("application")
@@ -555,7 +560,7 @@ def update_application(
 
 
 def withdraw(actor: Actor, coop_id: int, application_id: int) -> FairApplication:
-    require_member(actor, coop_id, Role.MANAGER)
+    _coop(actor, coop_id)
     application = lock(FairApplication, application_id)
     if application is None or application.organization_id != coop_id:
         raise NotFound("application")
@@ -577,7 +582,7 @@ def refund_for(application: FairApplication, on: date) -> int:
 
 def cancel_booth(actor: Actor, coop_id: int, application_id: int) -> FairApplication:
     """The co-op gives up its booth; what is owed back is recorded for the payments ledger."""
-    require_member(actor, coop_id, Role.MANAGER)
+    _coop(actor, coop_id)
     application = _locked_application(application_id)
     if application.organization_id != coop_id:
         raise NotFound("application")
@@ -900,8 +905,9 @@ def check_in(actor: Actor, fair_id: int, code: str) -> CheckIn:
     return CheckIn(application, already=False)
 
 
-def arrivals(fair: Fair) -> tuple[int, int]:
-    """(checked in, confirmed exhibitors)."""
+def arrivals(actor: Actor, fair_id: int) -> tuple[int, int]:
+    """(checked in, confirmed exhibitors) of one of the actor's fairs."""
+    fair = own_fair(actor, fair_id)
     confirmed = db.session.scalar(
         select(func.count()).where(
             FairApplication.fair_id == fair.id, FairApplication.status == A.CONFIRMED
@@ -920,7 +926,12 @@ def arrivals(fair: Fair) -> tuple[int, int]:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def applications_of_fair(fair: Fair) -> list[FairApplication]:
+def applications_of_fair(actor: Actor, fair_id: int) -> list[FairApplication]:
+    """Every application to one of the actor's fairs (any member of the organiser)."""
+    return _applications_of_fair(own_fair(actor, fair_id))
+
+
+def _applications_of_fair(fair: Fair) -> list[FairApplication]:
     return list(
         db.session.scalars(
             select(FairApplication)
@@ -935,6 +946,28 @@ def applications_of_fair(fair: Fair) -> list[FairApplication]:
             )
             .order_by(FairApplication.created_at)
         )
+    )
+
+
+@dataclass(frozen=True)
+class Exhibition:
+    """What anyone may see of a published fair's applications."""
+
+    booth_map: BoothMap
+    #: Confirmed exhibitors, with their products.
+    exhibitors: list[FairApplication]
+
+
+def exhibition(fair: Fair) -> Exhibition:
+    """The public side of a published fair: the booth map (booths held or taken, the
+    exhibitor's name on a taken one) and the confirmed exhibitors; nothing about the other
+    applications."""
+    if fair.status is FairStatus.DRAFT:
+        raise NotFound("fair")
+    applications = _applications_of_fair(fair)
+    return Exhibition(
+        booth_map(fair, applications),
+        [a for a in applications if a.status is A.CONFIRMED],
     )
 
 
@@ -971,7 +1004,9 @@ def upcoming_fairs(limit: int = 20) -> list[Fair]:
     )
 
 
-def fairs_of(organization_id: int) -> list[Fair]:
+def fairs_of(actor: Actor, organization_id: int) -> list[Fair]:
+    """An organiser's fairs, drafts included, for its members."""
+    _organiser(actor, organization_id, Role.STAFF)
     return list(
         db.session.scalars(
             select(Fair)
@@ -981,7 +1016,9 @@ def fairs_of(organization_id: int) -> list[Fair]:
     )
 
 
-def applications_of_coop(coop_id: int) -> list[FairApplication]:
+def applications_of_coop(actor: Actor, coop_id: int) -> list[FairApplication]:
+    """A co-op's applications to fairs, for its members."""
+    _coop(actor, coop_id, Role.STAFF)
     return list(
         db.session.scalars(
             select(FairApplication)
@@ -1051,7 +1088,7 @@ def export_csv(actor: Actor, fair_id: int, kind: str) -> str:
     fair = own_fair(actor, fair_id)
     if kind not in EXPORT_KINDS:
         raise NotFound("export")
-    applications = applications_of_fair(fair)
+    applications = _applications_of_fair(fair)
     if kind == "exhibitors":
         return excel_csv(
             ["co-op", "booth", "booth type", "contact", "phone", "status", "checked in"],

@@ -45,7 +45,7 @@ from marketplace.services.deals import (
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.payables import Link, Payable, PayableState, paid_so_far, payments_of
-from marketplace.services.permissions import require_member
+from marketplace.services.permissions import member_of
 from marketplace.services.states import step
 from marketplace.services.transfers import record_transfer
 from marketplace.vietnam import today
@@ -271,7 +271,7 @@ def mark_overdue(invoice: Invoice | None = None) -> int:
 
 
 def invoices_of(actor: Actor, organization_id: int) -> list[Invoice]:
-    require_member(actor, organization_id)
+    member_of(actor, organization_id)
     mark_overdue_for(organization_id)
     return list(
         db.session.scalars(
@@ -321,7 +321,7 @@ def monthly_totals(
 ) -> MonthlyTotals:
     """Spend by co-op and month (buyer) or revenue by buyer and month (co-op), from invoices
     that are not void."""
-    require_member(actor, organization_id)
+    member_of(actor, organization_id)
     first = today().replace(day=1)
     starts = []
     for _ in range(months):

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
-from marketplace.models import Category, Listing, Role
+from marketplace.models import Category, Listing, OrgKind, Role
 from marketplace.services import listings
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
-from marketplace.services.permissions import require_member
+from marketplace.services.permissions import member_of
 from marketplace.spreadsheets import excel_csv
 from marketplace.validation import small_int, strip_control
 from marketplace.vietnam import province_name, today
@@ -51,7 +51,7 @@ MAX_IMPORT_ROWS = 500
 
 def export_csv(actor: Actor, organization_id: int) -> str:
     """All the co-op's listings, one per row; UTF-8 with a BOM so Excel shows Vietnamese."""
-    require_member(actor, organization_id)
+    member_of(actor, organization_id, kind=OrgKind.COOP)
     rows = db.session.scalars(
         select(Listing)
         .where(Listing.organization_id == organization_id)
@@ -143,7 +143,7 @@ def _data(row: dict[str, str], certificate_ids: list[int]) -> listings.ListingDa
 
 def import_csv(actor: Actor, organization_id: int, content: bytes) -> list[RowResult]:
     """Create (empty id) or update (own listing id) one listing per row; report each row."""
-    require_member(actor, organization_id, Role.MANAGER)
+    member_of(actor, organization_id, Role.MANAGER, OrgKind.COOP)
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportRefused({"file": _l("The file is too large: at most %(mb)s MB.", mb=1)})
     try:

@@ -43,7 +43,7 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
-from marketplace.services.permissions import require_admin, require_member
+from marketplace.services.permissions import member_of, require_admin
 from marketplace.services.slugs import slugify
 from marketplace.services.states import TransitionNotAllowed, step
 from marketplace.services.verification import can_trade
@@ -259,10 +259,7 @@ def _tier_problem(tiers: list[tuple[int, int]], base_price, min_order) -> object
 
 
 def _own_coop(actor: Actor, organization_id: int) -> Organization:
-    membership = require_member(actor, organization_id, Role.MANAGER)
-    if membership.organization.kind is not OrgKind.COOP:
-        raise NotFound("listings are for co-ops")
-    return membership.organization
+    return member_of(actor, organization_id, Role.MANAGER, OrgKind.COOP).organization
 
 
 def _unique_listing_slug(title: str) -> str:
@@ -285,12 +282,16 @@ def create_listing(actor: Actor, organization_id: int, data: ListingData) -> Lis
     return listing
 
 
-def get_own_listing(actor: Actor, organization_id: int, listing_id: int) -> Listing:
-    """A listing of the actor's co-op (any member); NotFound for another co-op's."""
-    require_member(actor, organization_id)
+def get_own_listing(
+    actor: Actor, organization_id: int, listing_id: int, min_role: Role = Role.STAFF
+) -> Listing:
+    """A listing of the actor's co-op; NotFound for another co-op's (before the role is
+    checked: another co-op's drafts are private)."""
+    member_of(actor, organization_id, kind=OrgKind.COOP)
     listing = db.session.get(Listing, listing_id)
     if listing is None or listing.organization_id != organization_id:
         raise NotFound("listing")
+    member_of(actor, organization_id, min_role)
     return listing
 
 
@@ -485,8 +486,10 @@ def restore(actor: Actor, listing_id: int) -> Listing:
 
 def add_photo(actor: Actor, organization_id: int, listing_id: int, data: bytes) -> ListingPhoto:
     """Add a photo at the end; the first one is the main photo. At most 10."""
-    listing = get_own_listing(actor, organization_id, listing_id)
     _own_coop(actor, organization_id)
+    listing = get_own_listing(actor, organization_id, listing_id)
+    if not data:
+        raise ValidationFailed({"file": _l("Choose a photo to upload.")})
     if len(listing.photos) >= MAX_LISTING_PHOTOS:  # refuse early, before the work
         raise ValidationFailed({"file": _l("At most %(n)s photos.", n=MAX_LISTING_PHOTOS)})
     # Decoding, resizing and storing happen before the row lock is taken.
@@ -621,7 +624,9 @@ def create_lot(
     return lot
 
 
-def lots_of(listing_id: int) -> list[Lot]:
+def lots_of(actor: Actor, organization_id: int, listing_id: int) -> list[Lot]:
+    """The lots of a listing of the actor's co-op (any member)."""
+    get_own_listing(actor, organization_id, listing_id)
     return list(
         db.session.scalars(
             select(Lot)
@@ -755,7 +760,7 @@ def coop_listings(organization_id: int) -> list[Listing]:
 
 
 def dashboard_listings(actor: Actor, organization_id: int) -> list[Listing]:
-    require_member(actor, organization_id)
+    member_of(actor, organization_id)
     return list(
         db.session.scalars(
             select(Listing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -27,7 +28,12 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import queue_email
-from marketplace.services.permissions import membership_of, require_login, require_member
+from marketplace.services.permissions import (
+    member_of,
+    member_or_admin,
+    membership_of,
+    require_login,
+)
 from marketplace.tokens import make_token, read_token
 from marketplace.urls import external_url
 from marketplace.validation import InvalidValue, normalise_email
@@ -46,27 +52,57 @@ def memberships_of(user: User) -> list[Membership]:
 
 def get_for_member(actor: Actor, organization_id: int) -> tuple[Organization, Membership]:
     """An organisation's private view for one of its members; NotFound for anyone else."""
-    membership = require_member(actor, organization_id)
+    membership = member_of(actor, organization_id)
     return membership.organization, membership
 
 
-def members(organization: Organization) -> list[Membership]:
+@dataclass(frozen=True)
+class Dashboard:
+    """An organisation's members page, as one member sees it."""
+
+    organization: Organization
+    membership: Membership
+    members: list[Membership]
+    #: Open invitations; shown to owners and managers only (empty for staff).
+    invitations: list[Invitation]
+    can_manage: bool
+    is_owner: bool
+
+
+def dashboard(actor: Actor, organization_id: int) -> Dashboard:
+    membership = member_of(actor, organization_id)
+    can_manage = membership.role.at_least(Role.MANAGER)
+    return Dashboard(
+        organization=membership.organization,
+        membership=membership,
+        members=members(actor, organization_id),
+        invitations=open_invitations(actor, organization_id) if can_manage else [],
+        can_manage=can_manage,
+        is_owner=membership.role is Role.OWNER,
+    )
+
+
+def members(actor: Actor, organization_id: int) -> list[Membership]:
+    """An organisation's members, for its members and platform admins."""
+    member_or_admin(actor, organization_id)
     return list(
         db.session.scalars(
             select(Membership)
-            .where(Membership.organization_id == organization.id)
+            .where(Membership.organization_id == organization_id)
             .options(selectinload(Membership.user))
             .order_by(Membership.id)
         )
     )
 
 
-def open_invitations(organization: Organization) -> list[Invitation]:
+def open_invitations(actor: Actor, organization_id: int) -> list[Invitation]:
+    """Invitations not yet accepted, revoked or expired (owners and managers)."""
+    member_of(actor, organization_id, Role.MANAGER)
     return list(
         db.session.scalars(
             select(Invitation)
             .where(
-                Invitation.organization_id == organization.id,
+                Invitation.organization_id == organization_id,
                 Invitation.accepted_at.is_(None),
                 Invitation.revoked_at.is_(None),
                 Invitation.expires_at > utcnow(),
@@ -83,7 +119,7 @@ def invite_member(actor: Actor, organization_id: int, email: str, role: Role) ->
     NotFound for non-members, PermissionDenied for staff, ValidationFailed for a bad or
     already-member email.
     """
-    membership = require_member(actor, organization_id, Role.MANAGER)
+    membership = member_of(actor, organization_id, Role.MANAGER)
     if role is Role.OWNER and membership.role is not Role.OWNER:
         raise ValidationFailed({"role": _l("Only an owner can invite another owner.")})
     try:
@@ -200,7 +236,7 @@ def accept_invitation(actor: Actor, token: str) -> Membership:
 
 def revoke_invitation(actor: Actor, organization_id: int, invitation_id: int) -> Invitation:
     """Withdraw an open invitation (owners and managers)."""
-    require_member(actor, organization_id, Role.MANAGER)
+    member_of(actor, organization_id, Role.MANAGER)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.organization_id != organization_id:
         raise NotFound("invitation")
@@ -271,7 +307,7 @@ def _locked_membership(organization_id: int, membership_id: int) -> Membership:
 
 def change_role(actor: Actor, organization_id: int, membership_id: int, role: Role) -> Membership:
     """Owners change a member's role. The last owner cannot step down."""
-    require_member(actor, organization_id, Role.OWNER)
+    member_of(actor, organization_id, Role.OWNER)
     membership = _locked_membership(organization_id, membership_id)
     if (
         membership.role is Role.OWNER
@@ -297,7 +333,7 @@ def change_role(actor: Actor, organization_id: int, membership_id: int, role: Ro
 
 def remove_member(actor: Actor, organization_id: int, membership_id: int) -> None:
     """Owners remove a member; anyone may leave. The last owner cannot leave."""
-    own = require_member(actor, organization_id)
+    own = member_of(actor, organization_id)
     if own.id != membership_id and own.role is not Role.OWNER:
         raise PermissionDenied("only owners remove members")
     membership = _locked_membership(organization_id, membership_id)

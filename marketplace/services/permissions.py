@@ -1,16 +1,24 @@
-"""Permission helpers used by services: organisation membership with a minimum role, admin."""
+"""The one way services authorise: a logged-in user, a platform admin, or a member of this
+organisation with at least a role.
+
+Every service function that reads or changes organisation-scoped data takes the actor and
+calls one of these before it touches the data; routes do not repeat the check. A user who is
+not a member gets ``NotFound`` (an organisation's private pages do not reveal that it exists);
+a member whose role is too low gets ``PermissionDenied``.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Membership, Organization, Role, User
+from marketplace.models import Membership, Organization, OrgKind, Role, User
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 
 
 def membership_of(user: User | None, organization_id: int) -> Membership | None:
+    """The user's membership row, or None: a plain look-up, not a permission check."""
     if user is None:
         return None
     return db.session.scalar(
@@ -33,21 +41,41 @@ def require_admin(actor: Actor) -> User:
     return user
 
 
-def require_member(actor: Actor, organization_id: int, min_role: Role = Role.STAFF) -> Membership:
-    """The actor's membership of the organisation, if its role is at least ``min_role``.
+def member_of(
+    actor: Actor,
+    organization_id: int,
+    min_role: Role = Role.STAFF,
+    kind: OrgKind | None = None,
+) -> Membership:
+    """The actor's membership of this organisation, as a member with at least ``min_role``.
 
-    A non-member gets ``NotFound`` (an organisation's private pages do not reveal that it
-    exists); a member whose role is too low gets ``PermissionDenied``.
+    Not logged in: ``PermissionDenied``. Not a member, or the organisation is not of
+    ``kind``: ``NotFound``. A member whose role is below ``min_role``: ``PermissionDenied``.
     """
     user = require_login(actor)
     membership = membership_of(user, organization_id)
-    if membership is None:
+    if membership is None or (kind is not None and membership.organization.kind is not kind):
         raise NotFound("organization")
     if not membership.role.at_least(min_role):
         raise PermissionDenied(f"role {min_role} required")
     return membership
 
 
-def can_manage(user: User | None, organization: Organization) -> bool:
-    membership = membership_of(user, organization.id)
-    return membership is not None and membership.role.at_least(Role.MANAGER)
+def member_or_admin(
+    actor: Actor,
+    organization_id: int,
+    min_role: Role = Role.STAFF,
+    kind: OrgKind | None = None,
+) -> Organization:
+    """The organisation, for a platform admin or for a member with at least ``min_role``.
+
+    An admin sees any organisation that exists and is of ``kind``; everyone else is
+    answered as by ``member_of``.
+    """
+    user = require_login(actor)
+    if user.is_admin:
+        organization = db.session.get(Organization, organization_id)
+        if organization is None or (kind is not None and organization.kind is not kind):
+            raise NotFound("organization")
+        return organization
+    return member_of(actor, organization_id, min_role, kind).organization

@@ -32,7 +32,7 @@ from marketplace.services import audit, images
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.permissions import require_member
+from marketplace.services.permissions import member_of
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key
 from marketplace.validation import InvalidValue, normalise_vn_phone, small_int
@@ -69,7 +69,7 @@ class StaleForm(ValidationFailed):
 
 
 def _editable(actor: Actor, organization_id: int) -> Organization:
-    membership = require_member(actor, organization_id, Role.MANAGER)
+    membership = member_of(actor, organization_id, Role.MANAGER)
     organization = lock(Organization, membership.organization_id)
     assert organization is not None
     if organization.verification_status is VerificationStatus.SUBMITTED:
@@ -294,8 +294,14 @@ def _storage():
     return current_app.extensions["storage"]
 
 
+def _require_photo(data: bytes | None) -> None:
+    if not data:
+        raise ValidationFailed({"file": _l("Choose a photo to upload.")})
+
+
 def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization:
-    require_member(actor, organization_id, Role.MANAGER)  # before any work on the file
+    member_of(actor, organization_id, Role.MANAGER)  # before any work on the file
+    _require_photo(data)
     key_prefix = images.store_image(f"public/orgs/{organization_id}/logo", data)
     try:
         organization = _editable(actor, organization_id)
@@ -335,7 +341,8 @@ def _photo_count(organization_id: int) -> int:
 
 def add_photo(actor: Actor, organization_id: int, data: bytes) -> OrganizationPhoto:
     """Add a photo at the end (at most MAX_PHOTOS, counted under the organisation's lock)."""
-    require_member(actor, organization_id, Role.MANAGER)
+    member_of(actor, organization_id, Role.MANAGER)
+    _require_photo(data)
     if _photo_count(organization_id) >= MAX_PHOTOS:  # refuse early, before the work
         raise ValidationFailed({"file": _l("At most %(n)s photos.", n=MAX_PHOTOS)})
     key_prefix = images.store_image(f"public/orgs/{organization_id}/photos", data)
@@ -386,8 +393,8 @@ def add_delivery_location(
     actor: Actor, organization_id: int, *, name: str, province: str, commune: str, street: str
 ) -> DeliveryLocation:
     """A store, kitchen or warehouse of a buyer."""
-    membership = require_member(actor, organization_id, Role.MANAGER)
-    if membership.organization.kind is not OrgKind.BUYER:
+    membership = member_of(actor, organization_id, Role.MANAGER)
+    if membership.organization.kind is not OrgKind.BUYER:  # role first: staff get 403
         raise NotFound("delivery locations are for buyers")
     errors: dict[str, object] = {}
     code = resolve_province(province)
@@ -418,7 +425,17 @@ def add_delivery_location(
     return location
 
 
-def delivery_locations(organization_id: int) -> list[DeliveryLocation]:
+def delivery_locations(actor: Actor, organization_id: int | None = None) -> list[DeliveryLocation]:
+    """An organisation's delivery locations, for its members (a co-op has none)."""
+    if isinstance(actor, int):
+        # Transitional: the contracts pages still pass only the buyer's id, after loading
+        # the buyer's membership themselves. Remove (and make organization_id required)
+        # once they pass the actor.
+        organization_id = actor
+    elif organization_id is None:
+        raise NotFound("organization")
+    else:
+        member_of(actor, organization_id)
     return list(
         db.session.scalars(
             select(DeliveryLocation)
@@ -429,7 +446,7 @@ def delivery_locations(organization_id: int) -> list[DeliveryLocation]:
 
 
 def remove_delivery_location(actor: Actor, organization_id: int, location_id: int) -> None:
-    require_member(actor, organization_id, Role.MANAGER)
+    member_of(actor, organization_id, Role.MANAGER)
     location = db.session.get(DeliveryLocation, location_id)
     if location is None or location.organization_id != organization_id:
         raise NotFound("delivery location")

@@ -33,7 +33,7 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
-from marketplace.services.permissions import require_admin, require_member
+from marketplace.services.permissions import member_of, member_or_admin, require_admin
 from marketplace.services.states import step
 from marketplace.vietnam import today
 
@@ -121,7 +121,7 @@ def submit(actor: Actor, organization_id: int) -> Organization:
     Raises ValidationFailed listing what is missing, TransitionNotAllowed from a state that
     cannot be submitted (already submitted, approved, rejected).
     """
-    require_member(actor, organization_id, Role.MANAGER)
+    member_of(actor, organization_id, Role.MANAGER)
     organization = _lock(organization_id)
     new_status = next_status(organization.verification_status, "submit")
     missing = missing_for_submission(organization)
@@ -217,7 +217,9 @@ def withdraw(actor: Actor, organization_id: int, note: str) -> Organization:
     return _decide(actor, organization_id, "withdraw", note=note.strip()[:2000])
 
 
-def latest_review(organization_id: int) -> VerificationReview | None:
+def latest_review(actor: Actor, organization_id: int) -> VerificationReview | None:
+    """The last decision on the organisation's verification (its members, platform admins)."""
+    member_or_admin(actor, organization_id)
     return db.session.scalar(
         select(VerificationReview)
         .where(VerificationReview.organization_id == organization_id)
@@ -230,6 +232,15 @@ def latest_review(organization_id: int) -> VerificationReview | None:
 class Queue:
     organizations: list[Organization]
     certificates: list[Certificate]
+
+
+def organization_for_review(actor: Actor, organization_id: int) -> Organization:
+    """Admin: an organisation, in any state, for its verification page."""
+    require_admin(actor)
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound("organization")
+    return organization
 
 
 def queue(actor: Actor) -> Queue:
@@ -261,7 +272,9 @@ def can_trade(organization: Organization) -> bool:
 # --- certificates ---------------------------------------------------------------------------
 
 
-def certificates_of(organization_id: int) -> list[Certificate]:
+def certificates_of(actor: Actor, organization_id: int) -> list[Certificate]:
+    """Every certificate of the organisation, in any state (its members, platform admins)."""
+    member_or_admin(actor, organization_id)
     return list(
         db.session.scalars(
             select(Certificate)

@@ -16,7 +16,6 @@ from marketplace.blueprints.admin.forms import (
 from marketplace.blueprints.common import apply_errors
 from marketplace.blueprints.listings.forms import CategoryForm
 from marketplace.blueprints.orgs.forms import ConfirmForm
-from marketplace.extensions import db
 from marketplace.models import Organization
 from marketplace.services import (
     admin,
@@ -54,11 +53,7 @@ def verification_queue():
 
 
 def _organization_for_admin(org_id: int) -> Organization:
-    call_or_abort(require_admin, current_actor())
-    organization = db.session.get(Organization, org_id)
-    if organization is None:
-        abort(404)
-    return organization
+    return call_or_abort(verification.organization_for_review, current_actor(), org_id)
 
 
 @bp.route("/verifications/<int:org_id>")
@@ -71,7 +66,8 @@ def review(org_id: int):
 def _render_review(organization: Organization, form: DecisionForm, status: int = 200):
     storage = current_app.extensions["storage"]
     max_age = current_app.config["PRIVATE_URL_MAX_AGE"]
-    certificates = verification.certificates_of(organization.id)
+    actor = current_actor()
+    certificates = verification.certificates_of(actor, organization.id)
     return (
         render_template(
             "admin/review.html",
@@ -87,9 +83,9 @@ def _render_review(organization: Organization, form: DecisionForm, status: int =
             certificates=[
                 (c, storage.presigned_url(c.document_key, max_age)) for c in certificates
             ],
-            members=organizations.members(organization),
+            members=organizations.members(actor, organization.id),
             photos=profiles.photos_of(organization.id),
-            review=verification.latest_review(organization.id),
+            review=verification.latest_review(actor, organization.id),
             province_name=province_name,
         ),
         status,

@@ -46,7 +46,7 @@ def organiser_fairs(org_id: int):
         "fairs/organiser_list.html",
         organization=organization,
         membership=membership,
-        fairs=fairs.fairs_of(org_id),
+        fairs=fairs.fairs_of(current_actor(), org_id),
         locale=str(get_locale()),
     )
 
@@ -100,7 +100,7 @@ def _manage_page(fair_id: int, status: int = 200, **forms):
     fairs.expire_overdue(fair.id)
     row_form = forms.get("row_form") or BoothRowForm()
     row_form.booth_type_id.choices = [SelectChoice(t.id, t.name) for t in fair.booth_types]
-    applications = fairs.applications_of_fair(fair)
+    applications = fairs.applications_of_fair(current_actor(), fair.id)
     booth_map = fairs.booth_map(fair, applications)
     return (
         render_template(
@@ -115,7 +115,7 @@ def _manage_page(fair_id: int, status: int = 200, **forms):
             review_form=ReviewForm(),
             confirm_form=ConfirmForm(),
             cancel_form=forms.get("cancel_form") or CancelForm(),
-            arrivals=fairs.arrivals(fair),
+            arrivals=fairs.arrivals(current_actor(), fair.id),
             locale=str(get_locale()),
             owner_names=booth_map.owners,
         ),
@@ -266,7 +266,7 @@ def _check_in_page(fair_id: int, form: CheckInForm, code: str | None):
             fair=fair,
             form=form,
             result=result,
-            arrivals=fairs.arrivals(fair),
+            arrivals=fairs.arrivals(current_actor(), fair.id),
         ),
         422 if form.errors else 200,
     )
@@ -318,9 +318,7 @@ def _application_data(form: ApplicationForm) -> fairs.ApplicationData:
 @bp.route("/orgs/<int:org_id>/fairs/<int:fair_id>/apply", methods=["GET", "POST"])
 @login_required
 def apply(org_id: int, fair_id: int):
-    coop, membership = member_view(org_id, OrgKind.COOP)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    coop, _membership = member_view(org_id, OrgKind.COOP, Role.MANAGER)
     fair = call_or_abort(fairs.public_fair_by_id, fair_id)
     form = ApplicationForm()
     if request.method == "GET":
@@ -338,10 +336,10 @@ def apply(org_id: int, fair_id: int):
 @bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_application(org_id: int, application_id: int):
-    coop, membership = member_view(org_id, OrgKind.COOP)
-    application = call_or_abort(fairs.own_application, current_actor(), org_id, application_id)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    coop, _membership = member_view(org_id, OrgKind.COOP)
+    application = call_or_abort(
+        fairs.own_application, current_actor(), org_id, application_id, Role.MANAGER
+    )
     form = ApplicationForm(obj=application if request.method == "GET" else None)
     if request.method == "GET":
         form.listing_ids.data = [x.id for x in application.listings]
@@ -395,7 +393,7 @@ def my_applications(org_id: int):
         "fairs/my_applications.html",
         coop=coop,
         membership=membership,
-        applications=fairs.applications_of_coop(org_id),
+        applications=fairs.applications_of_coop(current_actor(), org_id),
         confirm_form=ConfirmForm(),
         locale=str(get_locale()),
     )
@@ -449,8 +447,7 @@ def upcoming():
 def public(slug: str):
     fair = call_or_abort(fairs.public_fair, slug)
     fairs.expire_overdue(fair.id)
-    applications = fairs.applications_of_fair(fair)
-    booth_map = fairs.booth_map(fair, applications)
+    exhibition = fairs.exhibition(fair)
     coop_memberships = (
         [
             m
@@ -463,10 +460,10 @@ def public(slug: str):
     return render_template(
         "fairs/public.html",
         fair=fair,
-        availability=booth_map.availability,
-        held=booth_map.held,
-        owner_names=booth_map.owners,
-        exhibitors=[a for a in applications if a.status is ApplicationStatus.CONFIRMED],
+        availability=exhibition.booth_map.availability,
+        held=exhibition.booth_map.held,
+        owner_names=exhibition.booth_map.owners,
+        exhibitors=exhibition.exhibitors,
         coop_memberships=coop_memberships,
         locale=str(get_locale()),
         province_name=province_name,

@@ -25,7 +25,6 @@ from marketplace.qr import qr_png, qr_svg
 from marketplace.services import listing_csv, listings, verification
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.listings import UNITS, ListingTransitionNotAllowed
-from marketplace.services.permissions import require_member
 from marketplace.urls import external_url
 from marketplace.validation import small_int
 from marketplace.vietnam import PROVINCES, province_name
@@ -199,10 +198,10 @@ def _render_form(organization, form, listing, tiers_error, status):
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(org_id: int, listing_id: int):
-    organization, membership = member_view(org_id, OrgKind.COOP)
-    listing = call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    organization, _membership = member_view(org_id, OrgKind.COOP)
+    listing = call_or_abort(
+        listings.get_own_listing, current_actor(), org_id, listing_id, Role.MANAGER
+    )
     form = ListingForm()
     _prepare(form, organization)
     tiers_error = None
@@ -299,11 +298,7 @@ def add_photo(org_id: int, listing_id: int):
     if not form.validate_on_submit():
         abort(400)
     data = _file_bytes(form.file)
-    call_or_abort(require_member, current_actor(), org_id, Role.MANAGER)
-    call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
     try:
-        if not data:
-            raise ValidationFailed({"file": _("Choose a photo to upload.")})
         call_or_abort(listings.add_photo, current_actor(), org_id, listing_id, data)
     except ValidationFailed as exc:
         _flash_errors(exc)
@@ -333,11 +328,12 @@ def photo_action(org_id: int, listing_id: int, photo_id: int):
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/lots", methods=["GET", "POST"])
 @login_required
 def lots(org_id: int, listing_id: int):
-    organization, membership = member_view(org_id, OrgKind.COOP)
+    # Any member sees the lots; recording one is for owners and managers.
+    organization, _membership = member_view(
+        org_id, OrgKind.COOP, Role.MANAGER if request.method == "POST" else Role.STAFF
+    )
     listing = call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
     form = LotForm()
-    if request.method == "POST" and not membership.role.at_least(Role.MANAGER):
-        abort(403)
     if form.validate_on_submit():
         try:
             lot = listings.create_lot(
@@ -368,7 +364,7 @@ def lots(org_id: int, listing_id: int):
             "listings/lots.html",
             organization=organization,
             listing=listing,
-            lots=listings.lots_of(listing.id),
+            lots=listings.lots_of(current_actor(), org_id, listing.id),
             form=form,
         ),
         422 if request.method == "POST" else 200,
@@ -378,7 +374,6 @@ def lots(org_id: int, listing_id: int):
 @bp.route("/orgs/<int:org_id>/listings.csv")
 @login_required
 def export(org_id: int):
-    member_view(org_id, OrgKind.COOP)
     content = call_or_abort(listing_csv.export_csv, current_actor(), org_id)
     response = Response(content, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="san-pham-{org_id}.csv"'

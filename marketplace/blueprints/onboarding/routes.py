@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from marketplace.blueprints.common import apply_errors
 from marketplace.blueprints.onboarding import bp
@@ -23,14 +23,19 @@ from marketplace.blueprints.onboarding.forms import (
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.models import Organization, OrgKind, Role
-from marketplace.services import certificates, organizations, profiles, verification
+from marketplace.services import certificates, profiles, verification
 from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
-from marketplace.services.permissions import can_manage, require_member
 from marketplace.services.states import TransitionNotAllowed
 from marketplace.validation import format_vn_phone, small_int
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor, first_submission, private_file
+from marketplace.web import (
+    call_or_abort,
+    current_actor,
+    first_submission,
+    member_view,
+    private_file,
+)
 
 
 def _file_bytes(field) -> bytes | None:
@@ -113,8 +118,8 @@ def steps_for(org: Organization) -> list[Step]:
     return [s for s in STEPS if not s.coop_only or org.kind is OrgKind.COOP]
 
 
-def _member_view(org_id: int):
-    return call_or_abort(organizations.get_for_member, current_actor(), org_id)
+def _member_view(org_id: int, min_role: Role = Role.STAFF):
+    return member_view(org_id, min_role=min_role)
 
 
 @bp.route("/orgs/<int:org_id>/profile")
@@ -124,6 +129,7 @@ def overview(org_id: int):
 
 
 def _render_overview(org_id: int, location_form: LocationForm, status: int = 200):
+    actor = current_actor()
     organization, membership = _member_view(org_id)
     page = render_template(
         "onboarding/overview.html",
@@ -131,10 +137,10 @@ def _render_overview(org_id: int, location_form: LocationForm, status: int = 200
         membership=membership,
         steps=steps_for(organization),
         missing=verification.missing_for_submission(organization),
-        review=verification.latest_review(organization.id),
-        certificates=verification.certificates_of(organization.id),
-        locations=profiles.delivery_locations(organization.id),
-        can_manage=can_manage(current_user, organization),
+        review=verification.latest_review(actor, organization.id),
+        certificates=verification.certificates_of(actor, organization.id),
+        locations=profiles.delivery_locations(actor, organization.id),
+        can_manage=membership.role.at_least(Role.MANAGER),
         confirm_form=ConfirmForm(),
         location_form=location_form,
         province_name=province_name,
@@ -164,13 +170,11 @@ def _fill_form(form, organization: Organization, step: Step) -> None:
 @bp.route("/orgs/<int:org_id>/profile/<step_key>", methods=["GET", "POST"])
 @login_required
 def step(org_id: int, step_key: str):
-    organization, membership = _member_view(org_id)
+    organization, _membership = _member_view(org_id, Role.MANAGER)
     steps = steps_for(organization)
     step = next((s for s in steps if s.key == step_key), None)
     if step is None:
         abort(404)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
     form = step.form()
     if request.method == "GET":
         _fill_form(form, organization, step)
@@ -209,15 +213,12 @@ def step(org_id: int, step_key: str):
     )
 
 
-def _image_action(org_id: int, action: Callable[[bytes], object]):
-    call_or_abort(require_member, current_actor(), org_id, Role.MANAGER)
+def _image_action(org_id: int, action: Callable[[bytes | None], object]):
     form = ImageUploadForm()
     if not form.validate_on_submit():
         abort(400)
     data = _file_bytes(form.file)
     try:
-        if not data:
-            raise ValidationFailed({"file": _("Choose a photo to upload.")})
         call_or_abort(action, data)
     except ValidationFailed as exc:
         for message in exc.errors.values():
@@ -293,9 +294,7 @@ def _certificate_data(form) -> certificates.CertificateData:
 @bp.route("/orgs/<int:org_id>/certificates/new", methods=["GET", "POST"])
 @login_required
 def new_certificate(org_id: int):
-    organization, membership = _member_view(org_id)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    organization, _membership = _member_view(org_id, Role.MANAGER)
     form = CertificateForm()
     if form.validate_on_submit():
         try:
@@ -318,10 +317,10 @@ def new_certificate(org_id: int):
 @bp.route("/orgs/<int:org_id>/certificates/<int:cert_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_certificate(org_id: int, cert_id: int):
-    organization, membership = _member_view(org_id)
-    certificate = call_or_abort(certificates.get_certificate, current_actor(), org_id, cert_id)
-    if not membership.role.at_least(Role.MANAGER):
-        abort(403)
+    organization, _membership = _member_view(org_id)
+    certificate = call_or_abort(
+        certificates.get_certificate, current_actor(), org_id, cert_id, Role.MANAGER
+    )
     form = CertificateForm(obj=certificate if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data = certificate.kind.value

@@ -15,7 +15,6 @@ from marketplace.i18n import select_locale
 from marketplace.models import Role
 from marketplace.services import accounts, listings, organizations, profiles, verification
 from marketplace.services.errors import InvalidToken, PermissionDenied, ValidationFailed
-from marketplace.services.permissions import can_manage
 from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor
 
@@ -29,17 +28,16 @@ def index():
 
 
 def _render_dashboard(org_id: int, invite_form: InviteForm, status: int = 200):
-    organization, membership = call_or_abort(organizations.get_for_member, current_actor(), org_id)
-    manager = can_manage(current_user, organization)
+    page = call_or_abort(organizations.dashboard, current_actor(), org_id)
     return (
         render_template(
             "orgs/dashboard.html",
-            organization=organization,
-            membership=membership,
-            members=organizations.members(organization),
-            invitations=organizations.open_invitations(organization) if manager else [],
-            can_manage=manager,
-            is_owner=membership.role is Role.OWNER,
+            organization=page.organization,
+            membership=page.membership,
+            members=page.members,
+            invitations=page.invitations,
+            can_manage=page.can_manage,
+            is_owner=page.is_owner,
             invite_form=invite_form,
             confirm_form=ConfirmForm(),
             role_form=RoleForm(),
