@@ -446,7 +446,7 @@ def test_deal_pages_run_a_constant_number_of_queries(app, client):
 def test_review_regressions_answer_with_messages_not_errors(app, client):
     """Far-future dates, a huge month, a 21st line, an order from a co-op no longer verified."""
     from marketplace.models import Organization, VerificationStatus
-    from marketplace.services.deals import amount_of
+    from marketplace.parsing import amount_of
 
     buyer = verified_buyer(app)
     coop = verified_coop(app)

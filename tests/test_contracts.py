@@ -53,9 +53,13 @@ from marketplace.services.deals import (
     plan_dates,
     vat_amount,
 )
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.rfqs import DealChanged
-from marketplace.services.states import TransitionNotAllowed
+from marketplace.services.errors import (
+    DealChanged,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from marketplace.vietnam import today
 from tests import deals
 from tests.conftest import PDF_BYTES, Person, add_member, admin_actor, settle, verified_coop

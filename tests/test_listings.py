@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import Category, Listing, ListingStatus, Lot, OrgKind, Role, User
+from marketplace.parsing import parse_vnd
 from marketplace.services import certificates, listings, verification
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.listings import ListingTransitionNotAllowed, parse_vnd
+from marketplace.services.listings import ListingTransitionNotAllowed
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import today
 from tests.conftest import (

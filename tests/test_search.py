@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from marketplace import create_app
 from marketplace import unit_of_work
+from marketplace.blueprints.search.presenters import highlight
 from marketplace.extensions import db
 from marketplace.models import Listing, SearchDocument, SearchTerm
 from marketplace.search.documents import NO_LIMIT, price_ranges
 from marketplace.search.folding import exact_tokens, tokens
 from marketplace.search.terms import distance_at_most_one, one_edit_variants, parse_text
 from marketplace.services import listings
-from marketplace.services import search as search_service
 from tests.conftest import make_person, make_test_config, verified_coop
 from tests.test_listings import _published_listing, actor_for, category_id, data, jpeg
 
@@ -86,9 +86,9 @@ def test_price_ranges_cover_every_quantity():
 
 def test_highlighting_escapes_what_the_co_op_typed():
     query = parse_text("sam")
-    html = str(search_service.highlight("<b>Sâm</b> & sấm", query))
+    html = str(highlight("<b>Sâm</b> & sấm", query))
     assert html == "&lt;b&gt;<mark>Sâm</mark>&lt;/b&gt; &amp; <mark>sấm</mark>"
-    fuzzy = str(search_service.highlight("Chè Thanh Sơn", parse_text("thahn")))
+    fuzzy = str(highlight("Chè Thanh Sơn", parse_text("thahn")))
     assert "<mark>Thanh</mark>" in fuzzy
 
 

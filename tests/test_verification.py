@@ -18,8 +18,12 @@ from marketplace.models import (
 )
 from marketplace.services import certificates, organizations, profiles, verification
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.states import TransitionNotAllowed
+from marketplace.services.errors import (
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from marketplace.services.verification import TRANSITIONS, next_status
 from marketplace.vietnam import today
 from tests.conftest import PDF_BYTES, add_member, admin_actor, fill_coop_profile, make_person

@@ -44,6 +44,7 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
+from marketplace.parsing import parse_quantity, parse_vnd, text_of
 from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.deals import (
@@ -55,16 +56,11 @@ from marketplace.services.deals import (
     party,
     payment_days_of,
     plan_dates,
-    price_of,
-    quantity_of,
-    tell,
-    tell_other,
-    text_of,
 )
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.errors import DealChanged, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
+from marketplace.services.notifications import tell, tell_other
 from marketplace.services.permissions import member_of
-from marketplace.services.rfqs import DealChanged
 from marketplace.services.states import step
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import province_name, today
@@ -501,14 +497,14 @@ def propose_amendment(
         line = by_id[line_id]
         try:
             if str(raw_price or "").strip():
-                price = price_of(raw_price)
+                price = parse_vnd(raw_price)
                 if price != line.unit_price:
                     change["unit_price"] = price
         except InvalidValue as exc:
             errors[f"price-{line_id}"] = exc.message
         try:
             if str(raw_quantity or "").strip():
-                quantity = quantity_of(raw_quantity)
+                quantity = parse_quantity(raw_quantity)
                 if quantity != line.quantity:
                     change["quantity"] = quantity
         except InvalidValue:
@@ -525,7 +521,7 @@ def propose_amendment(
         amounts = {}
         for line_id, raw in typed.items():
             try:
-                amounts[str(line_id)] = quantity_of(raw)
+                amounts[str(line_id)] = parse_quantity(raw)
             except InvalidValue:
                 errors[f"extra-{index}-{line_id}"] = _l("Enter a whole number of at least 1.")
         if not amounts:
@@ -820,7 +816,7 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
         errors["quantity"] = _l("Your organisation must be verified before it can order.")
     quantity = 0
     try:
-        quantity = quantity_of(data.quantity)
+        quantity = parse_quantity(data.quantity)
         if quantity < listing.min_order_quantity:
             errors["quantity"] = _l("The minimum order is %(n)d.", n=listing.min_order_quantity)
     except InvalidValue:

@@ -1,40 +1,28 @@
 """Rules shared by requests for quotes, quotes, contracts, deliveries and invoices: which side
-of a deal the actor is on, the delivery calendar, VAT arithmetic, parsing what people type,
-telling the other side.
+of a deal the actor is on, the delivery calendar, VAT arithmetic, delivery locations and
+payment terms.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.i18n import format_money
-from marketplace.models import DeliveryPattern, Membership, Organization, Role, Side
+from marketplace.extensions import db
+from marketplace.models import DeliveryLocation, DeliveryPattern, Membership, Role, Side
+from marketplace.parsing import parse_quantity
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound
-from marketplace.services.images import store_private
-from marketplace.services.notifications import notify_members
 from marketplace.services.permissions import member_of
 from marketplace.validation import InvalidValue
+from marketplace.vietnam import province_name
 
-#: VAT rates a line can carry: "kct" is "not subject to VAT" (không chịu thuế), unlike 0 %.
-VAT_RATES: dict[str, Any] = {
-    "kct": _l("Not subject to VAT"),
-    "0": "0 %",
-    "5": "5 %",
-    "8": "8 %",
-    "10": "10 %",
-}
 #: The most deliveries one contract plans (a period is at most three years).
 MAX_DELIVERIES = 400
-#: Attachments per quote version or message.
-MAX_ATTACHMENTS = 3
 
 
 @dataclass(frozen=True)
@@ -214,40 +202,11 @@ def line_amounts(quantity: int, unit_price: int, rate: str) -> tuple[int, int, i
     return net, vat, net + vat
 
 
-def quantity_of(raw: object, *, allow_zero: bool = False) -> int:
-    """A whole quantity as typed ("2.000" is two thousand); raises InvalidValue."""
-    from marketplace.services.listings import _quantity
-
-    return _quantity(
-        raw if raw is None or isinstance(raw, int) else str(raw), allow_zero=allow_zero
-    )
-
-
-def price_of(raw: object) -> int:
-    from marketplace.services.listings import parse_vnd
-
-    return parse_vnd(raw if raw is None or isinstance(raw, int) else str(raw))
-
-
-def text_of(raw: object, limit: int) -> str:
-    return " ".join(str(raw or "").split())[:limit]
-
-
-def check_vat(raw: object) -> str:
-    text = str(raw or "").strip().lower()
-    if text not in VAT_RATES:
-        raise InvalidValue(_l("Choose a VAT rate."))
-    return text
-
-
-# --- files and notices -----------------------------------------------------------------------
+# --- places and terms -------------------------------------------------------------------------
 
 
 def own_location(errors: dict, buyer_id: int, location_id: int | None):
     """The buyer's delivery location with this id, or a message in ``errors``."""
-    from marketplace.extensions import db
-    from marketplace.models import DeliveryLocation
-
     location = db.session.get(DeliveryLocation, location_id) if location_id else None
     if location is None or location.organization_id != buyer_id:
         errors["delivery_location_id"] = _l("Choose one of your delivery locations.")
@@ -257,8 +216,6 @@ def own_location(errors: dict, buyer_id: int, location_id: int | None):
 
 def location_text(location) -> str:
     """A delivery location as one line: name, street, commune, province."""
-    from marketplace.vietnam import province_name
-
     if location is None:
         return ""
     parts = (
@@ -273,91 +230,10 @@ def location_text(location) -> str:
 def payment_days_of(errors: dict, raw: object) -> int:
     """Payment terms in days after delivery, 0 to 180; a message in ``errors`` otherwise."""
     try:
-        days = quantity_of(str(raw or "0"), allow_zero=True)
+        days = parse_quantity(str(raw or "0"), allow_zero=True)
     except InvalidValue:
         days = -1
     if not 0 <= days <= 180:
         errors["payment_days"] = _l("Enter a number of days from 0 to 180.")
         return 0
     return days
-
-
-def amount_of(raw: object, *, at_most: int) -> int:
-    """A sum of money in whole đồng, as typed, from 1 ₫ to ``at_most``."""
-    from marketplace.services.listings import parse_vnd
-
-    value = parse_vnd(raw if raw is None or isinstance(raw, int) else str(raw), maximum=None)
-    if value > at_most:
-        raise InvalidValue(_l("At most %(amount)s.", amount=format_money(at_most)))
-    return value
-
-
-CERTIFICATE_NAMES: dict[str, Any] = {
-    "vietgap": "VietGAP",
-    "globalgap": "GlobalGAP",
-    "organic": _l("Organic"),
-}
-
-
-@contextmanager
-def stored_attachments(prefix: str, files: list[tuple[str, bytes]], field: str):
-    """Store the files first (never while a row is locked); if the change that uses them is
-    then refused, they are deleted again."""
-    from marketplace.services import images
-
-    stored = store_attachments(prefix, files, field)
-    try:
-        yield stored
-    except Exception:
-        if stored:
-            images.discard([values["key"] for values in stored])
-        raise
-
-
-def store_attachments(prefix: str, files: list[tuple[str, bytes]], field: str) -> list[dict]:
-    """Store up to MAX_ATTACHMENTS private files (PDF or image, cleaned); returns their rows'
-    values. Raises ValidationFailed naming ``field``."""
-    from marketplace.services.errors import ValidationFailed
-
-    files = [(name, data) for name, data in files if data]
-    if len(files) > MAX_ATTACHMENTS:
-        raise ValidationFailed({field: _l("Attach at most %(n)d files.", n=MAX_ATTACHMENTS)})
-    stored = []
-    for name, data in files:
-        key, content_type, size = store_private(prefix, data, field=field, allow_pdf=True)
-        stored.append(
-            {
-                "key": key,
-                "filename": text_of(name, 200) or "file",
-                "content_type": content_type,
-                "size": size,
-            }
-        )
-    return stored
-
-
-def tell(
-    organization: Organization | int, template: str, subject: Any, endpoint: str, **values
-) -> list[int]:
-    """Email and notify every member of the other party; returns outbox ids to deliver."""
-    organization_id = organization if isinstance(organization, int) else organization.id
-    context = values.pop("context", {})
-    return notify_members(
-        organization_id, template, subject, endpoint=endpoint, link_values=values, **context
-    )
-
-
-def tell_other(
-    who: Party, buyer_id: int, coop_id: int, template: str, subject: Any, endpoint: str, **values
-) -> list[int]:
-    """``tell`` the party of the deal that is not the actor's."""
-    other = coop_id if who.side is Side.BUYER else buyer_id
-    return tell(other, template, subject, endpoint, **values)
-
-
-def finish(messages: list[int]) -> None:
-    """Commit the change, then send its notices: after the commit, so a failing mail server
-    never loses a change (the outbox retries them)."""
-    from marketplace.extensions import db
-
-    db.session.flush()

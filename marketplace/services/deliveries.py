@@ -31,14 +31,16 @@ from marketplace.models import (
     Side,
 )
 from marketplace.models._types import utcnow
+from marketplace.parsing import parse_quantity
 from marketplace.services import audit, images
 from marketplace.services.context import Actor
 from marketplace.services.contracts import RUNNING
-from marketplace.services.deals import Party, party, quantity_of, tell
-from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.deals import Party, party
+from marketplace.services.errors import DealChanged, NotFound, ValidationFailed
+from marketplace.services.invoices import issue_for_delivery
 from marketplace.services.locking import lock
+from marketplace.services.notifications import tell
 from marketplace.services.permissions import member_of
-from marketplace.services.rfqs import DealChanged
 from marketplace.services.states import step
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import today
@@ -137,7 +139,7 @@ def dispatch(
     for line in delivery.lines:
         typed = lines.get(line.id, DispatchLine(""))
         try:
-            quantity = quantity_of(typed.quantity, allow_zero=True)
+            quantity = parse_quantity(typed.quantity, allow_zero=True)
         except InvalidValue:
             errors[f"quantity-{line.id}"] = _l("Enter a whole number.")
             continue
@@ -208,8 +210,6 @@ def receive(
     at most what was dispatched), with a reason and photos for any rejection. The invoice for
     the accepted quantities is issued in the same transaction. Returns (delivery, invoice or
     None when everything was rejected)."""
-    from marketplace.services.invoices import issue_for_delivery
-
     delivery, who = _delivery_party(actor, delivery_id)
     if who.side is not Side.BUYER:
         raise NotFound("the buyer receives")
@@ -218,8 +218,8 @@ def receive(
     for line in delivery.lines:
         typed = lines.get(line.id, ReceiptLine(""))
         try:
-            accepted = quantity_of(typed.accepted, allow_zero=True)
-            rejected = quantity_of(typed.rejected or "0", allow_zero=True)
+            accepted = parse_quantity(typed.accepted, allow_zero=True)
+            rejected = parse_quantity(typed.rejected or "0", allow_zero=True)
         except InvalidValue:
             errors[f"accepted-{line.id}"] = _l("Enter whole numbers.")
             continue

@@ -41,15 +41,16 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
+from marketplace.parsing import parse_vnd
 from marketplace.services import audit, images
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
 from marketplace.services.payables import Link, Payable, PayableState, paid_so_far
 from marketplace.services.permissions import member_of
 from marketplace.services.slugs import slugify
-from marketplace.services.states import TransitionNotAllowed, step
+from marketplace.services.states import step
 from marketplace.services.verification import can_trade, valid_certificates
 from marketplace.spreadsheets import excel_csv
 from marketplace.storage.uploads import check_upload
@@ -217,8 +218,6 @@ def own_fair(actor: Actor, fair_id: int, role: Role = Role.STAFF) -> Fair:
 def add_booth_type(
     actor: Actor, fair_id: int, *, name: str, size: str, fee: str, includes: str = ""
 ) -> BoothType:
-    from marketplace.services.listings import parse_vnd
-
     fair = own_fair(actor, fair_id, Role.MANAGER)
     errors: dict[str, object] = {}
     name = " ".join((name or "").split())[:120]

@@ -12,7 +12,6 @@ Only a verified co-op publishes, and only a listing with a photo.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
+from marketplace.i18n import UNITS
 from marketplace.models import (
     Category,
     Certificate,
@@ -38,38 +38,25 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
+from marketplace.parsing import parse_quantity, parse_vnd
 from marketplace.services import audit, images
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
+from marketplace.services.errors import (
+    NotFound,
+    ServiceError,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
 from marketplace.services.permissions import member_of, require_admin
 from marketplace.services.slugs import slugify
-from marketplace.services.states import TransitionNotAllowed, step
+from marketplace.services.states import step
 from marketplace.services.verification import can_trade
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, prepare_image
-from marketplace.validation import InvalidValue, is_ascii_number
+from marketplace.validation import InvalidValue
 from marketplace.vietnam import resolve_province, today
-
-#: Selling units: code → (Vietnamese, English).
-UNITS: dict[str, tuple[str, str]] = {
-    "kg": ("kg", "kg"),
-    "chai": ("chai", "bottle"),
-    "hop": ("hộp", "box"),
-    "goi": ("gói", "pack"),
-    "tui": ("túi", "bag"),
-    "hu": ("hũ", "jar"),
-    "thung": ("thùng", "case"),
-    "lit": ("lít", "litre"),
-    "cay-giong": ("cây giống", "seedling"),
-    "tan": ("tấn", "tonne"),
-}
-
-MAX_PRICE = 1_000_000_000  # one billion đồng a unit is beyond any farm product
-#: The largest sum a BIGINT money column holds, for totals rather than unit prices.
-MAX_DB_MONEY = 2**63 - 1
-MAX_QUANTITY = 100_000_000
 
 S = ListingStatus
 LISTING_TRANSITIONS: dict[tuple[ListingStatus, str], ListingStatus] = {
@@ -93,48 +80,6 @@ class ListingTransitionNotAllowed(TransitionNotAllowed):
 
 def next_listing_status(current: ListingStatus, action: str) -> ListingStatus:
     return step(LISTING_TRANSITIONS, current, action, ListingTransitionNotAllowed)
-
-
-_THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$", re.ASCII)
-
-
-def parse_vnd(raw: str | int | None, maximum: int | None = MAX_PRICE) -> int:
-    """Whole đồng from what people type: "180000", "180.000", "180,000 ₫", "1 250 000".
-
-    VND has no minor unit, so "180.5" or "180,50" is refused rather than guessed.
-    """
-    if isinstance(raw, int):
-        value = raw
-    else:
-        text = (raw or "").strip().lower()
-        for suffix in ("₫", "vnđ", "vnd", "đồng", "đ"):
-            text = text.removesuffix(suffix).strip()
-        if is_ascii_number(text):
-            value = int(text)
-        elif _THOUSANDS.match(text):
-            value = int(re.sub(r"[.,\s]", "", text))
-        elif re.fullmatch(r"\d+[.,]\d+", text, re.ASCII):
-            raise InvalidValue(_l("Prices in đồng have no decimals."))
-        else:
-            raise InvalidValue(_l("Enter a price in đồng, like 180.000."))
-    if maximum is None:
-        if value <= 0 or value > MAX_DB_MONEY:
-            raise InvalidValue(_l("Enter an amount in đồng, like 1.250.000."))
-    elif value <= 0 or value > maximum:
-        raise InvalidValue(_l("Enter a price between 1 ₫ and 1.000.000.000 ₫."))
-    return value
-
-
-def _quantity(raw: str | int | None, *, allow_zero: bool = False) -> int:
-    text = str(raw if raw is not None else "").strip()
-    if _THOUSANDS.match(text) and text.isascii():
-        text = re.sub(r"[.,\s]", "", text)  # "2.000" is two thousand; "2,5" is refused
-    if not is_ascii_number(text):
-        raise InvalidValue(_l("Enter a whole number."))
-    value = int(text)
-    if value < (0 if allow_zero else 1) or value > MAX_QUANTITY:
-        raise InvalidValue(_l("Enter a whole number."))
-    return value
 
 
 @dataclass
@@ -198,7 +143,7 @@ def _validate(organization: Organization, data: ListingData) -> tuple[dict, list
             values[name] = None
             continue
         try:
-            values[name] = _quantity(raw, allow_zero=name == "lead_time_days")
+            values[name] = parse_quantity(raw, allow_zero=name == "lead_time_days")
         except InvalidValue as exc:
             errors[name] = exc.message
     try:
@@ -213,7 +158,7 @@ def _validate(organization: Organization, data: ListingData) -> tuple[dict, list
         if not str(raw_qty).strip() and not str(raw_price).strip():
             continue
         try:
-            tiers.append((_quantity(raw_qty), parse_vnd(raw_price)))
+            tiers.append((parse_quantity(raw_qty), parse_vnd(raw_price)))
         except InvalidValue as exc:
             errors[f"tier_{position}"] = exc.message
     if len(tiers) > MAX_PRICE_TIERS:
@@ -342,7 +287,7 @@ def quick_update(
         errors["base_price"] = exc.message
         price = None
     try:
-        capacity = _quantity(monthly_capacity)
+        capacity = parse_quantity(monthly_capacity)
     except InvalidValue as exc:
         errors["monthly_capacity"] = exc.message
         capacity = None
@@ -579,7 +524,7 @@ def create_lot(
     if data.best_before and data.produced_on and data.best_before <= data.produced_on:
         errors["best_before"] = _l("The best-before date must come after the production date.")
     try:
-        quantity = _quantity(data.quantity)
+        quantity = parse_quantity(data.quantity)
     except InvalidValue as exc:
         errors["quantity"] = exc.message
     checked = None

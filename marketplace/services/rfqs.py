@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
+from marketplace.i18n import CERTIFICATE_NAMES, UNITS
 from marketplace.models import (
     Category,
     CertificateKind,
@@ -42,25 +43,21 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.models.contracts import rfq_invitations
+from marketplace.parsing import check_vat, parse_quantity, parse_vnd, text_of
 from marketplace.services import audit
+from marketplace.services.attachments import stored_attachments
 from marketplace.services.context import Actor
+from marketplace.services.contracts import draft_from_award
 from marketplace.services.deals import (
-    CERTIFICATE_NAMES,
     Party,
     check_schedule,
-    check_vat,
     own_location,
     party,
     payment_days_of,
-    price_of,
-    quantity_of,
-    stored_attachments,
-    tell,
-    tell_other,
-    text_of,
 )
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.errors import DealChanged, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
+from marketplace.services.notifications import tell, tell_other
 from marketplace.services.permissions import member_of, membership_of
 from marketplace.services.states import step
 from marketplace.services.verification import valid_certificates
@@ -80,13 +77,6 @@ QUOTE_TRANSITIONS: dict[tuple[QuoteStatus, str], QuoteStatus] = {
     (Q.OPEN, "withdraw"): Q.WITHDRAWN,
 }
 MAX_LINES = 20
-
-
-class DealChanged(ValidationFailed):
-    """Someone else changed the negotiation or contract since the page was loaded."""
-
-    def __init__(self, message: object):
-        super().__init__({"version": message})
 
 
 # --- the buyer asks --------------------------------------------------------------------------
@@ -127,8 +117,6 @@ def _buyer(actor: Actor, organization_id: int, role: Role = Role.MANAGER) -> Org
 
 
 def _check_lines(errors: dict, lines: list[RfqLineData]) -> list[dict]:
-    from marketplace.services.listings import UNITS
-
     values = []
     kept = [ln for ln in lines if ln.specification.strip() or str(ln.quantity).strip()]
     if not kept:
@@ -148,7 +136,7 @@ def _check_lines(errors: dict, lines: list[RfqLineData]) -> list[dict]:
         if not row["specification"]:
             errors[prefix + "specification"] = _l("Describe the product: variety, size, packing.")
         try:
-            row["quantity"] = quantity_of(line.quantity)
+            row["quantity"] = parse_quantity(line.quantity)
         except InvalidValue:
             errors[prefix + "quantity"] = _l("Enter a quantity per delivery of at least 1.")
         if line.unit not in UNITS:
@@ -157,7 +145,7 @@ def _check_lines(errors: dict, lines: list[RfqLineData]) -> list[dict]:
         row["target_price"] = None
         if str(line.target_price or "").strip():
             try:
-                row["target_price"] = price_of(line.target_price)
+                row["target_price"] = parse_vnd(line.target_price)
             except InvalidValue as exc:
                 errors[prefix + "target_price"] = exc.message
         row["listing_id"] = None
@@ -550,11 +538,11 @@ def _check_version(rfq: Rfq, coop_id: int, data: VersionData) -> list[dict]:
         prefix = f"lines-{index}-"
         row: dict = {"rfq_line_id": line.rfq_line_id}
         try:
-            row["unit_price"] = price_of(line.unit_price)
+            row["unit_price"] = parse_vnd(line.unit_price)
         except InvalidValue as exc:
             errors[prefix + "unit_price"] = exc.message
         try:
-            row["quantity"] = quantity_of(line.quantity)
+            row["quantity"] = parse_quantity(line.quantity)
         except InvalidValue:
             errors[prefix + "quantity"] = _l("Enter a quantity per delivery of at least 1.")
         try:
@@ -875,8 +863,6 @@ def award(
     co-op has not answered it), whose offer has lapsed, or which moved on since the page was
     loaded is refused with a message.
     """
-    from marketplace.services.contracts import draft_from_award
-
     rfq = db.session.get(Rfq, rfq_id)
     if rfq is None:
         raise NotFound("rfq")

@@ -17,6 +17,7 @@ from marketplace.blueprints.common import apply_errors
 from marketplace.blueprints.listings.forms import CategoryForm
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.models import Organization
+from marketplace.parsing import VAT_RATES
 from marketplace.services import (
     admin,
     categories,
@@ -25,10 +26,8 @@ from marketplace.services import (
     profiles,
     verification,
 )
-from marketplace.services.deals import VAT_RATES
-from marketplace.services.errors import NotFound, ValidationFailed
+from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from marketplace.services.permissions import require_admin
-from marketplace.services.states import TransitionNotAllowed
 from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor
 

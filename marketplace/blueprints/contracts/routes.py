@@ -29,6 +29,7 @@ from marketplace.blueprints.contracts.forms import (
     VersionForm,
     VoidForm,
 )
+from marketplace.i18n import CERTIFICATE_NAMES, UNITS
 from marketplace.models import (
     ContractStatus,
     DeliveryStatus,
@@ -39,13 +40,12 @@ from marketplace.models import (
     Role,
     Side,
 )
+from marketplace.parsing import VAT_RATES
 from marketplace.services import categories, contracts, deliveries, invoices, listings, rfqs
-from marketplace.services.deals import CERTIFICATE_NAMES, VAT_RATES, location_text
-from marketplace.services.errors import NotFound, ValidationFailed
-from marketplace.services.listings import UNITS
+from marketplace.services.deals import location_text
+from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from marketplace.services.organizations import memberships_of
 from marketplace.services.profiles import delivery_locations
-from marketplace.services.states import TransitionNotAllowed
 from marketplace.validation import small_int
 from marketplace.vietnam import today
 from marketplace.web import (

@@ -19,12 +19,13 @@ from marketplace.blueprints.listings.forms import (
     TakeDownForm,
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.i18n import UNITS, certificate_name, unit_label
 from marketplace.models import Listing, Organization, OrgKind, Role
 from marketplace.models.catalog import MAX_PRICE_TIERS
 from marketplace.qr import qr_png, qr_svg
 from marketplace.services import listing_csv, listings, verification
 from marketplace.services.errors import ValidationFailed
-from marketplace.services.listings import UNITS, ListingTransitionNotAllowed
+from marketplace.services.listings import ListingTransitionNotAllowed
 from marketplace.urls import external_url
 from marketplace.validation import small_int
 from marketplace.vietnam import PROVINCES, province_name
@@ -36,19 +37,6 @@ def _file_bytes(field) -> bytes | None:
     if storage is None or not getattr(storage, "filename", None):
         return None
     return storage.read()
-
-
-CERTIFICATE_LABELS = {
-    "ocop": lambda: "OCOP",
-    "vietgap": lambda: "VietGAP",
-    "globalgap": lambda: "GlobalGAP",
-    "organic": lambda: _("Organic"),
-}
-
-
-def unit_label(code: str) -> str:
-    vi, en = UNITS.get(code, (code, code))
-    return en if str(get_locale()) == "en" else vi
 
 
 @bp.app_context_processor
@@ -78,10 +66,10 @@ def _prepare(form: ListingForm, organization: Organization) -> None:
         for c in listings.categories()
     ]
     form.unit.choices = [SelectChoice("", _("— choose —"))] + [
-        SelectChoice(code, en if locale == "en" else vi) for code, (vi, en) in UNITS.items()
+        SelectChoice(code, unit_label(code)) for code in UNITS
     ]
     form.certificate_ids.choices = [
-        SelectChoice(c.id, f"{CERTIFICATE_LABELS[c.kind.value]()} {c.number}")
+        SelectChoice(c.id, f"{certificate_name(c.kind.value)} {c.number}")
         for c in verification.valid_certificates(organization.id)
     ]
 

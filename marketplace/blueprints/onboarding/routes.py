@@ -25,8 +25,7 @@ from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.models import Organization, OrgKind, Role
 from marketplace.services import certificates, profiles, verification
 from marketplace.services.context import Actor
-from marketplace.services.errors import ValidationFailed
-from marketplace.services.states import TransitionNotAllowed
+from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
 from marketplace.validation import format_vn_phone, small_int
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import (
