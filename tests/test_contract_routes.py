@@ -133,7 +133,13 @@ def test_the_whole_deal_over_http(app, client):
     assert "Giao trước 7 giờ nhé" in seller.get(f"/quotes/{quote_id}").get_data(as_text=True)
 
     response = client.post(
-        f"/rfqs/{rfq_id}/award", data={f"line-{line_id}": str(quote_id), f"seen-{quote_id}": "3"}
+        f"/rfqs/{rfq_id}/award",
+        data={
+            "lines-0-line_id": str(line_id),
+            "lines-0-quote_id": str(quote_id),
+            "quotes-0-quote_id": str(quote_id),
+            "quotes-0-version": "3",
+        },
     )
     assert response.status_code == 302, response.headers
     with app.app_context():
@@ -158,7 +164,11 @@ def test_the_whole_deal_over_http(app, client):
 
     response = seller.post(
         f"/deliveries/{delivery_id}/dispatch",
-        data={"version": "1", f"quantity-{delivery_line}": "120"},
+        data={
+            "version": "1",
+            "lines-0-line_id": str(delivery_line),
+            "lines-0-quantity": "120",
+        },
     )
     assert response.status_code == 302
     # More accepted and rejected than dispatched: refused, typed values kept.
@@ -166,9 +176,10 @@ def test_the_whole_deal_over_http(app, client):
         f"/deliveries/{delivery_id}/receive",
         data={
             "version": "2",
-            f"accepted-{delivery_line}": "110",
-            f"rejected-{delivery_line}": "20",
-            f"reason-{delivery_line}": "Vỡ",
+            "lines-0-line_id": str(delivery_line),
+            "lines-0-accepted": "110",
+            "lines-0-rejected": "20",
+            "lines-0-reason": "Vỡ",
         },
     )
     assert response.status_code == 422
@@ -178,9 +189,10 @@ def test_the_whole_deal_over_http(app, client):
         f"/deliveries/{delivery_id}/receive",
         data={
             "version": "2",
-            f"accepted-{delivery_line}": "110",
-            f"rejected-{delivery_line}": "10",
-            f"reason-{delivery_line}": "Vỡ chai",
+            "lines-0-line_id": str(delivery_line),
+            "lines-0-accepted": "110",
+            "lines-0-rejected": "10",
+            "lines-0-reason": "Vỡ chai",
         },
     )
     assert response.status_code == 302
@@ -270,7 +282,8 @@ def test_other_organisations_get_404_and_staff_cannot_sign(app, client):
     assert staff_client.get(f"/contracts/{contract_id}").status_code == 200
     rfq2 = post_rfq(app, buyer)
     quote2 = quote_on(app, coop, rfq2)
-    assert staff_client.post(f"/rfqs/{rfq2}/award", data={f"seen-{quote2}": "1"}).status_code == 403
+    seen = {"quotes-0-quote_id": str(quote2), "quotes-0-version": "1"}
+    assert staff_client.post(f"/rfqs/{rfq2}/award", data=seen).status_code == 403
 
 
 def test_a_spot_order_is_accepted_by_the_coop(app, client):
@@ -505,7 +518,7 @@ def test_notice_withdraws_an_open_change_and_keeps_the_agreed_end(app, client):
         contract = db.session.get_one(Contract, contract_id)
         assert contract.agreed_ends_on == agreed and contract.ends_on == last_day
         assert db.session.scalar(select(Amendment.status)) is AmendmentStatus.WITHDRAWN
-        first = sorted(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)[0]
+        first_id = sorted(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)[0].id
     other_listing = coop_with_listing(app, coop, title_vi="Rượu táo mèo")
     with app.app_context():
         from marketplace.services import listings
@@ -518,12 +531,107 @@ def test_notice_withdraws_an_open_change_and_keeps_the_agreed_end(app, client):
             None,
         )
         lot_id = lot.id
-        first = db.session.get_one(Delivery, first.id)
+        first = db.session.get_one(Delivery, first_id)
         line, version = first.lines[0].id, first.version
     seller = app.test_client()
     login(seller, coop)
     response = seller.post(
         f"/deliveries/{first.id}/dispatch",
-        data={"version": str(version), f"quantity-{line}": "120", f"lot-{line}": str(lot_id)},
+        data={
+            "version": str(version),
+            "lines-0-line_id": str(line),
+            "lines-0-quantity": "120",
+            "lines-0-lot": str(lot_id),
+        },
     )
     assert response.status_code == 422 and "lô của sản phẩm này" in response.get_data(as_text=True)
+
+
+def field_block(page: str, field_id: str) -> str:
+    """The HTML of one field's block (label, input, help, error) on a page."""
+    match = re.search(rf'<div class="field[^"]*" id="{field_id}-field">(.*?)</div>', page, re.S)
+    assert match, f"no field {field_id}"
+    return match[0]
+
+
+def test_a_refused_receipt_keeps_each_line_as_typed_with_its_error_beside_it(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        first = min(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)
+        delivery_id, line_id, version = first.id, first.lines[0].id, first.version
+    seller = app.test_client()
+    login(seller, coop)
+    dispatched = seller.post(
+        f"/deliveries/{delivery_id}/dispatch",
+        data={"version": str(version), "lines-0-line_id": str(line_id), "lines-0-quantity": "120"},
+    )
+    assert dispatched.status_code == 302
+    login(client, buyer)
+    page = client.get(f"/deliveries/{delivery_id}").get_data(as_text=True)
+    assert f'name="lines-0-line_id" type="hidden" value="{line_id}"' in page
+    assert '<label for="lines-0-accepted">' in page and 'value="120"' in page
+
+    # 130 of 120 dispatched, and goods rejected without a reason.
+    response = client.post(
+        f"/deliveries/{delivery_id}/receive",
+        data={
+            "version": str(version + 1),
+            "lines-0-line_id": str(line_id),
+            "lines-0-accepted": "110",
+            "lines-0-rejected": "20",
+            "lines-0-reason": "",
+            "note": "Xe đến muộn",
+        },
+    )
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    accepted = field_block(page, "lines-0-accepted")
+    assert 'value="110"' in accepted and 'aria-invalid="true"' in accepted
+    assert 'id="lines-0-accepted-error"' in accepted and "120" in accepted
+    assert 'value="20"' in field_block(page, "lines-0-rejected")
+    assert 'id="lines-0-reason-error"' in field_block(page, "lines-0-reason")
+    assert 'id="lines-0-rejected-error"' not in page
+    assert "Xe đến muộn" in field_block(page, "note")
+    with app.app_context():
+        assert db.session.get_one(Delivery, delivery_id).status is DeliveryStatus.DISPATCHED
+
+
+def test_a_refused_change_keeps_each_line_as_typed_with_its_error_beside_it(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        contract = db.session.get_one(Contract, contract_id)
+        line_id, version = contract.lines[0].id, contract.version
+    login(client, buyer)
+    page = client.get(f"/contracts/{contract_id}/amend").get_data(as_text=True)
+    assert '<label for="lines-0-price">' in page and '<label for="extras-2-on">' in page
+    assert f'name="extras-0-lines-0-line_id" type="hidden" value="{line_id}"' in page
+
+    response = client.post(
+        f"/contracts/{contract_id}/amend",
+        data={
+            "version": str(version),
+            "reason": "Giá vỏ chai tăng",
+            "effective_from": (today() + timedelta(days=3)).isoformat(),
+            "lines-0-line_id": str(line_id),
+            "lines-0-price": "12,5",
+            "lines-0-quantity": "130",
+            "extras-0-on": (today() + timedelta(days=4)).isoformat(),
+            "extras-0-lines-0-line_id": str(line_id),
+            "extras-0-lines-0-quantity": "không",
+        },
+    )
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    price = field_block(page, "lines-0-price")
+    assert 'value="12,5"' in price and 'id="lines-0-price-error"' in price
+    assert 'value="130"' in field_block(page, "lines-0-quantity")
+    extra = field_block(page, "extras-0-lines-0-quantity")
+    assert 'value="không"' in extra and 'id="extras-0-lines-0-quantity-error"' in extra

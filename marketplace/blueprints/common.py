@@ -1,16 +1,25 @@
-"""Helpers shared by the blueprints: form errors, messages for bad links."""
+"""Helpers shared by the blueprints: form errors, one way to handle a submitted form,
+messages for bad links."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Literal, TypeVar
 
-from flask import flash
+from flask import abort, flash, redirect
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
 
+from marketplace.extensions import db
+from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
+from marketplace.services.states import TransitionNotAllowed
 from marketplace.validation import strip_control
+from marketplace.web import first_submission
+
+T = TypeVar("T")
 
 # WTForms' own messages, said our way and translated in our catalogue (WTForms ships no
 # Vietnamese). Keys are WTForms' msgids; anything not listed falls back to a generic message.
@@ -43,7 +52,7 @@ class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             # Lists and sub-forms take no filters: their own fields get them.
-            if unbound_field.field_class not in (FieldList, FormField):
+            if not issubclass(unbound_field.field_class, (FieldList, FormField)):
                 options["filters"] = [strip_control, *options.get("filters", ())]
             return unbound_field.bind(form=form, **options)
 
@@ -52,16 +61,18 @@ class BaseForm(FlaskForm):
 
 
 def _field(form: FlaskForm, name: str):
-    """The field a service names: "title", or a field-list entry's "lines-0-quantity"."""
+    """The field a service names: "title", a field-list entry's "lines-0-quantity", or one in
+    a list inside a list entry, "extras-1-lines-0-quantity"."""
     field = form._fields.get(name)
     if field is not None:
         return field
     head, _, rest = name.partition("-")
     index, _, sub = rest.partition("-")
     entries = getattr(form._fields.get(head), "entries", None)
-    if entries is None or not index.isdigit() or int(index) >= len(entries):
+    if entries is None or not (index.isascii() and index.isdigit()) or int(index) >= len(entries):
         return None
-    return entries[int(index)].form._fields.get(sub)
+    subform = getattr(entries[int(index)], "form", None)
+    return _field(subform, sub) if subform is not None and sub else None
 
 
 def apply_errors(form: FlaskForm, errors: Mapping[str, object]) -> None:
@@ -73,6 +84,73 @@ def apply_errors(form: FlaskForm, errors: Mapping[str, object]) -> None:
             field.errors = [*field.errors, str(message)] if field.errors else [str(message)]
         else:
             flash(str(message), "error")
+
+
+def changed_meanwhile() -> None:
+    """Tell someone that what they acted on moved on while they were reading it."""
+    flash(
+        _("This can no longer be done: it has changed meanwhile. Here is where it stands now."),
+        "error",
+    )
+
+
+def handle_form(
+    form: FlaskForm,
+    use_case: Callable[[], T],
+    *,
+    done: Callable[[T], ResponseReturnValue],
+    back: str,
+    page: Callable[[int], ResponseReturnValue] | None = None,
+    bad_form: Literal["page", "back"] | int = "page",
+    once: bool = False,
+    error_names: Callable[[Mapping[str, object]], Mapping[str, object]] | None = None,
+) -> ResponseReturnValue:
+    """Answer a form: validate it once, run the use case, and say how it went.
+
+    - not submitted (a GET): ``page(200)``, or a redirect to ``back`` without a page;
+    - not valid: ``page(422)`` (a redirect to ``back`` without a page); with ``bad_form="back"``
+      a redirect to ``back``, with a status ``abort(bad_form)``;
+    - ``once`` and the same form sent before: "already saved", and a redirect to ``back``;
+    - the use case runs; what it returns goes to ``done``, which flashes and redirects;
+    - ``ValidationFailed`` (``DealChanged`` too): with a ``page``, its messages go next to the
+      fields (service names turned into form names by ``error_names``) and ``page(422)``;
+      without one, they are flashed and the answer is a redirect to ``back``;
+    - ``TransitionNotAllowed``: "it has changed meanwhile", and a redirect to ``back``;
+    - ``NotFound`` → 404, ``PermissionDenied`` → 403.
+
+    A refused use case may have changed the session before it gave up: that is rolled back
+    before anything is answered, as the request edge commits any answer below 400.
+    """
+    if not form.is_submitted():
+        return page(200) if page is not None else redirect(back)
+    if not form.validate():
+        if isinstance(bad_form, int):
+            abort(bad_form)
+        return page(422) if page is not None and bad_form == "page" else redirect(back)
+    if once and not first_submission():
+        flash(_("This was already saved."), "info")
+        return redirect(back)
+    try:
+        result = use_case()
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        if page is not None:
+            apply_errors(form, error_names(exc.errors) if error_names else exc.errors)
+            return page(422)
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(back)
+    except TransitionNotAllowed:
+        db.session.rollback()
+        changed_meanwhile()
+        return redirect(back)
+    return done(result)
 
 
 def token_problem(reason: str) -> str:

@@ -1,7 +1,12 @@
-"""Forms of the contracts pages. Lines of requests and quotes are WTForms field lists; the
-per-line forms of deliveries and amendments are read by the routes from named inputs."""
+"""Forms of the contracts pages. Everything per line is a field list of small sub-forms:
+lines of requests and quotes, the award, amendments, dispatch and receipt. The sub-forms of a
+contract's or delivery's lines carry the line's id in a hidden ``line_id``, so the routes hand
+the services values keyed by line."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
@@ -18,10 +23,16 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import Label
 from wtforms.validators import Length, Optional
 
 from marketplace.blueprints.common import BaseForm
-from marketplace.validation import bounded_int
+from marketplace.validation import bounded_int, small_int
+
+#: Lines of a request, and so of a contract or delivery (rfqs.MAX_LINES).
+MAX_LINES = 20
+#: Extra deliveries one amendment can add.
+EXTRA_DELIVERIES = 3
 
 
 def _optional_int(value: object) -> int | None:
@@ -44,6 +55,72 @@ PATTERNS = [
     SelectChoice("biweekly", _l("Every two weeks")),
     SelectChoice("monthly", _l("Every month")),
 ]
+
+
+class LineList(FieldList):
+    """Inputs for each line of a contract, delivery or request: one sub-form per line, each
+    with the line's id in a hidden ``line_id``."""
+
+    def __init__(self, subform: type[BaseForm], label=None, **kwargs):
+        kwargs.setdefault("max_entries", MAX_LINES)
+        super().__init__(FormField(subform), label, **kwargs)
+
+    def by_line(self) -> dict[int, BaseForm]:
+        """The sub-forms by the id of their line (the first one, if a line came twice)."""
+        found: dict[int, BaseForm] = {}
+        for entry in self.entries:
+            line_id = small_int(entry.form.line_id.data)
+            if line_id is not None:
+                found.setdefault(line_id, entry.form)
+        return found
+
+    def fill(self, rows: Iterable[Mapping[str, object]]) -> None:
+        """Hold exactly these rows (a fresh page: values from the database)."""
+        while self.entries:
+            self.pop_entry()
+        for row in rows:
+            self.append_entry(dict(row))
+
+    def match(self, line_ids: Sequence[int]) -> None:
+        """One entry per line, in this order, before anything is read or shown. The page posts
+        exactly that, which is kept as typed; a post edited by hand keeps what it typed for
+        the lines it names, and other lines are left blank."""
+        if [small_int(entry.form.line_id.data) for entry in self.entries] == list(line_ids):
+            return
+        posted = self.by_line()
+        self.fill(
+            {name: field.data for name, field in posted[line_id]._fields.items()}
+            if line_id in posted
+            else {"line_id": str(line_id)}
+            for line_id in line_ids
+        )
+
+    def error_names(self, errors: Mapping[str, object], **fields: str) -> dict[str, object]:
+        """A service's errors named "<key>-<line id>" renamed to this list's fields: with
+        ``quantity="quantity"``, "quantity-12" becomes "lines-0-quantity" when line 12 is the
+        first. Other names stay as they are."""
+        position: dict[int | None, int] = {}
+        for index, entry in enumerate(self.entries):
+            position.setdefault(small_int(entry.form.line_id.data), index)
+        renamed: dict[str, object] = {}
+        for name, message in errors.items():
+            key, _, line = name.rpartition("-")
+            index = position.get(small_int(line)) if line else None
+            if key in fields and index is not None:
+                name = f"{self.name}-{index}-{fields[key]}"
+            renamed[name] = message
+        return renamed
+
+
+class LenientDateField(DateField):
+    """A date that is None when left empty or unreadable: the service says what is missing."""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        try:
+            self.data = date.fromisoformat(text) if text else None
+        except ValueError:
+            self.data = None
 
 
 class LineSubform(BaseForm):
@@ -157,11 +234,162 @@ class NoticeForm(ReasonForm):
     ends_on = DateField(_l("Last day of the contract"), validators=[Optional()])
 
 
+class AwardLineSubform(BaseForm):
+    """Which quote a request line goes to ("" for none); the page lists the offers."""
+
+    class Meta:
+        csrf = False
+
+    line_id = HiddenField()
+    quote_id = SelectField(validate_choice=False)
+
+
+class SeenQuoteSubform(BaseForm):
+    """The version of a quote the buyer saw when choosing."""
+
+    class Meta:
+        csrf = False
+
+    quote_id = HiddenField()
+    version = HiddenField()
+
+
+class AwardForm(BaseForm):
+    lines = LineList(AwardLineSubform)
+    quotes = FieldList(FormField(SeenQuoteSubform))
+
+    def fill(self, lines, quotes) -> None:
+        """One choice per request line, and the version seen of each open quote."""
+        self.lines.fill({"line_id": str(line.id)} for line in lines)
+        for quote in quotes:
+            if quote.status.value == "open":
+                self.quotes.append_entry(
+                    {"quote_id": str(quote.id), "version": str(quote.current_version)}
+                )
+
+
+def _numeric(**render_kw: object) -> dict[str, object]:
+    return {"inputmode": "numeric", **render_kw}
+
+
+class AmendLineSubform(BaseForm):
+    class Meta:
+        csrf = False
+
+    line_id = HiddenField()
+    price = StringField(
+        _l("New price per unit (₫)"), validators=[Length(max=30)], render_kw=_numeric()
+    )
+    quantity = StringField(
+        _l("New quantity per delivery"), validators=[Length(max=20)], render_kw=_numeric()
+    )
+
+
+class ExtraQuantitySubform(BaseForm):
+    class Meta:
+        csrf = False
+
+    line_id = HiddenField()
+    #: Labelled with the goods of its line by AmendmentForm.match.
+    quantity = StringField(validators=[Length(max=20)], render_kw=_numeric())
+
+
+class ExtraDeliverySubform(BaseForm):
+    class Meta:
+        csrf = False
+
+    on = LenientDateField(_l("Date"))
+    lines = LineList(ExtraQuantitySubform)
+
+
 class AmendmentForm(VersionedForm):
     reason = TextAreaField(
         _l("Reason for the change"), validators=[Length(max=2000)], render_kw={"rows": 2}
     )
     effective_from = DateField(_l("Change applies from"), validators=[Optional()])
+    lines = LineList(AmendLineSubform)
+    extras = FieldList(
+        FormField(ExtraDeliverySubform),
+        min_entries=EXTRA_DELIVERIES,
+        max_entries=EXTRA_DELIVERIES,
+    )
+
+    def match(self, contract) -> None:
+        """One entry per line of ``contract`` everywhere, each extra quantity labelled with
+        the goods of its line."""
+        line_ids = [line.id for line in contract.lines]
+        self.lines.match(line_ids)
+        for extra in self.extras.entries:
+            extra.form.lines.match(line_ids)
+            for line, entry in zip(contract.lines, extra.form.lines.entries, strict=True):
+                field = entry.form.quantity
+                field.label = Label(field.id, _l("Quantity of %(goods)s", goods=line.description))
+
+    def field_errors(self, errors: Mapping[str, object]) -> dict[str, object]:
+        """The service's "price-12", "extra-0-on" and "extra-0-12" as this form's field names
+        ("lines-0-price", "extras-0-on", "extras-0-lines-0-quantity")."""
+        extras = {f"extra-{i}-": entry.form for i, entry in enumerate(self.extras.entries)}
+        renamed: dict[str, object] = {}
+        for name, message in self.lines.error_names(
+            errors, price="price", quantity="quantity"
+        ).items():
+            prefix = next((p for p in extras if name.startswith(p)), None)
+            if prefix is not None:
+                extra, rest = extras[prefix], name[len(prefix) :]
+                if rest == "on":
+                    name = extra.on.name
+                else:
+                    [name] = extra.lines.error_names(
+                        {f"quantity-{rest}": message}, quantity="quantity"
+                    )
+            renamed[name] = message
+        return renamed
+
+
+class DispatchLineSubform(BaseForm):
+    class Meta:
+        csrf = False
+
+    line_id = HiddenField()
+    quantity = StringField(_l("Quantity dispatched"), render_kw=_numeric())
+    #: Choices are this line's lots, set by the page.
+    lot = SelectField(
+        _l("Lot"),
+        validate_choice=False,
+        description=_l("The buyer can trace the goods to this lot."),
+    )
+
+
+class ReceiptLineSubform(BaseForm):
+    class Meta:
+        csrf = False
+
+    line_id = HiddenField()
+    accepted = StringField(_l("Quantity accepted"), render_kw=_numeric())
+    rejected = StringField(_l("Quantity rejected"), render_kw=_numeric())
+    reason = TextAreaField(_l("Reason for rejecting"), render_kw={"rows": 2})
+    photos = MultipleFileField(
+        _l("Photos of rejected goods (optional)"),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+
+
+class DispatchForm(VersionedForm):
+    lines = LineList(DispatchLineSubform)
+    note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
+
+    def field_errors(self, errors: Mapping[str, object]) -> dict[str, object]:
+        return self.lines.error_names(errors, quantity="quantity", lot="lot")
+
+
+class ReceiptForm(VersionedForm):
+    lines = LineList(ReceiptLineSubform)
+    note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
+
+    def field_errors(self, errors: Mapping[str, object]) -> dict[str, object]:
+        return self.lines.error_names(
+            errors, accepted="accepted", rejected="rejected", reason="reason", photos="photos"
+        )
 
 
 class VoidForm(BaseForm):

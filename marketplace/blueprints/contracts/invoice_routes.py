@@ -1,0 +1,70 @@
+"""Invoices: the list of an organisation's invoices, an invoice's page, voiding one."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from marketplace.blueprints.common import handle_form
+from marketplace.blueprints.contracts import bp
+from marketplace.blueprints.contracts.forms import VoidForm
+from marketplace.blueprints.contracts.shared import locale, trade_member
+from marketplace.models import InvoiceStatus
+from marketplace.services import invoices
+from marketplace.services.deals import VAT_RATES
+from marketplace.web import call_or_abort, current_actor
+
+
+@bp.route("/orgs/<int:org_id>/invoices")
+@login_required
+def invoice_list(org_id: int):
+    organization, _membership = call_or_abort(trade_member, org_id)
+    return render_template(
+        "contracts/invoices.html",
+        organization=organization,
+        invoices=invoices.invoices_of(current_actor(), org_id),
+        paid_amount=invoices.paid_amount,
+        locale=locale(),
+    )
+
+
+def _invoice_page(invoice_id: int, status: int = 200, void_form=None):
+    invoice, who = call_or_abort(invoices.invoice_view, current_actor(), invoice_id)
+    return (
+        render_template(
+            "contracts/invoice.html",
+            invoice=invoice,
+            who=who,
+            paid=invoices.paid_amount(invoice),
+            void_form=void_form or VoidForm(),
+            vat_rates=VAT_RATES,
+            open_for_payment=invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE),
+            locale=locale(),
+        ),
+        status,
+    )
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@login_required
+def invoice(invoice_id: int):
+    return _invoice_page(invoice_id)
+
+
+@bp.route("/invoices/<int:invoice_id>/void", methods=["POST"])
+@login_required
+def void_invoice(invoice_id: int):
+    form = VoidForm()
+
+    def voided(_invoice):
+        flash(_("Invoice voided. Its number stays used."), "success")
+        return redirect(url_for("contracts.invoice", invoice_id=invoice_id))
+
+    return handle_form(
+        form,
+        lambda: invoices.void(current_actor(), invoice_id, form.reason.data or ""),
+        done=voided,
+        back=url_for("contracts.invoice", invoice_id=invoice_id),
+        page=lambda status: _invoice_page(invoice_id, status, void_form=form),
+    )

@@ -1,0 +1,83 @@
+"""What the contracts pages share: the locale, choice lists, the acting buyer or trade member,
+and the helpers every deal page's template uses."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import get_locale
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from marketplace.blueprints.contracts import bp
+from marketplace.models import Listing, OrgKind, Role
+from marketplace.services import contracts
+from marketplace.services.deals import CERTIFICATE_NAMES, VAT_RATES, location_text
+from marketplace.services.errors import NotFound
+from marketplace.services.listings import UNITS
+from marketplace.services.organizations import memberships_of
+from marketplace.validation import small_int
+from marketplace.web import current_actor
+
+
+def locale() -> str:
+    return str(get_locale())
+
+
+def seen_version(form) -> int | None:
+    """The version of the deal the page showed (its hidden ``version`` field)."""
+    return small_int(form.version.data)
+
+
+def status_of_post() -> int:
+    """The status of a form page: 422 when it is shown again after a refused post."""
+    return 422 if request.method == "POST" else 200
+
+
+def unit_choices() -> list[SelectChoice]:
+    english = locale() == "en"
+    return [SelectChoice(code, names[1] if english else names[0]) for code, names in UNITS.items()]
+
+
+def vat_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, str(label)) for code, label in VAT_RATES.items()]
+
+
+def files(field) -> list[tuple[str, bytes]]:
+    """(name, content) of each file chosen in a file field."""
+    return [
+        (f.filename or "", f.read()) for f in (field.data or []) if getattr(f, "filename", None)
+    ]
+
+
+def buyer_membership(manager: bool = False):
+    """The current user's buyer organisation membership (the first one), or None."""
+    for membership in memberships_of(current_user):
+        if membership.organization.kind is OrgKind.BUYER and (
+            not manager or membership.role.at_least(Role.MANAGER)
+        ):
+            return membership
+    return None
+
+
+def trade_member(org_id: int):
+    """(organisation, membership) of a buyer or co-op the current user belongs to; NotFound
+    otherwise."""
+    from marketplace.services.organizations import get_for_member
+
+    organization, membership = get_for_member(current_actor(), org_id)
+    if organization.kind not in (OrgKind.BUYER, OrgKind.COOP):
+        raise NotFound("trade is for buyers and co-ops")
+    return organization, membership
+
+
+def orderable_listing(listing_id: int | None) -> Listing | None:
+    """The listing a buyer may act on from its page, or None."""
+    try:
+        return contracts.orderable_listing(listing_id)
+    except NotFound:
+        return None
+
+
+@bp.app_context_processor
+def deal_helpers() -> dict:
+    return {"location_text": location_text, "certificate_names": CERTIFICATE_NAMES}
