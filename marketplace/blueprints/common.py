@@ -14,8 +14,12 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
 
 from marketplace.extensions import db
-from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.states import TransitionNotAllowed
+from marketplace.services.errors import (
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from marketplace.validation import strip_control
 from marketplace.web import first_submission
 

@@ -9,11 +9,12 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.blueprints.contracts import bp
+from marketplace.i18n import CERTIFICATE_NAMES, UNITS
 from marketplace.models import Listing, OrgKind, Role
+from marketplace.parsing import VAT_RATES
 from marketplace.services import contracts
-from marketplace.services.deals import CERTIFICATE_NAMES, VAT_RATES, location_text
+from marketplace.services.deals import location_text
 from marketplace.services.errors import NotFound
-from marketplace.services.listings import UNITS
 from marketplace.services.organizations import memberships_of
 from marketplace.validation import small_int
 from marketplace.web import current_actor
