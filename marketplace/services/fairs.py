@@ -1141,6 +1141,7 @@ def export_csv(actor: Actor, fair_id: int, kind: str) -> str:
         ),
     )
 
+
 # --- booth fees as payables --------------------------------------------------------------------
 
 

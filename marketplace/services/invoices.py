@@ -159,9 +159,7 @@ def _invoice_party(
 
 
 def invoice_view(actor: Actor, invoice_id: int) -> tuple[Invoice, Party]:
-    invoice, who = _invoice_party(actor, invoice_id)
-    mark_overdue(invoice)
-    return invoice, who
+    return _invoice_party(actor, invoice_id)
 
 
 def paid_amount(invoice: Invoice) -> int:
@@ -268,7 +266,6 @@ def mark_overdue(invoice: Invoice | None = None) -> int:
 
 def invoices_of(actor: Actor, organization_id: int) -> list[Invoice]:
     member_of(actor, organization_id)
-    mark_overdue_for(organization_id)
     return list(
         db.session.scalars(
             select(Invoice)
@@ -278,17 +275,6 @@ def invoices_of(actor: Actor, organization_id: int) -> list[Invoice]:
             .limit(500)
         )
     )
-
-
-def mark_overdue_for(organization_id: int) -> None:
-    for invoice in db.session.scalars(
-        select(Invoice).where(
-            or_(Invoice.buyer_id == organization_id, Invoice.coop_id == organization_id),
-            Invoice.status == InvoiceStatus.ISSUED,
-            Invoice.due_on < today(),
-        )
-    ).all():
-        mark_overdue(invoice)
 
 
 @dataclass
@@ -364,6 +350,7 @@ def reopen(actor: Actor, invoice_id: int) -> None:
     audit.record(actor, "invoice.reopen", "invoice", invoice.id, organization_id=invoice.coop_id)
     if invoice.due_on < today():
         invoice.status = step(INVOICE_TRANSITIONS, invoice.status, "overdue")
+
 
 # --- invoices as payables ----------------------------------------------------------------------
 

@@ -97,7 +97,6 @@ def new_fair(org_id: int):
 
 def _manage_page(fair_id: int, status: int = 200, **forms):
     fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
-    fairs.expire_overdue(fair.id)
     row_form = forms.get("row_form") or BoothRowForm()
     row_form.booth_type_id.choices = [SelectChoice(t.id, t.name) for t in fair.booth_types]
     applications = fairs.applications_of_fair(current_actor(), fair.id)
@@ -446,7 +445,6 @@ def upcoming():
 @bp.route("/fairs/<slug>")
 def public(slug: str):
     fair = call_or_abort(fairs.public_fair, slug)
-    fairs.expire_overdue(fair.id)
     exhibition = fairs.exhibition(fair)
     coop_memberships = (
         [

@@ -128,8 +128,8 @@ def overview(org_id: int):
 
 
 def _render_overview(org_id: int, location_form: LocationForm, status: int = 200):
-    actor = current_actor()
     organization, membership = _member_view(org_id)
+    actor = current_actor()
     page = render_template(
         "onboarding/overview.html",
         organization=organization,
