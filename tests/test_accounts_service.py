@@ -11,7 +11,7 @@ from marketplace.services import accounts
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.tokens import make_token
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 
 ACTOR = Actor(user=None, ip="203.0.113.7")
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import Membership, OrgKind, User
-from tests.conftest import TEST_PASSWORD, login, make_person
+from tests.factories import TEST_PASSWORD, login, make_person
 
 SIGNUP = {
     "account_kind": "coop",

@@ -13,31 +13,28 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from marketplace.blueprints.payments import checkout
 from marketplace.extensions import db
 from marketplace.models import Contract, DealAttachment, Delivery, PayableKind, Role
-from marketplace.services import contracts, deliveries, payments, rfqs, statements
+from marketplace.services import contracts, deliveries, rfqs, statements
 from marketplace.vietnam import today
-from tests.conftest import Person, add_member, login, make_person, settle, verified_coop
-from tests.deals import (
-    actor,
+from tests.factories import (
+    Person,
+    actor_for,
+    add_member,
     coop_with_listing,
+    jpeg,
+    login,
+    make_person,
     post_rfq,
     quote_on,
+    settle,
     signed_contract,
     verified_buyer,
+    verified_coop,
 )
-from tests.test_listings import jpeg
+from tests.route_matrix import DEAL_ROUTES, DEAL_USERS
 
-USERS = [
-    "anonymous",
-    "admin",
-    "other_buyer",
-    "other_coop",
-    "buyer_staff",
-    "coop_staff",
-    "coop",
-    "buyer",
-]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -64,7 +61,7 @@ def cast(app) -> DealCast:
     quote_id = quote_on(app, coop, rfq_id)
     contract_id = signed_contract(app, buyer, coop)
     with app.app_context():
-        rfqs.post_message(actor(buyer), quote_id, "Xem bảng giá", [("gia.pdf", PDF)])
+        rfqs.post_message(actor_for(buyer), quote_id, "Xem bảng giá", [("gia.pdf", PDF)])
         attachment_id = db.session.scalar(select(DealAttachment.id))
         planned, received = db.session.scalars(
             select(Delivery)
@@ -74,17 +71,20 @@ def cast(app) -> DealCast:
         line_id = received.lines[0].id
         ids = {"planned": planned.id, "received": received.id, "line": line_id}
         deliveries.dispatch(
-            actor(coop), received.id, received.version, {line_id: deliveries.DispatchLine("120")}
+            actor_for(coop),
+            received.id,
+            received.version,
+            {line_id: deliveries.DispatchLine("120")},
         )
         _done, invoice = deliveries.receive(
-            actor(buyer),
+            actor_for(buyer),
             received.id,
             received.version,
             {line_id: deliveries.ReceiptLine("118", "2", "Vỡ chai", [jpeg()])},
         )
         contract = db.session.get_one(Contract, contract_id)
         amendment = contracts.propose_amendment(
-            actor(buyer),
+            actor_for(buyer),
             contract_id,
             contract.version,
             contracts.AmendmentData(
@@ -94,11 +94,11 @@ def cast(app) -> DealCast:
             ),
         )
         ids |= {"invoice": invoice.id, "amendment": amendment.id}
-        payment, _url = payments.start_card_payment(
-            actor(buyer), PayableKind.INVOICE, invoice.id, locale="vi"
+        payment, _url = checkout.start_card_payment(
+            actor_for(buyer), PayableKind.INVOICE, invoice.id, locale="vi"
         )
         imported = statements.upload(
-            actor(buyer),
+            actor_for(buyer),
             buyer.organization_id,
             "sao-ke.csv",
             "Ngày,Số tiền,Nội dung\n01/11/2026,100000,Tien hang\n".encode(),
@@ -129,142 +129,12 @@ def cast(app) -> DealCast:
     )
 
 
-OUTSIDERS = {"anonymous": 302, "admin": 404, "other_buyer": 404, "other_coop": 404}
-PARTIES_SEE = OUTSIDERS | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 200)
-BUYER_SEES = OUTSIDERS | {"buyer": 200, "buyer_staff": 200, "coop": 404, "coop_staff": 404}
-COOP_SEES = OUTSIDERS | {"buyer": 404, "buyer_staff": 404, "coop": 200, "coop_staff": 200}
-#: Managers decide (the status they get is given per row); staff get 403.
-STAFF_403 = {"buyer_staff": 403, "coop_staff": 403}
-#: The buyer's own actions: the co-op's people are outsiders to them.
-BUYER_ONLY = {"buyer_staff": 403, "coop": 404, "coop_staff": 404}
-ROUTES = [
-    ("GET", "/orgs/{org}/trade", BUYER_SEES),
-    ("GET", "/orgs/{coop_org}/trade", COOP_SEES),
-    ("GET", "/orgs/{org}/rfqs/new", BUYER_SEES | {"buyer_staff": 403}),
-    # Sends a buyer's manager to its request form; tells everyone else who may ask.
-    ("GET", "/listings/{listing}/request-quote", dict.fromkeys(USERS, 302)),
-    (
-        "GET",
-        "/listings/{listing}/order",
-        dict.fromkeys(USERS, 302) | {"buyer": 200, "other_buyer": 200},
-    ),
-    ("GET", "/rfqs/{rfq}", PARTIES_SEE),
-    # The co-op has quoted already: sent to its negotiation. The buyer does not quote.
-    (
-        "GET",
-        "/rfqs/{rfq}/quote",
-        PARTIES_SEE | {"coop": 302, "coop_staff": 302, "buyer": 404, "buyer_staff": 404},
-    ),
-    ("POST", "/rfqs/{rfq}/cancel", OUTSIDERS | BUYER_ONLY | {"buyer": 302}),
-    # Nothing chosen: refused with a message.
-    ("POST", "/rfqs/{rfq}/award", OUTSIDERS | BUYER_ONLY | {"buyer": 302}),
-    ("GET", "/quotes/{quote}", PARTIES_SEE),
-    # An empty version is refused next to the fields.
-    ("POST", "/quotes/{quote}/versions", OUTSIDERS | STAFF_403 | {"coop": 422, "buyer": 422}),
-    (
-        "POST",
-        "/quotes/{quote}/messages",
-        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
-    ),
-    ("POST", "/quotes/{quote}/withdraw", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 302}),
-    (
-        "GET",
-        "/quotes/{quote}/files/{attachment}",
-        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 302),
-    ),
-    ("GET", "/contracts/{contract}", PARTIES_SEE),
-    ("GET", "/contracts/{contract}/print", PARTIES_SEE),
-    # Already active: refused with a message.
-    ("POST", "/contracts/{contract}/sign", OUTSIDERS | STAFF_403 | {"coop": 302, "buyer": 302}),
-    ("POST", "/contracts/{contract}/cancel", OUTSIDERS | STAFF_403 | {"coop": 422, "buyer": 422}),
-    ("POST", "/contracts/{contract}/notice", OUTSIDERS | STAFF_403 | {"coop": 422, "buyer": 422}),
-    ("GET", "/contracts/{contract}/amend", PARTIES_SEE | STAFF_403),
-    # The buyer proposed it: only the co-op may accept (without the page's version: refused).
-    (
-        "POST",
-        "/contracts/{contract}/amendments/{amendment}/accept",
-        OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 302},
-    ),
-    ("GET", "/orgs/{org}/deliveries", BUYER_SEES),
-    ("GET", "/deliveries/{planned}", PARTIES_SEE),
-    ("GET", "/deliveries/{received}", PARTIES_SEE),
-    # Empty quantities: refused next to the fields; the other side has no such form.
-    (
-        "POST",
-        "/deliveries/{planned}/dispatch",
-        OUTSIDERS | {"buyer": 404, "buyer_staff": 404, "coop": 422, "coop_staff": 422},
-    ),
-    (
-        "POST",
-        "/deliveries/{received}/receive",
-        OUTSIDERS | {"buyer": 422, "buyer_staff": 422, "coop": 404, "coop_staff": 404},
-    ),
-    (
-        "GET",
-        "/deliveries/{received}/photos/{line}/0",
-        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 302),
-    ),
-    ("GET", "/orgs/{org}/invoices", BUYER_SEES),
-    ("GET", "/invoices/{invoice}", PARTIES_SEE),
-    ("POST", "/invoices/{invoice}/void", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 422}),
-    # Payments: the payer, the payee and admins see a payable; the payer's managers pay it;
-    # the payee's managers (and admins) record transfers and refund.
-    ("GET", "/pay/invoice/{invoice}", PARTIES_SEE | {"admin": 200}),
-    (
-        "POST",
-        "/pay/invoice/{invoice}/card",
-        OUTSIDERS | STAFF_403 | {"admin": 403, "coop": 403, "buyer": 303},
-    ),
-    (
-        "POST",
-        "/pay/invoice/{invoice}/transfer",
-        OUTSIDERS | STAFF_403 | {"admin": 422, "buyer": 403, "coop": 422},
-    ),
-    ("GET", "/payments/{payment}/done", PARTIES_SEE | {"admin": 200}),
-    (
-        "GET",
-        "/payments/{payment}/cancelled",
-        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff", "admin"), 302),
-    ),
-    (
-        "POST",
-        "/payments/{payment}/refund",
-        OUTSIDERS
-        | {"admin": 422, "buyer": 404, "buyer_staff": 404, "coop_staff": 403, "coop": 422},
-    ),
-    # A card payment is refunded, not reversed: refused with a message.
-    (
-        "POST",
-        "/payments/{payment}/reverse",
-        PARTIES_SEE
-        | {"admin": 302, "buyer": 403, "buyer_staff": 403, "coop_staff": 403, "coop": 302},
-    ),
-    ("POST", "/stripe/webhook", dict.fromkeys(USERS, 400)),
-    ("GET", "/orgs/{org}/bank-account", BUYER_SEES | {"buyer_staff": 403}),
-    ("GET", "/orgs/{org}/statement", BUYER_SEES | {"admin": 200}),
-    ("GET", "/orgs/{org}/bank-statements", BUYER_SEES | {"buyer_staff": 403, "admin": 200}),
-    ("GET", "/bank-statements/{statement}", BUYER_SEES | {"buyer_staff": 403, "admin": 200}),
-    # Nothing in it matches: refused with a message.
-    (
-        "POST",
-        "/bank-statements/{statement}/apply",
-        BUYER_SEES | {"buyer_staff": 403, "admin": 302, "buyer": 302},
-    ),
-    ("GET", "/admin/payouts", dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}),
-    (
-        "POST",
-        "/admin/payouts/{coop_org}",
-        dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 302},
-    ),
-]
-
-
 @pytest.mark.parametrize(
-    ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+    ("method", "path", "expected"), DEAL_ROUTES, ids=[f"{m} {p}" for m, p, _ in DEAL_ROUTES]
 )
 def test_deal_route_permissions(app, cast, method, path, expected):
     url = cast.url(path)
-    for who in USERS:
+    for who in DEAL_USERS:
         client = app.test_client()
         if cast.people[who] is not None:
             login(client, cast.people[who])
@@ -361,7 +231,7 @@ def odd_form(cast: DealCast, value: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+    ("method", "path", "expected"), DEAL_ROUTES, ids=[f"{m} {p}" for m, p, _ in DEAL_ROUTES]
 )
 def test_odd_input_never_gives_a_500(app, cast, method, path, expected):
     url = cast.url(path)

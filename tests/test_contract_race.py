@@ -7,20 +7,15 @@ version get one success and one clear message, and nothing is left half-done.
 
 from __future__ import annotations
 
-import threading
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from marketplace.extensions import db
 from marketplace.models import (
     Amendment,
     AmendmentStatus,
-    AuditEntry,
     Contract,
     ContractStatus,
     Delivery,
@@ -42,18 +37,28 @@ from marketplace.models import (
 from marketplace.services import contracts, deliveries, rfqs
 from marketplace.services.deals import plan_dates
 from marketplace.vietnam import today
-from tests.conftest import Person, add_member, login, settle, verified_coop
-from tests.deals import (
-    actor,
+from tests.factories import (
+    ALREADY_PAID,
+    PAYMENT_RECORDED,
+    Person,
+    actor_for,
+    add_member,
+    audits,
     award_all,
+    category_id,
     coop_with_listing,
+    count,
+    flashes,
+    logged_in,
     post_rfq,
+    post_together,
     quote_on,
     rfq_data,
+    settle,
     signed_contract,
     verified_buyer,
+    verified_coop,
 )
-from tests.test_listings import category_id
 
 pytestmark = pytest.mark.race
 
@@ -71,8 +76,6 @@ ARRIVED_WHILE_TYPING = "Phiên bản {n} đã đến trong lúc bạn đang nh�
 SIGNED_WAITING = "Đã ký. Bên kia đã được đề nghị ký."
 SIGNED_BY_BOTH = "Hai bên đã ký: hợp đồng có hiệu lực và các lần giao hàng đã được lên lịch."
 CHANGE_ACCEPTED = "Đã chấp nhận thay đổi: hợp đồng và các lần giao hàng theo lịch đã được cập nhật."
-PAYMENT_RECORDED = "Đã ghi nhận khoản chuyển khoản."
-ALREADY_PAID = "Khoản này đã được thanh toán, hoặc không thể thanh toán nữa."
 
 
 @pytest.fixture(autouse=True)
@@ -87,60 +90,6 @@ def _truncate(app):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def logged_in(app, people: list[Person]) -> list[FlaskClient]:
-    """One test client per person, each logged in (before any race starts)."""
-    clients = []
-    for person in people:
-        client = app.test_client()
-        login(client, person)
-        with client.session_transaction() as session:
-            session.pop("_flashes", None)  # "you are logged in": not what the race says
-        clients.append(client)
-    return clients
-
-
-def post_together(requests: list[tuple[FlaskClient, str, dict]]):
-    """POST every (client, url, form) at once: threads wait on a barrier, then all post.
-
-    Returns the responses in order. An exception escaping the app (a 500: the tests run with
-    exceptions propagated) fails the test with its traceback.
-    """
-    barrier = threading.Barrier(len(requests))
-
-    def worker(i):
-        client, url, data = requests[i]
-        barrier.wait()
-        try:
-            return client.post(url, data=data)
-        except Exception:  # noqa: BLE001 - reported below as a server error
-            return traceback.format_exc()
-
-    with ThreadPoolExecutor(len(requests)) as pool:
-        results = list(pool.map(worker, range(len(requests))))
-    errors = [r for r in results if isinstance(r, str)]
-    assert not errors, "a request failed with a server error:\n" + "\n".join(errors)
-    for response in results:
-        assert response.status_code < 500, response.get_data(as_text=True)[:2000]
-    return results
-
-
-def flashes(client: FlaskClient) -> list[tuple[str, str]]:
-    """The messages flashed to this client and not shown yet: (category, text)."""
-    with client.session_transaction() as session:
-        return [(str(c), str(m)) for c, m in session.get("_flashes", [])]
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def audits(action: str, object_id: int | None = None) -> int:
-    conditions = [AuditEntry.action == action]
-    if object_id is not None:
-        conditions.append(AuditEntry.object_id == str(object_id))
-    return count(AuditEntry, *conditions)
 
 
 def open_deal(app):
@@ -174,7 +123,7 @@ def dispatch_first(app, coop: Person, contract_id: int, how_many: int):
         for delivery_id in ids:
             delivery = db.session.get_one(Delivery, delivery_id)
             deliveries.dispatch(
-                actor(coop),
+                actor_for(coop),
                 delivery_id,
                 delivery.version,
                 {ln.id: deliveries.DispatchLine(str(ln.quantity)) for ln in delivery.lines},
@@ -320,7 +269,7 @@ def test_two_co_op_managers_accepting_one_amendment_at_once_apply_it_once(app):
         assert len(planned) >= 3
         change_on = planned[1].scheduled_on
         amendment = contracts.propose_amendment(
-            actor(buyer),
+            actor_for(buyer),
             contract_id,
             contract.version,
             contracts.AmendmentData(
@@ -448,7 +397,7 @@ def test_two_buyer_managers_awarding_one_request_at_once_draft_one_set_of_contra
             )
             for spec in ("Rượu sâm 500 ml", "Rượu sâm 300 ml")
         ]
-        rfq = rfqs.create_rfq(actor(buyer), buyer.organization_id, rfq_data(buyer, lines=lines))
+        rfq = rfqs.create_rfq(actor_for(buyer), buyer.organization_id, rfq_data(buyer, lines=lines))
         rfq_id, line_ids = rfq.id, [ln.id for ln in rfq.lines]
         settle()
     quote_ids = [quote_on(app, coops[0], rfq_id), quote_on(app, coops[1], rfq_id, "172.000")]
@@ -587,7 +536,7 @@ def test_two_full_payments_recorded_at_once_on_one_invoice_save_one(app):
     [(delivery_id, version, line_ids)] = dispatch_first(app, coop, contract_id, 1)
     with app.app_context():
         _delivery, invoice = deliveries.receive(
-            actor(buyer),
+            actor_for(buyer),
             delivery_id,
             version,
             {line_id: deliveries.ReceiptLine("120") for line_id in line_ids},

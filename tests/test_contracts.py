@@ -61,9 +61,17 @@ from marketplace.services.errors import (
     ValidationFailed,
 )
 from marketplace.vietnam import today
-from tests import deals
-from tests.conftest import PDF_BYTES, Person, add_member, admin_actor, settle, verified_coop
-from tests.test_listings import actor_for, category_id
+from tests import factories
+from tests.factories import (
+    PDF_BYTES,
+    Person,
+    actor_for,
+    add_member,
+    admin_actor,
+    category_id,
+    settle,
+    verified_coop,
+)
 
 W = DeliveryPattern
 
@@ -73,9 +81,9 @@ W = DeliveryPattern
 
 def verified_buyer(app, name: str = "Siêu thị Xanh Hà Nội") -> tuple[Person, int]:
     """An approved buyer organisation with one delivery location; returns (owner, location)."""
-    person = deals.verified_buyer(app, name=name, location="Kho Long Biên")
+    person = factories.verified_buyer(app, name=name, location="Kho Long Biên")
     with app.app_context():
-        return person, deals.location_id(person)
+        return person, factories.location_id(person)
 
 
 def coop_with_listing(
@@ -85,7 +93,7 @@ def coop_with_listing(
     coop = verified_coop(app, organization_name=name)
     with app.app_context():
         listing_overrides.setdefault("category_id", category_id(slug))
-    return coop, deals.coop_with_listing(app, coop, **listing_overrides)
+    return coop, factories.coop_with_listing(app, coop, **listing_overrides)
 
 
 def approved_certificate(app, coop: Person, kind: str = "vietgap", stars: int | None = None):

@@ -9,8 +9,15 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import ApplicationStatus, FairApplication
 from marketplace.vietnam import today
-from tests.conftest import login, verified_coop, verified_organiser
-from tests.test_fairs import open_fair
+from tests.factories import (
+    add_member,
+    count_queries,
+    jpeg_with_gps,
+    login,
+    open_fair,
+    verified_coop,
+    verified_organiser,
+)
 
 
 def application_form(type_id: int, **changes: str) -> dict[str, str]:
@@ -147,7 +154,6 @@ def test_exports_open_in_excel_with_vietnamese_names(app, client):
 
 def test_a_fair_with_a_cover_image_and_a_bad_cover_saves_nothing(app, client):
     from marketplace.models import Fair
-    from tests.test_uploads import jpeg_with_gps
 
     organiser = verified_organiser(app)
     login(client, organiser)
@@ -205,7 +211,6 @@ def test_each_step_leaves_a_notification_in_the_app(app, client):
 
 def test_organiser_staff_may_look_but_not_decide(app, client):
     from marketplace.models import Role
-    from tests.conftest import add_member
 
     organiser = verified_organiser(app)
     staff = add_member(app, organiser.organization_id, Role.STAFF)
@@ -226,8 +231,6 @@ def test_organiser_staff_may_look_but_not_decide(app, client):
 
 
 def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, client):
-    from tests.conftest import count_queries
-
     organiser = verified_organiser(app)
     fair_id, type_id = open_fair(app, organiser, booths=4)
     organiser_client = app.test_client()

@@ -9,55 +9,18 @@ from marketplace.extensions import db
 from marketplace.models import ApplicationStatus as A
 from marketplace.models import Booth, FairApplication, FairStatus, User
 from marketplace.services import fairs
-from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.fairs import ApplicationTransitionNotAllowed
 from marketplace.vietnam import today
-from tests.conftest import make_person, verified_coop, verified_organiser
-
-
-def actor_for(person) -> Actor:
-    return Actor(user=db.session.get_one(User, person.id), ip="127.0.0.1")
-
-
-def fair_data(**overrides) -> fairs.FairData:
-    day = today()
-    values = {
-        "name_vi": "Hội chợ OCOP Lai Châu 2026",
-        "venue": "Quảng trường Nhân dân",
-        "province": "Lai Châu",
-        "starts_on": day + timedelta(days=30),
-        "ends_on": day + timedelta(days=34),
-        "applications_open_on": day - timedelta(days=1),
-        "applications_close_on": day + timedelta(days=20),
-        "full_refund_until": day + timedelta(days=15),
-        "payment_days": 7,
-    }
-    values.update(overrides)
-    return fairs.FairData(**values)
-
-
-def open_fair(app, organiser, booths: int = 2, **overrides) -> tuple[int, int]:
-    """A published fair with one booth type and ``booths`` booths; returns (fair id, type id)."""
-    with app.app_context():
-        me = actor_for(organiser)
-        fair = fairs.create_fair(me, organiser.organization_id, fair_data(**overrides))
-        booth_type = fairs.add_booth_type(
-            me, fair.id, name="Tiêu chuẩn 3×3 m", size="3×3 m", fee="2.000.000"
-        )
-        fairs.add_booth_row(me, fair.id, letter="A", count=booths, booth_type_id=booth_type.id)
-        fairs.publish_fair(me, fair.id)
-        return fair.id, booth_type.id
-
-
-def application(type_id, **overrides) -> fairs.ApplicationData:
-    values = {
-        "booth_type_id": type_id,
-        "contact_name": "Vàng A Sính",
-        "contact_phone": "0912 345 678",
-    }
-    values.update(overrides)
-    return fairs.ApplicationData(**values)
+from tests.factories import (
+    actor_for,
+    application,
+    fair_data,
+    make_person,
+    open_fair,
+    verified_coop,
+    verified_organiser,
+)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 from marketplace import create_app
-from tests.conftest import free_port, make_test_config
+from tests.factories import free_port, make_test_config, s3_settings
 
 
 def test_healthz_reports_each_dependency(client):
@@ -23,8 +23,6 @@ def test_healthz_is_503_when_the_database_is_down():
 
 
 def test_healthz_reports_storage_and_is_503_when_the_bucket_is_unreachable(app):
-    from tests.storage.conftest import s3_settings
-
     settings = s3_settings()
     broken = create_app(
         make_test_config(

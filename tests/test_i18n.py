@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from babel.messages.pofile import read_po
 
 from marketplace.i18n import format_day, format_moment, format_money
-from tests.conftest import PROJECT_ROOT, login, make_person
+from tests.factories import PROJECT_ROOT, login, make_person
 
 
 def test_money_is_shown_the_vietnamese_way(app):

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 
 
 def _diff(app) -> list:

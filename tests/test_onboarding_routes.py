@@ -8,8 +8,15 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Organization, OrganizationPhoto, VerificationStatus
-from tests.conftest import PDF_BYTES, admin_actor, fill_coop_profile, login, make_person
-from tests.test_uploads import jpeg_with_gps, png_header_only
+from tests.factories import (
+    PDF_BYTES,
+    admin_actor,
+    fill_coop_profile,
+    jpeg_with_gps,
+    login,
+    make_person,
+    png_header_only,
+)
 
 
 def _org(app, person) -> Organization:

@@ -8,7 +8,7 @@ from marketplace.extensions import db
 from marketplace.models import AuditEntry, Invitation, Membership, Role, User
 from marketplace.services import organizations
 from marketplace.services.context import Actor
-from tests.conftest import TEST_PASSWORD, add_member, login, make_person
+from tests.factories import TEST_PASSWORD, add_member, login, make_person
 
 
 def invitation_path(mailbox, email: str) -> str:

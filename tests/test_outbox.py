@@ -7,7 +7,7 @@ from marketplace.extensions import db
 from marketplace.models import Invitation, Role, User
 from marketplace.services import organizations, outbox
 from marketplace.services.context import Actor
-from tests.conftest import free_port, make_person, make_test_config, settle
+from tests.factories import free_port, make_person, make_test_config, settle
 
 
 def test_a_failed_email_is_kept_and_retried_until_it_is_delivered(app, smtp_server):

@@ -14,20 +14,20 @@ from sqlalchemy import select
 from marketplace.models import Category, Fair, Membership, Organization, OrgKind, Role
 from marketplace.services import certificates, fairs, listings, organizations
 from marketplace.services.context import Actor
-from tests.conftest import (
+from tests.factories import (
     Person,
     add_member,
+    application,
     login,
     make_person,
+    open_fair,
     settle,
     verified_coop,
     verified_organiser,
 )
-from tests.test_fairs import application as fair_application
-from tests.test_fairs import open_fair
+from tests.route_matrix import DEAL_ROUTES, ROUTES, USERS
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-USERS = ["anonymous", "coop_owner", "coop_staff", "buyer", "other_coop", "admin", "organiser"]
 
 
 @dataclass
@@ -140,7 +140,7 @@ def cast(app) -> Cast:
             Actor(user=db.session.get_one(User, exhibitor.id)),
             exhibitor.organization_id,
             fair_id,
-            fair_application(type_id),
+            application(type_id),
         )
         application_id = applied.id
         settle()
@@ -178,141 +178,6 @@ def client_for(app, cast: Cast, who: str) -> FlaskClient:
     return client
 
 
-# (method, path template, expected status per user)
-LOGGED_IN_OK = dict.fromkeys(USERS, 200) | {"anonymous": 302}
-MEMBERS_ONLY = {
-    "anonymous": 302,
-    "coop_owner": 200,
-    "coop_staff": 200,
-    "buyer": 404,
-    "other_coop": 404,
-    "admin": 404,
-}
-MANAGERS_ONLY = MEMBERS_ONLY | {"coop_owner": 302, "coop_staff": 403}
-ADMIN_ONLY = dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}
-ORGANISER_ONLY = dict.fromkeys(USERS, 404) | {"anonymous": 302, "organiser": 200}
-ROUTES = [
-    ("GET", "/", dict.fromkeys(USERS, 200)),
-    ("GET", "/healthz", dict.fromkeys(USERS, 200)),
-    ("GET", "/search?q=sam+lai+chau", dict.fromkeys(USERS, 200)),
-    ("GET", "/search?province=atlantis", dict.fromkeys(USERS, 400)),
-    ("GET", "/api/v1/search?q=sam&ocop=4&sort=price_asc", dict.fromkeys(USERS, 200)),
-    ("GET", "/api/v1/search?page=999999", dict.fromkeys(USERS, 400)),
-    ("GET", "/api/v1/search/suggest?q=sam+l", dict.fromkeys(USERS, 200)),
-    ("GET", "/signup", dict.fromkeys(USERS, 302) | {"anonymous": 200}),
-    ("GET", "/login", dict.fromkeys(USERS, 302) | {"anonymous": 200}),
-    ("GET", "/password/forgot", dict.fromkeys(USERS, 200)),
-    ("GET", "/password/reset/bad-token", dict.fromkeys(USERS, 400)),
-    ("GET", "/account", LOGGED_IN_OK),
-    ("GET", "/account/password", LOGGED_IN_OK),
-    ("GET", "/orgs/", LOGGED_IN_OK),
-    ("GET", "/orgs/{org}", MEMBERS_ONLY),
-    ("GET", "/orgs/999999", MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404}),
-    ("POST", "/orgs/{org}/invitations", MANAGERS_ONLY),
-    ("POST", "/orgs/{org}/invitations/{inv}/revoke", MANAGERS_ONLY),
-    ("GET", "/invitations/bad-token", dict.fromkeys(USERS, 400)),
-    ("GET", "/invitations/bad-token/signup", dict.fromkeys(USERS, 400)),
-    # Private files need a signed URL, whoever asks; unknown public files are 404.
-    ("GET", "/media/private/orgs/1/x.pdf", dict.fromkeys(USERS, 403)),
-    ("GET", "/media/public/orgs/1/none.webp", dict.fromkeys(USERS, 404)),
-    ("GET", "/admin/", ADMIN_ONLY),
-    ("GET", "/admin/verifications", ADMIN_ONLY),
-    ("GET", "/admin/verifications/{org}", ADMIN_ONLY),
-    # The admin's decision on a draft is refused with a message (and a redirect).
-    ("POST", "/admin/verifications/{org}/decide", ADMIN_ONLY | {"admin": 302}),
-    ("POST", "/admin/certificates/{cert}/decide", ADMIN_ONLY | {"admin": 302}),
-    ("GET", "/orgs/{org}/profile", MEMBERS_ONLY),
-    ("GET", "/orgs/{org}/profile/identity", MEMBERS_ONLY | {"coop_staff": 403}),
-    ("POST", "/orgs/{org}/profile/logo", MANAGERS_ONLY),
-    ("POST", "/orgs/{org}/profile/photos", MANAGERS_ONLY),
-    ("POST", "/orgs/{org}/profile/photos/999999/delete", MANAGERS_ONLY | {"coop_owner": 404}),
-    ("POST", "/orgs/{org}/profile/submit", MANAGERS_ONLY),
-    # No document uploaded yet: nothing to show, even to members.
-    ("GET", "/orgs/{org}/registration-document", dict.fromkeys(USERS, 404) | {"anonymous": 302}),
-    ("GET", "/orgs/{org}/certificates/new", MEMBERS_ONLY | {"coop_staff": 403}),
-    ("GET", "/orgs/{org}/certificates/{cert}/edit", MEMBERS_ONLY | {"coop_staff": 403}),
-    (
-        "GET",
-        "/orgs/{org}/certificates/{cert}/document",
-        MEMBERS_ONLY | {"coop_owner": 302, "coop_staff": 302},
-    ),
-    # Delivery locations are for buyers: a co-op has none to manage.
-    ("POST", "/orgs/{org}/locations", MANAGERS_ONLY | {"coop_owner": 404}),
-    ("POST", "/orgs/{org}/locations/999999/delete", MANAGERS_ONLY | {"coop_owner": 404}),
-    ("POST", "/orgs/{org}/members/{staff}/role", MANAGERS_ONLY),
-    ("POST", "/orgs/{org}/members/{extra}/remove", MANAGERS_ONLY),
-    # A draft co-op has no public page yet, whoever asks.
-    ("GET", "/htx/{slug}", dict.fromkeys(USERS, 404)),
-    ("GET", "/orgs/{org}/listings", MEMBERS_ONLY),
-    ("GET", "/orgs/{org}/listings/new", MEMBERS_ONLY | {"coop_staff": 403}),
-    ("GET", "/orgs/{org}/listings/{listing}/edit", MEMBERS_ONLY | {"coop_staff": 403}),
-    # "approve" is not a listing action: refused with a message for the owner.
-    ("POST", "/orgs/{org}/listings/{listing}/state", MANAGERS_ONLY),
-    ("POST", "/orgs/{org}/listings/{listing}/quick", MANAGERS_ONLY),
-    ("POST", "/orgs/{org}/listings/{listing}/duplicate", MANAGERS_ONLY),
-    ("POST", "/orgs/{org}/listings/{listing}/photos", MANAGERS_ONLY),
-    (
-        "POST",
-        "/orgs/{org}/listings/{listing}/photos/999999",
-        MANAGERS_ONLY | {"coop_owner": 404},
-    ),
-    ("GET", "/orgs/{org}/listings/{listing}/lots", MEMBERS_ONLY),
-    ("GET", "/orgs/{org}/listings.csv", MEMBERS_ONLY),
-    ("GET", "/orgs/{org}/listings/import", MEMBERS_ONLY | {"coop_staff": 403}),
-    # A draft listing is not public; the slug of a co-op is not a category.
-    ("GET", "/p/{slug}", dict.fromkeys(USERS, 404)),
-    ("GET", "/c/{slug}", dict.fromkeys(USERS, 404)),
-    # A lot's traceability page and QR codes are public, whatever the listing's state.
-    ("GET", "/t/{lot}", dict.fromkeys(USERS, 200)),
-    ("GET", "/t/{lot}/qr.png", dict.fromkeys(USERS, 200)),
-    ("GET", "/t/{lot}/qr.svg", dict.fromkeys(USERS, 200)),
-    ("POST", "/admin/listings/{listing}/take-down", ADMIN_ONLY | {"admin": 302}),
-    # Restoring a listing that is not taken down: refused with a message for the admin.
-    ("POST", "/admin/listings/{listing}/restore", ADMIN_ONLY | {"admin": 302}),
-    ("GET", "/admin/categories", ADMIN_ONLY),
-    ("POST", "/admin/categories/{category}", ADMIN_ONLY | {"admin": 302}),
-    # Trade fairs: the organiser's pages are private to it (404 for everyone else).
-    ("GET", "/orgs/{organiser_org}/fairs", ORGANISER_ONLY),
-    ("GET", "/orgs/{organiser_org}/fairs/new", ORGANISER_ONLY),
-    ("GET", "/fairs/{fair}/manage", ORGANISER_ONLY),
-    # Empty forms: refused with messages next to the fields.
-    ("POST", "/fairs/{fair}/booth-types", ORGANISER_ONLY | {"organiser": 422}),
-    ("POST", "/fairs/{fair}/rows", ORGANISER_ONLY | {"organiser": 422}),
-    ("POST", "/fairs/{fair}/cancel", ORGANISER_ONLY | {"organiser": 422}),
-    # Already published / "approve" is no review action: refused with a message.
-    ("POST", "/fairs/{fair}/publish", ORGANISER_ONLY | {"organiser": 302}),
-    ("POST", "/fair-applications/{application}/review", ORGANISER_ONLY | {"organiser": 302}),
-    ("GET", "/fairs/{fair}/check-in", ORGANISER_ONLY),
-    # A lot code is no badge: refused.
-    ("GET", "/fairs/{fair}/badge/{lot}", ORGANISER_ONLY | {"organiser": 422}),
-    ("GET", "/fairs/{fair}/export/exhibitors.csv", ORGANISER_ONLY),
-    ("GET", "/orgs/{org}/fairs/{fair}/apply", MEMBERS_ONLY | {"coop_staff": 403}),
-    ("GET", "/orgs/{org}/fair-applications", MEMBERS_ONLY),
-    # The application belongs to another co-op.
-    (
-        "POST",
-        "/orgs/{org}/fair-applications/{application}/withdraw",
-        MANAGERS_ONLY | {"coop_owner": 404},
-    ),
-    (
-        "GET",
-        "/orgs/{org}/fair-applications/{application}/edit",
-        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
-    ),
-    (
-        "GET",
-        "/orgs/{org}/fair-applications/{application}/badge",
-        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
-    ),
-    ("GET", "/notifications", LOGGED_IN_OK),
-    ("POST", "/notifications/read", dict.fromkeys(USERS, 302)),
-    ("GET", "/fairs", dict.fromkeys(USERS, 200)),
-    ("GET", "/fairs/{fair_slug}", dict.fromkeys(USERS, 200)),
-    ("POST", "/logout", dict.fromkeys(USERS, 302)),
-    ("POST", "/lang", dict.fromkeys(USERS, 302)),
-]
-
-
 @pytest.mark.parametrize(
     ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
 )
@@ -335,8 +200,6 @@ def test_route_permissions(app, cast, method, path, expected):
 
 
 def test_every_route_is_in_the_matrix(app):
-    from tests.test_contract_permissions import ROUTES as DEAL_ROUTES
-
     covered = {p.split("?")[0] for _, p, _ in [*ROUTES, *DEAL_ROUTES]}
     rules = {
         r.rule.replace("/fairs/<slug>", "/fairs/{fair_slug}")
@@ -379,3 +242,104 @@ def test_every_route_is_in_the_matrix(app):
         if r.endpoint != "static"
     }
     assert rules <= covered, f"routes without permission tests: {sorted(rules - covered)}"
+
+
+# --- odd input: every route, fed odd values by those who may use it, answers without a 500 ----
+
+
+ODD_VALUES = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "²",
+    "①",
+    "99999999999999999999",
+    "x" * 6000,
+    "\x00\x07",
+    "<script>",
+    "'; --",
+    "１２",
+]
+FIELDS = [
+    "email",
+    "password",
+    "confirm",
+    "name",
+    "phone",
+    "organization_name",
+    "account_kind",
+    "buyer_type",
+    "role",
+    "lang",
+    "next",
+    "action",
+    "note",
+    "reason",
+    "booth_id",
+    "booth_type_id",
+    "code",
+    "count",
+    "letter",
+    "fee",
+    "size",
+    "title_vi",
+    "category_id",
+    "unit",
+    "base_price",
+    "monthly_capacity",
+    "min_order_quantity",
+    "lead_time_days",
+    "tier_qty_1",
+    "tier_price_1",
+    "harvest_months",
+    "certificate_ids",
+    "version",
+    "province",
+    "commune",
+    "street",
+    "member_count",
+    "area_hectares",
+    "starts_on",
+    "ends_on",
+    "applications_open_on",
+    "applications_close_on",
+    "payment_days",
+    "kind",
+    "number",
+    "issuer",
+    "issued_on",
+    "expires_on",
+    "ocop_stars",
+    "quantity",
+    "produced_on",
+    "contact_name",
+    "contact_phone",
+    "listing_ids",
+    "preferred_booth_id",
+    "name_vi",
+    "name_en",
+    "parent_id",
+    "locale",
+    "current_password",
+    "new_password",
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES]
+)
+def test_odd_input_never_gives_a_500(app, cast: Cast, method, path, expected):
+    url = cast.url(path)
+    # Those who may act on the route: its owner, the organiser, the admin.
+    for who in ("coop_owner", "organiser", "admin"):
+        client = client_for(app, cast, who)
+        for value in ODD_VALUES:
+            if method == "GET":
+                base = url.split("?")[0]
+                response = client.get(base, query_string={"q": value, "page": value, "kind": value})
+            else:
+                response = client.post(url, data=dict.fromkeys(FIELDS, value))
+            assert response.status_code < 500, (
+                f"{who} {method} {url} with {value!r}: {response.status_code}"
+            )

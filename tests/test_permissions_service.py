@@ -8,7 +8,7 @@ from marketplace.services import accounts, admin, organizations
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.services.permissions import member_of, require_admin
-from tests.conftest import add_member, make_person
+from tests.factories import add_member, make_person
 
 
 def actor(person) -> Actor:

@@ -12,7 +12,17 @@ from marketplace.services import accounts, organizations
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ServiceError, ValidationFailed
 from marketplace.tokens import make_token
-from tests.conftest import TEST_PASSWORD, add_member, make_person, settle
+from tests.factories import (
+    PDF_BYTES,
+    TEST_PASSWORD,
+    add_member,
+    application,
+    make_person,
+    open_fair,
+    settle,
+    verified_coop,
+    verified_organiser,
+)
 
 pytestmark = pytest.mark.race
 
@@ -147,7 +157,6 @@ def test_a_certificate_sent_twice_at_once_is_added_once(app):
 
     from marketplace.models import Certificate
     from marketplace.services import certificates
-    from tests.conftest import PDF_BYTES
 
     owner = make_person(app)
     data = certificates.CertificateData(
@@ -176,8 +185,6 @@ def test_booths_are_never_promised_twice_under_concurrent_acceptances(app):
     from marketplace.models import ApplicationStatus, FairApplication
     from marketplace.services import fairs
     from marketplace.vietnam import today
-    from tests.conftest import verified_coop, verified_organiser
-    from tests.test_fairs import application, open_fair
 
     organiser = verified_organiser(app)
     coops = [verified_coop(app, organization_name=f"HTX Đua {i}") for i in range(6)]

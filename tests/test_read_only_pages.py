@@ -22,7 +22,7 @@ from sqlalchemy import event
 from marketplace import create_app, unit_of_work
 from marketplace.demo import ADMIN_EMAIL, DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from marketplace.extensions import db
-from tests.conftest import ServerLikeClient, _database_url, fresh_database, make_test_config
+from tests.factories import ServerLikeClient, fresh_database, make_test_config, postgres_url
 
 #: Pages per account; links of one shape (numbers replaced) are followed a few times only.
 MAX_PAGES = 160
@@ -34,7 +34,7 @@ HREF = re.compile(r'href="([^"#]+)"')
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
-    with fresh_database(_database_url(), "readonly") as url:
+    with fresh_database(postgres_url(), "readonly") as url:
         app = create_app(
             make_test_config(
                 url,

@@ -10,8 +10,7 @@ import random
 import pytest
 from sqlalchemy import select
 
-from marketplace import create_app
-from marketplace import unit_of_work
+from marketplace import create_app, unit_of_work
 from marketplace.blueprints.search.presenters import highlight
 from marketplace.extensions import db
 from marketplace.models import Listing, SearchDocument, SearchTerm
@@ -19,8 +18,17 @@ from marketplace.search.documents import NO_LIMIT, price_ranges
 from marketplace.search.folding import exact_tokens, tokens
 from marketplace.search.terms import distance_at_most_one, one_edit_variants, parse_text
 from marketplace.services import listings
-from tests.conftest import make_person, make_test_config, verified_coop
-from tests.test_listings import _published_listing, actor_for, category_id, data, jpeg
+from tests.factories import (
+    actor_for,
+    category_id,
+    free_port,
+    jpeg,
+    listing_data,
+    make_person,
+    make_test_config,
+    published_listing,
+    verified_coop,
+)
 
 # --- the rules ----------------------------------------------------------------------------
 
@@ -102,7 +110,7 @@ def test_the_projection_follows_publishing_editing_and_pausing(app):
         listing = listings.create_listing(
             me,
             coop.organization_id,
-            data(title_vi="Mận hậu sấy dẻo", category_id=category_id("trai-cay")),
+            listing_data(title_vi="Mận hậu sấy dẻo", category_id=category_id("trai-cay")),
         )
         listings.add_photo(me, coop.organization_id, listing.id, jpeg(64, 48))
         unit_of_work.complete()  # the projection is rebuilt when a unit of work commits
@@ -138,7 +146,7 @@ def test_an_unverified_co_op_is_never_found(app):
     with app.app_context():
         me = actor_for(coop)
         listing = listings.create_listing(
-            me, coop.organization_id, data(title_vi="Mận hậu chưa xác minh")
+            me, coop.organization_id, listing_data(title_vi="Mận hậu chưa xác minh")
         )
         listing.status = listing.status.__class__.PUBLISHED  # even if it were published
         db.session.commit()
@@ -151,13 +159,13 @@ def test_an_unverified_co_op_is_never_found(app):
 @pytest.fixture
 def catalogue(app):
     coop = verified_coop(app, organization_name="HTX Sâm Lai Châu")
-    _published_listing(app, coop, title_vi="Rượu sâm Lai Châu")
+    published_listing(app, coop, title_vi="Rượu sâm Lai Châu")
     with app.app_context():
         me = actor_for(coop)
         honey = listings.create_listing(
             me,
             coop.organization_id,
-            data(
+            listing_data(
                 title_vi="Sâm ngâm mật ong",
                 category_id=category_id("sam"),
                 base_price="900.000",
@@ -272,8 +280,6 @@ def test_suggestions_while_typing(client, catalogue):
 
 
 def test_search_answers_from_the_database_when_the_engine_is_unreachable(app):
-    from tests.conftest import free_port
-
     broken = create_app(
         make_test_config(
             app.config["SQLALCHEMY_DATABASE_URI"],
@@ -300,7 +306,7 @@ def test_the_projection_follows_the_co_op_its_certificates_and_photos(app):
     from marketplace.vietnam import today
 
     coop = verified_coop(app, organization_name="HTX Chè Tân Cương")
-    listing_id, _ = _published_listing(app, coop, title_vi="Chè búp Tân Cương", photos=2)
+    listing_id, _ = published_listing(app, coop, title_vi="Chè búp Tân Cương", photos=2)
     with app.app_context():
         # A certificate approved for the co-op and linked to the listing.
         certificate = Certificate(
@@ -350,7 +356,7 @@ def test_a_second_certificate_counts_once_the_first_has_ended(app):
     from marketplace.vietnam import today
 
     coop = verified_coop(app, organization_name="HTX Mật Ong Bắc Hà")
-    listing_id, _ = _published_listing(app, coop, title_vi="Mật ong bạc hà")
+    listing_id, _ = published_listing(app, coop, title_vi="Mật ong bạc hà")
     with app.app_context():
         listing = db.session.get(Listing, listing_id)
         for stars, days in ((5, 10), (4, 700)):

@@ -1,44 +1,15 @@
 """Uploads are judged by their bytes; images lose their EXIF and get resized variants."""
 
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
 
 from marketplace.storage.uploads import check_upload, new_key, prepare_image, sniff
 from marketplace.validation import InvalidValue
+from tests.factories import jpeg_with_gps, png_header_only
 
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def jpeg_with_gps(width=1200, height=900) -> bytes:
-    image = Image.new("RGB", (width, height), (30, 120, 60))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    gps = {1: "N", 2: (21.0, 2.0, 0.0), 3: "E", 4: (105.0, 50.0, 0.0)}
-    exif[0x8825] = gps  # GPSInfo
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif)
-    return buffer.getvalue()
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims huge dimensions: the start of a decompression bomb."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_sniffing_by_content():

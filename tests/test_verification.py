@@ -26,7 +26,7 @@ from marketplace.services.errors import (
 )
 from marketplace.services.verification import TRANSITIONS, next_status
 from marketplace.vietnam import today
-from tests.conftest import PDF_BYTES, add_member, admin_actor, fill_coop_profile, make_person
+from tests.factories import PDF_BYTES, add_member, admin_actor, fill_coop_profile, make_person
 
 S = VerificationStatus
 

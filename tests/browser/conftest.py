@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.conftest import PROJECT_ROOT, free_port, fresh_database, make_test_config
+from tests.factories import PROJECT_ROOT, free_port, fresh_database, make_test_config
 
 OUTPUT_DIR = os.path.join(PROJECT_ROOT, "test-output")
 CHROMIUM_ARGS = [

@@ -15,8 +15,7 @@ from marketplace.models import Invoice, Listing
 from marketplace.services import listings
 from marketplace.vietnam import today
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import settle, verified_coop
-from tests.deals import actor, coop_with_listing, verified_buyer
+from tests.factories import actor_for, coop_with_listing, settle, verified_buyer, verified_coop
 
 
 def _login(page: Page, base: str, person) -> None:
@@ -45,7 +44,7 @@ def test_a_supply_deal_from_request_to_invoice(
         listing = db.session.get(Listing, listing_id)
         slug = listing.slug
         listings.create_lot(
-            actor(coop),
+            actor_for(coop),
             coop.organization_id,
             listing_id,
             listings.LotData(

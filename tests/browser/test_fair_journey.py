@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from marketplace.vietnam import today
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import verified_coop, verified_organiser
+from tests.factories import verified_coop, verified_organiser
 
 
 def _login(page: Page, base: str, person) -> None:

@@ -5,7 +5,7 @@ import os
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD
 
 
 def test_home_page_fits_a_360px_phone(live_server, phone: Page):

@@ -8,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import verified_coop
+from tests.factories import verified_coop
 
 
 def _photo() -> bytes:

@@ -8,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import PDF_BYTES, TEST_PASSWORD, make_person
+from tests.factories import PDF_BYTES, TEST_PASSWORD, make_person
 
 
 def _photo() -> bytes:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import OUTPUT_DIR
-from tests.conftest import settle
+from tests.factories import settle
 
 
 def _seed(app) -> None:

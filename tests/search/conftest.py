@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.search.query import SearchPage, SearchQuery, parse
 from marketplace.services import search as search_service
 from marketplace.vietnam import today
-from tests.conftest import _database_url, fresh_database, make_test_config, settle
+from tests.factories import fresh_database, make_test_config, postgres_url, settle
 
 
 def elasticsearch_url() -> str:
@@ -35,7 +35,7 @@ def elasticsearch_url() -> str:
 @pytest.fixture(scope="session")
 def search_app(tmp_path_factory) -> Flask:
     url = elasticsearch_url()
-    with fresh_database(_database_url(), "search") as database_url:
+    with fresh_database(postgres_url(), "search") as database_url:
         app = create_app(
             make_test_config(
                 database_url,

@@ -17,7 +17,7 @@ from marketplace.search import documents, indexing
 from marketplace.search.elastic import to_source
 from marketplace.services import categories, listings, verification
 from marketplace.services.context import Actor
-from tests.conftest import PROJECT_ROOT, settle
+from tests.factories import PROJECT_ROOT, settle
 from tests.search.conftest import Runner
 
 

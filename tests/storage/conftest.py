@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 import uuid
@@ -17,22 +16,7 @@ from marketplace import create_app
 from marketplace.storage import Storage
 from marketplace.storage.local import LocalStorage
 from marketplace.storage.s3 import S3Storage
-from tests.conftest import make_test_config
-
-
-def s3_settings() -> dict[str, str]:
-    endpoint = os.environ.get("TEST_S3_ENDPOINT_URL")
-    if not endpoint:
-        pytest.exit(
-            "TEST_S3_ENDPOINT_URL is not set: run the suite with `make test`, which starts "
-            "the S3 server (versitygw) through scripts/services.sh.",
-            returncode=1,
-        )
-    return {
-        "endpoint_url": endpoint,
-        "access_key": os.environ["TEST_S3_ACCESS_KEY_ID"],
-        "secret_key": os.environ["TEST_S3_SECRET_ACCESS_KEY"],
-    }
+from tests.factories import make_test_config, s3_settings
 
 
 def s3_client(access_key: str | None = None, secret_key: str | None = None):

@@ -8,7 +8,7 @@ import pytest
 from marketplace.storage import StorageError
 from marketplace.storage.s3 import S3Storage
 from marketplace.storage.uploads import new_key
-from tests.storage.conftest import s3_settings
+from tests.factories import s3_settings
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
