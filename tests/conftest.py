@@ -18,14 +18,14 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from marketplace import create_app, unit_of_work
+from marketplace import create_app
 from marketplace.extensions import db, limiter
 from tests.factories import (
-    ServerLikeClient,
+    as_test_app,
     free_port,
     fresh_database,
     make_test_config,
@@ -101,16 +101,7 @@ def app(smtp_server: MailBox, database_url: str, tmp_path_factory) -> Flask:
         upgrade()  # the schema comes from the migrations, not create_all
         db.session.configure(join_transaction_mode="create_savepoint")
 
-    app.test_client_class = ServerLikeClient
-
-    @app.teardown_appcontext
-    def _test_code_is_its_own_edge(exc: BaseException | None) -> None:
-        # Test code that calls services directly stands where a request or a command would:
-        # a block that ends without an error commits once and delivers what it queued.
-        # Requests keep their own edge (marketplace.unit_of_work.register).
-        if exc is None and not g.get("unit_of_work_request"):
-            unit_of_work.complete()
-
+    as_test_app(app)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 
 import pytest
 import stripe
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import create_engine, event, func, make_url, select, text
@@ -157,6 +157,24 @@ class ServerLikeClient(FlaskClient):
 
     def open(self, *args, buffered: bool = True, **kwargs):
         return super().open(*args, buffered=buffered, **kwargs)
+
+
+def as_test_app(app: Flask) -> Flask:
+    """Make ``app`` behave for test code as the edges behave in production.
+
+    Test code that calls services directly stands where a request or a command would: an
+    app-context block that ends without an error commits once and delivers what it queued
+    (requests keep their own edge, ``marketplace.unit_of_work.register``). The test client
+    reads and closes each answer as a WSGI server does.
+    """
+    app.test_client_class = ServerLikeClient
+
+    @app.teardown_appcontext
+    def _test_code_is_its_own_edge(exc: BaseException | None) -> None:
+        if exc is None and not g.get("unit_of_work_request"):
+            unit_of_work.complete()
+
+    return app
 
 
 def settle() -> None:

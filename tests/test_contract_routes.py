@@ -543,7 +543,7 @@ def test_notice_withdraws_an_open_change_and_keeps_the_agreed_end(app, client):
     seller = app.test_client()
     login(seller, coop)
     response = seller.post(
-        f"/deliveries/{first.id}/dispatch",
+        f"/deliveries/{first_id}/dispatch",
         data={
             "version": str(version),
             "lines-0-line_id": str(line),

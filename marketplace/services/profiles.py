@@ -425,17 +425,9 @@ def add_delivery_location(
     return location
 
 
-def delivery_locations(actor: Actor, organization_id: int | None = None) -> list[DeliveryLocation]:
+def delivery_locations(actor: Actor, organization_id: int) -> list[DeliveryLocation]:
     """An organisation's delivery locations, for its members (a co-op has none)."""
-    if isinstance(actor, int):
-        # Transitional: the contracts pages still pass only the buyer's id, after loading
-        # the buyer's membership themselves. Remove (and make organization_id required)
-        # once they pass the actor.
-        organization_id = actor
-    elif organization_id is None:
-        raise NotFound("organization")
-    else:
-        member_of(actor, organization_id)
+    member_of(actor, organization_id)
     return list(
         db.session.scalars(
             select(DeliveryLocation)

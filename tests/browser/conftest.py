@@ -12,7 +12,13 @@ from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
-from tests.factories import PROJECT_ROOT, free_port, fresh_database, make_test_config
+from tests.factories import (
+    PROJECT_ROOT,
+    as_test_app,
+    free_port,
+    fresh_database,
+    make_test_config,
+)
 
 OUTPUT_DIR = os.path.join(PROJECT_ROOT, "test-output")
 CHROMIUM_ARGS = [
@@ -69,6 +75,7 @@ def _serve(url: str, smtp_server, files: str):
             LOCAL_STORAGE_PATH=files,
         )
     )
+    as_test_app(app)
     with app.app_context():
         upgrade()
     server = make_server("127.0.0.1", port, app, threaded=True)

@@ -182,8 +182,9 @@ def test_an_engine_outage_loses_nothing(search_app, engine_restarted):
         assert health.status_code == 200
         assert health.get_json()["checks"]["search"]["status"] == "degraded"
 
-        # Changes made meanwhile succeed and wait in the outbox.
+        # Changes made meanwhile (two units of work) succeed and wait in the outbox.
         listings.change_state(rice_owner, rice.organization_id, rice.id, "pause")
+        assert unit_of_work.complete() == 0
         listings.quick_update(
             nuts_owner, nuts.organization_id, nuts.id, base_price="330000", monthly_capacity="900"
         )

@@ -257,7 +257,7 @@ def spot_order(listing_id: int):
     buyer_id = membership.organization_id
     form = SpotOrderForm()
     form.delivery_location_id.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(loc.id, loc.name) for loc in delivery_locations(buyer_id)
+        SelectChoice(loc.id, loc.name) for loc in delivery_locations(current_actor(), buyer_id)
     ]
     if not form.is_submitted():
         form.quantity.data = str(listing.min_order_quantity)

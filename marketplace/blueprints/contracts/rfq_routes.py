@@ -34,7 +34,7 @@ def _rfq_form_choices(form: RfqForm, buyer_id: int) -> None:
         entry.form.category_id.choices = category_choices
         entry.form.unit.choices = unit_choices()
     form.delivery_location_id.choices = [SelectChoice("", _("Choose…"))] + [
-        SelectChoice(loc.id, loc.name) for loc in delivery_locations(buyer_id)
+        SelectChoice(loc.id, loc.name) for loc in delivery_locations(current_actor(), buyer_id)
     ]
     form.invited_coop_ids.choices = [
         SelectChoice(i, name) for i, name in rfqs.invitable_coops(form.invited_coop_ids.data or [])

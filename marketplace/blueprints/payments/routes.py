@@ -32,6 +32,7 @@ from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor, member_view
 
 #: Any kind the payables registry knows (``payables.kind_named`` answers 404 for others).
+#: Any registered kind of payable (an unknown one is a 404).
 KINDS = "<kind>"
 
 
