@@ -35,7 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.search import indexing as search_indexing
     from marketplace.search.elastic import ElasticBackend
     from marketplace.search.service import SearchService
-    from marketplace.services import fairs, invoices, payables, refunds
+    from marketplace.services import fairs
+    from marketplace.services.deals import invoices
+    from marketplace.services.payments import payables, refunds
     from marketplace.storage import storage_from_config
     from marketplace.web import register_request_hooks
 

@@ -44,7 +44,7 @@ def register(app: Flask) -> None:
     )
     def create_admin_command(email: str, name: str, password: str) -> None:
         """Create a platform admin, or make an existing account one."""
-        from marketplace.services.accounts import create_admin
+        from marketplace.services.accounts.accounts import create_admin
 
         try:
             user = create_admin(Actor.system(), email=email, name=name, password=password)
@@ -90,7 +90,7 @@ def register(app: Flask) -> None:
 
         Pages do the same for what they show when they are opened; this keeps quiet
         contracts right and sends the overdue notices."""
-        from marketplace.services import contracts, deliveries, invoices
+        from marketplace.services.deals import contracts, deliveries, invoices
 
         flagged = deliveries.flag_overdue()
         ended, lapsed = contracts.sweep()
@@ -109,7 +109,7 @@ def register(app: Flask) -> None:
     def ledger_check() -> None:
         """Prove that every transaction balances and that every payment, refund, payout,
         invoice and fair fee agrees with the entries; exits 1 and lists the problems if not."""
-        from marketplace.services import ledger
+        from marketplace.services.payments import ledger
 
         report = ledger.check()
         for problem in report.problems:

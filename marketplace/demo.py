@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import BuyerType, Membership, Organization, OrgKind, User
-from marketplace.services import accounts, certificates, profiles, verification
+from marketplace.services.accounts import accounts, certificates, profiles, verification
 from marketplace.services.context import Actor
 from marketplace.vietnam import today
 

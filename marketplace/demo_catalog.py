@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Category, Listing, Membership, User
-from marketplace.services import listings, verification
+from marketplace.services.accounts import verification
+from marketplace.services.catalogue import listings
 from marketplace.services.context import Actor
 from marketplace.vietnam import today
 

@@ -28,8 +28,8 @@ from marketplace.models import (
     Rfq,
     User,
 )
-from marketplace.services import contracts, deliveries, invoices, rfqs
 from marketplace.services.context import Actor
+from marketplace.services.deals import contracts, deliveries, invoices, rfqs
 from marketplace.vietnam import VN_TZ, today
 
 BUYER = "muahang@demo.xanhmart.vn"
@@ -55,7 +55,7 @@ def _listing(email: str, title: str) -> Listing:
 
 
 def _location(email: str) -> int:
-    from marketplace.services.profiles import delivery_locations
+    from marketplace.services.accounts.profiles import delivery_locations
 
     return delivery_locations(_actor(email), _org_id(email))[0].id
 
@@ -206,7 +206,7 @@ DEMO_BANK_ACCOUNTS = {
 
 
 def seed_bank_accounts() -> None:
-    from marketplace.services.transfers import save_bank_account
+    from marketplace.services.payments.transfers import save_bank_account
 
     for email, (bin_, account, holder) in DEMO_BANK_ACCOUNTS.items():
         organization_id = _org_id(email)

@@ -167,8 +167,8 @@ def register_context(app: Flask) -> None:
         """Memberships for the role-aware navigation (co-op, buyer, organiser links)."""
         if not has_request_context() or not current_user.is_authenticated:
             return {"nav_memberships": [], "unread_notifications": 0}
+        from marketplace.services.accounts.organizations import memberships_of
         from marketplace.services.inbox import unread_count
-        from marketplace.services.organizations import memberships_of
 
         return {
             "nav_memberships": memberships_of(current_user),

@@ -42,7 +42,7 @@ def main(runs: int = 7) -> None:
     from marketplace.demo import seed_demo
     from marketplace.extensions import db
     from marketplace.models import Category, Listing, User
-    from marketplace.services import listings
+    from marketplace.services.catalogue import listings
     from marketplace.services.context import Actor
 
     app = create_app({"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SMTP_HOST": None})

@@ -393,7 +393,7 @@ def engine_bodies(database_url: str) -> list[bytes]:
     """The exact request body the API sends to Elasticsearch for each query of the mix."""
     from marketplace.search.elastic import search_body
     from marketplace.search.query import parse
-    from marketplace.services.search import category_filters
+    from marketplace.services.catalogue.search import category_filters
     from marketplace.vietnam import today
 
     with app_context(database_url):
@@ -539,7 +539,7 @@ def _area(filename: str, function: str) -> str:
         ("/sqlalchemy/", "SQLAlchemy + psycopg"),
         ("/psycopg", "SQLAlchemy + psycopg"),
         ("/marketplace/search/", "marketplace.search"),
-        ("/marketplace/services/search.py", "marketplace.services.search"),
+        ("/marketplace/services/search.py", "marketplace.services.catalogue.search"),
         ("/marketplace/blueprints/search/presenters.py", "search presenters"),
         ("/markupsafe/", "MarkupSafe (title highlighting)"),
         ("/urllib/parse.py", "urllib.parse (links)"),

@@ -45,18 +45,12 @@ from marketplace.models import (
     Role,
     User,
 )
-from marketplace.services import (
-    accounts,
-    contracts,
-    deliveries,
-    fairs,
-    ledger,
-    listings,
-    profiles,
-    rfqs,
-    verification,
-)
+from marketplace.services import fairs
+from marketplace.services.accounts import accounts, profiles, verification
+from marketplace.services.catalogue import listings
 from marketplace.services.context import Actor
+from marketplace.services.deals import contracts, deliveries, rfqs
+from marketplace.services.payments import ledger
 from marketplace.vietnam import today
 
 TEST_PASSWORD = "sau-xanh-mua-thu-2026"

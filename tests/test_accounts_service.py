@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import AuditEntry, Membership, Organization, OrgKind, Role, User
-from marketplace.services import accounts
+from marketplace.services.accounts import accounts
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.tokens import make_token

@@ -4,9 +4,11 @@ each refuses an outsider."""
 import pytest
 
 from marketplace.models import OrgKind, Role
-from marketplace.services import fairs, listings, organizations, profiles, verification
+from marketplace.services import fairs
+from marketplace.services.accounts import organizations, profiles, verification
+from marketplace.services.catalogue import listings
 from marketplace.services.context import Actor
-from marketplace.services.deals import party
+from marketplace.services.deals.rules import party
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.services.permissions import member_of, member_or_admin
 from tests.factories import (

@@ -34,8 +34,8 @@ from marketplace.models import (
     Role,
     Side,
 )
-from marketplace.services import contracts, deliveries, rfqs
-from marketplace.services.deals import plan_dates
+from marketplace.services.deals import contracts, deliveries, rfqs
+from marketplace.services.deals.rules import plan_dates
 from marketplace.vietnam import today
 from tests.factories import (
     ALREADY_PAID,

@@ -390,7 +390,7 @@ def test_dashboards_show_what_waits_and_the_money_by_month(app, client):
     with app.app_context():
         first = sorted(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)[0]
         line = first.lines[0].id
-        from marketplace.services import deliveries
+        from marketplace.services.deals import deliveries
 
         deliveries.dispatch(
             actor_for(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
@@ -415,7 +415,7 @@ def test_dashboards_show_what_waits_and_the_money_by_month(app, client):
 
 def test_an_admin_sets_the_vat_rate_quotes_start_from(app, client):
     from marketplace.models import Category
-    from marketplace.services import rfqs
+    from marketplace.services.deals import rfqs
 
     buyer = verified_buyer(app)
     coop = verified_coop(app)
@@ -500,7 +500,7 @@ def test_review_regressions_answer_with_messages_not_errors(app, client):
 
 def test_notice_withdraws_an_open_change_and_keeps_the_agreed_end(app, client):
     from marketplace.models import Amendment, AmendmentStatus
-    from marketplace.services import contracts
+    from marketplace.services.deals import contracts
 
     buyer = verified_buyer(app)
     coop = verified_coop(app)
@@ -528,7 +528,7 @@ def test_notice_withdraws_an_open_change_and_keeps_the_agreed_end(app, client):
         first_id = sorted(contract_deliveries(contract_id), key=lambda d: d.scheduled_on)[0].id
     other_listing = coop_with_listing(app, coop, title_vi="Rượu táo mèo")
     with app.app_context():
-        from marketplace.services import listings
+        from marketplace.services.catalogue import listings
 
         lot = listings.create_lot(
             actor_for(coop),

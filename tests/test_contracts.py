@@ -36,17 +36,11 @@ from marketplace.models import (
     User,
     VerificationStatus,
 )
-from marketplace.services import (
-    certificates,
-    contracts,
-    deliveries,
-    invoices,
-    listings,
-    rfqs,
-    verification,
-)
+from marketplace.services.accounts import certificates, verification
+from marketplace.services.catalogue import listings
 from marketplace.services.context import Actor
-from marketplace.services.deals import (
+from marketplace.services.deals import contracts, deliveries, invoices, rfqs
+from marketplace.services.deals.rules import (
     check_schedule,
     line_amounts,
     party,

@@ -43,8 +43,9 @@ from marketplace.models import (
     RefundStatus,
     WebhookEvent,
 )
-from marketplace.services import cards, deliveries, ledger, payables, payouts, refunds, transfers
+from marketplace.services.deals import deliveries
 from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
+from marketplace.services.payments import cards, ledger, payables, payouts, refunds, transfers
 from marketplace.vietnam import today
 from tests.factories import (
     Person,

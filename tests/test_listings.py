@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.models import Listing, ListingStatus, Lot, OrgKind, Role
 from marketplace.parsing import parse_vnd
-from marketplace.services import certificates, listings, verification
+from marketplace.services.accounts import certificates, verification
+from marketplace.services.catalogue import listings
+from marketplace.services.catalogue.listings import ListingTransitionNotAllowed
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.listings import ListingTransitionNotAllowed
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import today
 from tests.factories import (

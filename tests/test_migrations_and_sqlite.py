@@ -225,7 +225,7 @@ def test_hand_recorded_payments_survive_the_payments_migration_both_ways(sqlite_
     from sqlalchemy import func, select, text
 
     from marketplace.models import Payment
-    from marketplace.services import ledger
+    from marketplace.services.payments import ledger
 
     runner = sqlite_app.test_cli_runner()
     assert runner.invoke(args=["seed-demo"]).exit_code == 0

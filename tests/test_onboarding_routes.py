@@ -313,7 +313,7 @@ def test_an_image_stored_for_a_refused_change_is_deleted_again(app):
 
     from marketplace.extensions import db as _db
     from marketplace.models import User
-    from marketplace.services import profiles, verification
+    from marketplace.services.accounts import profiles, verification
     from marketplace.services.context import Actor
     from marketplace.services.errors import ValidationFailed
 

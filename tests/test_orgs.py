@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import AuditEntry, Invitation, Membership, Role, User
-from marketplace.services import organizations
+from marketplace.services.accounts import organizations
 from marketplace.services.context import Actor
 from tests.factories import TEST_PASSWORD, add_member, login, make_person
 

@@ -5,7 +5,8 @@ from sqlalchemy import select
 from marketplace import create_app, unit_of_work
 from marketplace.extensions import db
 from marketplace.models import Invitation, Role, User
-from marketplace.services import organizations, outbox
+from marketplace.services import outbox
+from marketplace.services.accounts import organizations
 from marketplace.services.context import Actor
 from tests.factories import free_port, make_person, make_test_config, settle
 

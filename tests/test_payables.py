@@ -16,10 +16,10 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import Invoice, PayableKind
 from marketplace.models._types import utcnow
-from marketplace.services import ledger, payables, statements, transfers
 from marketplace.services.errors import NotFound
 from marketplace.services.locking import lock
-from marketplace.services.payables import Link, Payable, PayableRegistry, PayableState
+from marketplace.services.payments import ledger, payables, statements, transfers
+from marketplace.services.payments.payables import Link, Payable, PayableRegistry, PayableState
 from marketplace.vietnam import today
 from tests.factories import actor_for, invoiced, settle
 

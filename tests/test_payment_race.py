@@ -33,7 +33,7 @@ from marketplace.models import (
     RefundStatus,
     WebhookEvent,
 )
-from marketplace.services import ledger, payables, payouts
+from marketplace.services.payments import ledger, payables, payouts
 from marketplace.vietnam import today
 from tests.factories import (
     ALREADY_PAID,

@@ -26,12 +26,20 @@ from marketplace.models import (
     Role,
     WebhookEvent,
 )
-from marketplace.services import cards, ledger, payables, payouts, refunds, statements, transfers
 from marketplace.services.errors import (
     NotFound,
     PermissionDenied,
     TransitionNotAllowed,
     ValidationFailed,
+)
+from marketplace.services.payments import (
+    cards,
+    ledger,
+    payables,
+    payouts,
+    refunds,
+    statements,
+    transfers,
 )
 from marketplace.vietnam import today
 from tests.factories import actor_for as actor

@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from marketplace.models import Category, Fair, Membership, Organization, OrgKind, Role
-from marketplace.services import certificates, fairs, listings, organizations
+from marketplace.services import fairs
+from marketplace.services.accounts import certificates, organizations
+from marketplace.services.catalogue import listings
 from marketplace.services.context import Actor
 from tests.factories import (
     Person,

@@ -4,7 +4,8 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.models import Role, User
-from marketplace.services import accounts, admin, organizations
+from marketplace.services import admin
+from marketplace.services.accounts import accounts, organizations
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.services.permissions import member_of, require_admin

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from marketplace.extensions import db
 from marketplace.models import Invitation, Membership, OrgKind, Role, User
-from marketplace.services import accounts, organizations
+from marketplace.services.accounts import accounts, organizations
 from marketplace.services.context import Actor
 from marketplace.services.errors import InvalidToken, ServiceError, ValidationFailed
 from marketplace.tokens import make_token
@@ -156,7 +156,7 @@ def test_a_certificate_sent_twice_at_once_is_added_once(app):
     from datetime import date
 
     from marketplace.models import Certificate
-    from marketplace.services import certificates
+    from marketplace.services.accounts import certificates
 
     owner = make_person(app)
     data = certificates.CertificateData(

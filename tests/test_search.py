@@ -17,7 +17,7 @@ from marketplace.models import Listing, SearchDocument, SearchTerm
 from marketplace.search.documents import NO_LIMIT, price_ranges
 from marketplace.search.folding import exact_tokens, tokens
 from marketplace.search.terms import distance_at_most_one, one_edit_variants, parse_text
-from marketplace.services import listings
+from marketplace.services.catalogue import listings
 from tests.factories import (
     actor_for,
     category_id,

@@ -16,7 +16,8 @@ from marketplace.models import (
     VerificationReview,
     VerificationStatus,
 )
-from marketplace.services import certificates, organizations, profiles, verification
+from marketplace.services.accounts import certificates, organizations, profiles, verification
+from marketplace.services.accounts.verification import TRANSITIONS, next_status
 from marketplace.services.context import Actor
 from marketplace.services.errors import (
     NotFound,
@@ -24,7 +25,6 @@ from marketplace.services.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from marketplace.services.verification import TRANSITIONS, next_status
 from marketplace.vietnam import today
 from tests.factories import PDF_BYTES, add_member, admin_actor, fill_coop_profile, make_person
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marketplace.models import AuditEntry
-from marketplace.services import accounts, audit, organizations
+from marketplace.services import audit
+from marketplace.services.accounts import accounts, organizations
 from marketplace.services.context import Actor
 from marketplace.services.permissions import require_admin
 

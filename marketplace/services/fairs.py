@@ -43,15 +43,15 @@ from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
 from marketplace.parsing import parse_vnd
 from marketplace.services import audit, images
+from marketplace.services.accounts.verification import can_trade, valid_certificates
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import notify_members
-from marketplace.services.payables import Link, Payable, PayableState, paid_so_far
+from marketplace.services.payments.payables import Link, Payable, PayableState, paid_so_far
 from marketplace.services.permissions import member_of
 from marketplace.services.slugs import slugify
 from marketplace.services.states import step
-from marketplace.services.verification import can_trade, valid_certificates
 from marketplace.spreadsheets import excel_csv
 from marketplace.storage.uploads import check_upload
 from marketplace.validation import InvalidValue, normalise_vn_phone
@@ -705,7 +705,7 @@ def mark_paid(actor: Actor, application_id: int, bank_reference: str = "") -> Fa
     """The organiser records the rest of the booth fee as received: a bank transfer to its
     account (``transfers.record_transfer``; without the bank's reference, one naming the
     application)."""
-    from marketplace.services.transfers import record_transfer
+    from marketplace.services.payments.transfers import record_transfer
 
     application = _organiser_application(actor, application_id)
     if application.status is not A.ACCEPTED:

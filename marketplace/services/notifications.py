@@ -17,7 +17,7 @@ from marketplace.services import inbox, outbox
 from marketplace.urls import external_url, url_path
 
 if TYPE_CHECKING:
-    from marketplace.services.deals import Party
+    from marketplace.services.deals.rules import Party
 
 
 def queue_email(to: str, template: str, locale: str, subject: Any, **context: Any) -> OutboxMessage:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Invoice, Listing
-from marketplace.services import listings
+from marketplace.services.catalogue import listings
 from marketplace.vietnam import today
 from tests.browser.conftest import OUTPUT_DIR
 from tests.factories import actor_for, coop_with_listing, settle, verified_buyer, verified_coop

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import FairApplication, Invoice, PayableKind, Payment
-from marketplace.services import fairs, payables, transfers
+from marketplace.services import fairs
+from marketplace.services.payments import payables, transfers
 from tests.browser.conftest import OUTPUT_DIR
 from tests.factories import (
     STRIPE_WEBHOOK_SECRET,

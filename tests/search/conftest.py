@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 from marketplace import create_app
 from marketplace.extensions import db
 from marketplace.search.query import SearchPage, SearchQuery, parse
-from marketplace.services import search as search_service
+from marketplace.services.catalogue import search as search_service
 from marketplace.vietnam import today
 from tests.factories import fresh_database, make_test_config, postgres_url, settle
 

@@ -15,7 +15,8 @@ from marketplace.extensions import db
 from marketplace.models import Category, Listing, OutboxMessage, SearchDocument, User
 from marketplace.search import documents, indexing
 from marketplace.search.elastic import to_source
-from marketplace.services import categories, listings, verification
+from marketplace.services.accounts import verification
+from marketplace.services.catalogue import categories, listings
 from marketplace.services.context import Actor
 from tests.factories import PROJECT_ROOT, settle
 from tests.search.conftest import Runner

@@ -18,14 +18,9 @@ from marketplace.blueprints.listings.forms import CategoryForm
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.models import Organization
 from marketplace.parsing import VAT_RATES
-from marketplace.services import (
-    admin,
-    categories,
-    listings,
-    organizations,
-    profiles,
-    verification,
-)
+from marketplace.services import admin
+from marketplace.services.accounts import organizations, profiles, verification
+from marketplace.services.catalogue import categories, listings
 from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from marketplace.services.permissions import require_admin
 from marketplace.vietnam import province_name

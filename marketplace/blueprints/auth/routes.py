@@ -20,7 +20,7 @@ from marketplace.blueprints.common import apply_errors, token_problem
 from marketplace.extensions import limiter
 from marketplace.i18n import select_locale
 from marketplace.models import BuyerType, OrgKind
-from marketplace.services import accounts
+from marketplace.services.accounts import accounts
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.urls import is_safe_next
 from marketplace.validation import format_vn_phone

@@ -26,8 +26,8 @@ from marketplace.blueprints.contracts.shared import (
     seen_version,
 )
 from marketplace.models import ContractStatus
-from marketplace.services import contracts, deliveries
-from marketplace.services.profiles import delivery_locations
+from marketplace.services.accounts.profiles import delivery_locations
+from marketplace.services.deals import contracts, deliveries
 from marketplace.validation import small_int
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor

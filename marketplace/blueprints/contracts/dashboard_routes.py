@@ -11,7 +11,7 @@ from flask_login import login_required
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.shared import locale, trade_member
 from marketplace.models import OrgKind, Side
-from marketplace.services import contracts, deliveries, invoices, rfqs
+from marketplace.services.deals import contracts, deliveries, invoices, rfqs
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor
 

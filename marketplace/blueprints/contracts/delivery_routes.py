@@ -16,7 +16,7 @@ from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import DispatchForm, ReceiptForm
 from marketplace.blueprints.contracts.shared import locale, seen_version, trade_member
 from marketplace.models import DeliveryStatus, Side
-from marketplace.services import deliveries, invoices
+from marketplace.services.deals import deliveries, invoices
 from marketplace.validation import small_int
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor, private_file

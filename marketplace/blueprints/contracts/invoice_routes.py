@@ -12,7 +12,7 @@ from marketplace.blueprints.contracts.forms import VoidForm
 from marketplace.blueprints.contracts.shared import locale, trade_member
 from marketplace.models import InvoiceStatus
 from marketplace.parsing import VAT_RATES
-from marketplace.services import invoices
+from marketplace.services.deals import invoices
 from marketplace.web import call_or_abort, current_actor
 
 

@@ -15,7 +15,8 @@ from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import MessageForm, VersionedForm, VersionForm
 from marketplace.blueprints.contracts.shared import files, locale, seen_version, vat_choices
 from marketplace.models import QuoteStatus, Side
-from marketplace.services import listings, rfqs
+from marketplace.services.catalogue import listings
+from marketplace.services.deals import rfqs
 from marketplace.validation import small_int
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor, private_file

@@ -18,8 +18,9 @@ from marketplace.blueprints.contracts.shared import (
     unit_choices,
 )
 from marketplace.models import OrgKind, Role, Side
-from marketplace.services import categories, rfqs
-from marketplace.services.profiles import delivery_locations
+from marketplace.services.accounts.profiles import delivery_locations
+from marketplace.services.catalogue import categories
+from marketplace.services.deals import rfqs
 from marketplace.validation import small_int
 from marketplace.web import call_or_abort, current_actor, member_view
 

@@ -12,10 +12,10 @@ from marketplace.blueprints.contracts import bp
 from marketplace.i18n import CERTIFICATE_NAMES, UNITS
 from marketplace.models import Listing, OrgKind, Role
 from marketplace.parsing import VAT_RATES
-from marketplace.services import contracts
-from marketplace.services.deals import location_text
+from marketplace.services.accounts.organizations import memberships_of
+from marketplace.services.deals import contracts
+from marketplace.services.deals.rules import location_text
 from marketplace.services.errors import NotFound
-from marketplace.services.organizations import memberships_of
 from marketplace.validation import small_int
 from marketplace.web import current_actor
 
@@ -63,7 +63,7 @@ def buyer_membership(manager: bool = False):
 def trade_member(org_id: int):
     """(organisation, membership) of a buyer or co-op the current user belongs to; NotFound
     otherwise."""
-    from marketplace.services.organizations import get_for_member
+    from marketplace.services.accounts.organizations import get_for_member
 
     organization, membership = get_for_member(current_actor(), org_id)
     if organization.kind not in (OrgKind.BUYER, OrgKind.COOP):

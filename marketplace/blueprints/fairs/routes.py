@@ -22,7 +22,9 @@ from marketplace.blueprints.fairs.forms import (
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.models import ApplicationStatus, ListingStatus, OrgKind, Role
 from marketplace.qr import qr_svg
-from marketplace.services import fairs, listings, organizations
+from marketplace.services import fairs
+from marketplace.services.accounts import organizations
+from marketplace.services.catalogue import listings
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.fairs import ApplicationTransitionNotAllowed
 from marketplace.urls import external_url

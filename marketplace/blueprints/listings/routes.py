@@ -23,9 +23,10 @@ from marketplace.i18n import UNITS, certificate_name, unit_label
 from marketplace.models import Listing, Organization, OrgKind, Role
 from marketplace.models.catalog import MAX_PRICE_TIERS
 from marketplace.qr import qr_png, qr_svg
-from marketplace.services import listing_csv, listings, verification
+from marketplace.services.accounts import verification
+from marketplace.services.catalogue import listing_csv, listings
+from marketplace.services.catalogue.listings import ListingTransitionNotAllowed
 from marketplace.services.errors import ValidationFailed
-from marketplace.services.listings import ListingTransitionNotAllowed
 from marketplace.urls import external_url
 from marketplace.validation import small_int
 from marketplace.vietnam import PROVINCES, province_name

@@ -19,7 +19,9 @@ from markupsafe import Markup
 from marketplace.blueprints.main import bp
 from marketplace.extensions import csrf, limiter
 from marketplace.i18n import LANG_COOKIE, LANGUAGES
-from marketplace.services import accounts, categories, fairs, health, listings, organizations
+from marketplace.services import fairs, health
+from marketplace.services.accounts import accounts, organizations
+from marketplace.services.catalogue import categories, listings
 from marketplace.urls import is_safe_next
 from marketplace.web import current_actor
 

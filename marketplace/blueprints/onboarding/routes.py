@@ -23,7 +23,7 @@ from marketplace.blueprints.onboarding.forms import (
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.models import Organization, OrgKind, Role
-from marketplace.services import certificates, profiles, verification
+from marketplace.services.accounts import certificates, profiles, verification
 from marketplace.services.context import Actor
 from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
 from marketplace.validation import format_vn_phone, small_int

@@ -13,7 +13,8 @@ from marketplace.blueprints.orgs import bp
 from marketplace.blueprints.orgs.forms import ConfirmForm, InviteForm, RoleForm
 from marketplace.i18n import select_locale
 from marketplace.models import Role
-from marketplace.services import accounts, listings, organizations, profiles, verification
+from marketplace.services.accounts import accounts, organizations, profiles, verification
+from marketplace.services.catalogue import listings
 from marketplace.services.errors import InvalidToken, PermissionDenied, ValidationFailed
 from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor

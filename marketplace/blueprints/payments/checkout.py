@@ -16,8 +16,8 @@ from marketplace import unit_of_work
 from marketplace.extensions import db
 from marketplace.models import PayableKind, Payment
 from marketplace.payments.base import CardProviderError
-from marketplace.services import cards
 from marketplace.services.context import Actor
+from marketplace.services.payments import cards
 
 
 def start_card_payment(

@@ -24,9 +24,17 @@ from marketplace.extensions import csrf, limiter
 from marketplace.models import PayableKind, Role
 from marketplace.payments import vietqr
 from marketplace.qr import qr_svg
-from marketplace.services import balances, cards, ledger, payables, refunds, statements, transfers
-from marketplace.services import payouts as payout_service
 from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
+from marketplace.services.payments import (
+    balances,
+    cards,
+    ledger,
+    payables,
+    refunds,
+    statements,
+    transfers,
+)
+from marketplace.services.payments import payouts as payout_service
 from marketplace.services.permissions import membership_of, require_admin
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor, member_view

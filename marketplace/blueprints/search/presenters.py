@@ -24,7 +24,7 @@ from marketplace.i18n import CERTIFICATE_NAMES, format_money, format_number, uni
 from marketplace.search.folding import fold
 from marketplace.search.query import MAX_RESULTS, PER_PAGE, Facets, Hit, SearchQuery
 from marketplace.search.terms import TextQuery, word_matches
-from marketplace.services.search import (
+from marketplace.services.catalogue.search import (
     CategoryInfo,
     Found,
     all_categories,

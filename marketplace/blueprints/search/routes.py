@@ -13,8 +13,8 @@ from marketplace.blueprints.search import bp, presenters
 from marketplace.extensions import limiter
 from marketplace.models import OrgKind
 from marketplace.search.query import QueryError
-from marketplace.services import organizations
-from marketplace.services import search as search_service
+from marketplace.services.accounts import organizations
+from marketplace.services.catalogue import search as search_service
 
 
 def _search_limit() -> str:

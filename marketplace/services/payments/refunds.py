@@ -31,11 +31,12 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.parsing import amount_of
-from marketplace.services import audit, ledger, outbox
+from marketplace.services import audit, outbox
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.payables import cards, known_reference, require_payee_manager
+from marketplace.services.payments import ledger
+from marketplace.services.payments.payables import cards, known_reference, require_payee_manager
 from marketplace.services.states import step
 from marketplace.validation import InvalidValue
 

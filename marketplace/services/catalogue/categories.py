@@ -9,10 +9,10 @@ from marketplace.extensions import db
 from marketplace.models import Category
 from marketplace.parsing import check_vat
 from marketplace.services import audit
+from marketplace.services.catalogue.search import forget_categories
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import require_admin
-from marketplace.services.search import forget_categories
 from marketplace.services.slugs import slugify
 from marketplace.validation import InvalidValue
 

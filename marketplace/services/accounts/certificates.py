@@ -22,11 +22,11 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.services import audit, outbox
+from marketplace.services.accounts.verification import next_status
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import member_of, member_or_admin
-from marketplace.services.verification import next_status
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key
 from marketplace.validation import InvalidValue

@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.extensions import db
 from marketplace.models import Organization, Payout, ProviderReference
 from marketplace.parsing import amount_of, text_of
-from marketplace.services import audit, ledger
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.payables import paid_on_problem
+from marketplace.services.payments import ledger
+from marketplace.services.payments.payables import paid_on_problem
 from marketplace.services.permissions import require_admin
 from marketplace.validation import InvalidValue
 

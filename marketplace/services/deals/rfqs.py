@@ -45,10 +45,11 @@ from marketplace.models._types import utcnow
 from marketplace.models.contracts import rfq_invitations
 from marketplace.parsing import check_vat, parse_quantity, parse_vnd, text_of
 from marketplace.services import audit
-from marketplace.services.attachments import stored_attachments
+from marketplace.services.accounts.verification import valid_certificates
 from marketplace.services.context import Actor
-from marketplace.services.contracts import draft_from_award
-from marketplace.services.deals import (
+from marketplace.services.deals.attachments import stored_attachments
+from marketplace.services.deals.contracts import draft_from_award
+from marketplace.services.deals.rules import (
     Party,
     check_schedule,
     own_location,
@@ -60,7 +61,6 @@ from marketplace.services.locking import lock
 from marketplace.services.notifications import tell, tell_other
 from marketplace.services.permissions import member_of, membership_of
 from marketplace.services.states import step
-from marketplace.services.verification import valid_certificates
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import VN_TZ, today
 
@@ -258,8 +258,8 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
 def invitable_coops(chosen: list[int]) -> list[tuple[int, str]]:
     """Co-ops a buyer can send a request to, by name (verified ones), always including the
     ones already chosen (a listing's co-op) when they may still trade."""
-    from marketplace.services.organizations import search_organizations
-    from marketplace.services.verification import can_trade
+    from marketplace.services.accounts.organizations import search_organizations
+    from marketplace.services.accounts.verification import can_trade
 
     coops = {org.id: org.name for org in search_organizations("", OrgKind.COOP, limit=500)}
     missing = [i for i in chosen if i and i not in coops]

@@ -47,7 +47,7 @@ from marketplace.models._types import utcnow
 from marketplace.parsing import parse_quantity, parse_vnd, text_of
 from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.deals import (
+from marketplace.services.deals.rules import (
     MAX_DELIVERIES,
     Party,
     location_text,

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import LedgerEntry, Organization, Payment, Payout
-from marketplace.services import ledger
 from marketplace.services.context import Actor
+from marketplace.services.payments import ledger
 from marketplace.services.permissions import member_or_admin, require_admin
 
 

@@ -40,6 +40,7 @@ from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
 from marketplace.parsing import parse_quantity, parse_vnd
 from marketplace.services import audit, images
+from marketplace.services.accounts.verification import can_trade
 from marketplace.services.context import Actor
 from marketplace.services.errors import (
     NotFound,
@@ -52,7 +53,6 @@ from marketplace.services.notifications import notify_members
 from marketplace.services.permissions import member_of, require_admin
 from marketplace.services.slugs import slugify
 from marketplace.services.states import step
-from marketplace.services.verification import can_trade
 from marketplace.storage import StorageError
 from marketplace.storage.uploads import check_upload, new_key, prepare_image
 from marketplace.validation import InvalidValue

@@ -34,10 +34,10 @@ from marketplace.models._types import utcnow
 from marketplace.parsing import parse_quantity
 from marketplace.services import audit, images
 from marketplace.services.context import Actor
-from marketplace.services.contracts import RUNNING
-from marketplace.services.deals import Party, party
+from marketplace.services.deals.contracts import RUNNING
+from marketplace.services.deals.invoices import issue_for_delivery
+from marketplace.services.deals.rules import Party, party
 from marketplace.services.errors import DealChanged, NotFound, ValidationFailed
-from marketplace.services.invoices import issue_for_delivery
 from marketplace.services.locking import lock
 from marketplace.services.notifications import tell
 from marketplace.services.permissions import member_of

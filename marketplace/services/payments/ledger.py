@@ -33,7 +33,7 @@ from marketplace.models import (
     Refund,
     RefundStatus,
 )
-from marketplace.services.payables import registry
+from marketplace.services.payments.payables import registry
 
 A = Account
 

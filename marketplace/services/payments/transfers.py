@@ -23,12 +23,13 @@ from marketplace.models import (
 from marketplace.models._types import utcnow
 from marketplace.parsing import amount_of, text_of
 from marketplace.payments import vietqr
-from marketplace.services import audit, ledger
-from marketplace.services.cards import payment_for
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.payables import (
+from marketplace.services.payments import ledger
+from marketplace.services.payments.cards import payment_for
+from marketplace.services.payments.payables import (
     PAYMENT_TRANSITIONS,
     Payable,
     commission,

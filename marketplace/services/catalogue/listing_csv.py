@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.models import Category, Listing, OrgKind, Role
-from marketplace.services import listings
+from marketplace.services.catalogue import listings
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.permissions import member_of

@@ -20,14 +20,14 @@ from marketplace.parsing import MAX_DB_MONEY, amount_of
 from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
-from marketplace.services.payables import (
+from marketplace.services.payments.payables import (
     PAID_ON_WINDOW,
     paid_so_far,
     parse_reference,
     payable,
     require_payee_manager,
 )
-from marketplace.services.transfers import record_transfer
+from marketplace.services.payments.transfers import record_transfer
 from marketplace.validation import InvalidValue, strip_control
 from marketplace.vietnam import today
 

@@ -36,14 +36,20 @@ from marketplace.models import (
 from marketplace.models._types import utcnow
 from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.deals import Party, line_amounts, party
+from marketplace.services.deals.rules import Party, line_amounts, party
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import tell
-from marketplace.services.payables import Link, Payable, PayableState, paid_so_far, payments_of
+from marketplace.services.payments.payables import (
+    Link,
+    Payable,
+    PayableState,
+    paid_so_far,
+    payments_of,
+)
+from marketplace.services.payments.transfers import record_transfer
 from marketplace.services.permissions import member_of
 from marketplace.services.states import step
-from marketplace.services.transfers import record_transfer
 from marketplace.vietnam import today
 
 I = InvoiceStatus  # noqa: E741

@@ -33,11 +33,12 @@ from marketplace.models import (
 )
 from marketplace.models._types import utcnow
 from marketplace.payments.base import Checkout, InvalidEvent
-from marketplace.services import audit, ledger, refunds
+from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.payables import (
+from marketplace.services.payments import ledger, refunds
+from marketplace.services.payments.payables import (
     PAYMENT_TRANSITIONS,
     cards,
     commission,
