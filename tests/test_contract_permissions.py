@@ -16,7 +16,8 @@ from sqlalchemy import select
 from marketplace.blueprints.payments import checkout
 from marketplace.extensions import db
 from marketplace.models import Contract, DealAttachment, Delivery, PayableKind, Role
-from marketplace.services import contracts, deliveries, rfqs, statements
+from marketplace.services.deals import contracts, deliveries, rfqs
+from marketplace.services.payments import statements
 from marketplace.vietnam import today
 from tests.factories import (
     Person,
@@ -219,6 +220,15 @@ def odd_form(cast: DealCast, value: str) -> dict:
         + ("price",)
     ]
     fields += ["quotes-0-quote_id", "quotes-0-version", "extras-0-on", "extras-1-on"]
+    # Row numbers no browser sends: WTForms reads "²" as a digit and then cannot count it.
+    fields += [
+        "lines-²-quantity",
+        "lines-①-price",
+        "extras-²-on",
+        "quotes-²-quote_id",
+        "lines-99999999999999999999-quantity",
+        "extras-0-lines-²-line_id",
+    ]
     form = dict.fromkeys(fields, value)
     # The second entry of each list names a real line or quote, so odd values reach them too.
     line = str(cast.ids["line"])

@@ -25,6 +25,23 @@ from marketplace.web import first_submission
 
 T = TypeVar("T")
 
+
+class Rows(FieldList):
+    """A FieldList that reads only plain ASCII row numbers from the form.
+
+    WTForms takes any key whose index ``str.isdigit()`` — "²" included — and then fails on
+    ``int("²")``; a hand-made field name must be ignored, not answered with a 500.
+    """
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= 4:
+                    yield int(index)
+
+
 # WTForms' own messages, said our way and translated in our catalogue (WTForms ships no
 # Vietnamese). Keys are WTForms' msgids; anything not listed falls back to a generic message.
 _WTFORMS_MESSAGES = {

@@ -13,7 +13,6 @@ from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
-    FieldList,
     FormField,
     HiddenField,
     SelectField,
@@ -26,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import Label
 from wtforms.validators import Length, Optional
 
-from marketplace.blueprints.common import BaseForm
+from marketplace.blueprints.common import BaseForm, Rows
 from marketplace.validation import bounded_int, small_int
 
 #: Lines of a request, and so of a contract or delivery (rfqs.MAX_LINES).
@@ -57,7 +56,7 @@ PATTERNS = [
 ]
 
 
-class LineList(FieldList):
+class LineList(Rows):
     """Inputs for each line of a contract, delivery or request: one sub-form per line, each
     with the line's id in a hidden ``line_id``."""
 
@@ -141,7 +140,7 @@ class LineSubform(BaseForm):
 
 class RfqForm(BaseForm):
     title = StringField(_l("Title"), validators=[Length(max=200)])
-    lines = FieldList(FormField(LineSubform), min_entries=1, max_entries=20)
+    lines = Rows(FormField(LineSubform), min_entries=1, max_entries=20)
     pattern = SelectField(
         _l("How often"), choices=PATTERNS, default="weekly", validate_choice=False
     )
@@ -200,7 +199,7 @@ class QuoteLineSubform(BaseForm):
 
 class VersionForm(BaseForm):
     version = HiddenField()
-    lines = FieldList(FormField(QuoteLineSubform), min_entries=0, max_entries=20)
+    lines = Rows(FormField(QuoteLineSubform), min_entries=0, max_entries=20)
     valid_until = DateField(_l("Offer valid until"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=4000)], render_kw={"rows": 3})
     attachments = MultipleFileField(
@@ -256,7 +255,7 @@ class SeenQuoteSubform(BaseForm):
 
 class AwardForm(BaseForm):
     lines = LineList(AwardLineSubform)
-    quotes = FieldList(FormField(SeenQuoteSubform))
+    quotes = Rows(FormField(SeenQuoteSubform))
 
     def fill(self, lines, quotes) -> None:
         """One choice per request line, and the version seen of each open quote."""
@@ -308,7 +307,7 @@ class AmendmentForm(VersionedForm):
     )
     effective_from = DateField(_l("Change applies from"), validators=[Optional()])
     lines = LineList(AmendLineSubform)
-    extras = FieldList(
+    extras = Rows(
         FormField(ExtraDeliverySubform),
         min_entries=EXTRA_DELIVERIES,
         max_entries=EXTRA_DELIVERIES,
