@@ -79,3 +79,10 @@ def member_or_admin(
             raise NotFound("organization")
         return organization
     return member_of(actor, organization_id, min_role, kind).organization
+
+
+def has_role(actor: Actor, organization_id: int, min_role: Role = Role.STAFF) -> bool:
+    """Whether the actor is a member of the organisation with at least ``min_role`` — for
+    deciding what a page offers, never instead of the check in the use case itself."""
+    membership = membership_of(actor.user, organization_id)
+    return membership is not None and membership.role.at_least(min_role)

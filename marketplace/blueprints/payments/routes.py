@@ -28,19 +28,16 @@ from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
 from marketplace.services.payments import (
     balances,
     cards,
-    ledger,
     payables,
     refunds,
     statements,
     transfers,
 )
 from marketplace.services.payments import payouts as payout_service
-from marketplace.services.permissions import membership_of, require_admin
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor, member_view
 
 #: Any kind the payables registry knows (``payables.kind_named`` answers 404 for others).
-#: Any registered kind of payable (an unknown one is a 404).
 KINDS = "<kind>"
 
 
@@ -49,12 +46,8 @@ def _kind(kind: str) -> PayableKind:
 
 
 def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
-    actor = current_actor()
-    found = call_or_abort(payables.view_payable, actor, _kind(kind), payable_id)
-    user = actor.user
-    payer = membership_of(user, found.payer_id)
-    payee = membership_of(user, found.payee_id)
-    outstanding = payables.outstanding(found)
+    view = call_or_abort(payables.pay_page, current_actor(), _kind(kind), payable_id)
+    found, outstanding = view.payable, view.outstanding
     bank = transfers.bank_details(found) if found.open else None
     transfer_form = forms.get("transfer_form") or TransferForm(
         amount=str(max(outstanding, 0)), paid_on=today()
@@ -64,11 +57,10 @@ def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             "payments/pay.html",
             found=found,
             outstanding=outstanding,
-            history=payables.payments_of(found.kind, found.id),
-            is_payer=payer is not None,
-            payer_can_pay=payer is not None and payer.role.at_least(Role.MANAGER),
-            is_payee_manager=(payee is not None and payee.role.at_least(Role.MANAGER))
-            or user.is_admin,
+            history=view.history,
+            is_payer=view.is_payer,
+            payer_can_pay=view.can_pay,
+            is_payee_manager=view.handles_money,
             cards=payables.cards() is not None,
             bank=bank,
             qr=_qr(bank["payload"]) if bank else None,
@@ -343,13 +335,13 @@ def statement_apply(statement_id: int):
 @bp.route("/admin/payouts")
 @login_required
 def payouts():
-    call_or_abort(require_admin, current_actor())
+    overview = call_or_abort(balances.payouts_overview, current_actor())
     return render_template(
         "payments/payouts.html",
-        owed=balances.owed_list(current_actor()),
+        owed=overview.owed,
         form=PayoutForm(paid_on=today()),
-        report=ledger.check(),
-        balances=balances.named_balances(current_actor()),
+        report=overview.report,
+        balances=overview.balances,
     )
 
 

@@ -49,6 +49,19 @@ def named_balances(actor: Actor) -> list[tuple[str, str | None, int]]:
 
 
 @dataclass
+class PayoutsOverview:
+    owed: list[tuple[Organization, int]]
+    balances: list[tuple[str, str | None, int]]
+    report: ledger.CheckReport
+
+
+def payouts_overview(actor: Actor) -> PayoutsOverview:
+    """The admin's payouts page: who is owed, every balance by name, and the ledger check."""
+    require_admin(actor)
+    return PayoutsOverview(owed_list(actor), named_balances(actor), ledger.check())
+
+
+@dataclass
 class Statement:
     organization: Organization
     owed: int

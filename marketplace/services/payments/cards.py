@@ -42,9 +42,9 @@ from marketplace.services.payments.payables import (
     PAYMENT_TRANSITIONS,
     cards,
     commission,
-    is_member,
     known_reference,
     lock_payable,
+    may_see,
     new_payment,
     outstanding,
     paid_so_far,
@@ -52,6 +52,7 @@ from marketplace.services.payments.payables import (
     tell_payment,
     view_payable,
 )
+from marketplace.services.permissions import has_role
 from marketplace.services.states import step
 from marketplace.urls import external_url
 
@@ -76,7 +77,7 @@ def begin_card_payment(actor: Actor, kind: PayableKind, payable_id: int) -> Card
     if cards() is None:
         raise ValidationFailed({"method": _l("Card payments are not available.")})
     found = view_payable(actor, kind, payable_id)
-    if not is_member(actor, found.payer_id, Role.MANAGER):
+    if not has_role(actor, found.payer_id, Role.MANAGER):
         raise PermissionDenied("the payer's owner or manager pays")
     found = lock_payable(kind, payable_id)
     owed = outstanding(found)
@@ -169,11 +170,7 @@ def checkout_failed(payment_id: int, error: str) -> ValidationFailed:
 def payment_for(actor: Actor, payment_id: int) -> Payment:
     """A payment for members of its payer or payee and admins; anyone else NotFound."""
     payment = db.session.get(Payment, payment_id)
-    if payment is None or not (
-        is_member(actor, payment.payer_id)
-        or is_member(actor, payment.payee_id)
-        or (actor.user is not None and actor.user.is_admin)
-    ):
+    if payment is None or not may_see(actor, payment.payer_id, payment.payee_id):
         raise NotFound("payment")
     return payment
 

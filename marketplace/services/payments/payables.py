@@ -41,7 +41,7 @@ from marketplace.payments.base import CardProvider
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.services.notifications import tell
-from marketplace.services.permissions import member_or_admin, membership_of, require_login
+from marketplace.services.permissions import has_role, member_or_admin, require_login
 from marketplace.vietnam import today
 
 P = PaymentStatus
@@ -346,22 +346,51 @@ def known_reference(provider: str, reference: str) -> bool:
 # --- who may do what -----------------------------------------------------------------------
 
 
-def is_member(actor: Actor, organization_id: int, role: Role = Role.STAFF) -> bool:
-    membership = membership_of(actor.user, organization_id)
-    return membership is not None and membership.role.at_least(role)
+def may_see(actor: Actor, payer_id: int, payee_id: int) -> bool:
+    """Money between two organisations is seen by their members and by platform admins."""
+    user = actor.user
+    if user is None or not user.is_active:
+        return False
+    return user.is_admin or has_role(actor, payer_id) or has_role(actor, payee_id)
 
 
 def view_payable(actor: Actor, kind: PayableKind, payable_id: int) -> Payable:
     """A payable for its payer, its payee or an admin; anyone else NotFound."""
-    user = require_login(actor)
+    require_login(actor)
     found = payable(kind, payable_id)
-    if not (
-        user.is_admin
-        or membership_of(user, found.payer_id) is not None
-        or membership_of(user, found.payee_id) is not None
-    ):
+    if not may_see(actor, found.payer_id, found.payee_id):
         raise NotFound("payable")
     return found
+
+
+@dataclass(frozen=True)
+class PayPage:
+    """A payable as its pay page shows it, with what the actor may do there."""
+
+    payable: Payable
+    outstanding: int
+    history: list[Payment]
+    #: A member of the payer: sees how to pay.
+    is_payer: bool
+    #: The payer's owner or manager: may start a card payment.
+    can_pay: bool
+    #: The payee's owner or manager, or an admin: records transfers, reverses, refunds.
+    handles_money: bool
+
+
+def pay_page(actor: Actor, kind: PayableKind, payable_id: int) -> PayPage:
+    """Everything the pay page shows, for the payer, the payee or an admin (NotFound for
+    anyone else)."""
+    found = view_payable(actor, kind, payable_id)
+    user = require_login(actor)
+    return PayPage(
+        payable=found,
+        outstanding=outstanding(found),
+        history=payments_of(found.kind, found.id),
+        is_payer=has_role(actor, found.payer_id),
+        can_pay=has_role(actor, found.payer_id, Role.MANAGER),
+        handles_money=user.is_admin or has_role(actor, found.payee_id, Role.MANAGER),
+    )
 
 
 def require_payee_manager(actor: Actor, payee_id: int, *, seen: bool = False) -> Organization:
