@@ -166,3 +166,32 @@ def test_lots_of_a_listing_are_for_its_coop(app):
             listings.lots_of(actor_for(outsider), coop.organization_id, listing_id)
         with pytest.raises(NotFound):
             listings.lots_of(actor_for(outsider), outsider.organization_id, listing_id)
+
+
+def test_trade_pages_are_for_members_of_a_buyer_or_co_op(app):
+    from marketplace.services.deals.rules import trading_member
+
+    coop = make_person(app)
+    buyer = verified_buyer(app)
+    organiser = verified_organiser(app)
+    with app.app_context():
+        assert trading_member(actor_for(coop), coop.organization_id).role is Role.OWNER
+        assert trading_member(actor_for(buyer), buyer.organization_id).role is Role.OWNER
+        with pytest.raises(NotFound):  # an organiser has no trade
+            trading_member(actor_for(organiser), organiser.organization_id)
+        with pytest.raises(NotFound):  # not a member
+            trading_member(actor_for(coop), buyer.organization_id)
+
+
+def test_orders_from_a_listing_are_placed_for_a_buyer_the_actor_manages(app):
+    from marketplace.services.deals.rules import ordering_buyer
+
+    buyer = verified_buyer(app)
+    staff = add_member(app, buyer.organization_id, Role.STAFF)
+    coop = make_person(app)
+    with app.app_context():
+        assert ordering_buyer(actor_for(buyer)).organization_id == buyer.organization_id
+        assert ordering_buyer(actor_for(staff)) is None  # staff follow deliveries, not order
+        assert ordering_buyer(actor_for(coop)) is None  # a co-op is not a buyer
+        with pytest.raises(PermissionDenied):
+            ordering_buyer(Actor.system())

@@ -20,14 +20,13 @@ from marketplace.blueprints.contracts.forms import (
     VersionedForm,
 )
 from marketplace.blueprints.contracts.shared import (
-    buyer_membership,
     locale,
     orderable_listing,
     seen_version,
 )
 from marketplace.models import ContractStatus
 from marketplace.services.accounts.profiles import delivery_locations
-from marketplace.services.deals import contracts, deliveries
+from marketplace.services.deals import contracts, deliveries, rules
 from marketplace.validation import small_int
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor
@@ -250,7 +249,7 @@ def spot_order(listing_id: int):
     listing = orderable_listing(listing_id)
     if listing is None:
         abort(404)
-    membership = buyer_membership(manager=True)
+    membership = call_or_abort(rules.ordering_buyer, current_actor())
     if membership is None:
         flash(_("Orders are placed by a manager of a buyer organisation."), "error")
         return redirect(url_for("listings.public", slug=listing.slug))

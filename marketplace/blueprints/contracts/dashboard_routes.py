@@ -9,9 +9,9 @@ from flask import render_template
 from flask_login import login_required
 
 from marketplace.blueprints.contracts import bp
-from marketplace.blueprints.contracts.shared import locale, trade_member
+from marketplace.blueprints.contracts.shared import locale
 from marketplace.models import OrgKind, Side
-from marketplace.services.deals import contracts, deliveries, invoices, rfqs
+from marketplace.services.deals import contracts, deliveries, invoices, rfqs, rules
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor
 
@@ -19,7 +19,8 @@ from marketplace.web import call_or_abort, current_actor
 @bp.route("/orgs/<int:org_id>/trade")
 @login_required
 def dashboard(org_id: int):
-    organization, membership = call_or_abort(trade_member, org_id)
+    membership = call_or_abort(rules.trading_member, current_actor(), org_id)
+    organization = membership.organization
     actor = current_actor()
     is_buyer = organization.kind is OrgKind.BUYER
     side = Side.BUYER if is_buyer else Side.COOP

@@ -14,9 +14,9 @@ from flask_login import login_required
 from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import DispatchForm, ReceiptForm
-from marketplace.blueprints.contracts.shared import locale, seen_version, trade_member
+from marketplace.blueprints.contracts.shared import locale, seen_version
 from marketplace.models import DeliveryStatus, Side
-from marketplace.services.deals import deliveries, invoices
+from marketplace.services.deals import deliveries, invoices, rules
 from marketplace.validation import small_int
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor, private_file
@@ -33,7 +33,8 @@ def _month(text: str) -> date:
 @bp.route("/orgs/<int:org_id>/deliveries")
 @login_required
 def calendar(org_id: int):
-    organization, _membership = call_or_abort(trade_member, org_id)
+    _membership = call_or_abort(rules.trading_member, current_actor(), org_id)
+    organization = _membership.organization
     first = _month(request.args.get("month", ""))
     last = first.replace(day=monthrange(first.year, first.month)[1])
     items = deliveries.deliveries_between(current_actor(), org_id, first, last)

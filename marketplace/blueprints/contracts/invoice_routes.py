@@ -9,17 +9,18 @@ from flask_login import login_required
 from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import VoidForm
-from marketplace.blueprints.contracts.shared import locale, trade_member
+from marketplace.blueprints.contracts.shared import locale
 from marketplace.models import InvoiceStatus
 from marketplace.parsing import VAT_RATES
-from marketplace.services.deals import invoices
+from marketplace.services.deals import invoices, rules
 from marketplace.web import call_or_abort, current_actor
 
 
 @bp.route("/orgs/<int:org_id>/invoices")
 @login_required
 def invoice_list(org_id: int):
-    organization, _membership = call_or_abort(trade_member, org_id)
+    _membership = call_or_abort(rules.trading_member, current_actor(), org_id)
+    organization = _membership.organization
     return render_template(
         "contracts/invoices.html",
         organization=organization,

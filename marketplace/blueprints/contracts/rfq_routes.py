@@ -12,7 +12,6 @@ from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import AwardForm, RfqForm, VersionedForm
 from marketplace.blueprints.contracts.shared import (
-    buyer_membership,
     locale,
     orderable_listing,
     unit_choices,
@@ -20,7 +19,7 @@ from marketplace.blueprints.contracts.shared import (
 from marketplace.models import OrgKind, Role, Side
 from marketplace.services.accounts.profiles import delivery_locations
 from marketplace.services.catalogue import categories
-from marketplace.services.deals import rfqs
+from marketplace.services.deals import rfqs, rules
 from marketplace.validation import small_int
 from marketplace.web import call_or_abort, current_actor, member_view
 
@@ -132,7 +131,7 @@ def quote_from_listing(listing_id: int):
     """ "Request a quote" on a listing page: the buyer's request form, pre-filled."""
     if orderable_listing(listing_id) is None:
         abort(404)
-    membership = buyer_membership(manager=True)
+    membership = call_or_abort(rules.ordering_buyer, current_actor())
     if membership is None:
         flash(_("Requests for quotes are posted by a manager of a buyer organisation."), "error")
         return redirect(url_for("main.home"))

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from flask import request
 from flask_babel import get_locale
-from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.blueprints.contracts import bp
 from marketplace.i18n import CERTIFICATE_NAMES, UNITS
-from marketplace.models import Listing, OrgKind, Role
+from marketplace.models import Listing
 from marketplace.parsing import VAT_RATES
-from marketplace.services.accounts.organizations import memberships_of
 from marketplace.services.deals import contracts
 from marketplace.services.deals.rules import location_text
 from marketplace.services.errors import NotFound
 from marketplace.validation import small_int
-from marketplace.web import current_actor
 
 
 def locale() -> str:
@@ -48,27 +45,6 @@ def files(field) -> list[tuple[str, bytes]]:
     return [
         (f.filename or "", f.read()) for f in (field.data or []) if getattr(f, "filename", None)
     ]
-
-
-def buyer_membership(manager: bool = False):
-    """The current user's buyer organisation membership (the first one), or None."""
-    for membership in memberships_of(current_user):
-        if membership.organization.kind is OrgKind.BUYER and (
-            not manager or membership.role.at_least(Role.MANAGER)
-        ):
-            return membership
-    return None
-
-
-def trade_member(org_id: int):
-    """(organisation, membership) of a buyer or co-op the current user belongs to; NotFound
-    otherwise."""
-    from marketplace.services.accounts.organizations import get_for_member
-
-    organization, membership = get_for_member(current_actor(), org_id)
-    if organization.kind not in (OrgKind.BUYER, OrgKind.COOP):
-        raise NotFound("trade is for buyers and co-ops")
-    return organization, membership
 
 
 def orderable_listing(listing_id: int | None) -> Listing | None:

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 
 from marketplace.extensions import db
-from marketplace.models import DeliveryLocation, DeliveryPattern, Membership, Role, Side
+from marketplace.models import DeliveryLocation, DeliveryPattern, Membership, OrgKind, Role, Side
 from marketplace.parsing import parse_quantity
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound
-from marketplace.services.permissions import member_of
+from marketplace.services.permissions import member_of, require_login
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import province_name
 
@@ -58,6 +58,25 @@ def party(actor: Actor, buyer_id: int, coop_id: int, min_role: Role = Role.STAFF
 
 def other_side(side: Side) -> Side:
     return Side.COOP if side is Side.BUYER else Side.BUYER
+
+
+def trading_member(actor: Actor, organization_id: int) -> Membership:
+    """The actor's membership of a buyer or co-op (whose deals, deliveries and invoices a
+    member follows); NotFound for anyone else and for other kinds of organisation."""
+    membership = member_of(actor, organization_id)
+    if membership.organization.kind not in (OrgKind.BUYER, OrgKind.COOP):
+        raise NotFound("trade is for buyers and co-ops")
+    return membership
+
+
+def ordering_buyer(actor: Actor) -> Membership | None:
+    """The buyer organisation the actor orders and requests quotes for from a listing's
+    page: the first one where they are an owner or manager (None if there is none)."""
+    user = require_login(actor)
+    for membership in sorted(user.memberships, key=lambda m: m.id):
+        if membership.organization.kind is OrgKind.BUYER and membership.role.at_least(Role.MANAGER):
+            return membership
+    return None
 
 
 # --- delivery calendar ------------------------------------------------------------------------
