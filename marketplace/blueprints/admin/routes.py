@@ -22,7 +22,6 @@ from marketplace.services import admin
 from marketplace.services.accounts import organizations, profiles, verification
 from marketplace.services.catalogue import categories, listings
 from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
-from marketplace.services.permissions import require_admin
 from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor
 
@@ -145,9 +144,9 @@ def decide_certificate(cert_id: int):
 @bp.route("/categories", methods=["GET", "POST"])
 @login_required
 def category_tree():
-    call_or_abort(require_admin, current_actor())
+    tree = call_or_abort(categories.admin_tree, current_actor())
     form = CategoryForm()
-    _category_choices(form)
+    _category_choices(form, tree)
     if form.validate_on_submit():
         try:
             categories.add_category(
@@ -162,16 +161,14 @@ def category_tree():
             flash(_("Category added."), "success")
             return redirect(url_for("admin.category_tree"))
     return (
-        render_template(
-            "admin/categories.html", form=form, tree=categories.tree(), vat_rates=VAT_RATES
-        ),
+        render_template("admin/categories.html", form=form, tree=tree, vat_rates=VAT_RATES),
         422 if form.errors else 200,
     )
 
 
-def _category_choices(form: CategoryForm) -> None:
+def _category_choices(form: CategoryForm, tree) -> None:
     form.parent_id.choices = [SelectChoice(0, _("— none (top level) —"))] + [
-        SelectChoice(root.id, root.name_vi) for root, _children in categories.tree()
+        SelectChoice(root.id, root.name_vi) for root, _children in tree
     ]
 
 
@@ -179,7 +176,7 @@ def _category_choices(form: CategoryForm) -> None:
 @login_required
 def rename_category(category_id: int):
     form = CategoryForm()
-    _category_choices(form)
+    _category_choices(form, categories.tree())
     if not form.validate_on_submit():
         abort(400)
     try:

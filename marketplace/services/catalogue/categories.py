@@ -24,6 +24,12 @@ def tree() -> list[tuple[Category, list[Category]]]:
     return [(root, [c for c in everything if c.parent_id == root.id]) for root in roots]
 
 
+def admin_tree(actor: Actor) -> list[tuple[Category, list[Category]]]:
+    """The tree as the admin's category page shows it (with VAT rates and commissions)."""
+    require_admin(actor)
+    return tree()
+
+
 def add_category(actor: Actor, *, name_vi: str, name_en: str, parent_id: int | None) -> Category:
     require_admin(actor)
     name_vi, name_en = " ".join(name_vi.split())[:120], " ".join(name_en.split())[:120]
