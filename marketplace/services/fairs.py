@@ -300,7 +300,8 @@ def add_booth_row(
         organization_id=fair.organization_id,
         details={"row": letter, "count": count},
     )
-    [i for application in promoted for i in _notify_application(application, "promoted")]
+    for application in promoted:
+        _notify_application(application, "promoted")
     db.session.flush()
     return booths
 
@@ -597,7 +598,8 @@ def cancel_booth(actor: Actor, coop_id: int, application_id: int) -> FairApplica
         details={"refund": application.refund_amount},
     )
     promoted = _promote_waitlist(application.fair, application.booth_type_id)
-    _notify_application(promoted, "promoted") if promoted else []
+    if promoted is not None:
+        _notify_application(promoted, "promoted")
     db.session.flush()
     return application
 
@@ -722,9 +724,9 @@ def mark_paid(actor: Actor, application_id: int, bank_reference: str = "") -> Fa
     return db.session.get(FairApplication, application_id)
 
 
-def settle_fee(actor: Actor, application_id: int) -> list[int]:
+def settle_fee(actor: Actor, application_id: int) -> None:
     """Payments now cover the fee: the booth is the co-op's (the caller holds the fair's
-    lock). Returns the notices to send."""
+    lock); the co-op is told."""
     application = db.session.get(FairApplication, application_id)
     _transition(application, "pay")
     application.paid_at = utcnow()
@@ -736,7 +738,7 @@ def settle_fee(actor: Actor, application_id: int) -> list[int]:
         organization_id=application.fair.organization_id,
         details={"amount": application.fee_amount},
     )
-    return _notify_application(application, "paid")
+    _notify_application(application, "paid")
 
 
 def reopen_fee(actor: Actor, application_id: int) -> None:
@@ -812,7 +814,6 @@ def expire_overdue(fair_id: int, on: date | None = None) -> list[FairApplication
             )
         )
     )
-    ids: list[int] = []
     for application in overdue:
         _transition(application, "expire")
         application.booth_id = None
@@ -823,11 +824,11 @@ def expire_overdue(fair_id: int, on: date | None = None) -> list[FairApplication
             application.id,
             organization_id=fair.organization_id,
         )
-        ids += _notify_application(application, "expired")
+        _notify_application(application, "expired")
         db.session.flush()
         promoted = _promote_waitlist(fair, application.booth_type_id)
         if promoted is not None:
-            ids += _notify_application(promoted, "promoted")
+            _notify_application(promoted, "promoted")
     db.session.flush()
     return overdue
 
@@ -841,7 +842,6 @@ def cancel_fair(actor: Actor, fair_id: int, reason: str) -> Fair:
     if fair.status is FairStatus.CANCELLED:
         raise ValidationFailed({"reason": _l("This fair is already cancelled.")})
     fair.status = FairStatus.CANCELLED
-    ids: list[int] = []
     for application in db.session.scalars(
         select(FairApplication).where(
             FairApplication.fair_id == fair.id, FairApplication.status.in_(ACTIVE)
@@ -852,7 +852,7 @@ def cancel_fair(actor: Actor, fair_id: int, reason: str) -> Fair:
         application.refund_amount = application.fee_amount if paid else 0
         application.booth_id = None
         application.decision_note = reason.strip()[:2000]
-        ids += _notify_application(application, "fair_cancelled")
+        _notify_application(application, "fair_cancelled")
     audit.record(
         actor,
         "fair.cancel",
@@ -1042,9 +1042,9 @@ _SUBJECTS = {
 }
 
 
-def _notify_application(application: FairApplication, event: str) -> list[int]:
+def _notify_application(application: FairApplication, event: str) -> None:
     fair = application.fair
-    return notify_members(
+    notify_members(
         application.organization_id,
         "fair_update",
         _FormattedSubject(_SUBJECTS[event], fair),

@@ -11,7 +11,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.extensions import db
-from marketplace.models import OutboxMessage
 from marketplace.services import outbox
 from marketplace.services.errors import ValidationFailed
 from marketplace.storage import StorageError
@@ -51,10 +50,11 @@ def store_image(prefix: str, data: bytes, *, field: str = "file") -> str:
     return key_prefix
 
 
-def forget(keys: list[str]) -> list[OutboxMessage]:
+def forget(keys: list[str]) -> None:
     """Queue deletions of files no longer used, to run after the current transaction commits
     (through the outbox, so a failing store never blocks or loses the change)."""
-    return [outbox.enqueue("storage.delete", {"key": key}) for key in keys]
+    for key in keys:
+        outbox.enqueue("storage.delete", {"key": key})
 
 
 #: Keys of files stored for a change that did not happen (``session.info``).

@@ -311,7 +311,8 @@ def upload_logo(actor: Actor, organization_id: int, data: bytes) -> Organization
     old = organization.logo_key
     organization.logo_key = key_prefix
     organization.version += 1
-    images.forget(images.variant_keys(old)) if old else []
+    if old:
+        images.forget(images.variant_keys(old))
     audit.record(
         actor,
         "organization.logo_upload",

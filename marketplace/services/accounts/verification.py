@@ -101,10 +101,8 @@ def _lock(organization_id: int) -> Organization:
     return organization
 
 
-def _notify_members(
-    organization: Organization, template: str, subject: object, **context
-) -> list[int]:
-    return notify_members(
+def _notify_members(organization: Organization, template: str, subject: object, **context) -> None:
+    notify_members(
         organization.id,
         template,
         subject,

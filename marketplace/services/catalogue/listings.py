@@ -483,14 +483,12 @@ def remove_photo(actor: Actor, organization_id: int, listing_id: int, photo_id: 
     photo = next((p for p in listing.photos if p.id == photo_id), None)
     if photo is None:
         raise NotFound("photo")
-    messages = images.forget(images.variant_keys(photo.key_prefix))
+    images.forget(images.variant_keys(photo.key_prefix))
     listing.photos.remove(photo)
     _renumber(listing, list(listing.photos))
     audit.record(
         actor, "listing.photo_remove", "listing", listing.id, organization_id=organization_id
     )
-    db.session.flush()
-    [m.id for m in messages]
     db.session.flush()
 
 

@@ -262,10 +262,8 @@ def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
     return contract
 
 
-def _sign_locked(
-    actor: Actor, contract: Contract, who: Party, seen_version: int | None
-) -> list[int]:
-    """``sign`` on a contract already locked by the caller; returns the notices to send."""
+def _sign_locked(actor: Actor, contract: Contract, who: Party, seen_version: int | None) -> None:
+    """``sign`` on a contract already locked by the caller."""
     if contract.status is not ContractStatus.DRAFT:
         raise ValidationFailed(
             {"version": _l("This contract is no longer waiting for signatures.")}
@@ -315,7 +313,6 @@ def _sign_locked(
         organization_id=who.organization_id,
         details={"side": who.side.value},
     )
-    messages: list[int] = []
     if contract.signature_of(other_side(who.side)) is not None:
         contract.status = step(CONTRACT_TRANSITIONS, contract.status, "activate")
         contract.activated_at = utcnow()
@@ -324,7 +321,7 @@ def _sign_locked(
             actor, "contract.activate", "contract", contract.id, organization_id=who.organization_id
         )
         for org_id in (contract.buyer_id, contract.coop_id):
-            messages += tell(
+            tell(
                 org_id,
                 "contract_active",
                 _l("Contract %(number)s is active", number=contract.number),
@@ -333,7 +330,7 @@ def _sign_locked(
                 context={"contract": contract},
             )
     else:
-        messages += tell_other(
+        tell_other(
             who,
             contract.buyer_id,
             contract.coop_id,
@@ -344,7 +341,6 @@ def _sign_locked(
             context={"contract": contract},
         )
     contract.version += 1
-    return messages
 
 
 def cancel_draft(actor: Actor, contract_id: int, seen_version: int | None, reason: str) -> Contract:
@@ -914,9 +910,8 @@ def sweep() -> tuple[int, int]:
             contract.id,
             organization_id=contract.buyer_id,
         )
-        messages = []
         for org_id in (contract.buyer_id, contract.coop_id):
-            messages += tell(
+            tell(
                 org_id,
                 "contract_cancelled",
                 _l("Contract %(number)s was cancelled", number=contract.number),

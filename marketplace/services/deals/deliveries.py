@@ -278,10 +278,9 @@ def receive(
         details={str(k): [v[0], v[1]] for k, v in values.items()},
     )
     invoice = None
-    messages = []
     if any(v[0] for v in values.values()):
-        invoice, messages = issue_for_delivery(actor, delivery)
-    messages += tell(
+        invoice = issue_for_delivery(actor, delivery)
+    tell(
         delivery.contract.coop_id,
         "delivery_received",
         _l("Delivery received: contract %(number)s", number=delivery.contract.number),
@@ -356,9 +355,8 @@ def flag_overdue() -> int:
         )
         .limit(1000)
     ).all():
-        messages = []
         for org_id in (delivery.contract.buyer_id, delivery.contract.coop_id):
-            messages += tell(
+            tell(
                 org_id,
                 "delivery_overdue",
                 _l("Overdue delivery: contract %(number)s", number=delivery.contract.number),

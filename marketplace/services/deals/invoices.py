@@ -83,7 +83,7 @@ def _next_number(coop: Organization) -> tuple[int, str]:
     return sequence, f"{prefix}-{sequence:06d}"
 
 
-def issue_for_delivery(actor: Actor, delivery: Delivery) -> tuple[Invoice, list[int]]:
+def issue_for_delivery(actor: Actor, delivery: Delivery) -> Invoice:
     """The invoice for a received delivery's accepted quantities (inside ``receive``).
 
     Raises ValidationFailed for a delivery not received or with nothing accepted: a fully
@@ -142,9 +142,8 @@ def issue_for_delivery(actor: Actor, delivery: Delivery) -> tuple[Invoice, list[
         organization_id=contract.coop_id,
         details={"number": number, "total": invoice.total},
     )
-    messages = []
     for org_id in (contract.buyer_id, contract.coop_id):
-        messages += tell(
+        tell(
             org_id,
             "invoice_issued",
             _l("Invoice %(number)s", number=number),
@@ -152,7 +151,7 @@ def issue_for_delivery(actor: Actor, delivery: Delivery) -> tuple[Invoice, list[
             invoice_id=invoice.id,
             context={"invoice": invoice},
         )
-    return invoice, messages
+    return invoice
 
 
 def _invoice_party(

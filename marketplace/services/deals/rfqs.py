@@ -241,9 +241,8 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
     db.session.add(rfq)
     db.session.flush()
     audit.record(actor, "rfq.create", "rfq", rfq.id, organization_id=buyer.id)
-    messages = []
     for coop_id in matching_coop_ids(rfq):
-        messages += tell(
+        tell(
             coop_id,
             "rfq_posted",
             _l("New request for quotes: %(title)s", title=title),
@@ -448,20 +447,19 @@ def cancel_rfq(actor: Actor, rfq_id: int) -> Rfq:
     return rfq
 
 
-def _decline_open_quotes(actor: Actor, rfq: Rfq, *, awarded_elsewhere: bool) -> list[int]:
+def _decline_open_quotes(actor: Actor, rfq: Rfq, *, awarded_elsewhere: bool) -> None:
     """Decline every quote still open on a request, thanking each co-op politely."""
     subject = (
         _l("Thank you for your quote: %(title)s", title=rfq.title)
         if awarded_elsewhere
         else _l("Request closed: %(title)s", title=rfq.title)
     )
-    messages = []
     for quote in db.session.scalars(
         select(Quote).where(Quote.rfq_id == rfq.id, Quote.status == QuoteStatus.OPEN)
     ):
         quote.status = step(QUOTE_TRANSITIONS, quote.status, "decline")
         audit.record(actor, "quote.decline", "quote", quote.id, organization_id=quote.coop_id)
-        messages += tell(
+        tell(
             quote.coop_id,
             "quote_declined",
             subject,
@@ -469,7 +467,6 @@ def _decline_open_quotes(actor: Actor, rfq: Rfq, *, awarded_elsewhere: bool) -> 
             quote_id=quote.id,
             context={"rfq": rfq, "awarded_elsewhere": awarded_elsewhere},
         )
-    return messages
 
 
 # --- quotes and the negotiation ----------------------------------------------------------------
@@ -920,7 +917,6 @@ def award(
         quotes[quote.id] = quote
     rfq.status = step(RFQ_TRANSITIONS, rfq.status, "award")
     contracts = []
-    messages: list[int] = []
     for quote_id, lines in by_quote.items():
         quote = quotes[quote_id]
         quote.status = step(QUOTE_TRANSITIONS, quote.status, "award")
@@ -934,7 +930,7 @@ def award(
         )
         contract = draft_from_award(actor, rfq, quote, [ln for ln in rfq.lines if ln.id in lines])
         contracts.append(contract)
-        messages += tell(
+        tell(
             quote.coop_id,
             "quote_awarded",
             _l("You won: %(title)s", title=rfq.title),
@@ -942,7 +938,7 @@ def award(
             contract_id=contract.id,
             context={"rfq": rfq, "contract": contract},
         )
-    messages += _decline_open_quotes(actor, rfq, awarded_elsewhere=True)
+    _decline_open_quotes(actor, rfq, awarded_elsewhere=True)
     audit.record(
         actor,
         "rfq.award",
