@@ -501,8 +501,8 @@ PROFILE_QUERIES = [
 ]
 #: Functions whose cumulative time per request is reported (file suffix, function name).
 PROFILED = [
-    ("marketplace/services/search.py", "parse_query"),
-    ("marketplace/services/search.py", "find"),
+    ("marketplace/services/catalogue/search.py", "parse_query"),
+    ("marketplace/services/catalogue/search.py", "find"),
     ("marketplace/search/service.py", "search"),
     ("elasticsearch/_sync/client/__init__.py", "search"),
     ("elastic_transport/_node/_http_urllib3.py", "perform_request"),
@@ -513,8 +513,8 @@ PROFILED = [
     ("marketplace/blueprints/search/presenters.py", "highlight"),
     ("marketplace/blueprints/search/presenters.py", "_facet_options"),
     ("marketplace/blueprints/search/presenters.py", "_chips"),
-    ("marketplace/services/search.py", "spelling_for"),
-    ("marketplace/services/search.py", "nearest_categories"),
+    ("marketplace/services/catalogue/search.py", "spelling_for"),
+    ("marketplace/services/catalogue/search.py", "nearest_categories"),
     ("marketplace/blueprints/search/presenters.py", "results_json"),
     ("marketplace/blueprints/search/presenters.py", "item_json"),
     ("flask/json/provider.py", "response"),
@@ -539,7 +539,7 @@ def _area(filename: str, function: str) -> str:
         ("/sqlalchemy/", "SQLAlchemy + psycopg"),
         ("/psycopg", "SQLAlchemy + psycopg"),
         ("/marketplace/search/", "marketplace.search"),
-        ("/marketplace/services/search.py", "marketplace.services.catalogue.search"),
+        ("/marketplace/services/catalogue/search.py", "marketplace.services.catalogue.search"),
         ("/marketplace/blueprints/search/presenters.py", "search presenters"),
         ("/markupsafe/", "MarkupSafe (title highlighting)"),
         ("/urllib/parse.py", "urllib.parse (links)"),

@@ -85,7 +85,7 @@ class Listing(db.Model):
     description_vi: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str | None] = mapped_column(Text)
     origin_province_code: Mapped[str] = mapped_column(String(20))
-    #: One of marketplace.services.listings.UNITS ("kg", "chai", "hop", ...).
+    #: One of marketplace.i18n.UNITS ("kg", "chai", "hop", ...).
     unit: Mapped[str] = mapped_column(String(20))
     #: Free text: "500 ml", "hộp 10 gói x 20 g".
     pack_size: Mapped[str | None] = mapped_column(String(80))
