@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import Listing, ListingStatus, Lot, OrgKind, Role
+from marketplace.models import AuditEntry, Listing, ListingStatus, Lot, OrgKind, Role
 from marketplace.parsing import parse_vnd
 from marketplace.services.accounts import certificates, verification
 from marketplace.services.catalogue import listings
@@ -611,3 +611,37 @@ def test_home_page_product_cards_are_reused_for_a_short_while_per_language(app, 
     finally:
         app.config["HOME_CACHE_SECONDS"] = 0
         cache.clear()
+
+
+def test_a_refusal_answered_with_a_redirect_keeps_nothing_the_use_case_flushed(
+    app, client, monkeypatch
+):
+    """The request edge commits a redirect; what a refused use case flushed must not go with it."""
+    coop = verified_coop(app)
+    listing_id, _slug = published_listing(app, coop)
+    with app.app_context():
+        listing = db.session.get(Listing, listing_id)
+        before = (listing.base_price, listing.monthly_capacity)
+    real = listings.quick_update
+
+    def flushes_then_refuses(*args, **kwargs):
+        real(*args, **kwargs)  # changes the listing, writes its audit entry and flushes
+        raise ValidationFailed({"base_price": "Refused after the flush."})
+
+    monkeypatch.setattr(listings, "quick_update", flushes_then_refuses)
+    login(client, coop)
+    response = client.post(
+        f"/orgs/{coop.organization_id}/listings/{listing_id}/quick",
+        data={"base_price": "250.000", "monthly_capacity": "4000"},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/orgs/{coop.organization_id}/listings")
+    assert "Refused after the flush." in client.get(response.location).get_data(as_text=True)
+    with app.app_context():
+        listing = db.session.get(Listing, listing_id)
+        assert (listing.base_price, listing.monthly_capacity) == before
+        assert not db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "listing.quick_update")
+        )

@@ -125,6 +125,7 @@ def handle_form(
     bad_form: Literal["page", "back"] | int = "page",
     once: bool = False,
     error_names: Callable[[Mapping[str, object]], Mapping[str, object]] | None = None,
+    refused: str | None = None,
 ) -> ResponseReturnValue:
     """Answer a form: validate it once, run the use case, and say how it went.
 
@@ -136,7 +137,8 @@ def handle_form(
     - ``ValidationFailed`` (``DealChanged`` too): with a ``page``, its messages go next to the
       fields (service names turned into form names by ``error_names``) and ``page(422)``;
       without one, they are flashed and the answer is a redirect to ``back``;
-    - ``TransitionNotAllowed``: "it has changed meanwhile", and a redirect to ``back``;
+    - ``TransitionNotAllowed``: "it has changed meanwhile" (or the ``refused`` message), and a
+      redirect to ``back``;
     - ``NotFound`` → 404, ``PermissionDenied`` → 403.
 
     A refused use case may have changed the session before it gave up: that is rolled back
@@ -169,7 +171,10 @@ def handle_form(
         return redirect(back)
     except TransitionNotAllowed:
         db.session.rollback()
-        changed_meanwhile()
+        if refused is None:
+            changed_meanwhile()
+        else:
+            flash(refused, "error")
         return redirect(back)
     return done(result)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
@@ -13,15 +13,16 @@ from marketplace.blueprints.admin.forms import (
     CertificateDecisionForm,
     DecisionForm,
 )
-from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.listings.forms import CategoryForm
 from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.extensions import db
 from marketplace.models import Organization
 from marketplace.parsing import VAT_RATES
 from marketplace.services import admin
 from marketplace.services.accounts import organizations, profiles, verification
 from marketplace.services.catalogue import categories, listings
-from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
 from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor
 
@@ -105,9 +106,11 @@ def decide(org_id: int):
         else:
             verification.reject(actor, org_id, note or "")
     except ValidationFailed as exc:
+        db.session.rollback()
         form.note.errors = [str(m) for m in exc.errors.values()]
         return _render_review(organization, form, 422)
     except TransitionNotAllowed:
+        db.session.rollback()
         flash(_("This decision is no longer possible: the profile has changed state."), "error")
         return redirect(url_for("admin.review", org_id=org_id))
     flash(_("Decision recorded and sent to the organisation."), "success")
@@ -118,27 +121,21 @@ def decide(org_id: int):
 @login_required
 def decide_certificate(cert_id: int):
     form = CertificateDecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        certificate = call_or_abort(
-            verification.review_certificate,
-            current_actor(),
-            cert_id,
-            form.action.data,
-            form.note.data,
-        )
-    except NotFound:
-        abort(404)
-    except ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(str(message), "error")
-        return redirect(url_for("admin.verification_queue"))
-    except TransitionNotAllowed:
-        flash(_("This decision is no longer possible: the certificate has changed state."), "error")
-        return redirect(url_for("admin.verification_queue"))
-    flash(_("Decision recorded and sent to the organisation."), "success")
-    return redirect(url_for("admin.review", org_id=certificate.organization_id))
+
+    def decided(certificate):
+        flash(_("Decision recorded and sent to the organisation."), "success")
+        return redirect(url_for("admin.review", org_id=certificate.organization_id))
+
+    return handle_form(
+        form,
+        lambda: verification.review_certificate(
+            current_actor(), cert_id, form.action.data, form.note.data
+        ),
+        done=decided,
+        back=url_for("admin.verification_queue"),
+        bad_form=400,
+        refused=_("This decision is no longer possible: the certificate has changed state."),
+    )
 
 
 @bp.route("/categories", methods=["GET", "POST"])
@@ -147,22 +144,25 @@ def category_tree():
     tree = call_or_abort(categories.admin_tree, current_actor())
     form = CategoryForm()
     _category_choices(form, tree)
-    if form.validate_on_submit():
-        try:
-            categories.add_category(
-                current_actor(),
-                name_vi=form.name_vi.data or "",
-                name_en=form.name_en.data or "",
-                parent_id=form.parent_id.data or None,
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Category added."), "success")
-            return redirect(url_for("admin.category_tree"))
-    return (
-        render_template("admin/categories.html", form=form, tree=tree, vat_rates=VAT_RATES),
-        422 if form.errors else 200,
+
+    def added(_category):
+        flash(_("Category added."), "success")
+        return redirect(url_for("admin.category_tree"))
+
+    return handle_form(
+        form,
+        lambda: categories.add_category(
+            current_actor(),
+            name_vi=form.name_vi.data or "",
+            name_en=form.name_en.data or "",
+            parent_id=form.parent_id.data or None,
+        ),
+        done=added,
+        back=url_for("admin.category_tree"),
+        page=lambda status: (
+            render_template("admin/categories.html", form=form, tree=tree, vat_rates=VAT_RATES),
+            status,
+        ),
     )
 
 
@@ -177,21 +177,22 @@ def _category_choices(form: CategoryForm, tree) -> None:
 def rename_category(category_id: int):
     form = CategoryForm()
     _category_choices(form, categories.tree())
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(
-            categories.rename_category,
+
+    def renamed(_category):
+        flash(_("Category renamed."), "success")
+        return redirect(url_for("admin.category_tree"))
+
+    return handle_form(
+        form,
+        lambda: categories.rename_category(
             current_actor(),
             category_id,
             name_vi=form.name_vi.data or "",
             name_en=form.name_en.data or "",
             vat_rate=form.vat_rate.data or "",
             commission=form.commission.data if "commission" in request.form else None,
-        )
-    except ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(str(message), "error")
-    else:
-        flash(_("Category renamed."), "success")
-    return redirect(url_for("admin.category_tree"))
+        ),
+        done=renamed,
+        back=url_for("admin.category_tree"),
+        bad_form=400,
+    )

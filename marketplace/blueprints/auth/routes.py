@@ -16,8 +16,8 @@ from marketplace.blueprints.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from marketplace.blueprints.common import apply_errors, token_problem
-from marketplace.extensions import limiter
+from marketplace.blueprints.common import apply_errors, handle_form, token_problem
+from marketplace.extensions import db, limiter
 from marketplace.i18n import select_locale
 from marketplace.models import BuyerType, OrgKind
 from marketplace.services.accounts import accounts
@@ -74,6 +74,7 @@ def signup():
                 ),
             )
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             login_user(user)
@@ -146,6 +147,7 @@ def reset_password(token: str):
                 400,
             )
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             logout_user()
@@ -160,36 +162,42 @@ def profile():
     form = ProfileForm(obj=current_user if request.method == "GET" else None)
     if request.method == "GET":
         form.phone.data = format_vn_phone(current_user.phone)
-    if form.validate_on_submit():
-        try:
-            accounts.update_profile(
-                current_actor(),
-                name=form.name.data,
-                phone=form.phone.data or "",
-                locale=form.locale.data,
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Your profile has been saved."), "success")
-            return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form), 422 if form.errors else 200
+
+    def saved(_user):
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("auth.profile"))
+
+    return handle_form(
+        form,
+        lambda: accounts.update_profile(
+            current_actor(),
+            name=form.name.data,
+            phone=form.phone.data or "",
+            locale=form.locale.data,
+        ),
+        done=saved,
+        back=url_for("auth.profile"),
+        page=lambda status: (render_template("auth/profile.html", form=form), status),
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.change_password(
-                current_actor(), form.current_password.data, form.new_password.data
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            # The session nonce changed; log this browser in again with the new one.
-            login_user(user)
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("auth.profile"))
-    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+    def changed(user):
+        # The session nonce changed; log this browser in again with the new one.
+        login_user(user)
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("auth.profile"))
+
+    return handle_form(
+        form,
+        lambda: accounts.change_password(
+            current_actor(), form.current_password.data, form.new_password.data
+        ),
+        done=changed,
+        back=url_for("auth.change_password"),
+        page=lambda status: (render_template("auth/password.html", form=form), status),
+    )

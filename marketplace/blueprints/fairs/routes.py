@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.common import apply_errors, handle_form
 from marketplace.blueprints.fairs import bp
 from marketplace.blueprints.fairs.forms import (
     ApplicationForm,
@@ -20,6 +20,7 @@ from marketplace.blueprints.fairs.forms import (
     ReviewForm,
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.extensions import db
 from marketplace.models import ApplicationStatus, ListingStatus, OrgKind, Role
 from marketplace.qr import qr_svg
 from marketplace.services import fairs
@@ -29,12 +30,16 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.fairs import ApplicationTransitionNotAllowed
 from marketplace.urls import external_url
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor, first_submission, member_view
+from marketplace.web import call_or_abort, current_actor, member_view
 
 
 def _flash_errors(exc: ValidationFailed) -> None:
     for message in exc.errors.values():
         flash(str(message), "error")
+
+
+def _not_in_this_state() -> str:
+    return _("This cannot be done in the application's current state.")
 
 
 # --- organiser ------------------------------------------------------------------------------
@@ -77,23 +82,27 @@ def _fair_data(form: FairForm) -> fairs.FairData:
 def new_fair(org_id: int):
     organization, membership = member_view(org_id, OrgKind.FAIR_ORGANIZER, Role.MANAGER)
     form = FairForm()
-    if form.validate_on_submit():
-        if not first_submission():
-            flash(_("This was already saved."), "info")
-            return redirect(url_for("fairs.organiser_fairs", org_id=org_id))
-        try:
-            cover = form.cover.data.read() if getattr(form.cover.data, "filename", None) else None
-            fair = fairs.create_fair(current_actor(), org_id, _fair_data(form), cover)
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Fair saved. Add booth types and the booth map, then publish it."), "success")
-            return redirect(url_for("fairs.manage", fair_id=fair.id))
-    return (
-        render_template(
-            "fairs/new.html", organization=organization, form=form, provinces=PROVINCES
+
+    def create():
+        cover = form.cover.data.read() if getattr(form.cover.data, "filename", None) else None
+        return fairs.create_fair(current_actor(), org_id, _fair_data(form), cover)
+
+    def saved(fair):
+        flash(_("Fair saved. Add booth types and the booth map, then publish it."), "success")
+        return redirect(url_for("fairs.manage", fair_id=fair.id))
+
+    return handle_form(
+        form,
+        create,
+        done=saved,
+        back=url_for("fairs.organiser_fairs", org_id=org_id),
+        page=lambda status: (
+            render_template(
+                "fairs/new.html", organization=organization, form=form, provinces=PROVINCES
+            ),
+            status,
         ),
-        422 if request.method == "POST" else 200,
+        once=True,
     )
 
 
@@ -134,74 +143,87 @@ def manage(fair_id: int):
 @login_required
 def add_booth_type(fair_id: int):
     form = BoothTypeForm()
-    if form.validate_on_submit() and not first_submission():
-        flash(_("This was already saved."), "info")
-    elif form.validate_on_submit():
-        try:
-            call_or_abort(
-                fairs.add_booth_type,
-                current_actor(),
-                fair_id,
-                name=form.name.data or "",
-                size=form.size.data or "",
-                fee=form.fee.data or "",
-                includes=form.includes.data or "",
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-            return _manage_page(fair_id, 422, booth_type_form=form)
+
+    def added(_booth_type):
         flash(_("Booth type added."), "success")
-    return redirect(url_for("fairs.manage", fair_id=fair_id))
+        return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+    return handle_form(
+        form,
+        lambda: fairs.add_booth_type(
+            current_actor(),
+            fair_id,
+            name=form.name.data or "",
+            size=form.size.data or "",
+            fee=form.fee.data or "",
+            includes=form.includes.data or "",
+        ),
+        done=added,
+        back=url_for("fairs.manage", fair_id=fair_id),
+        page=lambda status: _manage_page(fair_id, status, booth_type_form=form),
+        bad_form="back",
+        once=True,
+    )
 
 
 @bp.route("/fairs/<int:fair_id>/rows", methods=["POST"])
 @login_required
 def add_row(fair_id: int):
     form = BoothRowForm()
-    if form.validate_on_submit():
-        try:
-            call_or_abort(
-                fairs.add_booth_row,
-                current_actor(),
-                fair_id,
-                letter=form.letter.data or "",
-                count=form.count.data,
-                booth_type_id=form.booth_type_id.data,
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-            return _manage_page(fair_id, 422, row_form=form)
+
+    def added(_row):
         flash(_("Row added to the map."), "success")
-    return redirect(url_for("fairs.manage", fair_id=fair_id))
+        return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+    return handle_form(
+        form,
+        lambda: fairs.add_booth_row(
+            current_actor(),
+            fair_id,
+            letter=form.letter.data or "",
+            count=form.count.data,
+            booth_type_id=form.booth_type_id.data,
+        ),
+        done=added,
+        back=url_for("fairs.manage", fair_id=fair_id),
+        page=lambda status: _manage_page(fair_id, status, row_form=form),
+        bad_form="back",
+    )
 
 
 @bp.route("/fairs/<int:fair_id>/publish", methods=["POST"])
 @login_required
 def publish(fair_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(fairs.publish_fair, current_actor(), fair_id)
-    except ValidationFailed as exc:
-        _flash_errors(exc)
-    else:
+    def published(_fair):
         flash(_("The fair is published and open for applications in its window."), "success")
-    return redirect(url_for("fairs.manage", fair_id=fair_id))
+        return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+    return handle_form(
+        ConfirmForm(),
+        lambda: fairs.publish_fair(current_actor(), fair_id),
+        done=published,
+        back=url_for("fairs.manage", fair_id=fair_id),
+        bad_form=400,
+    )
 
 
 @bp.route("/fairs/<int:fair_id>/cancel", methods=["POST"])
 @login_required
 def cancel_fair(fair_id: int):
     form = CancelForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(fairs.cancel_fair, current_actor(), fair_id, form.reason.data or "")
-    except ValidationFailed as exc:
-        apply_errors(form, exc.errors)
-        return _manage_page(fair_id, 422, cancel_form=form)
-    flash(_("The fair is cancelled and every applicant has been told."), "success")
-    return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+    def cancelled(_fair):
+        flash(_("The fair is cancelled and every applicant has been told."), "success")
+        return redirect(url_for("fairs.manage", fair_id=fair_id))
+
+    return handle_form(
+        form,
+        lambda: fairs.cancel_fair(current_actor(), fair_id, form.reason.data or ""),
+        done=cancelled,
+        back=url_for("fairs.manage", fair_id=fair_id),
+        page=lambda status: _manage_page(fair_id, status, cancel_form=form),
+        bad_form=400,
+    )
 
 
 @bp.route("/fair-applications/<int:application_id>/review", methods=["POST"])
@@ -229,9 +251,11 @@ def review(application_id: int):
                 form.booth_id.data or None,
             )
     except ValidationFailed as exc:
+        db.session.rollback()
         _flash_errors(exc)
     except ApplicationTransitionNotAllowed:
-        flash(_("This cannot be done in the application's current state."), "error")
+        db.session.rollback()
+        flash(_not_in_this_state(), "error")
     else:
         flash(_("Saved; the co-op has been told."), "success")
     return redirect(url_for("fairs.manage", fair_id=fair_id))
@@ -259,6 +283,7 @@ def _check_in_page(fair_id: int, form: CheckInForm, code: str | None):
         try:
             result = fairs.check_in(current_actor(), fair_id, code)
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc.errors)
         form.code.data = ""
     return (
@@ -364,6 +389,7 @@ def _application_page(coop, fair, form: ApplicationForm, save, *, done, refused_
         try:
             save(_application_data(form))
         except ValidationFailed as exc:
+            db.session.rollback()
             if "status" in exc.errors:  # not about a field: the application cannot be made
                 _flash_errors(exc)
                 return redirect(refused_to)
@@ -403,18 +429,25 @@ def my_applications(org_id: int):
 @bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/<action>", methods=["POST"])
 @login_required
 def application_action(org_id: int, application_id: int, action: str):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    service = {"withdraw": fairs.withdraw, "cancel": fairs.cancel_booth}.get(action)
-    if service is None:
-        abort(404)
-    try:
-        call_or_abort(service, current_actor(), org_id, application_id)
-    except ApplicationTransitionNotAllowed:
-        flash(_("This cannot be done in the application's current state."), "error")
-    else:
+
+    def act():
+        service = {"withdraw": fairs.withdraw, "cancel": fairs.cancel_booth}.get(action)
+        if service is None:
+            abort(404)
+        return service(current_actor(), org_id, application_id)
+
+    def done(_application):
         flash(_("Done."), "success")
-    return redirect(url_for("fairs.my_applications", org_id=org_id))
+        return redirect(url_for("fairs.my_applications", org_id=org_id))
+
+    return handle_form(
+        ConfirmForm(),
+        act,
+        done=done,
+        back=url_for("fairs.my_applications", org_id=org_id),
+        bad_form=400,
+        refused=_not_in_this_state(),
+    )
 
 
 @bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/badge")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.common import apply_errors, handle_form
 from marketplace.blueprints.listings import bp
 from marketplace.blueprints.listings.forms import (
     ImportForm,
@@ -19,13 +19,13 @@ from marketplace.blueprints.listings.forms import (
     TakeDownForm,
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.extensions import db
 from marketplace.i18n import UNITS, certificate_name, unit_label
 from marketplace.models import Listing, Organization, OrgKind, Role
 from marketplace.models.catalog import MAX_PRICE_TIERS
 from marketplace.qr import qr_png, qr_svg
 from marketplace.services.accounts import verification
 from marketplace.services.catalogue import listing_csv, listings
-from marketplace.services.catalogue.listings import ListingTransitionNotAllowed
 from marketplace.services.errors import ValidationFailed
 from marketplace.urls import external_url
 from marketplace.validation import small_int
@@ -213,10 +213,14 @@ def edit(org_id: int, listing_id: int):
     )
 
 
-def _back(org_id: int, listing_id: int | None = None):
+def _back_url(org_id: int, listing_id: int | None = None) -> str:
     if listing_id is None:
-        return redirect(url_for("listings.dashboard", org_id=org_id))
-    return redirect(url_for("listings.edit", org_id=org_id, listing_id=listing_id))
+        return url_for("listings.dashboard", org_id=org_id)
+    return url_for("listings.edit", org_id=org_id, listing_id=listing_id)
+
+
+def _back(org_id: int, listing_id: int | None = None):
+    return redirect(_back_url(org_id, listing_id))
 
 
 def _flash_errors(exc: ValidationFailed) -> None:
@@ -224,94 +228,104 @@ def _flash_errors(exc: ValidationFailed) -> None:
         flash(str(message), "error")
 
 
+def _not_in_this_state() -> str:
+    return _("This cannot be done in the listing's current state.")
+
+
+def _saying(message: str, back: str):
+    """A ``done`` for handle_form: flash ``message``, then go to ``back``."""
+
+    def done(_result):
+        flash(message, "success")
+        return redirect(back)
+
+    return done
+
+
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/state", methods=["POST"])
 @login_required
 def change_state(org_id: int, listing_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     action = request.form.get("action", "")
-    try:
-        call_or_abort(listings.change_state, current_actor(), org_id, listing_id, action)
-    except ValidationFailed as exc:
-        _flash_errors(exc)
-    except ListingTransitionNotAllowed:
-        flash(_("This cannot be done in the listing's current state."), "error")
-    else:
-        flash(_("Listing updated."), "success")
-    return _back(org_id, listing_id)
+    back = _back_url(org_id, listing_id)
+    return handle_form(
+        ConfirmForm(),
+        lambda: listings.change_state(current_actor(), org_id, listing_id, action),
+        done=_saying(_("Listing updated."), back),
+        back=back,
+        bad_form=400,
+        refused=_not_in_this_state(),
+    )
 
 
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/quick", methods=["POST"])
 @login_required
 def quick(org_id: int, listing_id: int):
     form = QuickEditForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(
-            listings.quick_update,
+    back = _back_url(org_id)
+    return handle_form(
+        form,
+        lambda: listings.quick_update(
             current_actor(),
             org_id,
             listing_id,
             base_price=form.base_price.data or "",
             monthly_capacity=form.monthly_capacity.data or "",
-        )
-    except ValidationFailed as exc:
-        _flash_errors(exc)
-    else:
-        flash(_("Price and capacity saved."), "success")
-    return _back(org_id)
+        ),
+        done=_saying(_("Price and capacity saved."), back),
+        back=back,
+        bad_form=400,
+    )
 
 
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/duplicate", methods=["POST"])
 @login_required
 def duplicate(org_id: int, listing_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if not first_submission():
-        flash(_("This was already saved."), "info")
-        return _back(org_id)
-    try:
-        copy = call_or_abort(listings.duplicate_listing, current_actor(), org_id, listing_id)
-    except ValidationFailed as exc:
-        _flash_errors(exc)
-        return _back(org_id)
-    flash(_("Copy saved as a draft."), "success")
-    return _back(org_id, copy.id)
+    def copied(copy):
+        flash(_("Copy saved as a draft."), "success")
+        return _back(org_id, copy.id)
+
+    return handle_form(
+        ConfirmForm(),
+        lambda: listings.duplicate_listing(current_actor(), org_id, listing_id),
+        done=copied,
+        back=_back_url(org_id),
+        bad_form=400,
+        once=True,
+    )
 
 
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/photos", methods=["POST"])
 @login_required
 def add_photo(org_id: int, listing_id: int):
     form = PhotoForm()
-    if not form.validate_on_submit():
-        abort(400)
-    data = _file_bytes(form.file)
-    try:
-        call_or_abort(listings.add_photo, current_actor(), org_id, listing_id, data)
-    except ValidationFailed as exc:
-        _flash_errors(exc)
-    else:
-        flash(_("Photo saved."), "success")
-    return _back(org_id, listing_id)
+    back = _back_url(org_id, listing_id)
+    return handle_form(
+        form,
+        lambda: listings.add_photo(current_actor(), org_id, listing_id, _file_bytes(form.file)),
+        done=_saying(_("Photo saved."), back),
+        back=back,
+        bad_form=400,
+    )
 
 
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/photos/<int:photo_id>", methods=["POST"])
 @login_required
 def photo_action(org_id: int, listing_id: int, photo_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     action = request.form.get("action", "")
-    try:
+
+    def act():
         if action == "delete":
-            call_or_abort(listings.remove_photo, current_actor(), org_id, listing_id, photo_id)
-        else:
-            call_or_abort(
-                listings.move_photo, current_actor(), org_id, listing_id, photo_id, action
-            )
-    except ValidationFailed as exc:
-        _flash_errors(exc)
-    return _back(org_id, listing_id)
+            return listings.remove_photo(current_actor(), org_id, listing_id, photo_id)
+        return listings.move_photo(current_actor(), org_id, listing_id, photo_id, action)
+
+    back = _back_url(org_id, listing_id)
+    return handle_form(
+        ConfirmForm(),
+        act,
+        done=lambda _result: redirect(back),
+        back=back,
+        bad_form=400,
+    )
 
 
 @bp.route("/orgs/<int:org_id>/listings/<int:listing_id>/lots", methods=["GET", "POST"])
@@ -339,6 +353,7 @@ def lots(org_id: int, listing_id: int):
                 _file_bytes(form.lab_document),
             )
         except ValidationFailed as exc:
+            db.session.rollback()
             if "status" in exc.errors:
                 _flash_errors(exc)
             apply_errors(form, {k: v for k, v in exc.errors.items() if k != "status"})
@@ -382,6 +397,7 @@ def import_listings(org_id: int):
                 raise listing_csv.ImportRefused({"file": _("Choose a CSV file.")})
             results = listing_csv.import_csv(current_actor(), org_id, content)
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc.errors)
     return (
         render_template(
@@ -446,31 +462,30 @@ def trace_qr_svg(code: str):
 @login_required
 def take_down(listing_id: int):
     form = TakeDownForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        listing = call_or_abort(
-            listings.take_down, current_actor(), listing_id, form.reason.data or ""
-        )
-    except ValidationFailed as exc:
-        _flash_errors(exc)
-        return redirect(url_for("admin.dashboard"))
-    except ListingTransitionNotAllowed:
-        flash(_("This cannot be done in the listing's current state."), "error")
-        return redirect(url_for("admin.dashboard"))
-    flash(_("The listing was taken down and the co-op was told why."), "success")
-    return redirect(url_for("orgs.public_profile", slug=listing.organization.slug))
+
+    def taken_down(listing):
+        flash(_("The listing was taken down and the co-op was told why."), "success")
+        return redirect(url_for("orgs.public_profile", slug=listing.organization.slug))
+
+    return handle_form(
+        form,
+        lambda: listings.take_down(current_actor(), listing_id, form.reason.data or ""),
+        done=taken_down,
+        back=url_for("admin.dashboard"),
+        bad_form=400,
+        refused=_not_in_this_state(),
+    )
 
 
 @bp.route("/admin/listings/<int:listing_id>/restore", methods=["POST"])
 @login_required
 def restore(listing_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(listings.restore, current_actor(), listing_id)
-    except ListingTransitionNotAllowed:
-        flash(_("This cannot be done in the listing's current state."), "error")
-    else:
-        flash(_("The listing is back with its co-op as a draft."), "success")
-    return redirect(url_for("admin.dashboard"))
+    back = url_for("admin.dashboard")
+    return handle_form(
+        ConfirmForm(),
+        lambda: listings.restore(current_actor(), listing_id),
+        done=_saying(_("The listing is back with its co-op as a draft."), back),
+        back=back,
+        bad_form=400,
+        refused=_not_in_this_state(),
+    )

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.common import apply_errors, handle_form
 from marketplace.blueprints.onboarding import bp
 from marketplace.blueprints.onboarding.forms import (
     AddressForm,
@@ -22,6 +22,7 @@ from marketplace.blueprints.onboarding.forms import (
     StoryForm,
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
+from marketplace.extensions import db
 from marketplace.models import Organization, OrgKind, Role
 from marketplace.services.accounts import certificates, profiles, verification
 from marketplace.services.context import Actor
@@ -31,7 +32,6 @@ from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import (
     call_or_abort,
     current_actor,
-    first_submission,
     member_view,
     private_file,
 )
@@ -181,9 +181,11 @@ def step(org_id: int, step_key: str):
         try:
             call_or_abort(step.save, current_actor(), organization, form)
         except profiles.StaleForm as exc:
+            db.session.rollback()
             form.version.data = exc.current_version
             flash(str(exc.errors["version"]), "error")
         except ValidationFailed as exc:
+            db.session.rollback()
             if "status" in exc.errors:
                 flash(str(exc.errors["status"]), "error")
                 return redirect(url_for("onboarding.overview", org_id=org_id))
@@ -214,17 +216,15 @@ def step(org_id: int, step_key: str):
 
 def _image_action(org_id: int, action: Callable[[bytes | None], object]):
     form = ImageUploadForm()
-    if not form.validate_on_submit():
-        abort(400)
-    data = _file_bytes(form.file)
-    try:
-        call_or_abort(action, data)
-    except ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(str(message), "error")
-    else:
+    back = url_for("onboarding.step", org_id=org_id, step_key="story")
+
+    def saved(_result):
         flash(_("Photo saved."), "success")
-    return redirect(url_for("onboarding.step", org_id=org_id, step_key="story"))
+        return redirect(back)
+
+    return handle_form(
+        form, lambda: action(_file_bytes(form.file)), done=saved, back=back, bad_form=400
+    )
 
 
 @bp.route("/orgs/<int:org_id>/profile/logo", methods=["POST"])
@@ -242,14 +242,14 @@ def add_photo(org_id: int):
 @bp.route("/orgs/<int:org_id>/profile/photos/<int:photo_id>/delete", methods=["POST"])
 @login_required
 def remove_photo(org_id: int, photo_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(profiles.remove_photo, current_actor(), org_id, photo_id)
-    except ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(str(message), "error")
-    return redirect(url_for("onboarding.step", org_id=org_id, step_key="story"))
+    back = url_for("onboarding.step", org_id=org_id, step_key="story")
+    return handle_form(
+        ConfirmForm(),
+        lambda: profiles.remove_photo(current_actor(), org_id, photo_id),
+        done=lambda _result: redirect(back),
+        back=back,
+        bad_form=400,
+    )
 
 
 @bp.route("/orgs/<int:org_id>/profile/submit", methods=["POST"])
@@ -260,8 +260,10 @@ def submit(org_id: int):
     try:
         call_or_abort(verification.submit, current_actor(), org_id)
     except ValidationFailed:
+        db.session.rollback()
         flash(_("Some information is still missing; see the list below."), "error")
     except TransitionNotAllowed:
+        db.session.rollback()
         flash(_("The profile cannot be sent for verification in its current state."), "error")
     else:
         flash(_("Sent for verification. We will email you the decision."), "success")
@@ -295,21 +297,27 @@ def _certificate_data(form) -> certificates.CertificateData:
 def new_certificate(org_id: int):
     organization, _membership = _member_view(org_id, Role.MANAGER)
     form = CertificateForm()
-    if form.validate_on_submit():
-        try:
-            certificates.add_certificate(
-                current_actor(), org_id, _certificate_data(form), _file_bytes(form.document)
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Certificate added. It will be checked by the platform team."), "success")
-            return redirect(url_for("onboarding.overview", org_id=org_id))
-    return (
-        render_template(
-            "onboarding/certificate.html", organization=organization, form=form, certificate=None
+
+    def added(_certificate):
+        flash(_("Certificate added. It will be checked by the platform team."), "success")
+        return redirect(url_for("onboarding.overview", org_id=org_id))
+
+    return handle_form(
+        form,
+        lambda: certificates.add_certificate(
+            current_actor(), org_id, _certificate_data(form), _file_bytes(form.document)
         ),
-        422 if form.errors else 200,
+        done=added,
+        back=url_for("onboarding.overview", org_id=org_id),
+        page=lambda status: (
+            render_template(
+                "onboarding/certificate.html",
+                organization=organization,
+                form=form,
+                certificate=None,
+            ),
+            status,
+        ),
     )
 
 
@@ -333,6 +341,7 @@ def edit_certificate(org_id: int, cert_id: int):
                 _file_bytes(form.document),
             )
         except ValidationFailed as exc:
+            db.session.rollback()
             if "status" in exc.errors:
                 flash(str(exc.errors["status"]), "error")
                 return redirect(url_for("onboarding.overview", org_id=org_id))
@@ -365,26 +374,27 @@ def certificate_document(org_id: int, cert_id: int):
 @login_required
 def add_location(org_id: int):
     form = LocationForm()
-    if form.validate_on_submit() and not first_submission():
-        flash(_("This was already saved."), "info")
-        return redirect(url_for("onboarding.overview", org_id=org_id))
-    if form.validate_on_submit():
-        try:
-            call_or_abort(
-                profiles.add_delivery_location,
-                current_actor(),
-                org_id,
-                name=form.name.data or "",
-                province=form.province.data or "",
-                commune=form.commune.data or "",
-                street=form.street.data or "",
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Delivery location added."), "success")
-            return redirect(url_for("onboarding.overview", org_id=org_id))
-    return _render_overview(org_id, form, 422)
+    back = url_for("onboarding.overview", org_id=org_id)
+
+    def added(_location):
+        flash(_("Delivery location added."), "success")
+        return redirect(back)
+
+    return handle_form(
+        form,
+        lambda: profiles.add_delivery_location(
+            current_actor(),
+            org_id,
+            name=form.name.data or "",
+            province=form.province.data or "",
+            commune=form.commune.data or "",
+            street=form.street.data or "",
+        ),
+        done=added,
+        back=back,
+        page=lambda status: _render_overview(org_id, form, status),
+        once=True,
+    )
 
 
 @bp.route("/orgs/<int:org_id>/locations/<int:location_id>/delete", methods=["POST"])

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.blueprints.auth.forms import InvitedSignupForm
-from marketplace.blueprints.common import apply_errors, token_problem
+from marketplace.blueprints.common import apply_errors, handle_form, token_problem
 from marketplace.blueprints.orgs import bp
 from marketplace.blueprints.orgs.forms import ConfirmForm, InviteForm, RoleForm
+from marketplace.extensions import db
 from marketplace.i18n import select_locale
 from marketplace.models import Role
 from marketplace.services.accounts import accounts, organizations, profiles, verification
@@ -57,21 +58,20 @@ def dashboard(org_id: int):
 @login_required
 def invite(org_id: int):
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            invitation = call_or_abort(
-                organizations.invite_member,
-                current_actor(),
-                org_id,
-                form.email.data,
-                Role(form.role.data),
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
-            return redirect(url_for("orgs.dashboard", org_id=org_id))
-    return _render_dashboard(org_id, form, 422)
+
+    def sent(invitation):
+        flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
+        return redirect(url_for("orgs.dashboard", org_id=org_id))
+
+    return handle_form(
+        form,
+        lambda: organizations.invite_member(
+            current_actor(), org_id, form.email.data, Role(form.role.data)
+        ),
+        done=sent,
+        back=url_for("orgs.dashboard", org_id=org_id),
+        page=lambda status: _render_dashboard(org_id, form, status),
+    )
 
 
 @bp.route("/orgs/<int:org_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
@@ -140,6 +140,7 @@ def invitation_signup(token: str):
                 ),
             )
         except ValidationFailed as exc:
+            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             if current_user.is_authenticated:
@@ -158,37 +159,42 @@ def invitation_signup(token: str):
 @login_required
 def change_role(org_id: int, membership_id: int):
     form = RoleForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(
-            organizations.change_role, current_actor(), org_id, membership_id, Role(form.role.data)
-        )
-    except ValidationFailed as exc:
-        flash(str(exc.errors["role"]), "error")
-    else:
+    back = url_for("orgs.dashboard", org_id=org_id)
+
+    def changed(_membership):
         flash(_("Role changed."), "success")
-    return redirect(url_for("orgs.dashboard", org_id=org_id))
+        return redirect(back)
+
+    return handle_form(
+        form,
+        lambda: organizations.change_role(
+            current_actor(), org_id, membership_id, Role(form.role.data)
+        ),
+        done=changed,
+        back=back,
+        bad_form=400,
+    )
 
 
 @bp.route("/orgs/<int:org_id>/members/<int:membership_id>/remove", methods=["POST"])
 @login_required
 def remove_member(org_id: int, membership_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    leaving = (
-        call_or_abort(organizations.get_for_member, current_actor(), org_id)[1].id == membership_id
-    )
-    try:
-        call_or_abort(organizations.remove_member, current_actor(), org_id, membership_id)
-    except ValidationFailed as exc:
-        flash(str(exc.errors["role"]), "error")
-        return redirect(url_for("orgs.dashboard", org_id=org_id))
-    if leaving:
-        flash(_("You have left the organisation."), "info")
-        return redirect(url_for("orgs.index"))
-    flash(_("Member removed."), "success")
-    return redirect(url_for("orgs.dashboard", org_id=org_id))
+    back = url_for("orgs.dashboard", org_id=org_id)
+
+    def remove() -> bool:
+        """Whether the member removed is the one acting (they leave)."""
+        leaving = organizations.get_for_member(current_actor(), org_id)[1].id == membership_id
+        organizations.remove_member(current_actor(), org_id, membership_id)
+        return leaving
+
+    def removed(leaving: bool):
+        if leaving:
+            flash(_("You have left the organisation."), "info")
+            return redirect(url_for("orgs.index"))
+        flash(_("Member removed."), "success")
+        return redirect(back)
+
+    return handle_form(ConfirmForm(), remove, done=removed, back=back, bad_form=400)
 
 
 @bp.route("/htx/<slug>")

@@ -9,7 +9,7 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from marketplace import unit_of_work
-from marketplace.blueprints.common import apply_errors
+from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.blueprints.payments import bp
 from marketplace.blueprints.payments.checkout import start_card_payment
@@ -20,11 +20,11 @@ from marketplace.blueprints.payments.forms import (
     StatementForm,
     TransferForm,
 )
-from marketplace.extensions import csrf, limiter
+from marketplace.extensions import csrf, db, limiter
 from marketplace.models import PayableKind, Role
 from marketplace.payments import vietqr
 from marketplace.qr import qr_svg
-from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
+from marketplace.services.errors import ValidationFailed
 from marketplace.services.payments import (
     balances,
     cards,
@@ -106,6 +106,7 @@ def pay_by_card(kind: str, payable_id: int):
             locale=str(get_locale()),
         )
     except ValidationFailed as exc:
+        db.session.rollback()
         for message in exc.errors.values():
             flash(str(message), "error")
         return redirect(url_for("payments.pay", kind=kind, payable_id=payable_id))
@@ -138,27 +139,28 @@ def card_cancel(payment_id: int):
 @login_required
 def record_transfer(kind: str, payable_id: int):
     form = TransferForm()
-    if form.validate_on_submit():
-        try:
-            call_or_abort(
-                transfers.record_transfer,
-                current_actor(),
-                _kind(kind),
-                payable_id,
-                amount=form.amount.data or "",
-                paid_on=form.paid_on.data,
-                bank_reference=form.bank_reference.data or "",
-                partial=bool(form.partial.data),
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        except TransitionNotAllowed:
-            flash(_("This can no longer be paid."), "error")
-            return redirect(url_for("payments.pay", kind=kind, payable_id=payable_id))
-        else:
-            flash(_("Transfer recorded."), "success")
-            return redirect(url_for("payments.pay", kind=kind, payable_id=payable_id))
-    return _pay_page(kind, payable_id, 422, transfer_form=form)
+    back = url_for("payments.pay", kind=kind, payable_id=payable_id)
+
+    def recorded(_payment):
+        flash(_("Transfer recorded."), "success")
+        return redirect(back)
+
+    return handle_form(
+        form,
+        lambda: transfers.record_transfer(
+            current_actor(),
+            _kind(kind),
+            payable_id,
+            amount=form.amount.data or "",
+            paid_on=form.paid_on.data,
+            bank_reference=form.bank_reference.data or "",
+            partial=bool(form.partial.data),
+        ),
+        done=recorded,
+        back=back,
+        page=lambda status: _pay_page(kind, payable_id, status, transfer_form=form),
+        refused=_("This can no longer be paid."),
+    )
 
 
 @bp.route("/payments/<int:payment_id>/refund", methods=["POST"])
@@ -166,26 +168,25 @@ def record_transfer(kind: str, payable_id: int):
 def refund(payment_id: int):
     payment = call_or_abort(cards.payment_for, current_actor(), payment_id)
     form = RefundForm(prefix=f"refund-{payment_id}")
-    if form.validate_on_submit():
-        try:
-            call_or_abort(
-                refunds.request_refund,
-                current_actor(),
-                payment_id,
-                form.amount.data or "",
-                form.reason.data or "",
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Refund requested. Stripe confirms it shortly."), "success")
-            return redirect(
-                url_for(
-                    "payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id
-                )
-            )
-    return _pay_page(
-        payment.payable_kind.value, payment.payable_id, 422, refund_forms={payment_id: form}
+    back = url_for("payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id)
+
+    def requested(_refund):
+        flash(_("Refund requested. Stripe confirms it shortly."), "success")
+        return redirect(back)
+
+    return handle_form(
+        form,
+        lambda: refunds.request_refund(
+            current_actor(), payment_id, form.amount.data or "", form.reason.data or ""
+        ),
+        done=requested,
+        back=back,
+        page=lambda status: _pay_page(
+            payment.payable_kind.value,
+            payment.payable_id,
+            status,
+            refund_forms={payment_id: form},
+        ),
     )
 
 
@@ -194,20 +195,19 @@ def refund(payment_id: int):
 def reverse(payment_id: int):
     payment = call_or_abort(cards.payment_for, current_actor(), payment_id)
     form = RefundForm(prefix=f"reverse-{payment_id}")
-    if form.validate_on_submit():
-        try:
-            call_or_abort(
-                transfers.reverse_transfer, current_actor(), payment_id, form.reason.data or ""
-            )
-        except ValidationFailed as exc:
-            for message in exc.errors.values():
-                flash(str(message), "error")
-        except TransitionNotAllowed:
-            flash(_("This record can no longer be undone."), "error")
-        else:
-            flash(_("The record is undone; the amount is owed again."), "success")
-    return redirect(
-        url_for("payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id)
+    back = url_for("payments.pay", kind=payment.payable_kind.value, payable_id=payment.payable_id)
+
+    def undone(_payment):
+        flash(_("The record is undone; the amount is owed again."), "success")
+        return redirect(back)
+
+    return handle_form(
+        form,
+        lambda: transfers.reverse_transfer(current_actor(), payment_id, form.reason.data or ""),
+        done=undone,
+        back=back,
+        bad_form="back",
+        refused=_("This record can no longer be undone."),
     )
 
 
@@ -251,24 +251,26 @@ def bank_account(org_id: int):
         SelectChoice(code, f"{bank.short_name} · {bank.full_name}")
         for code, bank in vietqr.BANKS.items()
     ]
-    if form.validate_on_submit():
-        try:
-            call_or_abort(
-                transfers.save_bank_account,
-                current_actor(),
-                org_id,
-                bin=form.bin.data or "",
-                account=form.account.data or "",
-                holder=form.holder.data or "",
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Bank account saved. Payers now see it with a VietQR code."), "success")
-            return redirect(url_for("payments.statement", org_id=org_id))
-    return (
-        render_template("payments/bank_account.html", organization=organization, form=form),
-        422 if request.method == "POST" else 200,
+
+    def saved(_organization):
+        flash(_("Bank account saved. Payers now see it with a VietQR code."), "success")
+        return redirect(url_for("payments.statement", org_id=org_id))
+
+    return handle_form(
+        form,
+        lambda: transfers.save_bank_account(
+            current_actor(),
+            org_id,
+            bin=form.bin.data or "",
+            account=form.account.data or "",
+            holder=form.holder.data or "",
+        ),
+        done=saved,
+        back=url_for("payments.bank_account", org_id=org_id),
+        page=lambda status: (
+            render_template("payments/bank_account.html", organization=organization, form=form),
+            status,
+        ),
     )
 
 
@@ -286,20 +288,23 @@ def statement(org_id: int):
 def upload_statement(org_id: int):
     organization = call_or_abort(statements.importer_of, current_actor(), org_id)
     form = StatementForm()
-    if form.validate_on_submit():
+
+    def store():
         upload = form.file.data
         data = upload.read() if getattr(upload, "filename", None) else b""
-        try:
-            imported = call_or_abort(
-                statements.upload, current_actor(), org_id, getattr(upload, "filename", ""), data
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc.errors)
-        else:
-            return redirect(url_for("payments.statement_review", statement_id=imported.id))
-    return (
-        render_template("payments/statement_upload.html", organization=organization, form=form),
-        422 if request.method == "POST" else 200,
+        return statements.upload(current_actor(), org_id, getattr(upload, "filename", ""), data)
+
+    return handle_form(
+        form,
+        store,
+        done=lambda imported: redirect(
+            url_for("payments.statement_review", statement_id=imported.id)
+        ),
+        back=url_for("payments.upload_statement", org_id=org_id),
+        page=lambda status: (
+            render_template("payments/statement_upload.html", organization=organization, form=form),
+            status,
+        ),
     )
 
 
@@ -315,18 +320,19 @@ def statement_review(statement_id: int):
 @bp.route("/bank-statements/<int:statement_id>/apply", methods=["POST"])
 @login_required
 def statement_apply(statement_id: int):
-    form = StatementForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        count = call_or_abort(statements.apply, current_actor(), statement_id)
-    except ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(str(message), "error")
-        return redirect(url_for("payments.statement_review", statement_id=statement_id))
-    flash(_("%(n)d transfers recorded.", n=count), "success")
-    imported = call_or_abort(statements.review, current_actor(), statement_id)
-    return redirect(url_for("payments.statement", org_id=imported.organization_id))
+
+    def applied(count: int):
+        flash(_("%(n)d transfers recorded.", n=count), "success")
+        imported = call_or_abort(statements.review, current_actor(), statement_id)
+        return redirect(url_for("payments.statement", org_id=imported.organization_id))
+
+    return handle_form(
+        StatementForm(),
+        lambda: statements.apply(current_actor(), statement_id),
+        done=applied,
+        back=url_for("payments.statement_review", statement_id=statement_id),
+        bad_form=400,
+    )
 
 
 # --- admin ---------------------------------------------------------------------------------------
@@ -349,20 +355,21 @@ def payouts():
 @login_required
 def record_payout(org_id: int):
     form = PayoutForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        call_or_abort(
-            payout_service.record_payout,
+
+    def recorded(_payout):
+        flash(_("Payout recorded."), "success")
+        return redirect(url_for("payments.payouts"))
+
+    return handle_form(
+        form,
+        lambda: payout_service.record_payout(
             current_actor(),
             org_id,
             amount=form.amount.data or "",
             paid_on=form.paid_on.data,
             bank_reference=form.bank_reference.data or "",
-        )
-    except ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(str(message), "error")
-    else:
-        flash(_("Payout recorded."), "success")
-    return redirect(url_for("payments.payouts"))
+        ),
+        done=recorded,
+        back=url_for("payments.payouts"),
+        bad_form=400,
+    )
