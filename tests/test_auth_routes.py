@@ -173,6 +173,27 @@ def test_login_is_rate_limited(app, client):
     assert "Thử quá nhiều lần" in page
 
 
+def test_login_limit_counts_every_spelling_of_the_email_as_one_account(app, client):
+    person = make_person(app)
+    # Each attempt from another address, so only the per-account limit can stop them.
+    for i in range(10):
+        client.post(
+            "/login",
+            data={"email": person.email, "password": "wrong-one-2026"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{i + 1}"},
+        )
+    # The form strips control characters and the lookup ignores case and spaces, so these
+    # reach the same account: they must not start a fresh count.
+    for i, email in enumerate((person.email + "\x01", " " + person.email.upper() + "\x7f ")):
+        response = client.post(
+            "/login",
+            data={"email": email, "password": person.password},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{i + 1}"},
+        )
+        assert response.status_code == 429, email
+    assert client.get("/account").status_code == 302
+
+
 def _reset_link(mailbox, email: str) -> str:
     messages = mailbox.to(email)
     assert messages, f"no email was sent to {email}"

@@ -23,7 +23,7 @@ from marketplace.models import BuyerType, OrgKind
 from marketplace.services.accounts import accounts
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.urls import is_safe_next
-from marketplace.validation import format_vn_phone
+from marketplace.validation import format_vn_phone, strip_control
 from marketplace.web import current_actor
 
 
@@ -40,7 +40,10 @@ def _signup_limit() -> str:
 
 
 def _email_key() -> str:
-    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+    # Normalised the way the form and the account lookup see it (control characters gone,
+    # spaces trimmed, case folded), so no spelling of an email gets a fresh count.
+    email = strip_control(request.form.get("email") or "") or ""
+    return "email:" + email.strip().casefold()[:254]
 
 
 def _next_url(default: str = "main.home") -> str:
