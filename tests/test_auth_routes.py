@@ -194,6 +194,24 @@ def test_login_limit_counts_every_spelling_of_the_email_as_one_account(app, clie
     assert client.get("/account").status_code == 302
 
 
+def test_logout_ends_copied_session_and_remember_me_cookies(app, client):
+    person = make_person(app)
+    login(client, person, remember=True)
+    session = client.get_cookie("session").value
+    remember = client.get_cookie("remember_token").value
+    copies = [app.test_client(), app.test_client()]
+    copies[0].set_cookie("session", session)
+    copies[1].set_cookie("remember_token", remember)
+    for copy in copies:
+        assert copy.get("/account").status_code == 200  # each copy works before logout
+    client.post("/logout")
+    for copy in copies:
+        response = copy.get("/account")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login(client, person)  # logging in again works
+    assert client.get("/account").status_code == 200
+
+
 def _reset_link(mailbox, email: str) -> str:
     messages = mailbox.to(email)
     assert messages, f"no email was sent to {email}"

@@ -177,7 +177,10 @@ def authenticate(actor: Actor, email: str, password: str) -> User | None:
 
 
 def record_logout(actor: Actor) -> None:
+    """End the acting user's sessions: rotating the nonce makes every session and
+    remember-me cookie made before it (including copies of this one) worthless."""
     if actor.user is not None:
+        actor.user.session_nonce = new_session_nonce()
         audit.record(actor, "user.logout", "user", actor.user.id)
         db.session.flush()
 
