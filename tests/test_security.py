@@ -51,6 +51,23 @@ def test_a_real_csrf_token_is_accepted(csrf_app):
     assert response.status_code == 422  # reached the form validation, not refused as forged
 
 
+def test_login_renews_the_session_so_an_earlier_csrf_token_stops_working(app, csrf_app):
+    person = make_person(app)
+    client = csrf_app.test_client()
+    planted = _token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login",
+        data={"email": person.email, "password": person.password, "csrf_token": planted},
+    )
+    assert response.status_code == 302
+    profile = {"name": "Kẻ Gian", "phone": "", "locale": "vi"}
+    refused = client.post("/account", data={**profile, "csrf_token": planted})
+    assert refused.status_code == 400
+    fresh = _token(client.get("/account").get_data(as_text=True))
+    assert fresh != planted
+    assert client.post("/account", data={**profile, "csrf_token": fresh}).status_code == 302
+
+
 def test_security_headers_on_every_page(client):
     for path in ("/", "/login", "/khong-co", "/healthz"):
         headers = client.get(path).headers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -46,6 +46,14 @@ def _email_key() -> str:
     return "email:" + email.strip().casefold()[:254]
 
 
+def _start_session(user, remember: bool = False) -> None:
+    """Log ``user`` in on a fresh session: nothing planted in the session before (a CSRF
+    token above all) survives the log-in. The site keeps nothing else there (the language
+    is the user's own or a separate cookie; the next URL travels in the form)."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
 def _next_url(default: str = "main.home") -> str:
     target = request.args.get("next") or request.form.get("next")
     return target if is_safe_next(target) else url_for(default)
@@ -80,7 +88,7 @@ def signup():
             db.session.rollback()
             apply_errors(form, exc.errors)
         else:
-            login_user(user)
+            _start_session(user)
             flash(_("Welcome to Chợ HTX, %(name)s!", name=user.name), "success")
             return redirect(url_for("orgs.index"))
     return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
@@ -96,7 +104,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(current_actor(), form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=bool(form.remember.data))
+            _start_session(user, remember=bool(form.remember.data))
             flash(_("You are logged in."), "success")
             return redirect(_next_url())
         unit_of_work.keep()  # the failed attempt stays in the audit log
