@@ -23,7 +23,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=os.path.join(PROJECT_ROOT, "static"),
         instance_path=os.environ.get("INSTANCE_PATH") or os.path.join(PROJECT_ROOT, "instance"),
     )
-    app.config.update(Settings.from_env(instance_path=app.instance_path).values)
+    env = dict(os.environ)
+    if config and config.get("SECRET_KEY") and not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = config["SECRET_KEY"]  # given: no instance key file is made
+    app.config.update(Settings.from_env(env, instance_path=app.instance_path).values)
     if config:
         app.config.update(config)
     check_production_safety(app.config)

@@ -8,13 +8,15 @@ each piece to its production service.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-#: The key used when nothing is configured. Fine on a laptop; refused in production.
-DEVELOPMENT_SECRET_KEY = "dev-only-not-secret-change-me"  # noqa: S105
+#: Outside production, with no SECRET_KEY, the random key kept in this instance-folder file.
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
 
 
 class ConfigError(RuntimeError):
@@ -35,6 +37,41 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from exc
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The random key in ``<instance>/secret_key``, made (mode 0600) on first use.
+
+    Two workers starting at once agree: each writes its own temporary file and links it to the
+    final name only if that is absent, then both read whatever is there.
+    """
+    folder = os.path.abspath(instance_path)
+    path = os.path.join(folder, SECRET_KEY_FILE)
+    try:
+        if not os.path.exists(path):
+            os.makedirs(folder, exist_ok=True)
+            temporary = f"{path}.{os.getpid()}.{secrets.token_hex(8)}.tmp"
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    fh.write(secrets.token_urlsafe(48) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                # Another worker may have been first: then its key wins.
+                with contextlib.suppress(FileExistsError):
+                    os.link(temporary, path)
+            finally:
+                os.unlink(temporary)
+        with open(path, encoding="ascii") as fh:
+            key = fh.read().strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"No SECRET_KEY is set and the key file {path} cannot be used ({exc.strerror}): "
+            "set SECRET_KEY, or make the instance folder writable."
+        ) from exc
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds no usable key: delete it, or set SECRET_KEY.")
+    return key
 
 
 def normalise_database_url(url: str) -> str:
@@ -61,7 +98,15 @@ class Settings:
         database_url = env.get("DATABASE_URL") or (
             "sqlite:///" + os.path.join(os.path.abspath(instance_path), "marketplace.sqlite3")
         )
-        secret_key = env.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+        # No constant key anywhere: outside production a missing SECRET_KEY means a random one
+        # kept in the instance folder (so sessions and signed links survive a restart and all
+        # workers share it). This is the one write configuration makes, and it is allowed here:
+        # reading the settings needs the key, it touches only the instance folder the app owns,
+        # it happens once per folder, and it is skipped whenever SECRET_KEY is given (the tests,
+        # production). Production never gets one: check_production_safety demands SECRET_KEY.
+        secret_key = env.get("SECRET_KEY") or (
+            "" if production else instance_secret_key(instance_path)
+        )
         values: dict[str, Any] = {
             "ENV_NAME": environment,
             "SECRET_KEY": secret_key,
@@ -159,7 +204,7 @@ def check_production_safety(config: dict[str, Any]) -> None:
     if config.get("STRIPE_API_BASE"):
         raise ConfigError("STRIPE_API_BASE is for tests (stripe-mock); unset it in production.")
     key = config.get("SECRET_KEY") or ""
-    if key == DEVELOPMENT_SECRET_KEY or len(key) < 32:
+    if len(key) < 32:
         raise ConfigError(
             "APP_ENV=production needs a real SECRET_KEY: set SECRET_KEY to a random string of "
             "at least 32 characters, for example the output of "
