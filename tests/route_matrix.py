@@ -115,6 +115,8 @@ ROUTES = [
     ("GET", "/fairs/{fair}/check-in", ORGANISER_ONLY),
     # A lot code is no badge: refused.
     ("GET", "/fairs/{fair}/badge/{lot}", ORGANISER_ONLY | {"organiser": 422}),
+    # Checking in is a POST (the badge URL only shows the exhibitor); an empty form shows the page.
+    ("POST", "/fairs/{fair}/check-in", ORGANISER_ONLY | {"organiser": 200}),
     ("GET", "/fairs/{fair}/export/exhibitors.csv", ORGANISER_ONLY),
     ("GET", "/orgs/{org}/fairs/{fair}/apply", MEMBERS_ONLY | {"coop_staff": 403}),
     ("GET", "/orgs/{org}/fair-applications", MEMBERS_ONLY),

@@ -266,3 +266,37 @@ def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, cl
         page = client.get(f"/fairs/{slug}").get_data(as_text=True)
     assert page.count("booth--taken") == 3
     assert len(one) == len(three), (one, three)
+
+
+def test_opening_a_badge_url_checks_nobody_in_the_button_does(app, client):
+    """A badge's URL is a GET a cross-site link can trigger: it only shows the exhibitor and a
+    button; the check-in itself is a POST."""
+    from marketplace.services import fairs
+    from tests.factories import actor_for, application
+
+    organiser = verified_organiser(app)
+    coop = verified_coop(app, organization_name="HTX Chè Thẻ")
+    fair_id, type_id = open_fair(app, organiser)
+    with app.app_context():
+        applied = fairs.apply(actor_for(coop), coop.organization_id, fair_id, application(type_id))
+        fairs.review(actor_for(organiser), applied.id, "accept")
+        fairs.mark_paid(actor_for(organiser), applied.id)
+        db.session.commit()
+        application_id, code = applied.id, applied.badge_code
+
+    def arrived():
+        with app.app_context():
+            return db.session.get(FairApplication, application_id).checked_in_at is not None
+
+    login(client, organiser)
+    page = client.get(f"/fairs/{fair_id}/badge/{code}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "HTX Chè Thẻ" in html and f'value="{code}"' in html
+    assert not arrived()
+    assert client.post(f"/fairs/{fair_id}/badge/{code}").status_code == 405
+
+    done = client.post(f"/fairs/{fair_id}/check-in", data={"code": code})
+    assert done.status_code == 200
+    assert "check-in-result" in done.get_data(as_text=True)
+    assert arrived()

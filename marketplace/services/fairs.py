@@ -874,22 +874,33 @@ class CheckIn:
     already: bool
 
 
-def check_in(actor: Actor, fair_id: int, code: str) -> CheckIn:
-    """Check an exhibitor in by the code on its badge. A forged code is refused; a code
-    used twice says when it was first used."""
-    fair = own_fair(actor, fair_id)
+def _badge_application(fair: Fair, code: str | None, *, lock: bool) -> FairApplication:
     code = (code or "").strip()
     if "/" in code:  # a whole scanned URL
         code = code.rstrip("/").rsplit("/", 1)[-1]
-    application = db.session.scalar(
-        select(FairApplication).where(FairApplication.badge_code == code[:24]).with_for_update()
-    )
+    query = select(FairApplication).where(FairApplication.badge_code == code[:24])
+    application = db.session.scalar(query.with_for_update() if lock else query)
     if (
         application is None
         or application.fair_id != fair.id
         or application.status is not A.CONFIRMED
     ):
         raise ValidationFailed({"code": _l("This badge is not valid for this fair.")})
+    return application
+
+
+def badge_holder(actor: Actor, fair_id: int, code: str) -> FairApplication:
+    """The confirmed exhibitor a badge code (or scanned URL) belongs to, for one of the
+    actor's fairs; reads only (checking in is ``check_in``). Raises NotFound for anyone else's
+    fair and ValidationFailed for a code that is no badge of this fair."""
+    return _badge_application(own_fair(actor, fair_id), code, lock=False)
+
+
+def check_in(actor: Actor, fair_id: int, code: str) -> CheckIn:
+    """Check an exhibitor in by the code on its badge. A forged code is refused; a code
+    used twice says when it was first used."""
+    fair = own_fair(actor, fair_id)
+    application = _badge_application(fair, code, lock=True)
     if application.checked_in_at is not None:
         return CheckIn(application, already=True)
     application.checked_in_at = utcnow()

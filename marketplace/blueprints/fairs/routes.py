@@ -272,11 +272,20 @@ def check_in(fair_id: int):
 @bp.route("/fairs/<int:fair_id>/badge/<code>")
 @login_required
 def check_in_code(fair_id: int, code: str):
-    """Where a badge's QR code points: an organiser's phone that scans it checks it in."""
-    return _check_in_page(fair_id, CheckInForm(), code)
+    """Where a badge's QR code points: the organiser's phone that scans it sees the exhibitor
+    and a button that checks it in (a POST; opening a link changes nothing)."""
+    form = CheckInForm()
+    form.code.data = code
+    holder = None
+    try:
+        holder = call_or_abort(fairs.badge_holder, current_actor(), fair_id, code)
+    except ValidationFailed as exc:
+        apply_errors(form, exc.errors)
+        form.code.data = ""
+    return _check_in_page(fair_id, form, None, holder=holder)
 
 
-def _check_in_page(fair_id: int, form: CheckInForm, code: str | None):
+def _check_in_page(fair_id: int, form: CheckInForm, code: str | None, holder=None):
     fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
     result = None
     if code is not None:
@@ -292,6 +301,7 @@ def _check_in_page(fair_id: int, form: CheckInForm, code: str | None):
             fair=fair,
             form=form,
             result=result,
+            holder=holder,
             arrivals=fairs.arrivals(current_actor(), fair.id),
         ),
         422 if form.errors else 200,
