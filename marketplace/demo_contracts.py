@@ -372,6 +372,7 @@ def seed_deals() -> bool:
                 delivery_location_id=_location(BUYER),
                 payment_days="15",
                 note="Giao kèm hóa đơn GTGT",
+                seen_unit_price=rice.unit_price_for(60),
             ),
         )
     return True

@@ -39,6 +39,7 @@ from marketplace.models import (
     Delivery,
     DeliveryLocation,
     LedgerEntry,
+    Listing,
     Membership,
     OrgKind,
     PayableKind,
@@ -485,6 +486,11 @@ def published_listing(app: Flask, coop: Person, photos=1, **overrides) -> tuple[
             listings.add_photo(me, coop.organization_id, listing.id, jpeg(64, 48, (i * 20, 90, 90)))
         listings.change_state(me, coop.organization_id, listing.id, "publish")
         return listing.id, listing.slug
+
+
+def tier_price(listing_id: int, quantity: int) -> int:
+    """The unit price a listing's page shows for ``quantity`` (what a spot order is held to)."""
+    return db.session.get_one(Listing, listing_id).unit_price_for(quantity)
 
 
 def coop_with_listing(app: Flask, coop: Person, **overrides) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (
@@ -16,6 +16,7 @@ from marketplace.models import (
     DeliveryStatus,
     Invoice,
     InvoiceStatus,
+    Listing,
     Quote,
     Rfq,
     Role,
@@ -293,6 +294,44 @@ def test_other_organisations_get_404_and_staff_cannot_sign(app, client):
     assert staff_client.post(f"/rfqs/{rfq2}/award", data=seen).status_code == 403
 
 
+def test_a_spot_order_page_loaded_before_a_price_rise_orders_nothing(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    listing_id = coop_with_listing(app, coop)
+    with app.app_context():
+        store = str(location_id(buyer))
+    login(client, buyer)
+    page = client.get(f"/listings/{listing_id}/order").get_data(as_text=True)
+    assert 'name="seen_unit_price" type="hidden" value="200000"' in page
+    with app.app_context():  # the co-op raises every price a hundredfold meanwhile
+        listing = db.session.get_one(Listing, listing_id)
+        listing.base_price *= 100
+        for tier in listing.tiers:
+            tier.unit_price *= 100
+    order = {
+        "quantity": "24",
+        "delivery_on": (today() + timedelta(days=6)).isoformat(),
+        "delivery_location_id": store,
+        "payment_days": "7",
+        "seen_unit_price": "200000",
+    }
+    response = client.post(f"/listings/{listing_id}/order", data=order)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "20.000.000\xa0₫ mỗi chai × 24 = 480.000.000\xa0₫ chưa gồm VAT" in page
+    assert "không phải giá bạn đã thấy" in page
+    assert 'name="seen_unit_price" type="hidden" value="20000000"' in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Contract)) == 0
+    # Ordering again from the page that shows the new price is the buyer's informed choice.
+    response = client.post(
+        f"/listings/{listing_id}/order", data=order | {"seen_unit_price": "20000000"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Contract)).lines[0].unit_price == 20_000_000
+
+
 def test_a_spot_order_is_accepted_by_the_coop(app, client):
     buyer = verified_buyer(app)
     coop = verified_coop(app)
@@ -306,6 +345,9 @@ def test_a_spot_order_is_accepted_by_the_coop(app, client):
     # The buyer reads Vietnamese: "Order once" and "Place the order".
     assert "<h1>Đặt hàng một lần</h1>" in page
     assert '<button type="submit" class="button">Đặt hàng</button>' in page
+    # The page shows unit price × quantity = total and holds the order to that price.
+    assert "200.000\xa0₫ mỗi chai × 24 = 4.800.000\xa0₫ chưa gồm VAT" in page
+    assert 'name="seen_unit_price" type="hidden" value="200000"' in page
     response = client.post(
         f"/listings/{listing_id}/order",
         data={
@@ -318,14 +360,21 @@ def test_a_spot_order_is_accepted_by_the_coop(app, client):
     assert response.status_code == 422  # below the minimum order of 24, before the lead time
     page = response.get_data(as_text=True)
     assert "24" in page and 'value="10"' in page
+    order = {
+        "quantity": "100",
+        "delivery_on": (today() + timedelta(days=6)).isoformat(),
+        "delivery_location_id": store,
+        "payment_days": "7",
+        "seen_unit_price": "200000",  # the price shown for 24
+    }
+    # 100 reaches a cheaper tier: the page shows it before anything is ordered.
+    response = client.post(f"/listings/{listing_id}/order", data=order)
+    assert response.status_code == 422
+    assert "180.000\xa0₫ mỗi chai × 100 = 18.000.000\xa0₫ chưa gồm VAT" in response.get_data(
+        as_text=True
+    )
     response = client.post(
-        f"/listings/{listing_id}/order",
-        data={
-            "quantity": "100",
-            "delivery_on": (today() + timedelta(days=6)).isoformat(),
-            "delivery_location_id": store,
-            "payment_days": "7",
-        },
+        f"/listings/{listing_id}/order", data=order | {"seen_unit_price": "180000"}
     )
     assert response.status_code == 302
     with app.app_context():

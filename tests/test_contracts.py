@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
+from marketplace.i18n import format_money
 from marketplace.models import (
     Amendment,
     AmendmentStatus,
@@ -23,6 +24,7 @@ from marketplace.models import (
     DeliveryStatus,
     Invoice,
     InvoiceStatus,
+    Listing,
     Notification,
     Organization,
     OutboxMessage,
@@ -64,6 +66,7 @@ from tests.factories import (
     admin_actor,
     category_id,
     settle,
+    tier_price,
     verified_coop,
 )
 
@@ -1658,6 +1661,7 @@ def test_spot_order_refusals(app):
                 "quantity": "120",
                 "delivery_on": lead,
                 "delivery_location_id": location_id,
+                "seen_unit_price": tier_price(listing_id, 120),
             } | values
             return contracts.place_spot_order(
                 actor_for(person),
@@ -1690,6 +1694,38 @@ def test_spot_order_refusals(app):
         assert count(Contract) == 0
 
 
+def test_a_spot_order_is_held_to_the_price_the_buyer_saw(app):
+    buyer, location_id = verified_buyer(app)
+    coop, listing_id = coop_with_listing(app, "HTX Sâm Mường Tè")
+    with app.app_context():
+        seen = tier_price(listing_id, 120)
+        # The co-op raises its prices after the buyer's page was drawn.
+        listing = db.session.get_one(Listing, listing_id)
+        listing.base_price *= 100
+        for tier in listing.tiers:
+            tier.unit_price *= 100
+        db.session.flush()
+        data = contracts.SpotOrderData(
+            "120", today() + timedelta(days=5), location_id, seen_unit_price=seen
+        )
+        with pytest.raises(ValidationFailed) as exc:
+            contracts.place_spot_order(actor_for(buyer), buyer.organization_id, listing_id, data)
+        message = str(exc.value.errors["quantity"])
+        now = tier_price(listing_id, 120)
+        assert format_money(now) in message and format_money(now * 120) in message
+        assert count(Contract) == 0
+        # Without a price seen, nothing is ordered either.
+        data.seen_unit_price = None
+        with pytest.raises(ValidationFailed):
+            contracts.place_spot_order(actor_for(buyer), buyer.organization_id, listing_id, data)
+        # At the price now shown, the order goes through at that price.
+        data.seen_unit_price = now
+        contract = contracts.place_spot_order(
+            actor_for(buyer), buyer.organization_id, listing_id, data
+        )
+        assert contract.lines[0].unit_price == now
+
+
 def test_an_unverified_buyer_cannot_order(app):
     buyer, location_id = verified_buyer(app)
     _coop, listing_id = coop_with_listing(app, "HTX Sâm Mường Tè")
@@ -1718,7 +1754,14 @@ def test_spot_order_signed_by_the_co_op_makes_one_delivery(app):
             actor_for(buyer),
             buyer.organization_id,
             listing_id,
-            contracts.SpotOrderData("120", on, location_id, payment_days="7", note="Giao sáng"),
+            contracts.SpotOrderData(
+                "120",
+                on,
+                location_id,
+                payment_days="7",
+                note="Giao sáng",
+                seen_unit_price=tier_price(listing_id, 120),
+            ),
         )
         assert contract.kind is ContractKind.SPOT and contract.status is ContractStatus.DRAFT
         assert contract.pattern is W.ONE_OFF and contract.starts_on == contract.ends_on == on
@@ -1752,7 +1795,12 @@ def test_the_co_op_may_decline_a_spot_order(app):
             actor_for(buyer),
             buyer.organization_id,
             listing_id,
-            contracts.SpotOrderData("24", today() + timedelta(days=6), location_id),
+            contracts.SpotOrderData(
+                "24",
+                today() + timedelta(days=6),
+                location_id,
+                seen_unit_price=tier_price(listing_id, 24),
+            ),
         )
         assert contract.lines[0].unit_price == 200_000  # below every tier: the base price
         with pytest.raises(ValidationFailed):
@@ -1883,7 +1931,12 @@ def test_dispatch_names_the_co_ops_own_lots(app):
             actor_for(buyer),
             buyer.organization_id,
             listing_id,
-            contracts.SpotOrderData("120", today() + timedelta(days=5), location_id),
+            contracts.SpotOrderData(
+                "120",
+                today() + timedelta(days=5),
+                location_id,
+                seen_unit_price=tier_price(listing_id, 120),
+            ),
         )
         contracts.sign(actor_for(coop), contract.id, contract.version)
         [delivery] = deliveries_of(contract.id)

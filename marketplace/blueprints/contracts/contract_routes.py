@@ -268,13 +268,16 @@ def spot_order(listing_id: int):
         quantity = (
             small_int((form.quantity.data or "").replace(".", "")) or listing.min_order_quantity
         )
+        unit_price = listing.unit_price_for(quantity)
+        # What this page shows is what an order from it is held to.
+        form.seen_unit_price.data = str(unit_price)
         return (
             render_template(
                 "contracts/spot_order.html",
                 listing=listing,
                 form=form,
                 buyer=membership.organization,
-                unit_price=listing.unit_price_for(quantity),
+                unit_price=unit_price,
                 quantity=quantity,
                 locale=locale(),
             ),
@@ -297,6 +300,7 @@ def spot_order(listing_id: int):
                 delivery_location_id=form.delivery_location_id.data,
                 payment_days=form.payment_days.data or "",
                 note=form.note.data or "",
+                seen_unit_price=small_int(form.seen_unit_price.data),
             ),
         ),
         done=placed,

@@ -407,3 +407,5 @@ class SpotOrderForm(BaseForm):
         _l("Payment terms: days after delivery"), default="7", validators=[Length(max=4)]
     )
     note = StringField(_l("Note for the co-op (optional)"), validators=[Length(max=300)])
+    #: The unit price the page showed for the quantity shown (checked by the service).
+    seen_unit_price = HiddenField(validators=[Length(max=20)])

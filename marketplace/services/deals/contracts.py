@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
+from marketplace.i18n import format_money, format_number
 from marketplace.models import (
     Amendment,
     AmendmentStatus,
@@ -796,12 +797,19 @@ class SpotOrderData:
     delivery_location_id: int | None
     payment_days: str = "7"
     note: str = ""
+    #: The unit price the buyer's page showed for this quantity (đồng); the order is refused
+    #: unless it is still the price, so nobody is bound to a price they never saw.
+    seen_unit_price: int | None = None
 
 
 def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrderData) -> Contract:
     """A buyer's manager orders a quantity once from a listing, at its tier price: a contract
     with one delivery, signed by the buyer on placing it, waiting for the co-op to accept
-    (sign) or decline (cancel)."""
+    (sign) or decline (cancel).
+
+    The tier price for the quantity must be the one the buyer saw (``seen_unit_price``):
+    if the co-op changed its prices meanwhile, or the quantity reaches another tier, the
+    order is refused with the price and total that apply now."""
     membership = member_of(actor, buyer_id, Role.MANAGER)
     buyer = membership.organization
     if buyer.kind is not OrgKind.BUYER:
@@ -817,6 +825,15 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
             errors["quantity"] = _l("The minimum order is %(n)d.", n=listing.min_order_quantity)
     except InvalidValue:
         errors["quantity"] = _l("Enter a quantity of at least 1.")
+    unit_price = listing.unit_price_for(quantity)
+    if "quantity" not in errors and data.seen_unit_price != unit_price:
+        errors["quantity"] = _l(
+            "For %(n)s the price is %(price)s per unit, %(total)s in all before VAT: not the "
+            "price you were shown. Check it and place the order again.",
+            n=format_number(quantity),
+            price=format_money(unit_price),
+            total=format_money(unit_price * quantity),
+        )
     earliest = today() + timedelta(days=listing.lead_time_days)
     if data.delivery_on is None:
         errors["delivery_on"] = _l("Enter a delivery date.")
@@ -851,7 +868,7 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
                 description=(listing.title_vi + (f" — {note}" if note else ""))[:500],
                 unit=listing.unit,
                 quantity=quantity,
-                unit_price=listing.unit_price_for(quantity),
+                unit_price=unit_price,
                 vat_rate=listing.category.vat_rate,
             )
         ],
