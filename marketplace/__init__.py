@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.config import Settings, check_production_safety
 
@@ -30,6 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     check_production_safety(app.config)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # The client's address (rate-limit keys, audit log) from the trusted proxies' headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
 
     from marketplace import cli, extensions, i18n, security, unit_of_work
     from marketplace.blueprints import register_blueprints

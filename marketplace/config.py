@@ -74,6 +74,13 @@ def instance_secret_key(instance_path: str) -> str:
     return key
 
 
+def _trusted_proxies(env: dict[str, str]) -> int:
+    count = _int(env, "TRUSTED_PROXIES", 0)
+    if count < 0:
+        raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, got {count}.")
+    return count
+
+
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain ``postgres://`` / ``postgresql://`` URLs."""
     for prefix in ("postgres://", "postgresql://"):
@@ -140,6 +147,9 @@ class Settings:
             "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "20 per hour"),
             # Per address, for the search page and its API (generous: buyers search a lot).
             "SEARCH_RATE_LIMIT": env.get("SEARCH_RATE_LIMIT") or "300 per minute",
+            # Reverse proxies in front of the app: their X-Forwarded-For/-Proto entries are
+            # trusted, so rate limits and the audit log see the client's address (0: none).
+            "TRUSTED_PROXIES": _trusted_proxies(env),
             # Tokens
             "PASSWORD_RESET_MAX_AGE": _int(env, "PASSWORD_RESET_MAX_AGE", 3600),
             "INVITATION_MAX_AGE": _int(env, "INVITATION_MAX_AGE", 7 * 24 * 3600),
