@@ -75,3 +75,54 @@ def test_keys_never_come_from_file_names():
     key = new_key("private/orgs/7/docs", "pdf")
     assert key.startswith("private/orgs/7/docs/") and key.endswith(".pdf")
     assert new_key("private/orgs/7/docs", "pdf") != key
+
+
+def _assert_no_metadata(data: bytes) -> None:
+    with Image.open(io.BytesIO(data)) as image:
+        assert not image.getexif(), "EXIF (and GPS) must be stripped"
+        assert "exif" not in image.info
+    assert b"PhoneMaker" not in data
+
+
+def test_private_photos_are_stored_without_their_gps_position(app):
+    """A certificate photo and a registration document photographed by a phone are stored
+    re-encoded: the bytes read back from storage carry no EXIF and no GPS."""
+    from datetime import timedelta
+
+    from marketplace.extensions import db
+    from marketplace.models import Certificate, Organization
+    from marketplace.services.accounts import certificates, profiles
+    from marketplace.vietnam import today
+    from tests.factories import actor_for, make_person
+
+    owner = make_person(app)
+    with app.app_context():
+        me = actor_for(owner)
+        certificate = certificates.add_certificate(
+            me,
+            owner.organization_id,
+            certificates.CertificateData(
+                kind="vietgap",
+                number="VIETGAP-2025-017",
+                issuer="Trung tâm Chứng nhận Phù hợp",
+                issued_on=today() - timedelta(days=200),
+                expires_on=today() + timedelta(days=500),
+                ocop_stars=None,
+                product_name="",
+            ),
+            jpeg_with_gps(),
+        )
+        profiles.save_identity(
+            me,
+            owner.organization_id,
+            None,
+            profiles.Identity(name="HTX Ảnh", legal_name="Hợp tác xã Ảnh", tax_code="6201234567"),
+            registration_document=jpeg_with_gps(),
+        )
+        db.session.flush()
+        storage = app.extensions["storage"]
+        certificate = db.session.get(Certificate, certificate.id)
+        _assert_no_metadata(storage.get(certificate.document_key))
+        organization = db.session.get(Organization, owner.organization_id)
+        _assert_no_metadata(storage.get(organization.registration_document_key))
+        db.session.rollback()

@@ -21,15 +21,12 @@ from marketplace.models import (
     Role,
     VerificationStatus,
 )
-from marketplace.services import audit, outbox
+from marketplace.services import audit, images, outbox
 from marketplace.services.accounts.verification import next_status
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import member_of, member_or_admin
-from marketplace.storage import StorageError
-from marketplace.storage.uploads import check_upload, new_key
-from marketplace.validation import InvalidValue
 
 
 @dataclass(frozen=True)
@@ -66,18 +63,11 @@ def _validate(data: CertificateData) -> dict[str, object]:
 
 
 def _store_document(organization_id: int, data: bytes) -> tuple[str, str]:
-    try:
-        checked = check_upload(data, allow_pdf=True)
-    except InvalidValue as exc:
-        raise ValidationFailed({"document": exc.message}) from exc
-    key = new_key(f"private/orgs/{organization_id}/certificates", checked.extension)
-    try:
-        current_app.extensions["storage"].put(key, checked.data, checked.content_type, public=False)
-    except StorageError as exc:
-        raise ValidationFailed(
-            {"document": _l("The file could not be saved. Try again in a moment.")}
-        ) from exc
-    return key, checked.content_type
+    # A photographed certificate is re-encoded without its metadata (phones record GPS).
+    key, content_type, _size = images.store_private(
+        f"private/orgs/{organization_id}/certificates", data, field="document"
+    )
+    return key, content_type
 
 
 def _fill(certificate: Certificate, data: CertificateData) -> None:

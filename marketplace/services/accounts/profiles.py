@@ -33,8 +33,7 @@ from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, ServiceError, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import member_of
-from marketplace.storage import StorageError
-from marketplace.storage.uploads import check_upload, new_key
+from marketplace.storage.uploads import check_upload
 from marketplace.validation import InvalidValue, normalise_vn_phone, small_int
 from marketplace.vietnam import normalise_tax_code, resolve_province
 
@@ -184,17 +183,16 @@ def save_identity(
     }
     if checked is not None:
         # The file goes to storage first; the row points at it only if everything commits.
-        key = new_key(f"private/orgs/{organization.id}/registration", checked.extension)
-        try:
-            _storage().put(key, checked.data, checked.content_type, public=False)
-        except StorageError as exc:
-            raise ValidationFailed(
-                {"registration_document": _l("The file could not be saved. Try again in a moment.")}
-            ) from exc
+        # A photographed document is re-encoded without its metadata (phones record GPS).
+        key, content_type, _size = images.store_private(
+            f"private/orgs/{organization.id}/registration",
+            checked.data,
+            field="registration_document",
+        )
         if organization.registration_document_key:
             images.forget([organization.registration_document_key])
         changes["registration_document_key"] = key
-        changes["registration_document_type"] = checked.content_type
+        changes["registration_document_type"] = content_type
     organization = _apply(actor, organization, version, changes, "identity")
     return organization
 
