@@ -41,8 +41,11 @@ _COMMON_PASSWORDS = frozenset(
 
 
 # C0 control characters other than tab and newlines, and DEL. PostgreSQL refuses NUL in
-# text, and none of them belongs in a name, an address or a search.
-_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
+# text, and none of them belongs in a name, an address or a search. Nor do bidirectional
+# marks, embeddings, overrides and isolates: a right-to-left override makes a file named
+# "gpj.exe" read as "exe.jpg".
+_BIDI = [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, *_BIDI])
 
 
 def strip_control(value: str | None) -> str | None:

@@ -65,3 +65,38 @@ def test_password_must_not_contain_the_email():
 )
 def test_folding_ignores_tone_marks_and_d_stroke(text, folded):
     assert fold(text) == folded
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+
+
+def test_bidirectional_overrides_are_stripped_from_names_and_file_names(app):
+    """A right-to-left override makes "gpj.exe" read as "exe.jpg": typed names and the names
+    of attached files come back without any bidirectional control."""
+    from wtforms import StringField
+
+    from marketplace.blueprints.common import BaseForm
+    from marketplace.services.deals.attachments import store_attachments
+    from marketplace.validation import strip_control
+    from tests.factories import jpeg_with_gps
+
+    assert strip_control(f"HTX{BIDI} Sâm\u202egpj.exe") == "HTX Sâmgpj.exe"
+
+    class NameForm(BaseForm):
+        class Meta:
+            csrf = False
+
+        name = StringField()
+
+    with app.test_request_context("/", method="POST", data={"name": "HTX Chè\u202e gnaoL"}):
+        form = NameForm()
+        assert form.name.data == "HTX Chè gnaoL"
+
+    with app.app_context():
+        stored = store_attachments(
+            "private/tests/attachments",
+            [("hoa-don\u202egpj.exe", jpeg_with_gps(40, 30))],
+            "attachments",
+        )
+        app.extensions["storage"].delete(stored[0]["key"])
+    assert stored[0]["filename"] == "hoa-dongpj.exe"

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.parsing import text_of
 from marketplace.services import images
 from marketplace.services.errors import ValidationFailed
+from marketplace.validation import strip_control
 
 #: Attachments per quote version or message.
 MAX_ATTACHMENTS = 3
@@ -39,7 +40,7 @@ def store_attachments(prefix: str, files: list[tuple[str, bytes]], field: str) -
         stored.append(
             {
                 "key": key,
-                "filename": text_of(name, 200) or "file",
+                "filename": text_of(strip_control(name), 200) or "file",
                 "content_type": content_type,
                 "size": size,
             }
