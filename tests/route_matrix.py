@@ -33,6 +33,8 @@ ROUTES = [
     ("GET", "/login", dict.fromkeys(USERS, 302) | {"anonymous": 200}),
     ("GET", "/password/forgot", dict.fromkeys(USERS, 200)),
     ("GET", "/password/reset/bad-token", dict.fromkeys(USERS, 400)),
+    ("GET", "/signup/sent", dict.fromkeys(USERS, 200)),
+    ("GET", "/signup/continue/bad-token", dict.fromkeys(USERS, 400)),
     ("GET", "/account", LOGGED_IN_OK),
     ("GET", "/account/password", LOGGED_IN_OK),
     ("GET", "/orgs/", LOGGED_IN_OK),

@@ -16,7 +16,7 @@ from marketplace.blueprints.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from marketplace.blueprints.common import apply_errors, handle_form, token_problem
+from marketplace.blueprints.common import BaseForm, apply_errors, handle_form, token_problem
 from marketplace.extensions import db, limiter
 from marketplace.i18n import select_locale
 from marketplace.models import BuyerType, OrgKind
@@ -71,7 +71,7 @@ def signup():
         kind = OrgKind(form.account_kind.data)
         try:
             buyer_type = BuyerType(form.buyer_type.data) if form.buyer_type.data else None
-            user = accounts.register(
+            accounts.sign_up(
                 current_actor(),
                 accounts.SignUp(
                     name=form.name.data,
@@ -88,10 +88,46 @@ def signup():
             db.session.rollback()
             apply_errors(form, exc.errors)
         else:
-            _start_session(user)
-            flash(_("Welcome to Chợ HTX, %(name)s!", name=user.name), "success")
-            return redirect(url_for("orgs.index"))
+            # The same answer whether or not the email already had an account, so sign-up
+            # cannot be used to find out who has one (log-in and reset say nothing either).
+            # That is why a new account is not logged in here: it continues from the link
+            # emailed to it, and the owner of a taken email is emailed instead.
+            flash(
+                _(
+                    "We have sent a message to %(email)s. Open the link in it to continue.",
+                    email=form.email.data.strip(),
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.sign_up_sent"))
     return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/signup/sent")
+def sign_up_sent():
+    return render_template("auth/sign_up_sent.html")
+
+
+@bp.route("/signup/continue/<token>", methods=["GET", "POST"])
+def continue_sign_up(token: str):
+    # GET only shows the button (it never writes); the POST logs in and uses up the link.
+    try:
+        accounts.user_for_sign_up_token(token)
+    except InvalidToken as exc:
+        return render_template("auth/token_problem.html", message=token_problem(exc.reason)), 400
+    form = BaseForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.continue_sign_up(current_actor(), token)
+        except InvalidToken as exc:
+            return (
+                render_template("auth/token_problem.html", message=token_problem(exc.reason)),
+                400,
+            )
+        _start_session(user)
+        flash(_("Welcome to Chợ HTX, %(name)s!", name=user.name), "success")
+        return redirect(url_for("orgs.index"))
+    return render_template("auth/sign_up_continue.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -81,12 +81,88 @@ def _validate_person(name: str, email: str, phone: str, errors: dict[str, object
     return clean_name, clean_email, clean_phone
 
 
+class EmailTaken(ValidationFailed):
+    """The email already has an account (checked only once the rest of the input is good)."""
+
+    def __init__(self):
+        super().__init__(
+            {"email": _l("An account with this email already exists. Log in instead.")}
+        )
+
+
+# A sign-up's "continue to your account" link works this long, and once.
+SIGN_UP_LINK_MAX_AGE = 2 * 24 * 3600
+
+
+def sign_up(actor: Actor, data: SignUp) -> None:
+    """Sign up from the public form without telling anyone whether the email has an account.
+
+    A new email gets its account and organisation (see ``register``) and an email with a
+    link that continues to it; an email that already has an account gets nothing new, and
+    its owner is emailed that someone tried to sign up with it (log in or reset instead).
+    Both go out after the answer, so the answer and its timing are the same either way.
+    Raises ValidationFailed for bad input (never for a taken email).
+    """
+    try:
+        user = register(actor, data)
+    except EmailTaken:
+        hash_password(data.password)  # the same work as a real sign-up, so timing says nothing
+        owner = find_user_by_email(normalise_email(data.email))
+        if owner is not None and owner.is_active:
+            queue_email(
+                owner.email,
+                "sign_up_existing",
+                owner.locale,
+                _l("Someone tried to sign up with your email"),
+                user=owner,
+                login_link=external_url("auth.login"),
+                reset_link=external_url("auth.forgot_password"),
+            )
+        audit.record(actor, "user.sign_up_existing_email", "user", owner.id if owner else None)
+        db.session.flush()
+        return
+    token = make_token("sign-up", {"u": user.id, "n": user.session_nonce})
+    queue_email(
+        user.email,
+        "sign_up_continue",
+        user.locale,
+        _l("Continue to your Chợ HTX account"),
+        user=user,
+        link=external_url("auth.continue_sign_up", token=token),
+        hours=SIGN_UP_LINK_MAX_AGE // 3600,
+    )
+
+
+def user_for_sign_up_token(token: str) -> User:
+    """The user a sign-up link was made for; raises InvalidToken(expired|invalid|used)."""
+    payload = read_token("sign-up", token, max_age=SIGN_UP_LINK_MAX_AGE)
+    user = db.session.get(User, payload.get("u")) if isinstance(payload.get("u"), int) else None
+    if user is None or not user.is_active:
+        raise InvalidToken("invalid")
+    if payload.get("n") != user.session_nonce:
+        raise InvalidToken("used")
+    return user
+
+
+def continue_sign_up(actor: Actor, token: str) -> User:
+    """Log in through a sign-up link. The link works once: the nonce rotates (which ends
+    no other session worth keeping, the account being new)."""
+    user_id = user_for_sign_up_token(token).id
+    lock(User, user_id)
+    user = user_for_sign_up_token(token)
+    user.session_nonce = new_session_nonce()
+    user.last_login_at = utcnow()
+    audit.record(Actor(user=user, ip=actor.ip), "user.login", "user", user.id)
+    db.session.flush()
+    return user
+
+
 def register(actor: Actor, data: SignUp) -> User:
     """Create an account and, unless joining by invitation, the organisation it represents.
 
     The new user owns the new organisation. Raises ValidationFailed (field → message) for
-    bad input, including an email that is already registered — also when two sign-ups for
-    the same email race each other.
+    bad input, and EmailTaken (a ValidationFailed) for an email that is already registered
+    — also when two sign-ups for the same email race each other.
     """
     errors: dict[str, object] = {}
     name, email, phone = _validate_person(data.name, data.email, data.phone, errors)
@@ -100,10 +176,10 @@ def register(actor: Actor, data: SignUp) -> User:
             errors["organization_name"] = _l("Enter the name of your organisation.")
         if data.organization_kind is OrgKind.BUYER and data.buyer_type is None:
             errors["buyer_type"] = _l("Choose what kind of buyer you are.")
-    if email and "email" not in errors and find_user_by_email(email) is not None:
-        errors["email"] = _l("An account with this email already exists. Log in instead.")
     if errors:
         raise ValidationFailed(errors)
+    if find_user_by_email(email) is not None:
+        raise EmailTaken()
 
     user = User(
         email=email,
@@ -117,9 +193,7 @@ def register(actor: Actor, data: SignUp) -> User:
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError as exc:  # another sign-up with this email committed first
-        raise ValidationFailed(
-            {"email": _l("An account with this email already exists. Log in instead.")}
-        ) from exc
+        raise EmailTaken() from exc
     acting = Actor(user=user, ip=actor.ip)
     audit.record(acting, "user.register", "user", user.id)
     if data.organization_kind is not None:
