@@ -94,10 +94,11 @@ ROUTES = [
     # A draft listing is not public; the slug of a co-op is not a category.
     ("GET", "/p/{slug}", dict.fromkeys(USERS, 404)),
     ("GET", "/c/{slug}", dict.fromkeys(USERS, 404)),
-    # A lot's traceability page and QR codes are public, whatever the listing's state.
-    ("GET", "/t/{lot}", dict.fromkeys(USERS, 200)),
-    ("GET", "/t/{lot}/qr.png", dict.fromkeys(USERS, 200)),
-    ("GET", "/t/{lot}/qr.svg", dict.fromkeys(USERS, 200)),
+    # A lot's traceability page and QR codes are public only once its co-op is verified (this
+    # one is not: nothing of an unverified organisation is public).
+    ("GET", "/t/{lot}", dict.fromkeys(USERS, 404)),
+    ("GET", "/t/{lot}/qr.png", dict.fromkeys(USERS, 404)),
+    ("GET", "/t/{lot}/qr.svg", dict.fromkeys(USERS, 404)),
     ("POST", "/admin/listings/{listing}/take-down", ADMIN_ONLY | {"admin": 302}),
     # Restoring a listing that is not taken down: refused with a message for the admin.
     ("POST", "/admin/listings/{listing}/restore", ADMIN_ONLY | {"admin": 302}),

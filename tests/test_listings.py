@@ -645,3 +645,37 @@ def test_a_refusal_answered_with_a_redirect_keeps_nothing_the_use_case_flushed(
             .select_from(AuditEntry)
             .where(AuditEntry.action == "listing.quick_update")
         )
+
+
+def test_nothing_of_an_unverified_co_op_is_public_and_public_files_are_not_immutable(app, client):
+    """A never-verified co-op's lot has no traceability page and no QR code (404) until the
+    co-op is verified; a public file that can be taken down is not cached for a year."""
+    from marketplace.models import Organization, VerificationStatus
+
+    coop = make_person(app, organization_name="HTX Chưa Duyệt")
+    with app.app_context():
+        me = actor_for(coop)
+        listing = listings.create_listing(me, coop.organization_id, listing_data())
+        lot = listings.create_lot(
+            me,
+            coop.organization_id,
+            listing.id,
+            listings.LotData(code="L1", produced_on=date(2026, 1, 5), quantity="10"),
+            PDF_BYTES,
+        )
+        code, document = lot.public_code, lot.lab_document_key
+        db.session.commit()
+    for path in (f"/t/{code}", f"/t/{code}/qr.png", f"/t/{code}/qr.svg"):
+        assert client.get(path).status_code == 404, path
+
+    with app.app_context():
+        db.session.get_one(
+            Organization, coop.organization_id
+        ).verification_status = VerificationStatus.APPROVED
+        db.session.commit()
+    assert client.get(f"/t/{code}").status_code == 200
+    assert client.get(f"/t/{code}/qr.png").status_code == 200
+    served = client.get(f"/media/{document}")
+    assert served.status_code == 200
+    cache = served.headers["Cache-Control"]
+    assert "immutable" not in cache and "max-age=3600" in cache, cache

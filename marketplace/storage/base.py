@@ -14,6 +14,11 @@ from typing import Any, Protocol
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9/_.-]{0,254}$")
 
 
+#: How long caches may keep a public file: an hour, never "immutable" for a year, because a
+#: public file can be taken down (a listing's photo, a lot's lab result).
+PUBLIC_CACHE_CONTROL = "public, max-age=3600"
+
+
 class StorageError(RuntimeError):
     """The storage backend failed (unreachable, refused, missing object)."""
 

@@ -8,7 +8,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from marketplace.storage.base import StorageError, StoredFile, check_key
+from marketplace.storage.base import PUBLIC_CACHE_CONTROL, StorageError, StoredFile, check_key
 
 
 class S3Storage:
@@ -54,7 +54,7 @@ class S3Storage:
                 Key=check_key(key),
                 Body=data,
                 ContentType=content_type,
-                CacheControl="public, max-age=31536000, immutable" if public else "private",
+                CacheControl=PUBLIC_CACHE_CONTROL if public else "private",
             )
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"cannot store {key}: {exc}") from exc

@@ -12,6 +12,7 @@ from flask import Response, abort, current_app, request
 
 from marketplace.blueprints.media import bp
 from marketplace.storage import StorageError
+from marketplace.storage.base import PUBLIC_CACHE_CONTROL
 from marketplace.storage.local import LocalStorage
 
 
@@ -32,7 +33,8 @@ def file(key: str) -> Response:
     response = Response(data, mimetype=content_type)
     response.headers["X-Content-Type-Options"] = "nosniff"
     if key.startswith("public/"):
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        # A public file can be taken down: caches keep it an hour, not a year.
+        response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
     else:
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["Content-Disposition"] = "inline"

@@ -589,13 +589,14 @@ class Traceability:
 
 def traceability(public_code: str) -> Traceability:
     """What a QR code on the packaging shows. Lots of any listing state stay traceable:
-    the goods are already on a shelf."""
+    the goods are already on a shelf. Only a verified co-op's lots are: nothing of an
+    unverified organisation is public (NotFound)."""
     lot = db.session.scalar(
         select(Lot)
         .where(Lot.public_code == public_code[:24])
         .options(selectinload(Lot.listing).selectinload(Listing.organization))
     )
-    if lot is None or lot.listing.organization.verification_status is VerificationStatus.REJECTED:
+    if lot is None or not lot.listing.organization.is_verified:
         raise NotFound("lot")
     day = lot.produced_on
     certificates = [
