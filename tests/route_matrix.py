@@ -43,6 +43,8 @@ ROUTES = [
     ("POST", "/orgs/{org}/invitations", MANAGERS_ONLY),
     ("POST", "/orgs/{org}/invitations/{inv}/revoke", MANAGERS_ONLY),
     ("GET", "/invitations/bad-token", dict.fromkeys(USERS, 400)),
+    ("GET", "/invitations/report/bad-token", dict.fromkeys(USERS, 400)),
+    ("POST", "/invitations/report/bad-token", dict.fromkeys(USERS, 400)),
     ("GET", "/invitations/bad-token/signup", dict.fromkeys(USERS, 400)),
     # Private files need a signed URL, whoever asks; unknown public files are 404.
     ("GET", "/media/private/orgs/1/x.pdf", dict.fromkeys(USERS, 403)),

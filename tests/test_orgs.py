@@ -27,7 +27,9 @@ def test_owner_sees_members_and_can_invite(app, client, mailbox):
     )
     assert response.status_code == 302
     message = mailbox.to("mai@vidu.vn")[-1]
-    assert "HTX Chè Shan Tuyết" in message["Subject"]
+    # The organisation's name (chosen by whoever signed up) stays out of the subject.
+    assert message["Subject"] == "Lời mời tham gia một đơn vị trên Chợ HTX"
+    assert "HTX Chè Shan Tuyết" in mailbox.body(message)
     page = client.get(f"/orgs/{owner.organization_id}").get_data(as_text=True)
     assert "mai@vidu.vn" in page
     with app.app_context():
@@ -206,3 +208,87 @@ def test_my_organisations_lists_every_membership(app, client):
     login(client, member)
     page = client.get("/orgs/").get_data(as_text=True)
     assert "HTX Một" in page and "HTX Hai" in page
+
+
+def _invite(app, person, email: str):
+    with app.app_context():
+        return organizations.invite_member(
+            Actor(user=db.session.get_one(User, person.id)),
+            person.organization_id,
+            email,
+            Role.STAFF,
+        ).id
+
+
+def test_an_unverified_organisation_sends_a_few_invitations_a_day(app):
+    import pytest
+
+    from marketplace.services.errors import ValidationFailed
+
+    owner = make_person(app)  # signed up, never verified
+    for n in range(organizations.INVITATIONS_PER_DAY[False]):
+        _invite(app, owner, f"dong-nghiep{n}@vidu.vn")
+    with pytest.raises(ValidationFailed) as exc:
+        _invite(app, owner, "nguoi-la@vidu.vn")
+    assert "email" in exc.value.errors
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(db.func.count())
+                .select_from(Invitation)
+                .where(Invitation.organization_id == owner.organization_id)
+            )
+            == organizations.INVITATIONS_PER_DAY[False]
+        )
+
+
+def test_one_address_gets_a_few_invitations_a_day_from_everyone(app):
+    import pytest
+
+    from marketplace.services.errors import ValidationFailed
+
+    senders = [make_person(app) for _ in range(organizations.INVITATIONS_PER_ADDRESS_PER_DAY + 1)]
+    for sender in senders[:-1]:
+        _invite(app, sender, "nan-nhan@vidu.vn")
+    with pytest.raises(ValidationFailed) as exc:
+        _invite(app, senders[-1], "Nan-Nhan@vidu.vn")
+    assert "email" in exc.value.errors
+
+
+def test_an_unwanted_invitation_is_reported_and_stops_working(app, client, mailbox):
+    from marketplace.models import Invitation as Inv
+
+    admin = make_person(app, kind=None, admin=True)
+    owner = make_person(app, organization_name="Ngân hàng gọi bạn: xác minh tại evil.example")
+    invitation_id = _invite(app, owner, "nguoi-nhan@vidu.vn")
+    body = mailbox.body(mailbox.to("nguoi-nhan@vidu.vn")[-1])
+    report = re.search(r"http://localhost(/invitations/report/\S+)", body).group(1)
+    accept = invitation_path(mailbox, "nguoi-nhan@vidu.vn")
+
+    page = client.get(report)  # anyone with the email may report, no account needed
+    assert page.status_code == 200 and "nguoi-nhan@vidu.vn" in page.get_data(as_text=True)
+    with app.app_context():  # opening the page changes nothing
+        assert db.session.get_one(Inv, invitation_id).revoked_at is None
+    response = client.post(report, data={"note": "Lừa đảo"})
+    assert response.status_code == 200
+    assert "Cảm ơn bạn đã báo cho chúng tôi" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get_one(Inv, invitation_id).revoked_at is not None
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "invitation.report")
+        ).all()
+        assert [e.details["note"] for e in entries] == ["Lừa đảo"]
+    [alert] = mailbox.to(admin.email)
+    assert "evil.example" not in alert["Subject"] and "nguoi-nhan@vidu.vn" in mailbox.body(alert)
+    assert client.get(accept).status_code == 400  # the invitation no longer works
+    client.post(report, data={"note": "again"})  # reporting twice changes nothing more
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(db.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "invitation.report")
+            )
+            == 1
+        )
+    assert client.get("/invitations/report/not-a-token").status_code == 400

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, SelectField
+from wtforms import EmailField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -32,3 +32,7 @@ class ConfirmForm(BaseForm):
 
 class RoleForm(BaseForm):
     role = SelectField(_l("Role"), choices=role_choices)
+
+
+class ReportInvitationForm(BaseForm):
+    note = TextAreaField(_l("Anything we should know (optional)"), validators=[Length(max=1000)])

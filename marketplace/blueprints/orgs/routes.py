@@ -10,8 +10,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marketplace.blueprints.auth.forms import InvitedSignupForm
 from marketplace.blueprints.common import apply_errors, handle_form, token_problem
 from marketplace.blueprints.orgs import bp
-from marketplace.blueprints.orgs.forms import ConfirmForm, InviteForm, RoleForm
-from marketplace.extensions import db
+from marketplace.blueprints.orgs.forms import (
+    ConfirmForm,
+    InviteForm,
+    ReportInvitationForm,
+    RoleForm,
+)
+from marketplace.extensions import db, limiter
 from marketplace.i18n import select_locale
 from marketplace.models import Role
 from marketplace.services.accounts import accounts, organizations, profiles, verification
@@ -114,6 +119,31 @@ def invitation(token: str):
         token=token,
         form=form,
         has_account=has_account,
+    )
+
+
+@bp.route("/invitations/report/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def report_invitation(token: str):
+    """The recipient of an unwanted invitation reports it (no account needed)."""
+    try:
+        invitation = organizations.invitation_to_report(token)
+    except InvalidToken as exc:
+        return render_template("auth/token_problem.html", message=token_problem(exc.reason)), 400
+    form = ReportInvitationForm()
+
+    def reported(_invitation):
+        return render_template("orgs/invitation_reported.html")
+
+    return handle_form(
+        form,
+        lambda: organizations.report_invitation(current_actor(), token, form.note.data or ""),
+        done=reported,
+        back=url_for("main.home"),
+        page=lambda status: (
+            render_template("orgs/report_invitation.html", invitation=invitation, form=form),
+            status,
+        ),
     )
 
 

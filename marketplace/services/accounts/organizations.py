@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.models import (
+    AuditEntry,
     Invitation,
     Membership,
     Organization,
@@ -112,12 +113,34 @@ def open_invitations(actor: Actor, organization_id: int) -> list[Invitation]:
     )
 
 
+#: Invitations an organisation may send in a day: a verified one runs a team; one not yet
+#: verified (anyone can sign up) invites a few colleagues, not a mailing list.
+INVITATIONS_PER_DAY = {True: 20, False: 3}
+#: Invitations one address may receive in a day, from all organisations together.
+INVITATIONS_PER_ADDRESS_PER_DAY = 3
+
+
+def _invitations_since(since, **where) -> int:
+    conditions = [getattr(Invitation, name) == value for name, value in where.items()]
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.created_at >= since, *conditions)
+        )
+        or 0
+    )
+
+
 def invite_member(actor: Actor, organization_id: int, email: str, role: Role) -> Invitation:
     """Invite someone by email to join the organisation with ``role``.
 
-    Owners and managers may invite; only an owner may invite another owner. Raises
-    NotFound for non-members, PermissionDenied for staff, ValidationFailed for a bad or
-    already-member email.
+    Owners and managers may invite; only an owner may invite another owner. Invitations
+    are limited per organisation and day (fewer before it is verified) and per address and
+    day, so the platform's email cannot be used to send unwanted mail; the subject names no
+    organisation (its name is chosen by whoever signed up) and the email offers a link to
+    report it. Raises NotFound for non-members, PermissionDenied for staff, ValidationFailed
+    for a bad or already-member email or a limit reached.
     """
     membership = member_of(actor, organization_id, Role.MANAGER)
     if role is Role.OWNER and membership.role is not Role.OWNER:
@@ -135,6 +158,28 @@ def invite_member(actor: Actor, organization_id: int, email: str, role: Role) ->
     if already is not None:
         raise ValidationFailed({"email": _l("This person is already a member.")})
     now = utcnow()
+    day_ago = now - timedelta(days=1)
+    verified = organization.verification_status is VerificationStatus.APPROVED
+    allowed = INVITATIONS_PER_DAY[verified]
+    if _invitations_since(day_ago, organization_id=organization.id) >= allowed:
+        message = (
+            _l(
+                "Your organisation has sent %(n)d invitations today, the most a day. "
+                "Try again tomorrow.",
+                n=allowed,
+            )
+            if verified
+            else _l(
+                "Your organisation has sent %(n)d invitations today, the most a day until it "
+                "is verified. Try again tomorrow.",
+                n=allowed,
+            )
+        )
+        raise ValidationFailed({"email": message})
+    if _invitations_since(day_ago, email=clean_email) >= INVITATIONS_PER_ADDRESS_PER_DAY:
+        raise ValidationFailed(
+            {"email": _l("This address has had enough invitations today. Try again tomorrow.")}
+        )
     # A new invitation replaces any open one for the same address.
     for previous in db.session.scalars(
         select(Invitation).where(
@@ -160,11 +205,14 @@ def invite_member(actor: Actor, organization_id: int, email: str, role: Role) ->
         clean_email,
         "invitation",
         invitee.locale if invitee else (actor.user.locale if actor.user else "vi"),
-        _l("You are invited to join %(org)s on Chợ HTX", org=organization.name),
+        _l("You are invited to join an organisation on Chợ HTX"),
         organization=organization,
         inviter=actor.user,
         role=role,
         link=external_url("orgs.invitation", token=token),
+        report_link=external_url(
+            "orgs.report_invitation", token=make_token("invitation-report", {"i": invitation.id})
+        ),
         days=current_app.config["INVITATION_MAX_AGE"] // 86400,
     )
     audit.record(
@@ -192,6 +240,66 @@ def invitation_for_token(token: str) -> Invitation:
         raise InvalidToken("used")
     if invitation.expires_at <= utcnow():
         raise InvalidToken("expired")
+    return invitation
+
+
+def invitation_to_report(token: str) -> Invitation:
+    """The invitation a "report this email" link points to, open or not; raises
+    InvalidToken(expired|invalid)."""
+    payload = read_token(
+        "invitation-report", token, max_age=current_app.config["INVITATION_MAX_AGE"]
+    )
+    invitation_id = payload.get("i")
+    invitation = (
+        db.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+    )
+    if invitation is None:
+        raise InvalidToken("invalid")
+    return invitation
+
+
+def report_invitation(actor: Actor, token: str, note: str) -> Invitation:
+    """The person an invitation was sent to says it is unwanted: the invitation is withdrawn
+    (it can no longer be accepted), the report is audited and every platform admin is told,
+    with the organisation, who sent it and the note. Reporting twice changes nothing more."""
+    invitation = invitation_to_report(token)
+    if invitation.revoked_at is not None and invitation.accepted_at is None:
+        reported_before = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(
+                AuditEntry.action == "invitation.report",
+                AuditEntry.object_id == str(invitation.id),
+            )
+        )
+        if reported_before:
+            return invitation
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+    note = " ".join((note or "").split())[:1000]
+    audit.record(
+        actor,
+        "invitation.report",
+        "invitation",
+        invitation.id,
+        organization_id=invitation.organization_id,
+        details={"email": invitation.email, "note": note},
+    )
+    for admin in db.session.scalars(
+        select(User).where(User.is_admin.is_(True), User.is_enabled.is_(True))
+    ):
+        queue_email(
+            admin.email,
+            "invitation_reported",
+            admin.locale,
+            _l("An invitation was reported as unwanted"),
+            invitation=invitation,
+            organization=invitation.organization,
+            inviter=invitation.invited_by,
+            note=note,
+            link=external_url("admin.review", org_id=invitation.organization_id),
+        )
+    db.session.flush()
     return invitation
 
 
