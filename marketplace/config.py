@@ -147,6 +147,9 @@ class Settings:
             "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "20 per hour"),
             # Per address, for the search page and its API (generous: buyers search a lot).
             "SEARCH_RATE_LIMIT": env.get("SEARCH_RATE_LIMIT") or "300 per minute",
+            # /readyz: per address; its details only for a platform admin or this bearer token.
+            "HEALTH_RATE_LIMIT": env.get("HEALTH_RATE_LIMIT") or "60 per minute",
+            "HEALTH_TOKEN": env.get("HEALTH_TOKEN") or None,
             # Reverse proxies in front of the app: their X-Forwarded-For/-Proto entries are
             # trusted, so rate limits and the audit log see the client's address (0: none).
             "TRUSTED_PROXIES": _trusted_proxies(env),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -13,7 +14,7 @@ log = logging.getLogger("marketplace.errors")
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -27,11 +28,47 @@ def _messages() -> dict[int, tuple[str, str]]:
             _("Too many attempts"),
             _("You have tried too many times. Wait a few minutes and try again."),
         ),
+        503: (
+            _("Back in a moment"),
+            _(
+                "We could not reach our database for a moment. Nothing was changed; try again in a "
+                "few seconds."
+            ),
+        ),
         500: (
             _("Something went wrong"),
             _("Sorry, there was a problem on our side. Your data is safe; try again shortly."),
         ),
     }
+
+
+#: Seconds a client is asked to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def is_database_away(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (a restart, a failover)."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def database_away(exc: BaseException):
+    """503 with Retry-After, so browsers, API clients and Stripe's webhook deliveries try
+    again; the connection pool (``pool_pre_ping``) reconnects by itself once it is back."""
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+    )
+    try:
+        from marketplace.extensions import db
+
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the page must answer while the database is away
+        pass
+    body, code = render_error(503)
+    response = make_response(body, code)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def render_error(code: int, detail: str | None = None):
@@ -58,6 +95,12 @@ def register_error_handlers(app: Flask) -> None:
         if code == 500:
             return internal_error(exc)
         return render_error(code if code in _messages() else code)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        if is_database_away(exc):
+            return database_away(exc)
+        return internal_error(exc)
 
     @app.errorhandler(InternalServerError)
     def internal_error(exc: Exception):

@@ -24,6 +24,7 @@ ORGANISER_ONLY = dict.fromkeys(USERS, 404) | {"anonymous": 302, "organiser": 200
 ROUTES = [
     ("GET", "/", dict.fromkeys(USERS, 200)),
     ("GET", "/healthz", dict.fromkeys(USERS, 200)),
+    ("GET", "/readyz", dict.fromkeys(USERS, 200)),
     ("GET", "/search?q=sam+lai+chau", dict.fromkeys(USERS, 200)),
     ("GET", "/search?province=atlantis", dict.fromkeys(USERS, 400)),
     ("GET", "/api/v1/search?q=sam&ocop=4&sort=price_asc", dict.fromkeys(USERS, 200)),

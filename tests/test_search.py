@@ -285,6 +285,7 @@ def test_search_answers_from_the_database_when_the_engine_is_unreachable(app):
             app.config["SQLALCHEMY_DATABASE_URI"],
             ELASTICSEARCH_URL=f"http://127.0.0.1:{free_port()}",
             ELASTICSEARCH_TIMEOUT=1,
+            HEALTH_TOKEN="search-health-token-0123456789",
         )
     )
     client = broken.test_client()
@@ -292,7 +293,9 @@ def test_search_answers_from_the_database_when_the_engine_is_unreachable(app):
     assert response.status_code == 200
     assert response.get_json()["degraded"] is True
     assert response.get_json()["engine"] == "database"
-    health = client.get("/healthz")
+    health = client.get(
+        "/readyz", headers={"Authorization": "Bearer search-health-token-0123456789"}
+    )
     assert health.status_code == 200
     assert health.get_json()["checks"]["search"]["status"] == "degraded"
     with broken.app_context():

@@ -118,7 +118,8 @@ class SearchService:
                 "status": "degraded",
                 "backend": self.engine.name,
                 "serving": self.database.name,
-                "error": str(exc)[:200],
+                # The exception's text is in the log (_failed), never in a response.
+                "error": "the search engine did not answer",
             }
         self._behind_checked = float("-inf")
         if self._behind():

@@ -1,7 +1,11 @@
-"""Health of each configured dependency, for /healthz."""
+"""Liveness (/healthz) and readiness (/readyz) of the app and its dependencies.
+
+A failure is logged, never returned: the report says only which dependency is down.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -11,15 +15,18 @@ from sqlalchemy import text
 from marketplace.extensions import db
 from marketplace.storage import StorageError
 
+log = logging.getLogger("marketplace.health")
+
 
 def check_database() -> dict[str, Any]:
     started = time.perf_counter()
     try:
         db.session.execute(text("SELECT 1"))
         db.session.rollback()
-    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+    except Exception:  # noqa: BLE001 - any failure means "down"
+        log.warning("health check failed: database", exc_info=True)
         db.session.rollback()
-        return {"status": "down", "error": type(exc).__name__}
+        return {"status": "down"}
     return {"status": "ok", "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
@@ -27,8 +34,9 @@ def check_storage() -> dict[str, Any]:
     storage = current_app.extensions["storage"]
     try:
         storage.check()
-    except StorageError as exc:
-        return {"status": "down", "backend": storage.name, "error": str(exc)[:200]}
+    except StorageError:
+        log.warning("health check failed: storage (%s)", storage.name, exc_info=True)
+        return {"status": "down", "backend": storage.name}
     return {"status": "ok", "backend": storage.name}
 
 
@@ -38,9 +46,7 @@ def check_search() -> dict[str, Any]:
 
 
 def check_all() -> tuple[bool, dict[str, Any]]:
-    """(healthy, per-dependency report). A degraded search engine leaves the app healthy."""
+    """(ready, report with each dependency). A degraded search engine leaves the app ready."""
     checks = {"database": check_database(), "storage": check_storage(), "search": check_search()}
-    healthy = all(c["status"] in ("ok", "degraded") for c in checks.values())
-    degraded = any(c["status"] == "degraded" for c in checks.values())
-    status = "down" if not healthy else "degraded" if degraded else "ok"
-    return healthy, {"status": status, "checks": checks}
+    ready = all(c["status"] in ("ok", "degraded") for c in checks.values())
+    return ready, {"status": "ready" if ready else "not ready", "checks": checks}

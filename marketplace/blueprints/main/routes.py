@@ -1,7 +1,8 @@
-"""Home page, language switch, health check."""
+"""Home page, language switch, liveness and readiness checks."""
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from flask import (
@@ -14,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_login import current_user
 from markupsafe import Markup
 
 from marketplace.blueprints.main import bp
@@ -82,5 +84,30 @@ def set_language():
 @limiter.exempt
 @csrf.exempt
 def healthz():
-    healthy, report = health.check_all()
-    return jsonify(report), 200 if healthy else 503
+    """Liveness: the process answers. Touches no database, storage or search engine."""
+    return jsonify({"status": "ok"})
+
+
+def _health_limit() -> str:
+    return current_app.config["HEALTH_RATE_LIMIT"]
+
+
+def _sees_health_details() -> bool:
+    if current_user.is_authenticated and current_user.is_admin:
+        return True
+    token = current_app.config.get("HEALTH_TOKEN")
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(
+        given.encode("utf-8", "replace"), f"Bearer {token}".encode()
+    )
+
+
+@bp.route("/readyz")
+@limiter.limit(_health_limit)
+@csrf.exempt
+def readyz():
+    """Readiness: database, storage and search. Everyone gets the status code and whether the
+    app is ready; only a platform admin or the HEALTH_TOKEN bearer sees each dependency."""
+    ready, report = health.check_all()
+    body = report if _sees_health_details() else {"status": report["status"]}
+    return jsonify(body), 200 if ready else 503
