@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("marketplace.errors")
@@ -56,6 +56,7 @@ def is_database_away(exc: BaseException) -> bool:
 def database_away(exc: BaseException):
     """503 with Retry-After, so browsers, API clients and Stripe's webhook deliveries try
     again; the connection pool (``pool_pre_ping``) reconnects by itself once it is back."""
+    g.database_away = True  # what renders this answer must not read the database again
     log.warning(
         "database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
     )
@@ -65,8 +66,12 @@ def database_away(exc: BaseException):
         db.session.rollback()
     except Exception:  # noqa: BLE001, S110 - the page must answer while the database is away
         pass
-    body, code = render_error(503)
-    response = make_response(body, code)
+    title, message = _messages()[503]
+    if _wants_json():
+        body = jsonify({"error": {"code": 503, "message": message}})
+    else:
+        body = render_template("errors/unavailable.html", title=title, message=message)
+    response = make_response(body, 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

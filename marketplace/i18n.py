@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.numbers import format_currency
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import format_decimal as babel_format_decimal
 from flask_babel import lazy_gettext as _l
@@ -46,7 +46,13 @@ def select_locale() -> str:
     """The user's saved language, else the language cookie, else Vietnamese."""
     if not has_request_context():  # emails, CLI: callers use force_locale
         return "vi"
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+    # While the database is away the user cannot be loaded: the cookie decides.
+    if (
+        not g.get("database_away")
+        and current_user
+        and current_user.is_authenticated
+        and current_user.locale in LANGUAGES
+    ):
         return current_user.locale
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LANGUAGES:

@@ -20,8 +20,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
+from marketplace.errors import database_away, is_database_away
 from marketplace.extensions import db
 from marketplace.models import OutboxMessage
 from marketplace.models._types import utcnow
@@ -126,12 +128,28 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _close_unit_of_work(response: Response) -> Response:
-        if request.method in SAFE_METHODS:
-            db.session.rollback()
-            return response
-        if response.status_code >= 400 and not g.get("unit_of_work_keep"):
-            return deliver_after(response, rollback())
-        return deliver_after(response, commit())
+        try:
+            if request.method in SAFE_METHODS:
+                db.session.rollback()
+                return response
+            if response.status_code >= 400 and not g.get("unit_of_work_keep"):
+                return deliver_after(response, rollback())
+            return deliver_after(response, commit())
+        except DBAPIError as exc:
+            # The database went away while the answer was being made: nothing was kept.
+            if not is_database_away(exc):
+                raise
+            return database_away(exc)
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        # Before Flask-SQLAlchemy's own clean-up (teardowns run last-registered first): a
+        # connection the database dropped (a restart) must not turn the answer into a 500.
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            log.warning("closing a session whose connection was lost: %s", type(error).__name__)
+            db.session.registry.clear()
 
     @app.teardown_request
     def _discard_on_error(exc: BaseException | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, abort, has_request_context, request
+from flask import Flask, abort, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -98,6 +98,8 @@ def prune_submissions(older_than_days: int = 2) -> int:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
+    if g.get("database_away"):  # answering "back in a moment" without the database
+        return None
     user_id, _, nonce = (session_id or "").partition(":")
     if small_int(user_id) is None or not nonce:
         return None
@@ -130,7 +132,11 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def no_store_for_private_pages(response: Response) -> Response:
-        if current_user and current_user.is_authenticated:
+        # Read from the session cookie, not the user row: the unit of work has ended by now
+        # (reloading the user would be one more query, and fails while the database is away).
+        if g.get("database_away"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        elif session.get("_user_id"):
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
@@ -165,7 +171,7 @@ def register_context(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict:
         """Memberships for the role-aware navigation (co-op, buyer, organiser links)."""
-        if not has_request_context() or not current_user.is_authenticated:
+        if not has_request_context() or g.get("database_away") or not current_user.is_authenticated:
             return {"nav_memberships": [], "unread_notifications": 0}
         from marketplace.services.accounts.organizations import memberships_of
         from marketplace.services.inbox import unread_count
