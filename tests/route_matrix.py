@@ -102,6 +102,7 @@ ROUTES = [
     ("GET", "/t/{lot}", dict.fromkeys(USERS, 404)),
     ("GET", "/t/{lot}/qr.png", dict.fromkeys(USERS, 404)),
     ("GET", "/t/{lot}/qr.svg", dict.fromkeys(USERS, 404)),
+    ("GET", "/t/{lot}/lab", dict.fromkeys(USERS, 404)),
     ("POST", "/admin/listings/{listing}/take-down", ADMIN_ONLY | {"admin": 302}),
     # Restoring a listing that is not taken down: refused with a message for the admin.
     ("POST", "/admin/listings/{listing}/restore", ADMIN_ONLY | {"admin": 302}),

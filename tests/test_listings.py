@@ -355,7 +355,15 @@ def test_lots_qr_codes_and_traceability(app, client):
         assert db.session.scalar(select(Lot.id).where(Lot.public_code == code)) == lot.id
     page = client.get(f"/t/{code}").get_data(as_text=True)
     assert "Rượu sâm Lai Châu" in page and 'id="verified-badge"' in page and "Lai Châu" in page
-    assert "Vườn sâm bản Nậm Khao" in page and "VG-7" in page and "/media/public/lots/" in page
+    assert "Vườn sâm bản Nậm Khao" in page and "VG-7" in page and f"/t/{code}/lab" in page
+    # The lab result is a private file, reached through the traceability page's link.
+    with app.app_context():
+        key = db.session.scalar(select(Lot.lab_document_key).where(Lot.public_code == code))
+    assert key.startswith("private/lots/")
+    assert client.get(f"/media/{key}").status_code == 403  # no way around the link
+    lab = client.get(f"/t/{code}/lab")
+    assert lab.status_code == 302
+    assert client.get(lab.headers["Location"]).get_data() == PDF_BYTES
     png = client.get(f"/t/{code}/qr.png")
     assert png.mimetype == "image/png"
     with Image.open(io.BytesIO(png.get_data())) as image:
@@ -656,6 +664,7 @@ def test_nothing_of_an_unverified_co_op_is_public_and_public_files_are_not_immut
     with app.app_context():
         me = actor_for(coop)
         listing = listings.create_listing(me, coop.organization_id, listing_data())
+        photo = listings.add_photo(me, coop.organization_id, listing.id, jpeg(64, 48))
         lot = listings.create_lot(
             me,
             coop.organization_id,
@@ -663,9 +672,9 @@ def test_nothing_of_an_unverified_co_op_is_public_and_public_files_are_not_immut
             listings.LotData(code="L1", produced_on=date(2026, 1, 5), quantity="10"),
             PDF_BYTES,
         )
-        code, document = lot.public_code, lot.lab_document_key
+        code, document = lot.public_code, f"{photo.key_prefix}-320.webp"
         db.session.commit()
-    for path in (f"/t/{code}", f"/t/{code}/qr.png", f"/t/{code}/qr.svg"):
+    for path in (f"/t/{code}", f"/t/{code}/qr.png", f"/t/{code}/qr.svg", f"/t/{code}/lab"):
         assert client.get(path).status_code == 404, path
 
     with app.app_context():
@@ -675,6 +684,7 @@ def test_nothing_of_an_unverified_co_op_is_public_and_public_files_are_not_immut
         db.session.commit()
     assert client.get(f"/t/{code}").status_code == 200
     assert client.get(f"/t/{code}/qr.png").status_code == 200
+    assert client.get(f"/t/{code}/lab").status_code == 302
     served = client.get(f"/media/{document}")
     assert served.status_code == 200
     cache = served.headers["Cache-Control"]

@@ -30,7 +30,13 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.urls import external_url
 from marketplace.validation import small_int
 from marketplace.vietnam import PROVINCES, province_name
-from marketplace.web import call_or_abort, current_actor, first_submission, member_view
+from marketplace.web import (
+    call_or_abort,
+    current_actor,
+    first_submission,
+    member_view,
+    private_file,
+)
 
 
 def _file_bytes(field) -> bytes | None:
@@ -436,6 +442,13 @@ def category(slug: str):
 def trace(code: str):
     trace = call_or_abort(listings.traceability, code)
     return render_template("listings/trace.html", trace=trace, locale=str(get_locale()))
+
+
+@bp.route("/t/<code>/lab")
+def trace_lab(code: str):
+    """A lot's lab result, for as long as its traceability page is shown."""
+    trace = call_or_abort(listings.traceability, code)
+    return private_file(trace.lot.lab_document_key)
 
 
 def _qr_target(code: str) -> str:

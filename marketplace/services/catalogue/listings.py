@@ -543,17 +543,18 @@ def create_lot(
         farm_location=(data.farm_location or "").strip()[:300] or None,
     )
     if checked is not None:
-        # Lab results are shown on the public traceability page, so they are public files;
-        # a photographed result is re-encoded like any public image (no EXIF, no GPS).
+        # Lab results are private files, shown through the traceability page (which answers
+        # only while the co-op is verified, so a taken-down co-op's files stop with it); a
+        # photographed result is re-encoded like any image (no EXIF, no GPS).
         data, content_type, extension = checked.data, checked.content_type, checked.extension
         if checked.kind == "image":
             variant = prepare_image(checked)["1600"]
             data, content_type, extension = variant.data, variant.content_type, variant.extension
-        key = new_key(f"public/lots/{listing.id}", extension)
+        key = new_key(f"private/lots/{listing.id}", extension)
         checked = type(checked)(checked.kind, content_type, extension, data)
         try:
             current_app.extensions["storage"].put(
-                key, checked.data, checked.content_type, public=True
+                key, checked.data, checked.content_type, public=False
             )
         except StorageError as exc:
             raise ValidationFailed(
