@@ -1,6 +1,8 @@
 """Sign up as a co-op representative, log out and in, switch languages, log out — on a phone."""
 
 import os
+import re
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -16,7 +18,18 @@ def test_home_page_fits_a_360px_phone(live_server, phone: Page):
     phone.screenshot(path=os.path.join(OUTPUT_DIR, "home-360.png"), full_page=True)
 
 
-def test_co_op_representative_journey(live_server, phone: Page):
+def _continue_link(smtp_server, email: str) -> str:
+    """The sign-up link emailed to ``email`` (sent just after the answer, so wait a little)."""
+    for _ in range(50):
+        for message in smtp_server.to(email):
+            found = re.search(r"(http://\S+/signup/continue/\S+)", smtp_server.body(message))
+            if found:
+                return found.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no sign-up email reached {email}")
+
+
+def test_co_op_representative_journey(live_server, phone: Page, smtp_server):
     # Script errors and Content-Security-Policy refusals fail the journey. (A form answered
     # with 422 also logs a console error; that is the expected status, not a problem.)
     errors: list[str] = []
@@ -47,6 +60,10 @@ def test_co_op_representative_journey(live_server, phone: Page):
     phone.get_by_label("Nhập lại mật khẩu").fill(TEST_PASSWORD)
     phone.get_by_role("button", name="Tạo tài khoản").click()
 
+    # The account continues from the link emailed to its address.
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Hãy kiểm tra email")
+    phone.goto(_continue_link(smtp_server, "sinh@vidu.vn"))
+    phone.get_by_role("button", name="Tiếp tục").click()
     expect(phone.get_by_text("Chào mừng Vàng A Sính đến với Chợ HTX!")).to_be_visible()
     expect(phone.get_by_role("link", name="HTX của tôi")).to_be_visible()
     phone.get_by_role("button", name="Đăng xuất").click()
