@@ -34,6 +34,7 @@ from tests.factories import (
     post_rfq,
     quote_on,
     signed_contract,
+    tier_price,
     verified_buyer,
     verified_coop,
 )
@@ -330,6 +331,34 @@ def test_a_spot_order_page_loaded_before_a_price_rise_orders_nothing(app, client
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Contract)).lines[0].unit_price == 20_000_000
+
+
+def test_a_quantity_typed_with_spaces_is_priced_as_the_order_will_be(app, client):
+    """ "2 000" and "2000" are the same quantity for the page and for the order, so the
+    price shown after a refusal is the one the next submission is checked against."""
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    listing_id = coop_with_listing(app, coop)
+    with app.app_context():
+        store = str(location_id(buyer))
+        price = tier_price(listing_id, 2000)
+    assert price != 200000  # 2 000 reaches a tier below the base price
+    login(client, buyer)
+    order = {
+        "quantity": "2 000",
+        "delivery_on": (today() + timedelta(days=6)).isoformat(),
+        "delivery_location_id": store,
+        "payment_days": "7",
+        "seen_unit_price": "200000",  # the price shown for 24
+    }
+    response = client.post(f"/listings/{listing_id}/order", data=order)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'name="seen_unit_price" type="hidden" value="{price}"' in page
+    response = client.post(
+        f"/listings/{listing_id}/order", data=order | {"seen_unit_price": str(price)}
+    )
+    assert response.status_code == 302
 
 
 def test_a_spot_order_is_accepted_by_the_coop(app, client):

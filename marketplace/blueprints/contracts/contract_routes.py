@@ -25,9 +25,10 @@ from marketplace.blueprints.contracts.shared import (
     seen_version,
 )
 from marketplace.models import ContractStatus
+from marketplace.parsing import parse_quantity
 from marketplace.services.accounts.profiles import delivery_locations
 from marketplace.services.deals import contracts, deliveries, rules
-from marketplace.validation import small_int
+from marketplace.validation import InvalidValue, small_int
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor
 
@@ -265,9 +266,12 @@ def spot_order(listing_id: int):
         )
 
     def page(status: int):
-        quantity = (
-            small_int((form.quantity.data or "").replace(".", "")) or listing.min_order_quantity
-        )
+        # The same reading of "2.000" or "2 000" as the order itself, so the price shown is
+        # the one the order is checked against.
+        try:
+            quantity = parse_quantity(form.quantity.data or "")
+        except InvalidValue:
+            quantity = listing.min_order_quantity
         unit_price = listing.unit_price_for(quantity)
         # What this page shows is what an order from it is held to.
         form.seen_unit_price.data = str(unit_price)
