@@ -3,6 +3,7 @@ search sync/reindex."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
@@ -26,8 +27,12 @@ def _expire_booth_holds() -> int:
     for fair_id in db.session.scalars(
         select(Fair.id).where(Fair.status == FairStatus.PUBLISHED)
     ).all():
-        released += len(fairs.expire_overdue(fair_id))
-        unit_of_work.complete()
+        try:
+            released += len(fairs.expire_overdue(fair_id))
+            unit_of_work.complete()
+        except Exception:  # noqa: BLE001 - one fair must not stop the worker's other duties
+            unit_of_work.rollback()
+            logging.getLogger("marketplace.cli").exception("releasing holds of fair %s", fair_id)
     return released
 
 
