@@ -47,10 +47,21 @@ RETRY_AFTER_SECONDS = 5
 
 
 def is_database_away(exc: BaseException) -> bool:
-    """The database could not be reached or dropped the connection (a restart, a failover)."""
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
+    """The database could not be reached or dropped the connection (a restart, a failover).
+
+    Only that: a deadlock, a lock timeout or a serialisation failure is an error of ours
+    (logged with its traceback as a 500), not a reason to ask the client to come back.
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    # Connection failures carry no SQLSTATE, or one of class 08 (connection exception) or
+    # 57P (operator intervention: shutdown, crash, cannot connect now).
+    state = getattr(exc.orig, "sqlstate", None)
+    return state is None or state.startswith(("08", "57P"))
 
 
 def database_away(exc: BaseException):
