@@ -67,13 +67,13 @@ def first_submission() -> bool:
     token = (request.form.get(SUBMISSION_FIELD) or "").strip()[:48]
     if not token:
         return True
-    from marketplace import unit_of_work
-
+    # Its own short transaction, committed here; nothing else is in it yet (the use case
+    # runs after), and whatever the request queues later is handed over by the edge.
     db.session.add(FormSubmission(token=token))
     try:
-        unit_of_work.commit()
+        db.session.commit()
     except IntegrityError:
-        unit_of_work.rollback()
+        db.session.rollback()
         return False
     return True
 
