@@ -157,6 +157,9 @@ def invite_member(actor: Actor, organization_id: int, email: str, role: Role) ->
     )
     if already is not None:
         raise ValidationFailed({"email": _l("This person is already a member.")})
+    # Counted under the organisation's row lock, so simultaneous invitations cannot all
+    # slip under the limit.
+    lock(Organization, organization.id)
     now = utcnow()
     day_ago = now - timedelta(days=1)
     verified = organization.verification_status is VerificationStatus.APPROVED
