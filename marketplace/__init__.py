@@ -87,7 +87,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
     app.extensions["search"] = SearchService(engine, retry_after=app.config["SEARCH_RETRY_SECONDS"])
     search_indexing.install_listeners()
-    # After the search listeners: the outbox notes the messages they add before a commit.
     unit_of_work.register(app)
 
     register_blueprints(app)

@@ -810,10 +810,8 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
     The tier price for the quantity must be the one the buyer saw (``seen_unit_price``):
     if the co-op changed its prices meanwhile, or the quantity reaches another tier, the
     order is refused with the price and total that apply now."""
-    membership = member_of(actor, buyer_id, Role.MANAGER)
+    membership = member_of(actor, buyer_id, Role.MANAGER, kind=OrgKind.BUYER)
     buyer = membership.organization
-    if buyer.kind is not OrgKind.BUYER:
-        raise NotFound("buyer")
     listing = orderable_listing(listing_id)
     errors: dict[str, object] = {}
     if buyer.verification_status is not VerificationStatus.APPROVED:

@@ -47,7 +47,6 @@ from marketplace.services.payments.payables import (
     may_see,
     new_payment,
     outstanding,
-    paid_so_far,
     settle_if_covered,
     tell_payment,
     view_payable,
@@ -307,7 +306,7 @@ def _card_outcome(provider: str, obj: dict, action: str) -> str:
         # A late failure after a success, a second success: nothing changes.
         return f"ignored: {action} when {payment.status.value}"
     # What is owed before this payment counts (it counts once it has succeeded).
-    owed = found.amount - paid_so_far(found.kind, found.id)
+    owed = outstanding(found)
     payment.status = step(PAYMENT_TRANSITIONS, payment.status, action)
     system = Actor.system()
     if payment.status is PaymentStatus.SUCCEEDED:
