@@ -26,6 +26,21 @@ from marketplace.web import first_submission
 T = TypeVar("T")
 
 
+def chosen_file(field) -> bytes | None:
+    """The content of the file chosen in a file field, or None when none was chosen."""
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", None):
+        return None
+    return storage.read()
+
+
+def chosen_files(field) -> list[tuple[str, bytes]]:
+    """(name, content) of each file chosen in a multiple-file field."""
+    return [
+        (f.filename or "", f.read()) for f in (field.data or []) if getattr(f, "filename", None)
+    ]
+
+
 class Rows(FieldList):
     """A FieldList that reads only plain ASCII row numbers from the form.
 

@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from marketplace.blueprints.common import handle_form
+from marketplace.blueprints.common import chosen_files, handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import DispatchForm, ReceiptForm
 from marketplace.blueprints.contracts.shared import locale, seen_version
@@ -161,7 +161,7 @@ def receive(delivery_id: int):
                 accepted=row.accepted.data or "",
                 rejected=row.rejected.data or "0",
                 reason=row.reason.data or "",
-                photos=[f.read() for f in row.photos.data or [] if f.filename],
+                photos=[data for _name, data in chosen_files(row.photos)],
             )
             for line_id, row in form.lines.by_line().items()
         }

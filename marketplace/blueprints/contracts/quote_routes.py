@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.blueprints.common import handle_form
+from marketplace.blueprints.common import chosen_files, handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import MessageForm, VersionedForm, VersionForm
-from marketplace.blueprints.contracts.shared import files, locale, seen_version, vat_choices
+from marketplace.blueprints.contracts.shared import locale, seen_version, vat_choices
 from marketplace.models import QuoteStatus, Side
 from marketplace.services.catalogue import listings
 from marketplace.services.deals import rfqs
@@ -62,7 +62,7 @@ def _version_data(form: VersionForm) -> rfqs.VersionData:
         ],
         valid_until=form.valid_until.data,
         notes=form.notes.data or "",
-        attachments=files(form.attachments),
+        attachments=chosen_files(form.attachments),
     )
 
 
@@ -194,7 +194,7 @@ def post_message(quote_id: int):
     return handle_form(
         form,
         lambda: rfqs.post_message(
-            current_actor(), quote_id, form.body.data or "", files(form.attachments)
+            current_actor(), quote_id, form.body.data or "", chosen_files(form.attachments)
         ),
         done=sent,
         back=url_for("contracts.quote", quote_id=quote_id),

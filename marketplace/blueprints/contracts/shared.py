@@ -40,13 +40,6 @@ def vat_choices() -> list[SelectChoice]:
     return [SelectChoice(code, str(label)) for code, label in VAT_RATES.items()]
 
 
-def files(field) -> list[tuple[str, bytes]]:
-    """(name, content) of each file chosen in a file field."""
-    return [
-        (f.filename or "", f.read()) for f in (field.data or []) if getattr(f, "filename", None)
-    ]
-
-
 def orderable_listing(listing_id: int | None) -> Listing | None:
     """The listing a buyer may act on from its page, or None."""
     try:

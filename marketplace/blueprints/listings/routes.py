@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.blueprints.common import apply_errors, handle_form
+from marketplace.blueprints.common import apply_errors, chosen_file, handle_form
 from marketplace.blueprints.listings import bp
 from marketplace.blueprints.listings.forms import (
     ImportForm,
@@ -37,13 +37,6 @@ from marketplace.web import (
     member_view,
     private_file,
 )
-
-
-def _file_bytes(field) -> bytes | None:
-    storage = field.data
-    if storage is None or not getattr(storage, "filename", None):
-        return None
-    return storage.read()
 
 
 @bp.app_context_processor
@@ -307,7 +300,7 @@ def add_photo(org_id: int, listing_id: int):
     back = _back_url(org_id, listing_id)
     return handle_form(
         form,
-        lambda: listings.add_photo(current_actor(), org_id, listing_id, _file_bytes(form.file)),
+        lambda: listings.add_photo(current_actor(), org_id, listing_id, chosen_file(form.file)),
         done=_saying(_("Photo saved."), back),
         back=back,
         bad_form=400,
@@ -356,7 +349,7 @@ def lots(org_id: int, listing_id: int):
                     best_before=form.best_before.data,
                     farm_location=form.farm_location.data or "",
                 ),
-                _file_bytes(form.lab_document),
+                chosen_file(form.lab_document),
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -397,7 +390,7 @@ def import_listings(org_id: int):
     form = ImportForm()
     results = None
     if form.validate_on_submit():
-        content = _file_bytes(form.file)
+        content = chosen_file(form.file)
         try:
             if not content:
                 raise listing_csv.ImportRefused({"file": _("Choose a CSV file.")})

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from marketplace.blueprints.common import apply_errors, handle_form
+from marketplace.blueprints.common import apply_errors, chosen_file, handle_form
 from marketplace.blueprints.onboarding import bp
 from marketplace.blueprints.onboarding.forms import (
     AddressForm,
@@ -35,13 +35,6 @@ from marketplace.web import (
     member_view,
     private_file,
 )
-
-
-def _file_bytes(field) -> bytes | None:
-    storage = field.data
-    if storage is None or not getattr(storage, "filename", None):
-        return None
-    return storage.read()
 
 
 def _version(form) -> int | None:
@@ -71,7 +64,7 @@ def _save_identity(actor: Actor, org: Organization, form) -> None:
             tax_code=form.tax_code.data or "",
             founded_on=form.founded_on.data,
         ),
-        registration_document=_file_bytes(form.registration_document),
+        registration_document=chosen_file(form.registration_document),
     )
 
 
@@ -223,7 +216,7 @@ def _image_action(org_id: int, action: Callable[[bytes | None], object]):
         return redirect(back)
 
     return handle_form(
-        form, lambda: action(_file_bytes(form.file)), done=saved, back=back, bad_form=400
+        form, lambda: action(chosen_file(form.file)), done=saved, back=back, bad_form=400
     )
 
 
@@ -305,7 +298,7 @@ def new_certificate(org_id: int):
     return handle_form(
         form,
         lambda: certificates.add_certificate(
-            current_actor(), org_id, _certificate_data(form), _file_bytes(form.document)
+            current_actor(), org_id, _certificate_data(form), chosen_file(form.document)
         ),
         done=added,
         back=url_for("onboarding.overview", org_id=org_id),
@@ -338,7 +331,7 @@ def edit_certificate(org_id: int, cert_id: int):
                 org_id,
                 cert_id,
                 _certificate_data(form),
-                _file_bytes(form.document),
+                chosen_file(form.document),
             )
         except ValidationFailed as exc:
             db.session.rollback()

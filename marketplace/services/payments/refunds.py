@@ -132,6 +132,7 @@ def send_refund(payload: dict) -> None:
     intent = db.session.scalar(
         select(ProviderReference.reference).where(
             ProviderReference.payment_id == refund.payment_id,
+            ProviderReference.provider == provider.name,
             ProviderReference.kind == "payment_intent",
         )
     )
