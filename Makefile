@@ -15,10 +15,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	bash scripts/system_packages.sh runtime
 	$(BIN)/pip install -q -e .
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
+	bash scripts/system_packages.sh runtime
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.runtime
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.numbers import format_currency
+from num2words import num2words
 from flask import Flask, g, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import format_decimal as babel_format_decimal
@@ -90,6 +91,20 @@ def format_money(amount: int | None, currency: str = "VND") -> str:
     )
 
 
+def amount_in_words(amount: int | None, language: str | None = None) -> str:
+    """A whole-đồng amount in words, as invoices and receipts write it: "Một triệu hai trăm
+    năm mươi nghìn đồng" (Vietnamese) or "One million, two hundred and fifty thousand
+    dong" (English). ``language`` defaults to the page's; legal documents pass "vi"."""
+    if amount is None:
+        return ""
+    language = language or ("en" if has_request_context() and str(get_locale()) == "en" else "vi")
+    words = num2words(abs(int(amount)), lang=language)
+    if amount < 0:
+        words = ("âm " if language == "vi" else "minus ") + words
+    words = words[:1].upper() + words[1:]
+    return f"{words} đồng" if language == "vi" else f"{words} dong"
+
+
 def format_number(value) -> str:
     """A number the local way: 12,5 in Vietnamese, 12.5 in English."""
     if value is None:
@@ -124,6 +139,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["iso_day"] = lambda text: format_day(date.fromisoformat(text))
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["in_words"] = amount_in_words
     app.jinja_env.filters["phone"] = format_vn_phone
     app.jinja_env.filters["moment"] = format_moment
 

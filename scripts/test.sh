@@ -3,13 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium for the browser journeys (Playwright's own browser download is not used).
-if [[ ! -x /usr/bin/chromium ]]; then
-  echo "[test] installing Debian's chromium" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null
-fi
+# Debian's Chromium for the browser journeys (Playwright's own browser download is not used),
+# pdftotext for reading documents back, Pango and fonts for WeasyPrint.
+bash scripts/system_packages.sh test
 
 bash scripts/services.sh up
 # In CI nothing should outlive the run: stop the servers we started, whatever the result.

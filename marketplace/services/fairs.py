@@ -1179,6 +1179,7 @@ class FairFeePayables:
             label=fair.name_vi,
             heading=_l("Pay the booth fee"),
             notice_page=Link("payments.pay", {"kind": self.kind.value, "payable_id": payable_id}),
+            due_on=application.fee_due_on,
         )
 
     def lock(self, payable_id: int) -> None:

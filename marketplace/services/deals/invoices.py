@@ -388,6 +388,7 @@ class InvoicePayables:
             label=_l("Invoice %(number)s", number=invoice.number),
             heading=_l("Pay invoice %(number)s", number=invoice.number),
             category_id=category,
+            due_on=invoice.due_on,
         )
 
     def lock(self, payable_id: int) -> None:

@@ -105,6 +105,8 @@ class Payable:
     notice_page: Link | None = None
     #: The commission follows this category's rate, when it has one.
     category_id: int | None = None
+    #: When it is due, if it has a due date.
+    due_on: date | None = None
 
     @property
     def reference(self) -> str:
