@@ -7,12 +7,12 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.numbers import format_currency
-from num2words import num2words
 from flask import Flask, g, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import format_decimal as babel_format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from num2words import num2words
 
 from marketplace.extensions import babel
 from marketplace.validation import format_vn_phone
