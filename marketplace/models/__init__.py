@@ -59,6 +59,7 @@ from marketplace.models.organizations import (
 from marketplace.models.outbox import OutboxMessage
 from marketplace.models.payments import (
     Account,
+    ClaimStatus,
     LedgerEntry,
     PayableKind,
     Payment,
@@ -69,6 +70,7 @@ from marketplace.models.payments import (
     Refund,
     RefundStatus,
     StatementImport,
+    TransferClaim,
     WebhookEvent,
 )
 from marketplace.models.profiles import DeliveryLocation, OrganizationPhoto
@@ -89,6 +91,8 @@ __all__ = [
     "RefundStatus",
     "StatementImport",
     "WebhookEvent",
+    "ClaimStatus",
+    "TransferClaim",
     "Amendment",
     "AmendmentStatus",
     "Contract",

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
@@ -235,3 +236,66 @@ class StatementImport(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ClaimStatus(enum.StrEnum):
+    """A payer's "I have transferred", until the payee answers.
+
+    awaiting ──confirm (the payee records the transfer)──▶ confirmed
+             ├──not arrived (the payee says so, with a note)──▶ not_arrived
+             ├──withdraw (the payer takes it back)──▶ withdrawn
+             └──(the payable is paid otherwise, or voided)──▶ closed
+    """
+
+    AWAITING = "awaiting"
+    CONFIRMED = "confirmed"
+    NOT_ARRIVED = "not_arrived"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+class TransferClaim(db.Model):
+    """A payer says it has transferred money for a payable; the payee confirms it (recording
+    the transfer, with its under- and over-payment checks) or says it has not arrived. At
+    most one claim per payable awaits an answer at a time."""
+
+    __tablename__ = "transfer_claims"
+    __table_args__ = (
+        Index("ix_transfer_claims_payable", "payable_kind", "payable_id"),
+        Index(
+            "uq_transfer_claims_awaiting",
+            "payable_kind",
+            "payable_id",
+            unique=True,
+            postgresql_where=sa_text("status = 'awaiting'"),
+            sqlite_where=sa_text("status = 'awaiting'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payable_kind: Mapped[PayableKind] = mapped_column(enum_column(PayableKind, "payable_kind"))
+    payable_id: Mapped[int] = mapped_column(Integer)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"))
+    #: None when the platform itself is paid (its commission invoices).
+    payee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    #: What the payer says it sent (the amount owed unless it says otherwise).
+    amount: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    bank_reference: Mapped[str | None] = mapped_column(String(120))
+    #: A photo of the bank app's receipt, in private storage.
+    receipt_key: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[ClaimStatus] = mapped_column(
+        enum_column(ClaimStatus, "claim_status"), default=ClaimStatus.AWAITING
+    )
+    #: The payee's words when the money has not arrived.
+    answer: Mapped[str | None] = mapped_column(Text)
+    #: The transfer recorded when the payee confirmed.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    payer: Mapped[Organization] = relationship(foreign_keys=[payer_id])
