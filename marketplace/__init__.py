@@ -45,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.search.service import SearchService
     from marketplace.services import fairs
     from marketplace.services.deals import invoices
-    from marketplace.services.payments import payables, refunds
+    from marketplace.services.payments import commission, payables, refunds
     from marketplace.storage import storage_from_config
     from marketplace.web import register_request_hooks
 
@@ -76,7 +76,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         refunds.TOPIC: refunds.send_refund,
     }
     # Every kind of payable, each registered once; payment code asks the registry.
-    payables.install(app, invoices.InvoicePayables(), fairs.FairFeePayables())
+    payables.install(
+        app,
+        invoices.InvoicePayables(),
+        fairs.FairFeePayables(),
+        commission.CommissionPayables(),
+    )
     # Search: the database backend always; Elasticsearch too when ELASTICSEARCH_URL is set.
     engine = None
     if app.config.get("ELASTICSEARCH_URL"):

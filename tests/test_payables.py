@@ -129,5 +129,6 @@ def test_the_registry_refuses_a_kind_twice_and_answers_not_found_for_unknown_kin
         with pytest.raises(NotFound):
             empty.source(PayableKind.FAIR_FEE)
         with pytest.raises(NotFound):
-            payables.kind_named("commission")
+            payables.kind_named("service_fee")
         assert payables.kind_named("fair_fee") is PayableKind.FAIR_FEE
+        assert payables.kind_named("commission") is PayableKind.COMMISSION

@@ -60,12 +60,15 @@ from marketplace.models.outbox import OutboxMessage
 from marketplace.models.payments import (
     Account,
     ClaimStatus,
+    CommissionInvoice,
+    CommissionStatus,
     LedgerEntry,
     PayableKind,
     Payment,
     PaymentMethod,
     PaymentStatus,
     Payout,
+    PlatformSettings,
     ProviderReference,
     Refund,
     RefundStatus,
@@ -80,6 +83,9 @@ from marketplace.models.verification import Certificate, CertificateKind, Verifi
 
 __all__ = [
     "Account",
+    "CommissionInvoice",
+    "CommissionStatus",
+    "PlatformSettings",
     "LedgerEntry",
     "PayableKind",
     "Payment",

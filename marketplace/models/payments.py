@@ -37,16 +37,24 @@ from marketplace.models.organizations import Organization, enum_column
 class PayableKind(enum.StrEnum):
     INVOICE = "invoice"
     FAIR_FEE = "fair_fee"
+    #: The platform's monthly invoice of the fees an organisation owes it.
+    COMMISSION = "commission"
 
 
 #: Each kind's letter in transfer references ("CHI123K", "CHF45B"). References are printed on
 #: invoices and typed into bank transfers, so a letter, once used, never changes.
-REFERENCE_LETTERS: dict[PayableKind, str] = {PayableKind.INVOICE: "I", PayableKind.FAIR_FEE: "F"}
+REFERENCE_LETTERS: dict[PayableKind, str] = {
+    PayableKind.INVOICE: "I",
+    PayableKind.FAIR_FEE: "F",
+    PayableKind.COMMISSION: "C",
+}
 
 
 class PaymentMethod(enum.StrEnum):
     CARD = "card"
     BANK_TRANSFER = "bank_transfer"
+    #: Deducted from the money the platform holds for the payer (its card payments).
+    BALANCE = "balance"
 
 
 class PaymentStatus(enum.StrEnum):
@@ -72,7 +80,8 @@ class Payment(db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="VND")
     payer_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"))
-    payee_id: Mapped[int] = mapped_column(
+    #: None when the platform itself is paid (its commission invoices).
+    payee_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, "payment_method"))
@@ -93,7 +102,7 @@ class Payment(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     payer: Mapped[Organization] = relationship(foreign_keys=[payer_id])
-    payee: Mapped[Organization] = relationship(foreign_keys=[payee_id])
+    payee: Mapped[Organization | None] = relationship(foreign_keys=[payee_id])
     refunds: Mapped[list[Refund]] = relationship(order_by="Refund.id")
 
 
@@ -299,3 +308,53 @@ class TransferClaim(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     payer: Mapped[Organization] = relationship(foreign_keys=[payer_id])
+
+
+class CommissionStatus(enum.StrEnum):
+    """A commission invoice: issued ──(its payments cover it)──▶ paid; a reversed transfer
+    makes it issued again; void when it was issued by mistake."""
+
+    ISSUED = "issued"
+    PAID = "paid"
+    VOID = "void"
+
+
+class CommissionInvoice(db.Model):
+    """The platform's invoice to an organisation, once a month, of the fees it owes on the
+    transfers it received itself that month (the platform kept nothing of that money)."""
+
+    __tablename__ = "commission_invoices"
+    __table_args__ = (UniqueConstraint("organization_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    #: The first day of the month billed.
+    period: Mapped[date] = mapped_column(Date)
+    #: "PHI-2026-11-0007": the month and its running number.
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[CommissionStatus] = mapped_column(
+        enum_column(CommissionStatus, "commission_status"), default=CommissionStatus.ISSUED
+    )
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class PlatformSettings(db.Model):
+    """The platform's own settings, one row (id 1): the bank account commission invoices are
+    paid to."""
+
+    __tablename__ = "platform_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_bin: Mapped[str | None] = mapped_column(String(6))
+    bank_account_number: Mapped[str | None] = mapped_column(String(19))
+    bank_account_name: Mapped[str | None] = mapped_column(String(120))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

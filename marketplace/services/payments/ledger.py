@@ -9,6 +9,10 @@ Accounts (debit positive, credit negative; every transaction sums to zero):
     card refund R (fee share f back)      clearing −R      payable[P] +(R−f)   revenue +f
     payout X to P                         payable[P] +X    clearing −X
     card money that settled nothing       clearing +A      refund_due[payer] −A (refunded later)
+    A paid to the platform itself         clearing +A      receivable[payer] −A
+    (a commission invoice, by card or transfer; no fee)
+    A deducted from what it holds         payable[payer] +A  receivable[payer] −A
+    (a commission invoice paid by "balance")
 
 What the platform owes an organisation = −payable − receivable.
 """
@@ -74,6 +78,17 @@ def payment_lines(payment: Payment) -> list[tuple[Account, int | None, int]]:
             (A.CLEARING, None, payment.amount),
             (A.REFUND_DUE, payment.payer_id, -payment.amount),
         ]
+    if payment.payee_id is None:
+        # Paid to the platform: what the payer owed it (its receivable) is settled.
+        if payment.method is PaymentMethod.BALANCE:
+            return [
+                (A.PAYABLE, payment.payer_id, payment.amount),
+                (A.RECEIVABLE, payment.payer_id, -payment.amount),
+            ]
+        return [
+            (A.CLEARING, None, payment.amount),
+            (A.RECEIVABLE, payment.payer_id, -payment.amount),
+        ]
     if payment.method is PaymentMethod.CARD:
         return [
             (A.CLEARING, None, payment.amount),
@@ -89,7 +104,11 @@ def payment_lines(payment: Payment) -> list[tuple[Account, int | None, int]]:
 
 
 def post_payment(payment: Payment) -> None:
-    memo = "card payment" if payment.method is PaymentMethod.CARD else "bank transfer to the payee"
+    memo = {
+        PaymentMethod.CARD: "card payment",
+        PaymentMethod.BANK_TRANSFER: "bank transfer to the payee",
+        PaymentMethod.BALANCE: "deducted from what the platform holds",
+    }[payment.method]
     if payment.problem:
         memo = "card payment not applied"
     post(f"payment-{payment.id}", memo, payment_lines(payment), payment_id=payment.id)
@@ -124,6 +143,12 @@ def refund_lines(refund: Refund, refunded_before: int) -> list[tuple[Account, in
     payment = refund.payment
     if payment.problem:
         return [(A.CLEARING, None, -refund.amount), (A.REFUND_DUE, payment.payer_id, refund.amount)]
+    if payment.payee_id is None:
+        # A payment to the platform given back: the payer owes it again.
+        return [
+            (A.CLEARING, None, -refund.amount),
+            (A.RECEIVABLE, payment.payer_id, refund.amount),
+        ]
     back = fee_share(payment, refund.amount, refunded_before)
     return [
         (A.CLEARING, None, -refund.amount),

@@ -27,7 +27,6 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (
-    Category,
     Organization,
     PayableKind,
     Payment,
@@ -41,6 +40,7 @@ from marketplace.payments.base import CardProvider
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.services.notifications import tell
+from marketplace.services.payments import fees
 from marketplace.services.permissions import has_role, member_or_admin, require_login
 from marketplace.vietnam import today
 
@@ -91,7 +91,8 @@ class Payable:
     id: int
     amount: int
     payer_id: int
-    payee_id: int
+    #: None when the platform itself is paid (a commission invoice).
+    payee_id: int | None
     #: Its name for people: the invoice's number, the fair's name.
     number: str
     #: Still waiting for money (not paid, void, expired or cancelled).
@@ -288,15 +289,10 @@ def reopen_if_short(found: Payable, actor: Actor) -> None:
 
 def commission(found: Payable, amount: int) -> int:
     """The platform's fee on ``amount``: the category's rate, else the platform's, rounded
-    down to the đồng."""
-    bps = None
-    if found.category_id is not None:
-        bps = db.session.scalar(
-            select(Category.commission_bps).where(Category.id == found.category_id)
-        )
-    if bps is None:
-        bps = int(current_app.config["PLATFORM_COMMISSION_BPS"])
-    return amount * bps // 10_000
+    down to the đồng; none on what is paid to the platform itself."""
+    if found.payee_id is None:
+        return 0
+    return fees.fee_on(amount, fees.rate_bps(found.category_id))
 
 
 def new_payment(found: Payable, amount: int, method: PaymentMethod, actor: Actor, **values):
@@ -313,9 +309,12 @@ def new_payment(found: Payable, amount: int, method: PaymentMethod, actor: Actor
 
 
 def tell_payment(payment: Payment, found: Payable) -> None:
-    """Both parties hear that the payment arrived (through the outbox)."""
+    """Both parties hear that the payment arrived (through the outbox); only the payer when
+    the platform itself was paid."""
     link = found.notice_page or found.page
     for org_id in (payment.payer_id, payment.payee_id):
+        if org_id is None:
+            continue
         tell(
             org_id,
             "payment_received",
@@ -348,12 +347,17 @@ def known_reference(provider: str, reference: str) -> bool:
 # --- who may do what -----------------------------------------------------------------------
 
 
-def may_see(actor: Actor, payer_id: int, payee_id: int) -> bool:
-    """Money between two organisations is seen by their members and by platform admins."""
+def may_see(actor: Actor, payer_id: int, payee_id: int | None) -> bool:
+    """Money between two organisations is seen by their members and by platform admins
+    (money paid to the platform: by the payer's members and admins)."""
     user = actor.user
     if user is None or not user.is_active:
         return False
-    return user.is_admin or has_role(actor, payer_id) or has_role(actor, payee_id)
+    return (
+        user.is_admin
+        or has_role(actor, payer_id)
+        or (payee_id is not None and has_role(actor, payee_id))
+    )
 
 
 def view_payable(actor: Actor, kind: PayableKind, payable_id: int) -> Payable:
@@ -391,18 +395,28 @@ def pay_page(actor: Actor, kind: PayableKind, payable_id: int) -> PayPage:
         history=payments_of(found.kind, found.id),
         is_payer=has_role(actor, found.payer_id),
         can_pay=has_role(actor, found.payer_id, Role.MANAGER),
-        handles_money=user.is_admin or has_role(actor, found.payee_id, Role.MANAGER),
+        handles_money=user.is_admin
+        or (found.payee_id is not None and has_role(actor, found.payee_id, Role.MANAGER)),
     )
 
 
-def require_payee_manager(actor: Actor, payee_id: int, *, seen: bool = False) -> Organization:
+def require_payee_manager(
+    actor: Actor, payee_id: int | None, *, seen: bool = False
+) -> Organization | None:
     """The one rule for handling money a payee received (recording and reversing transfers,
-    refunds, statements): the payee's owner or manager, or a platform admin.
+    refunds, statements): the payee's owner or manager, or a platform admin. Money paid to
+    the platform itself (``payee_id`` None) is handled by platform admins only.
 
     Anyone else is refused as ``permissions.member_or_admin`` refuses them (NotFound for a
     non-member, PermissionDenied for the payee's staff) — except that with ``seen`` (the
     actor was already shown the payable, as its payer) the refusal is PermissionDenied.
     """
+    if payee_id is None:
+        if require_login(actor).is_admin:
+            return None
+        if seen:
+            raise PermissionDenied("platform admins")
+        raise NotFound("payee")
     try:
         return member_or_admin(actor, payee_id, Role.MANAGER)
     except NotFound:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.extensions import db
 from marketplace.i18n import format_money
 from marketplace.models import (
+    Organization,
     Payment,
     PaymentMethod,
     PaymentStatus,
@@ -88,6 +89,9 @@ def request_refund(actor: Actor, payment_id: int, amount: str, reason: str) -> R
         errors["amount"] = _l("Only card payments are refunded here; return a transfer by bank.")
     if errors:
         raise ValidationFailed(errors)
+    if payment.payee_id is not None:
+        # The payee's lock: a commission deduction counting its pending refunds waits.
+        lock(Organization, payment.payee_id)
     payment = lock(Payment, payment.id)
     if payment.status is not PaymentStatus.SUCCEEDED:
         raise ValidationFailed({"amount": _l("Only a payment that went through can be refunded.")})

@@ -27,7 +27,7 @@ from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.payments import ledger
+from marketplace.services.payments import ledger, platform
 from marketplace.services.payments.cards import payment_for
 from marketplace.services.payments.payables import (
     PAYMENT_TRANSITIONS,
@@ -49,8 +49,13 @@ from marketplace.validation import InvalidValue
 
 
 def bank_details(found: Payable) -> dict | None:
-    """Where to transfer: the payee's bank account and the VietQR payload, if it has one."""
-    payee = db.session.get(Organization, found.payee_id)
+    """Where to transfer: the payee's bank account and the VietQR payload, if it has one (the
+    platform's own account when the platform is paid)."""
+    payee = (
+        platform.settings()
+        if found.payee_id is None
+        else db.session.get(Organization, found.payee_id)
+    )
     if not (payee and payee.bank_bin and payee.bank_account_number):
         return None
     owed = outstanding(found)
