@@ -66,3 +66,53 @@
     }, 150);
   });
 })();
+
+// Pay page: copy buttons (account number, holder, amount, reference) and sharing the VietQR
+// PNG to a bank app where the phone offers it. Without script the values stay selectable
+// text and the PNG a download link.
+(function () {
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = button.dataset.copied || "✓";
+    var status = document.getElementById("copy-status");
+    if (status) status.textContent = button.dataset.copiedSay || "";
+    setTimeout(function () { button.textContent = label; }, 2000);
+  }
+  function fallback(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "absolute";
+    area.style.left = "-9999px";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); } catch (e) { /* the value stays visible to copy */ }
+    document.body.removeChild(area);
+  }
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = button.dataset.copy;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { copied(button); }, function () {
+          fallback(text); copied(button);
+        });
+      } else {
+        fallback(text); copied(button);
+      }
+    });
+  });
+  var share = document.querySelector("button[data-share-qr]");
+  if (!share || !window.fetch || !navigator.canShare || !window.File) return;
+  var url = share.dataset.shareQr;
+  var name = share.dataset.fileName || "VietQR.png";
+  try {
+    if (!navigator.canShare({ files: [new File([""], name, { type: "image/png" })] })) return;
+  } catch (e) { return; }
+  share.hidden = false;
+  share.addEventListener("click", function () {
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.blob(); }).then(function (blob) {
+      return navigator.share({ files: [new File([blob], name, { type: "image/png" })], title: share.dataset.title || name });
+    }).catch(function () { /* the person closed the share sheet */ });
+  });
+})();

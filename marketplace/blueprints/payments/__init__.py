@@ -4,3 +4,6 @@ statements, bank statement imports, payouts and the ledger. Routes in routes.py.
 from flask import Blueprint
 
 bp = Blueprint("payments", __name__)
+
+# Each module registers its routes on bp when imported (after bp exists).
+from marketplace.blueprints.payments import claims, receipts, routes  # noqa: E402, F401

@@ -15,6 +15,7 @@ from marketplace.blueprints.payments import bp
 from marketplace.blueprints.payments.checkout import start_card_payment
 from marketplace.blueprints.payments.forms import (
     BankAccountForm,
+    ClaimForm,
     PayoutForm,
     RefundForm,
     StatementForm,
@@ -28,6 +29,7 @@ from marketplace.services.errors import ValidationFailed
 from marketplace.services.payments import (
     balances,
     cards,
+    claims,
     payables,
     refunds,
     statements,
@@ -45,10 +47,13 @@ def _kind(kind: str) -> PayableKind:
     return call_or_abort(payables.kind_named, kind)
 
 
-def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
+def render_pay_page(kind: str, payable_id: int, status: int = 200, **forms):
+    """The pay page: how to pay (card, VietQR with copy buttons and a PNG to save), the
+    payer's "I have transferred", the payee's recording, and the history."""
     view = call_or_abort(payables.pay_page, current_actor(), _kind(kind), payable_id)
     found, outstanding = view.payable, view.outstanding
     bank = transfers.bank_details(found) if found.open else None
+    awaiting = claims.awaiting_claim(found.kind, found.id)
     transfer_form = forms.get("transfer_form") or TransferForm(
         amount=str(max(outstanding, 0)), paid_on=today()
     )
@@ -63,7 +68,14 @@ def _pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             is_payee_manager=view.handles_money,
             cards=payables.cards() is not None,
             bank=bank,
+            payee=view.payee,
             qr=_qr(bank["payload"]) if bank else None,
+            awaiting=awaiting,
+            last_claim=claims.latest_answered(found.kind, found.id),
+            claim_form=forms.get("claim_form")
+            or ClaimForm(amount=str(max(outstanding, 0)), paid_on=today()),
+            ask_form=ConfirmForm(),
+            has_receipts="payments.receipt" in current_app.view_functions,
             transfer_form=transfer_form,
             refund_forms=forms.get("refund_forms") or {},
             refund_form_for=lambda payment_id, what="refund": RefundForm(
@@ -86,7 +98,7 @@ def _qr(payload: str) -> str:
 @bp.route(f"/pay/{KINDS}/<int:payable_id>")
 @login_required
 def pay(kind: str, payable_id: int):
-    return _pay_page(kind, payable_id)
+    return render_pay_page(kind, payable_id)
 
 
 @bp.route(f"/pay/{KINDS}/<int:payable_id>/card", methods=["POST"])
@@ -158,7 +170,7 @@ def record_transfer(kind: str, payable_id: int):
         ),
         done=recorded,
         back=back,
-        page=lambda status: _pay_page(kind, payable_id, status, transfer_form=form),
+        page=lambda status: render_pay_page(kind, payable_id, status, transfer_form=form),
         refused=_("This can no longer be paid."),
     )
 
@@ -181,7 +193,7 @@ def refund(payment_id: int):
         ),
         done=requested,
         back=back,
-        page=lambda status: _pay_page(
+        page=lambda status: render_pay_page(
             payment.payable_kind.value,
             payment.payable_id,
             status,

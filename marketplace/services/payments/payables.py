@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (
+    ClaimStatus,
     Organization,
     PayableKind,
     Payment,
@@ -34,7 +35,9 @@ from marketplace.models import (
     PaymentStatus,
     ProviderReference,
     Role,
+    TransferClaim,
 )
+from marketplace.models._types import utcnow
 from marketplace.models.payments import REFERENCE_LETTERS
 from marketplace.payments.base import CardProvider
 from marketplace.services.context import Actor
@@ -276,9 +279,20 @@ def payments_of(kind: PayableKind, payable_id: int) -> list[Payment]:
 
 
 def settle_if_covered(found: Payable, actor: Actor) -> None:
-    """Settle the payable once its payments cover it (the caller holds its lock)."""
+    """Settle the payable once its payments cover it (the caller holds its lock); a payer's
+    "I have transferred" still awaiting an answer is closed with it (the claim that was
+    confirmed is marked so by its caller)."""
     if paid_so_far(found.kind, found.id) >= found.amount:
         registry().source(found.kind).settle(actor, found.id)
+        for claim in db.session.scalars(
+            select(TransferClaim).where(
+                TransferClaim.payable_kind == found.kind,
+                TransferClaim.payable_id == found.id,
+                TransferClaim.status == ClaimStatus.AWAITING,
+            )
+        ):
+            claim.status = ClaimStatus.CLOSED
+            claim.answered_at = utcnow()
 
 
 def reopen_if_short(found: Payable, actor: Actor) -> None:
@@ -382,6 +396,8 @@ class PayPage:
     can_pay: bool
     #: The payee's owner or manager, or an admin: records transfers, reverses, refunds.
     handles_money: bool
+    #: Who is paid (None: the platform itself).
+    payee: Organization | None = None
 
 
 def pay_page(actor: Actor, kind: PayableKind, payable_id: int) -> PayPage:
@@ -397,6 +413,7 @@ def pay_page(actor: Actor, kind: PayableKind, payable_id: int) -> PayPage:
         can_pay=has_role(actor, found.payer_id, Role.MANAGER),
         handles_money=user.is_admin
         or (found.payee_id is not None and has_role(actor, found.payee_id, Role.MANAGER)),
+        payee=db.session.get(Organization, found.payee_id) if found.payee_id else None,
     )
 
 
