@@ -67,10 +67,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["cards"] = cards_from_config(app.config)
     mailer = app.config.get("MAILER") or mailer_from_config(app.config)
     app.extensions["mailer"] = mailer
-    from marketplace.mail import Email
+    from marketplace import documents, mail
 
+    # What a queued email may name as an attachment, made when it is sent.
+    app.extensions["attachment_makers"] = {"invoice": documents.invoice_attachment}
     app.extensions["outbox_handlers"] = {
-        "email": lambda payload: app.extensions["mailer"].send(Email.from_payload(payload)),
+        "email": lambda payload: mail.deliver(
+            payload, app.extensions["mailer"], app.extensions["attachment_makers"]
+        ),
         "storage.delete": lambda payload: app.extensions["storage"].delete(payload["key"]),
         search_indexing.TOPIC: search_indexing.handle,
         refunds.TOPIC: refunds.send_refund,

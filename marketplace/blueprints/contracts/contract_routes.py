@@ -1,4 +1,4 @@
-"""Contracts: the page and its print view, signatures, cancelling a draft, notice,
+"""Contracts: the page, its print view and PDF, signatures, cancelling a draft, notice,
 amendments (proposed, accepted, rejected, withdrawn) and spot orders from a listing."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from marketplace.blueprints.contracts.shared import (
     orderable_listing,
     seen_version,
 )
+from marketplace.documents import contract_pdf as render_contract_pdf
+from marketplace.documents import pdf_response
 from marketplace.models import ContractStatus
 from marketplace.parsing import parse_quantity
 from marketplace.services.accounts.profiles import delivery_locations
@@ -76,6 +78,14 @@ def print_contract(contract_id: int):
     return render_template(
         "contracts/print.html", view=view, contract=view.contract, locale=locale()
     )
+
+
+@bp.route("/contracts/<int:contract_id>/pdf")
+@login_required
+def contract_pdf(contract_id: int):
+    view = call_or_abort(contracts.contract_view, current_actor(), contract_id)
+    filename, data = render_contract_pdf(view)
+    return pdf_response(data, filename)
 
 
 @bp.route("/contracts/<int:contract_id>/sign", methods=["POST"])

@@ -1,5 +1,6 @@
-"""Deliveries: the month calendar, a delivery's page, the co-op's dispatch and the buyer's
-receipt (accepted and rejected quantities, photos of what was rejected)."""
+"""Deliveries: the month calendar, a delivery's page and its delivery note (PDF), the co-op's
+dispatch and the buyer's receipt (accepted and rejected quantities, photos of what was
+rejected)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from marketplace.blueprints.common import chosen_files, handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import DispatchForm, ReceiptForm
 from marketplace.blueprints.contracts.shared import locale, seen_version
+from marketplace.documents import delivery_note_pdf, pdf_response
 from marketplace.models import DeliveryStatus, Side
-from marketplace.services.deals import deliveries, invoices, rules
+from marketplace.services.deals import deliveries, documents, invoices, rules
 from marketplace.validation import small_int
 from marketplace.vietnam import today
 from marketplace.web import call_or_abort, current_actor, private_file
@@ -110,6 +112,14 @@ def _to_delivery(delivery_id: int):
 @login_required
 def delivery(delivery_id: int):
     return _delivery_page(delivery_id)
+
+
+@bp.route("/deliveries/<int:delivery_id>/pdf")
+@login_required
+def delivery_pdf(delivery_id: int):
+    delivery, invoice = call_or_abort(documents.delivery_note, current_actor(), delivery_id)
+    filename, data = delivery_note_pdf(delivery, invoice)
+    return pdf_response(data, filename)
 
 
 @bp.route("/deliveries/<int:delivery_id>/dispatch", methods=["POST"])

@@ -1,4 +1,5 @@
-"""Invoices: the list of an organisation's invoices, an invoice's page, voiding one."""
+"""Invoices: the list of an organisation's invoices, an invoice's page and its PDF, voiding
+one."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import VoidForm
 from marketplace.blueprints.contracts.shared import locale
+from marketplace.documents import invoice_pdf as render_invoice_pdf
+from marketplace.documents import pdf_response
 from marketplace.models import InvoiceStatus
 from marketplace.parsing import VAT_RATES
-from marketplace.services.deals import invoices, rules
+from marketplace.services.deals import documents, invoices, rules
 from marketplace.web import call_or_abort, current_actor
 
 
@@ -51,6 +54,14 @@ def _invoice_page(invoice_id: int, status: int = 200, void_form=None):
 @login_required
 def invoice(invoice_id: int):
     return _invoice_page(invoice_id)
+
+
+@bp.route("/invoices/<int:invoice_id>/pdf")
+@login_required
+def invoice_pdf(invoice_id: int):
+    doc = call_or_abort(documents.invoice_document, current_actor(), invoice_id)
+    filename, data = render_invoice_pdf(doc)
+    return pdf_response(data, filename)
 
 
 @bp.route("/invoices/<int:invoice_id>/void", methods=["POST"])

@@ -150,6 +150,8 @@ def issue_for_delivery(actor: Actor, delivery: Delivery) -> Invoice:
             "contracts.invoice",
             invoice_id=invoice.id,
             context={"invoice": invoice},
+            # The invoice's PDF, made when the email is sent (never stored in the outbox).
+            attach=[{"kind": "invoice", "id": invoice.id}],
         )
     return invoice
 
