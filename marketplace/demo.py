@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.models import BuyerType, Membership, Organization, OrgKind, User
 from marketplace.services.accounts import accounts, certificates, profiles, verification
 from marketplace.services.context import Actor
+from marketplace.services.payments import transfers
 from marketplace.vietnam import today
 
 #: A one-page PDF standing in for scanned documents in the demo.
@@ -326,6 +327,26 @@ DEMO_PROFILES: dict[str, DemoProfile] = {
 }
 
 
+#: Where buyers' transfers to each demo co-op and organiser go (bank BIN, account, holder as
+#: the bank shows it); a submission needs one. HTX Mắc Ca Tủa Chùa, still a draft, has none
+#: yet, so the reminder to add one can be seen.
+DEMO_BANK_ACCOUNTS: dict[str, tuple[str, str, str]] = {
+    "sam.laichau@demo.chohtx.vn": ("970405", "8800205123456", "HTX SAM LAI CHAU MUONG TE"),
+    "che.shantuyet@demo.chohtx.vn": ("970405", "8302205067891", "HTX CHE SHAN TUYET HOANG SU PHI"),
+    "matong.mocchau@demo.chohtx.vn": ("970418", "21510004567123", "HTX MAT ONG MOC CHAU"),
+    "chaca.halong@demo.chohtx.vn": ("970436", "0011004567890", "HTX CHA MUC CHA CA HA LONG"),
+    "dongtrung.dalat@demo.chohtx.vn": (
+        "970449",
+        "039704070012345",
+        "HTX DONG TRUNG HA THAO DA LAT",
+    ),
+    "vietgap.cuchi@demo.chohtx.vn": ("970418", "31410001234567", "HTX DUA LUOI VA CA CHUA CU CHI"),
+    "gao.st25@demo.chohtx.vn": ("970403", "070112345678", "HTX LUA GAO ST25 MY XUYEN"),
+    "caphe.lamha@demo.chohtx.vn": ("970415", "109876543210", "HTX CA PHE VA NONG SAN LAM HA"),
+    "hoicho@demo.lienminhhtx.vn": ("970415", "106870123456", "LIEN MINH HTX TINH LAI CHAU"),
+}
+
+
 def seed_demo() -> DemoLogins:
     """Create the demo accounts and organisations that do not exist yet.
 
@@ -382,10 +403,14 @@ def _seed_profile(user: User, profile: DemoProfile, admin: Actor) -> None:
     """Fill in, submit and decide one demo organisation's profile, once."""
     membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
     organization = db.session.get_one(Organization, membership.organization_id)
-    if organization.legal_name:  # already seeded
-        return
     me = Actor(user=user)
     org_id = organization.id
+    bank = DEMO_BANK_ACCOUNTS.get(user.email)
+    if bank and not organization.has_bank_account:  # also for a demo seeded before
+        bin_, account, holder = bank
+        transfers.save_bank_account(me, org_id, bin=bin_, account=account, holder=holder)
+    if organization.legal_name:  # already seeded
+        return
     is_coop = organization.kind is OrgKind.COOP
     profiles.save_identity(
         me,

@@ -24,7 +24,6 @@ from marketplace.models import (
     Invoice,
     Listing,
     Lot,
-    Organization,
     Rfq,
     User,
 )
@@ -196,29 +195,8 @@ def _deliver(coop: str, delivery: Delivery, *, rejected: int = 0, short: int = 0
     return invoice
 
 
-#: Bank accounts of the demo payees, so their payment pages show a VietQR code.
-DEMO_BANK_ACCOUNTS = {
-    "vietgap.cuchi@demo.chohtx.vn": ("970418", "31410001234567", "HTX DUA LUOI VA CA CHUA CU CHI"),
-    "chaca.halong@demo.chohtx.vn": ("970436", "0011004567890", "HTX CHA MUC CHA CA HA LONG"),
-    "sam.laichau@demo.chohtx.vn": ("970405", "8800205123456", "HTX SAM LAI CHAU MUONG TE"),
-    "hoicho@demo.lienminhhtx.vn": ("970415", "106870123456", "LIEN MINH HTX TINH LAI CHAU"),
-}
-
-
-def seed_bank_accounts() -> None:
-    from marketplace.services.payments.transfers import save_bank_account
-
-    for email, (bin_, account, holder) in DEMO_BANK_ACCOUNTS.items():
-        organization_id = _org_id(email)
-        if not db.session.get(Organization, organization_id).bank_account_number:
-            save_bank_account(
-                _actor(email), organization_id, bin=bin_, account=account, holder=holder
-            )
-
-
 def seed_deals() -> bool:
     """Create the demo deals once (nothing happens if Xanh Mart has any request)."""
-    seed_bank_accounts()
     buyer_id = _org_id(BUYER)
     if db.session.scalar(select(Rfq.id).where(Rfq.buyer_id == buyer_id)):
         return False

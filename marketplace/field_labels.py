@@ -23,6 +23,7 @@ FIELD_LABELS = {
     "member_count": _l("Number of members"),
     "area_hectares": _l("Cultivated area (hectares)"),
     "story_vi": _l("Your story (Vietnamese)"),
+    "bank_account": _l("Payout bank account"),
     "title_vi": _l("Product name (Vietnamese)"),
     "category_id": _l("Category"),
     "unit": _l("Selling unit"),

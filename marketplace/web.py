@@ -172,14 +172,36 @@ def register_context(app: Flask) -> None:
     def navigation() -> dict:
         """Memberships for the role-aware navigation (co-op, buyer, organiser links)."""
         if not has_request_context() or g.get("database_away") or not current_user.is_authenticated:
-            return {"nav_memberships": [], "unread_notifications": 0}
+            return {
+                "nav_memberships": [],
+                "unread_notifications": 0,
+                "payout_accounts_missing": [],
+            }
         from marketplace.services.accounts.organizations import memberships_of
         from marketplace.services.inbox import unread_count
 
+        memberships = memberships_of(current_user)
         return {
-            "nav_memberships": memberships_of(current_user),
+            "nav_memberships": memberships,
             "unread_notifications": unread_count(current_user),
+            "payout_accounts_missing": payout_accounts_missing(memberships),
         }
+
+
+def payout_accounts_missing(memberships: list) -> list[tuple[object, bool]]:
+    """(membership, may add it) for each of the user's co-ops and fair organisers that has no
+    bank account for buyers' transfers yet, from the memberships the navigation already
+    loaded (no query of its own). Left out on the pages where the account is being added."""
+    if request.endpoint == "payments.bank_account" or (
+        request.endpoint == "onboarding.step"
+        and (request.view_args or {}).get("step_key") == "bank"
+    ):
+        return []
+    return [
+        (m, m.role.at_least(Role.MANAGER))
+        for m in memberships
+        if m.organization.is_payee and not m.organization.has_bank_account
+    ]
 
 
 def private_file(key: str | None) -> Response:

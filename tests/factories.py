@@ -51,7 +51,7 @@ from marketplace.services.accounts import accounts, profiles, verification
 from marketplace.services.catalogue import listings
 from marketplace.services.context import Actor
 from marketplace.services.deals import contracts, deliveries, rfqs
-from marketplace.services.payments import ledger
+from marketplace.services.payments import ledger, transfers
 from marketplace.vietnam import today
 
 TEST_PASSWORD = "sau-xanh-mua-thu-2026"
@@ -326,7 +326,8 @@ def login(client: FlaskClient, person: Person, remember: bool = False):
 
 
 def fill_coop_profile(app: Flask, person: Person, **identity_overrides) -> None:
-    """Every step of a co-op profile, filled in with plausible values."""
+    """Every step of a co-op profile, filled in with plausible values (the payout bank account
+    too)."""
     with app.app_context():
         actor = actor_for(person)
         identity = {
@@ -355,6 +356,9 @@ def fill_coop_profile(app: Flask, person: Person, **identity_overrides) -> None:
         )
         profiles.save_story(
             actor, org_id, None, story_vi="Sâm Lai Châu trồng dưới tán rừng.", story_en=""
+        )
+        transfers.save_bank_account(
+            actor, org_id, bin="970405", account="8800205123456", holder="HTX SAM LAI CHAU"
         )
         settle()
 
@@ -446,6 +450,13 @@ def verified_organiser(app: Flask) -> Person:
             province="Lai Châu",
             commune="Phường Tân Phong",
             street="Số 25",
+        )
+        transfers.save_bank_account(
+            me,
+            person.organization_id,
+            bin="970415",
+            account="106870123456",
+            holder="LIEN MINH HTX TINH LAI CHAU",
         )
         settle()
     _submit_and_approve(app, person)

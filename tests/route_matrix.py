@@ -58,6 +58,8 @@ ROUTES = [
     ("POST", "/admin/certificates/{cert}/decide", ADMIN_ONLY | {"admin": 302}),
     ("GET", "/orgs/{org}/profile", MEMBERS_ONLY),
     ("GET", "/orgs/{org}/profile/identity", MEMBERS_ONLY | {"coop_staff": 403}),
+    # The payout bank account step (co-ops and organisers; a buyer has no such step).
+    ("GET", "/orgs/{org}/profile/bank", MEMBERS_ONLY | {"coop_staff": 403}),
     ("POST", "/orgs/{org}/profile/logo", MANAGERS_ONLY),
     ("POST", "/orgs/{org}/profile/photos", MANAGERS_ONLY),
     ("POST", "/orgs/{org}/profile/photos/999999/delete", MANAGERS_ONLY | {"coop_owner": 404}),

@@ -1,8 +1,20 @@
 """VietQR payloads, checked against strings worked out by hand and a CRC written separately."""
 
+import re
+
 import pytest
 
-from marketplace.payments.vietqr import BANKS, crc16_ccitt, decode, payload
+from marketplace.payments.vietqr import (
+    BANKS,
+    BANKS_FILE,
+    Bank,
+    InvalidAccountNumber,
+    account_number,
+    crc16_ccitt,
+    decode,
+    load_banks,
+    payload,
+)
 
 
 def reference_crc(text: str) -> str:
@@ -221,10 +233,81 @@ def test_invalid_input_raises_value_error(kwargs, reason):
         payload(**arguments)
 
 
-def test_banks_have_six_digit_bins_and_vietnamese_names():
-    assert len(BANKS) == 15
-    assert BANKS["970436"].short_name == "Vietcombank"
-    assert BANKS["970436"].full_name == "Ngân hàng TMCP Ngoại thương Việt Nam"
+def test_the_bank_list_file_loads_with_six_digit_unique_bins_and_names():
+    lines = BANKS_FILE.read_text(encoding="utf-8").splitlines()
+    header, *rows = [line for line in lines if not line.startswith("#")]
+    assert header == "bin,code,short_name,full_name,swift"
+    bins = [row.split(",", 1)[0] for row in rows]
+    assert len(bins) == len(set(bins)) == len(BANKS) >= 55  # every row loaded, none twice
+    assert list(BANKS) == bins  # the file's order is the order a select shows
     for bank_bin, bank in BANKS.items():
-        assert len(bank_bin) == 6 and bank_bin.isdigit() and bank_bin.startswith("970")
-        assert bank.full_name.startswith("Ngân hàng ")
+        assert re.fullmatch(r"[0-9]{6}", bank_bin)
+        assert bank.short_name.strip() and bank.full_name.strip()
+        assert bank.swift == "" or re.fullmatch(r"[A-Z]{4}VN[A-Z0-9]{2}", bank.swift)
+    assert BANKS["970449"] == Bank("LPBank", "Ngân hàng TMCP Lộc Phát Việt Nam", "LPB", "LVBKVNVX")
+    assert BANKS["970452"].short_name == "KienLongBank"
+    assert BANKS["970412"].short_name == "PVcomBank"
+    assert {"546034", "546035", "963388"} <= set(BANKS)  # Cake, Ubank, Timo
+    assert BANKS["970436"] == Bank(
+        "Vietcombank", "Ngân hàng TMCP Ngoại Thương Việt Nam", "VCB", "BFTVVNVX"
+    )
+    assert list(BANKS)[:3] == ["970436", "970415", "970418"]  # the most used first
+
+
+def test_the_bank_list_file_header_names_its_source_and_date():
+    header = BANKS_FILE.read_text(encoding="utf-8").split("\nbin,", 1)[0]
+    assert "api.vietqr.io/v2/banks" in header and re.search(r"Taken \d{4}-\d{2}-\d{2}", header)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("bin,code,short_name,full_name,swift\n97043,X,X,Ngân hàng X,\n", "not 6 digits"),
+        ("bin,code,short_name,full_name,swift\n970436,X,X,Ngân hàng X,\n970436,Y,Y,Y,\n", "twice"),
+        ("bin,code,short_name,full_name,swift\n970436,X,,Ngân hàng X,\n", "no name"),
+    ],
+)
+def test_a_bad_bank_list_is_refused_when_loaded(tmp_path, content, problem):
+    path = tmp_path / "banks.csv"
+    path.write_text("# comment\n" + content, encoding="utf-8")
+    with pytest.raises(ValueError, match=problem):
+        load_banks(path)
+
+
+def test_a_bank_can_still_be_made_from_its_two_names():
+    assert Bank("X", "Ngân hàng X") == ("X", "Ngân hàng X", "", "")
+
+
+@pytest.mark.parametrize(
+    ("typed", "digits"),
+    [
+        ("0071001234567", "0071001234567"),
+        ("0071 0012 3456 7", "0071001234567"),
+        (" 0071.0012.3456 ", "007100123456"),
+        ("0071-0012-3456", "007100123456"),
+        ("0071\u00a00012\u2013345", "00710012345"),
+        ("123456", "123456"),
+        ("1" * 19, "1" * 19),
+    ],
+)
+def test_account_numbers_lose_the_separators_people_type(typed, digits):
+    assert account_number(typed) == digits
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("", "empty"),
+        (" - . ", "empty"),
+        ("0071 0012 3456 7A", "characters"),
+        ("VCB-0071", "characters"),
+        ("0071/0012", "characters"),
+        ("١٢٣٤٥٦٧", "characters"),  # digits, but not 0-9
+        ("12345", "length"),
+        ("1" * 20, "length"),
+    ],
+)
+def test_account_numbers_with_other_characters_or_length_are_refused(typed, reason):
+    with pytest.raises(InvalidAccountNumber) as exc:
+        account_number(typed)
+    assert exc.value.reason == reason

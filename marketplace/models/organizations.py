@@ -139,6 +139,16 @@ class Organization(db.Model):
     def is_verified(self) -> bool:
         return self.verification_status is VerificationStatus.APPROVED
 
+    @property
+    def is_payee(self) -> bool:
+        """Co-ops and fair organisers are paid by bank transfer (VietQR) into their own
+        account, so they need one; buyers pay and are not paid."""
+        return self.kind in (OrgKind.COOP, OrgKind.FAIR_ORGANIZER)
+
+    @property
+    def has_bank_account(self) -> bool:
+        return bool(self.bank_bin and self.bank_account_number)
+
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organization", cascade="all, delete-orphan"
     )

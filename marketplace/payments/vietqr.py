@@ -7,33 +7,54 @@ the ledger matches the transfer by. Every field is ID (2 digits) + length (2 dig
 
 from __future__ import annotations
 
+import csv
 import re
+from pathlib import Path
 from typing import NamedTuple, TypedDict
+
+#: The bank list, kept as data beside this module (its header says where it comes from).
+BANKS_FILE = Path(__file__).with_name("banks.csv")
 
 
 class Bank(NamedTuple):
     short_name: str
     full_name: str
+    #: The bank's code in the VietQR list ("VCB", "ICB", "LPB" …).
+    code: str = ""
+    #: SWIFT/BIC, where the list has one.
+    swift: str = ""
 
 
-#: 6-digit NAPAS bank BIN → the bank's short and full (legal) name, in the order of DESIGN.md.
-BANKS: dict[str, Bank] = {
-    "970436": Bank("Vietcombank", "Ngân hàng TMCP Ngoại thương Việt Nam"),
-    "970415": Bank("VietinBank", "Ngân hàng TMCP Công Thương Việt Nam"),
-    "970418": Bank("BIDV", "Ngân hàng TMCP Đầu tư và Phát triển Việt Nam"),
-    "970405": Bank("Agribank", "Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam"),
-    "970407": Bank("Techcombank", "Ngân hàng TMCP Kỹ Thương Việt Nam"),
-    "970422": Bank("MB", "Ngân hàng TMCP Quân đội"),
-    "970416": Bank("ACB", "Ngân hàng TMCP Á Châu"),
-    "970432": Bank("VPBank", "Ngân hàng TMCP Việt Nam Thịnh Vượng"),
-    "970403": Bank("Sacombank", "Ngân hàng TMCP Sài Gòn Thương Tín"),
-    "970423": Bank("TPBank", "Ngân hàng TMCP Tiên Phong"),
-    "970437": Bank("HDBank", "Ngân hàng TMCP Phát triển Thành phố Hồ Chí Minh"),
-    "970441": Bank("VIB", "Ngân hàng TMCP Quốc tế Việt Nam"),
-    "970443": Bank("SHB", "Ngân hàng TMCP Sài Gòn – Hà Nội"),
-    "970426": Bank("MSB", "Ngân hàng TMCP Hàng Hải Việt Nam"),
-    "970440": Bank("SeABank", "Ngân hàng TMCP Đông Nam Á"),
-}
+def load_banks(path: Path = BANKS_FILE) -> dict[str, Bank]:
+    """6-digit NAPAS BIN → Bank, in the file's order (the order a bank select shows).
+
+    Lines starting with "#" are comments. Raises ValueError for a BIN that is not 6 digits or
+    appears twice, or a bank without a name, so a bad edit fails at start-up, not at a payer.
+    """
+    with path.open(encoding="utf-8", newline="") as text:
+        rows = csv.DictReader(line for line in text if not line.startswith("#"))
+        banks: dict[str, Bank] = {}
+        for row in rows:
+            bank_bin = (row.get("bin") or "").strip()
+            if not re.fullmatch(r"[0-9]{6}", bank_bin):
+                raise ValueError(f"{path.name}: the BIN {bank_bin!r} is not 6 digits")
+            if bank_bin in banks:
+                raise ValueError(f"{path.name}: the BIN {bank_bin} appears twice")
+            short_name = (row.get("short_name") or "").strip()
+            full_name = (row.get("full_name") or "").strip()
+            if not (short_name and full_name):
+                raise ValueError(f"{path.name}: the bank {bank_bin} has no name")
+            banks[bank_bin] = Bank(
+                short_name,
+                full_name,
+                (row.get("code") or "").strip(),
+                (row.get("swift") or "").strip(),
+            )
+    return banks
+
+
+#: 6-digit NAPAS bank BIN → the bank's short and full (legal) name, code and SWIFT.
+BANKS: dict[str, Bank] = load_banks()
 
 NAPAS_GUID = "A000000727"
 SERVICE_TO_ACCOUNT = "QRIBFTTA"  # "QRIBFTTC" would be a transfer to a card number
@@ -42,7 +63,35 @@ COUNTRY = "VN"
 MESSAGE_MAX = 25
 AMOUNT_MAX_DIGITS = 13
 
-_ACCOUNT = re.compile(r"[0-9]{6,19}")
+ACCOUNT_MIN_DIGITS, ACCOUNT_MAX_DIGITS = 6, 19
+_ACCOUNT = re.compile(rf"[0-9]{{{ACCOUNT_MIN_DIGITS},{ACCOUNT_MAX_DIGITS}}}")
+# What people type between groups of digits, as banks print them: "0071 0012 3456 7",
+# "0071.0012.3456", "0071-001-234" (also the no-break space and dashes of copied text).
+_ACCOUNT_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015]+")
+
+
+class InvalidAccountNumber(ValueError):
+    """Why a typed account number cannot be used: ``reason`` is "empty", "characters" (letters
+    or other signs besides digits, spaces, dots and dashes) or "length" (not 6 to 19 digits)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def account_number(typed: str) -> str:
+    """The digits of an account number as people type it, with the spaces, dots and dashes
+    between groups of digits taken out. Raises InvalidAccountNumber."""
+    digits = _ACCOUNT_SEPARATORS.sub("", typed or "")
+    if not digits:
+        raise InvalidAccountNumber("empty")
+    if not re.fullmatch(r"[0-9]*", digits):
+        raise InvalidAccountNumber("characters")
+    if not _ACCOUNT.fullmatch(digits):
+        raise InvalidAccountNumber("length")
+    return digits
+
+
 # Bank apps strip or mangle anything else (tone marks, punctuation) and cut after 25 characters;
 # a reference that arrives changed cannot be matched to its order. Some trim outer spaces.
 _MESSAGE = re.compile(rf"(?! )[A-Za-z0-9 ]{{0,{MESSAGE_MAX}}}(?<! )")

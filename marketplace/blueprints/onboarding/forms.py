@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from marketplace.blueprints.common import BaseForm
+from marketplace.blueprints.payments.forms import BankAccountForm
 from marketplace.i18n import CERTIFICATE_NAMES
 
 
@@ -95,6 +96,13 @@ class StoryForm(VersionedForm):
     story_en = TextAreaField(
         _l("Your story (English, optional)"), validators=[Length(max=5000)], render_kw={"rows": 6}
     )
+
+
+class PayoutAccountForm(BankAccountForm):
+    """The payout bank account as an onboarding step: the payment pages' form, with the
+    version field every step carries (a bank account has no version of its own)."""
+
+    version = HiddenField()
 
 
 class ImageUploadForm(BaseForm):

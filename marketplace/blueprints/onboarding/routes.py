@@ -18,6 +18,7 @@ from marketplace.blueprints.onboarding.forms import (
     IdentityForm,
     ImageUploadForm,
     LocationForm,
+    PayoutAccountForm,
     PeopleForm,
     StoryForm,
 )
@@ -27,6 +28,7 @@ from marketplace.models import Organization, OrgKind, Role
 from marketplace.services.accounts import certificates, profiles, verification
 from marketplace.services.context import Actor
 from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
+from marketplace.services.payments import transfers
 from marketplace.validation import format_vn_phone, small_int
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import (
@@ -49,6 +51,10 @@ class Step:
     form: type
     save: Callable[[Actor, Organization, object], None]
     coop_only: bool = False
+    #: Only for organisations that are paid (co-ops and fair organisers), not buyers.
+    payee_only: bool = False
+    #: One sentence under the title saying why the step is asked for.
+    intro: object = None
 
 
 def _save_identity(actor: Actor, org: Organization, form) -> None:
@@ -98,16 +104,61 @@ def _save_story(actor: Actor, org: Organization, form) -> None:
     )
 
 
+def _save_bank_account(actor: Actor, org: Organization, form) -> None:
+    transfers.save_bank_account(
+        actor,
+        org.id,
+        bin=form.bin.data or "",
+        account=form.account.data or "",
+        holder=form.holder.data or "",
+    )
+
+
 STEPS = [
     Step("identity", _l("Legal details"), IdentityForm, _save_identity),
     Step("address", _l("Address"), AddressForm, _save_address),
     Step("people", _l("Representative and size"), PeopleForm, _save_people, coop_only=True),
     Step("story", _l("Story and photos"), StoryForm, _save_story, coop_only=True),
+    Step(
+        "bank",
+        _l("Payout bank account"),
+        PayoutAccountForm,
+        _save_bank_account,
+        payee_only=True,
+        intro=_l("Buyers pay you by VietQR bank transfer straight into this account."),
+    ),
 ]
+
+#: The step where each thing a submission needs is filled in
+#: (verification.missing_for_submission names them).
+FIELD_STEPS = {
+    "legal_name": "identity",
+    "tax_code": "identity",
+    "registration_number": "identity",
+    "registration_document_key": "identity",
+    "founded_on": "identity",
+    "province_code": "address",
+    "commune": "address",
+    "street": "address",
+    "representative_name": "people",
+    "representative_position": "people",
+    "representative_phone": "people",
+    "member_count": "people",
+    "area_hectares": "people",
+    "story_vi": "story",
+    verification.BANK_ACCOUNT: "bank",
+}
+
+#: Form fields of a step that are stored under another name on the organisation.
+_COLUMNS = {"bin": "bank_bin", "account": "bank_account_number", "holder": "bank_account_name"}
 
 
 def steps_for(org: Organization) -> list[Step]:
-    return [s for s in STEPS if not s.coop_only or org.kind is OrgKind.COOP]
+    return [
+        s
+        for s in STEPS
+        if (not s.coop_only or org.kind is OrgKind.COOP) and (not s.payee_only or org.is_payee)
+    ]
 
 
 def _member_view(org_id: int, min_role: Role = Role.STAFF):
@@ -129,6 +180,7 @@ def _render_overview(org_id: int, location_form: LocationForm, status: int = 200
         membership=membership,
         steps=steps_for(organization),
         missing=verification.missing_for_submission(organization),
+        field_steps=FIELD_STEPS,
         review=verification.latest_review(actor, organization.id),
         certificates=verification.certificates_of(actor, organization.id),
         locations=profiles.delivery_locations(actor, organization.id),
@@ -156,7 +208,7 @@ def _fill_form(form, organization: Organization, step: Step) -> None:
         elif name == "member_count" and organization.member_count is not None:
             field.data = str(organization.member_count)
         else:
-            field.data = getattr(organization, name)
+            field.data = getattr(organization, _COLUMNS.get(name, name))
 
 
 @bp.route("/orgs/<int:org_id>/profile/<step_key>", methods=["GET", "POST"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from marketplace.blueprints.common import BaseForm
+from marketplace.payments import vietqr
 
 
 class TransferForm(BaseForm):
@@ -26,12 +29,28 @@ class RefundForm(BaseForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], render_kw={"rows": 2})
 
 
+def bank_choices() -> list[SelectChoice]:
+    """Every VietQR bank as "short name · full name", in the bank list's order."""
+    return [SelectChoice("", _("Choose…"))] + [
+        SelectChoice(code, f"{bank.short_name} · {bank.full_name}")
+        for code, bank in vietqr.BANKS.items()
+    ]
+
+
 class BankAccountForm(BaseForm):
-    bin = SelectField(_l("Bank"), validate_choice=False)
+    bin = SelectField(_l("Bank"), choices=bank_choices, validate_choice=False)
     account = StringField(
-        _l("Account number"), validators=[Length(max=30)], render_kw={"inputmode": "numeric"}
+        _l("Account number"),
+        validators=[Length(max=40)],
+        description=_l("Digits only; spaces, dots and dashes between them are fine."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
-    holder = StringField(_l("Account holder (as the bank shows it)"), validators=[Length(max=120)])
+    holder = StringField(
+        _l("Account holder (as the bank shows it)"),
+        validators=[Length(max=120)],
+        description=_l("As your bank shows it, e.g. HTX NONG SAN SAM"),
+        render_kw={"autocapitalize": "characters", "autocomplete": "off"},
+    )
 
 
 class StatementForm(BaseForm):

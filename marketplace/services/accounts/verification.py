@@ -86,12 +86,25 @@ _COOP_REQUIRED = [
 ]
 
 
+#: The "field" a missing payout bank account is reported under (a step, not one column).
+BANK_ACCOUNT = "bank_account"
+
+
 def missing_for_submission(organization: Organization) -> list[Missing]:
-    """What must still be filled in before the profile can be sent for verification."""
+    """What must still be filled in before the profile can be sent for verification; a co-op
+    or fair organiser also needs the bank account its buyers pay into (VietQR)."""
     required = list(_COMMON_REQUIRED)
     if organization.kind is OrgKind.COOP:
         required += _COOP_REQUIRED
-    return [Missing(f, reason) for f, reason in required if not getattr(organization, f)]
+    missing = [Missing(f, reason) for f, reason in required if not getattr(organization, f)]
+    if organization.is_payee and not organization.has_bank_account:
+        missing.append(
+            Missing(
+                BANK_ACCOUNT,
+                _l("Buyers pay you by VietQR bank transfer straight into this account."),
+            )
+        )
+    return missing
 
 
 def _lock(organization_id: int) -> Organization:

@@ -72,17 +72,34 @@ def bank_details(found: Payable) -> dict | None:
     }
 
 
+def _account_problem(reason: str, typed: str) -> object:
+    if reason == "empty":
+        return _l("Enter the account number.")
+    if reason == "characters":
+        return _l(
+            "“%(typed)s” has letters or other signs: an account number has only digits "
+            "(spaces, dots and dashes between them are fine).",
+            typed=typed.strip()[:40],
+        )
+    return _l("An account number has 6 to 19 digits.")
+
+
 def save_bank_account(
     actor: Actor, organization_id: int, *, bin: str, account: str, holder: str
 ) -> Organization:
-    """An owner or manager sets where transfers to the organisation go (VietQR)."""
+    """An owner or manager sets where transfers to the organisation go (VietQR): a bank of
+    vietqr.BANKS, the account number as typed (spaces, dots and dashes between the digits are
+    taken out) and the holder's name as typed. Raises ValidationFailed, PermissionDenied
+    (staff), NotFound (anyone else)."""
     member_of(actor, organization_id, Role.MANAGER)
     errors: dict[str, object] = {}
     if bin not in vietqr.BANKS:
         errors["bin"] = _l("Choose your bank.")
-    number = "".join((account or "").split())
-    if not (number.isascii() and number.isdigit() and 6 <= len(number) <= 19):
-        errors["account"] = _l("An account number has 6 to 19 digits.")
+    number = ""
+    try:
+        number = vietqr.account_number(account)
+    except vietqr.InvalidAccountNumber as exc:
+        errors["account"] = _account_problem(exc.reason, account or "")
     name = text_of(holder, 120)
     if not name:
         errors["holder"] = _l("Enter the account holder's name as the bank shows it.")
