@@ -245,6 +245,15 @@ DEAL_ROUTES = [
     ("GET", "/orgs/{org}/invoices", BUYER_SEES),
     ("GET", "/invoices/{invoice}", PARTIES_SEE),
     ("POST", "/invoices/{invoice}/void", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 422}),
+    # Documents as PDF: whoever sees the page they belong to.
+    ("GET", "/invoices/{invoice}/pdf", PARTIES_SEE),
+    ("GET", "/contracts/{contract}/pdf", PARTIES_SEE),
+    ("GET", "/deliveries/{received}/pdf", PARTIES_SEE),
+    # Nothing dispatched yet: no delivery note.
+    ("GET", "/deliveries/{planned}/pdf", OUTSIDERS | dict.fromkeys(DEAL_USERS[4:], 404)),
+    # A payment's receipt: whoever sees the pay page, once the payment has succeeded.
+    ("GET", "/payments/{paid}/receipt", PARTIES_SEE | {"admin": 200}),
+    ("GET", "/payments/{payment}/receipt", OUTSIDERS | dict.fromkeys(DEAL_USERS[4:], 404)),
     # Payments: the payer, the payee and admins see a payable; the payer's managers pay it;
     # the payee's managers (and admins) record transfers and refund.
     ("GET", "/pay/invoice/{invoice}", PARTIES_SEE | {"admin": 200}),

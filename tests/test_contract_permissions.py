@@ -17,7 +17,7 @@ from marketplace.blueprints.payments import checkout
 from marketplace.extensions import db
 from marketplace.models import Contract, DealAttachment, Delivery, PayableKind, Role
 from marketplace.services.deals import contracts, deliveries, rfqs
-from marketplace.services.payments import statements
+from marketplace.services.payments import statements, transfers
 from marketplace.vietnam import today
 from tests.factories import (
     Person,
@@ -104,7 +104,17 @@ def cast(app) -> DealCast:
             "sao-ke.csv",
             "Ngày,Số tiền,Nội dung\n01/11/2026,100000,Tien hang\n".encode(),
         )
-        ids |= {"payment": payment.id, "statement": imported.id}
+        # A part of the invoice paid by transfer: a succeeded payment, with a receipt.
+        paid = transfers.record_transfer(
+            actor_for(coop),
+            PayableKind.INVOICE,
+            invoice.id,
+            amount="1000",
+            paid_on=today(),
+            bank_reference="FT-MATRIX-1",
+            partial=True,
+        )
+        ids |= {"payment": payment.id, "statement": imported.id, "paid": paid.id}
         settle()
     return DealCast(
         people={

@@ -237,6 +237,7 @@ def test_every_route_is_in_the_matrix(app):
         .replace("/deliveries/<int:delivery_id>", "/deliveries/{received}")
         .replace("{received}/photos/<int:line_id>/<int:index>", "{received}/photos/{line}/0")
         .replace("<int:invoice_id>", "{invoice}")
+        .replace("/payments/<int:payment_id>/receipt", "/payments/{paid}/receipt")
         .replace("<int:payment_id>", "{payment}")
         .replace("<int:statement_id>", "{statement}")
         .replace("/admin/payouts/{org}", "/admin/payouts/{coop_org}")
