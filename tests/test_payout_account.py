@@ -270,3 +270,12 @@ def test_the_reminder_costs_no_query_of_its_own(app, client):
         counts.append(len(statements))
     assert "payout-banner" in page
     assert counts[0] == counts[1]
+
+
+def test_an_organiser_is_told_exhibitors_pay_into_it(app, client):
+    organiser = make_person(app, kind=OrgKind.FAIR_ORGANIZER)
+    login(client, organiser)
+    page = client.get(f"/orgs/{organiser.organization_id}/profile").get_data(as_text=True)
+    assert "Thêm tài khoản ngân hàng để đơn vị tham gia hội chợ thanh toán cho bạn." in page
+    step = client.get(_step(organiser)).get_data(as_text=True)
+    assert "chuyển khoản VietQR phí gian hàng thẳng vào tài khoản này" in step

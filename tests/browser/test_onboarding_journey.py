@@ -81,8 +81,30 @@ def test_co_op_from_sign_up_to_verified_badge(live_server, live_app, phone: Page
     phone.get_by_role("button", name="Thêm ảnh").click()
     expect(phone.get_by_text("Đã lưu ảnh.")).to_be_visible()
 
-    # Send for verification.
+    # Step 5: the payout bank account, which the overview still asks for (and every page
+    # reminds of); a letter typed into the account number is refused, keeping what was typed.
     phone.goto(phone.url.replace("/profile/story", "/profile"))
+    expect(phone.locator(".payout-banner")).to_contain_text("Thêm tài khoản ngân hàng")
+    expect(phone.get_by_role("button", name="Gửi xác minh")).to_have_count(0)
+    phone.locator("#missing").get_by_role("link", name="Tài khoản ngân hàng nhận tiền").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Tài khoản ngân hàng nhận tiền")
+    expect(phone.locator("#step-intro")).to_contain_text("chuyển khoản VietQR")
+    phone.get_by_label("Ngân hàng", exact=True).select_option(
+        label="LPBank · Ngân hàng TMCP Lộc Phát Việt Nam"
+    )
+    phone.get_by_label("Số tài khoản").fill("0071 0012 3456 7A")
+    phone.get_by_label("Chủ tài khoản (đúng như ngân hàng hiển thị)").fill("HTX CHE SHAN TUYET")
+    phone.get_by_role("button", name="Lưu", exact=True).click()
+    expect(phone.get_by_label("Số tài khoản")).to_have_value("0071 0012 3456 7A")
+    expect(phone.locator("#account-error")).to_contain_text("có chữ cái hoặc ký tự khác")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.screenshot(path=os.path.join(OUTPUT_DIR, "profile-bank-360.png"), full_page=True)
+    phone.get_by_label("Số tài khoản").fill("0071 0012 3456 7")
+    phone.get_by_role("button", name="Lưu", exact=True).click()
+    expect(phone.get_by_text("Đã lưu.")).to_be_visible()
+    expect(phone.locator(".payout-banner")).to_have_count(0)
+
+    # Send for verification.
     phone.get_by_role("button", name="Gửi xác minh").click()
     expect(phone.get_by_text("Đang chờ xác minh")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360

@@ -54,7 +54,7 @@ class Step:
     #: Only for organisations that are paid (co-ops and fair organisers), not buyers.
     payee_only: bool = False
     #: One sentence under the title saying why the step is asked for.
-    intro: object = None
+    intro: Callable[[Organization], object] | None = None
 
 
 def _save_identity(actor: Actor, org: Organization, form) -> None:
@@ -125,7 +125,7 @@ STEPS = [
         PayoutAccountForm,
         _save_bank_account,
         payee_only=True,
-        intro=_l("Buyers pay you by VietQR bank transfer straight into this account."),
+        intro=verification.why_bank_account,
     ),
 ]
 

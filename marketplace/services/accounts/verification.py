@@ -98,13 +98,17 @@ def missing_for_submission(organization: Organization) -> list[Missing]:
         required += _COOP_REQUIRED
     missing = [Missing(f, reason) for f, reason in required if not getattr(organization, f)]
     if organization.is_payee and not organization.has_bank_account:
-        missing.append(
-            Missing(
-                BANK_ACCOUNT,
-                _l("Buyers pay you by VietQR bank transfer straight into this account."),
-            )
-        )
+        missing.append(Missing(BANK_ACCOUNT, why_bank_account(organization)))
     return missing
+
+
+def why_bank_account(organization: Organization) -> object:
+    """Why a payee is asked for its bank account, in one sentence."""
+    if organization.kind is OrgKind.FAIR_ORGANIZER:
+        return _l(
+            "Exhibitors pay their booth fees by VietQR bank transfer straight into this account."
+        )
+    return _l("Buyers pay you by VietQR bank transfer straight into this account.")
 
 
 def _lock(organization_id: int) -> Organization:

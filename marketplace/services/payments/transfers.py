@@ -77,8 +77,7 @@ def _account_problem(reason: str, typed: str) -> object:
         return _l("Enter the account number.")
     if reason == "characters":
         return _l(
-            "“%(typed)s” has letters or other signs: an account number has only digits "
-            "(spaces, dots and dashes between them are fine).",
+            "“%(typed)s” has letters or other signs: an account number has only digits.",
             typed=typed.strip()[:40],
         )
     return _l("An account number has 6 to 19 digits.")
