@@ -1,5 +1,5 @@
 """Flask commands: create-admin, seed-demo, outbox work, fairs expire, contracts sweep,
-search sync/reindex."""
+commission bill, search sync/reindex."""
 
 from __future__ import annotations
 
@@ -125,6 +125,31 @@ def register(app: Flask) -> None:
         )
         if not report.ok:
             raise SystemExit(1)
+
+    @app.cli.group("commission")
+    def commission_group() -> None:
+        """The platform's monthly fee invoices."""
+
+    @commission_group.command("bill")
+    @click.option("--month", default=None, help="The month to bill, YYYY-MM (default: last month).")
+    def commission_bill(month: str | None) -> None:
+        """Bill each organisation the fees on the transfers it received in the month (once:
+        running it again issues nothing more), deducting what the platform holds for it, and
+        tell it. Run monthly from cron."""
+        from marketplace.services.payments import commission
+
+        try:
+            billed = commission.bill(Actor.system(), month)
+        except ValidationFailed as exc:
+            unit_of_work.rollback()
+            for message in exc.errors.values():
+                click.echo(str(message), err=True)
+            raise SystemExit(1) from exc
+        unit_of_work.complete()
+        click.echo(
+            f"{billed.period:%Y-%m}: issued {len(billed.issued)} commission invoices, "
+            f"{sum(i.amount for i in billed.issued)} VND, {billed.deducted} VND deducted"
+        )
 
     @app.cli.group("search")
     def search_group() -> None:

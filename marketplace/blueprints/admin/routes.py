@@ -12,6 +12,7 @@ from marketplace.blueprints.admin.forms import (
     REVIEWABLE_FIELDS,
     CertificateDecisionForm,
     DecisionForm,
+    PlatformAccountForm,
 )
 from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.listings.forms import CategoryForm
@@ -23,6 +24,8 @@ from marketplace.services import admin
 from marketplace.services.accounts import organizations, profiles, verification
 from marketplace.services.catalogue import categories, listings
 from marketplace.services.errors import TransitionNotAllowed, ValidationFailed
+from marketplace.services.payments import platform
+from marketplace.services.permissions import require_admin
 from marketplace.vietnam import province_name
 from marketplace.web import call_or_abort, current_actor
 
@@ -195,4 +198,34 @@ def rename_category(category_id: int):
         done=renamed,
         back=url_for("admin.category_tree"),
         bad_form=400,
+    )
+
+
+@bp.route("/platform-account", methods=["GET", "POST"])
+@login_required
+def platform_account():
+    """The platform's bank account, shown with its VietQR on commission invoices' pay pages."""
+    call_or_abort(require_admin, current_actor())
+    saved = platform.settings()
+    form = PlatformAccountForm(
+        bin=saved.bank_bin if saved else None,
+        account=saved.bank_account_number if saved else None,
+        holder=saved.bank_account_name if saved else None,
+    )
+
+    def done(_row):
+        flash(_("The platform's bank account is saved."), "success")
+        return redirect(url_for("admin.platform_account"))
+
+    return handle_form(
+        form,
+        lambda: platform.save_bank_account(
+            current_actor(),
+            bin=form.bin.data or "",
+            account=form.account.data or "",
+            holder=form.holder.data or "",
+        ),
+        done=done,
+        back=url_for("admin.platform_account"),
+        page=lambda status: (render_template("admin/platform_account.html", form=form), status),
     )

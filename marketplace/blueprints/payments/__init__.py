@@ -6,4 +6,9 @@ from flask import Blueprint
 bp = Blueprint("payments", __name__)
 
 # Each module registers its routes on bp when imported (after bp exists).
-from marketplace.blueprints.payments import claims, receipts, routes  # noqa: E402, F401
+from marketplace.blueprints.payments import (  # noqa: E402, F401
+    claims,
+    commission,
+    receipts,
+    routes,
+)

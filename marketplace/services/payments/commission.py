@@ -66,9 +66,11 @@ def month_of(text: str | None) -> date:
     """The first day of a month typed as "YYYY-MM"; ValidationFailed for anything else."""
     try:
         year, month = (int(part) for part in (text or "").strip().split("-"))
-        return date(year, month, 1)
+        if 2000 <= year <= 2999:
+            return date(year, month, 1)
     except (TypeError, ValueError):
-        raise ValidationFailed({"month": _l("Enter a month as YYYY-MM.")}) from None
+        pass
+    raise ValidationFailed({"month": _l("Enter a month as YYYY-MM.")})
 
 
 def last_month(day: date | None = None) -> date:
@@ -324,6 +326,13 @@ def bill_month(actor: Actor, period: date) -> Billed:
         )
     db.session.flush()
     return billed
+
+
+def bill(actor: Actor, month: str | None) -> Billed:
+    """``bill_month`` for a month typed as "YYYY-MM" (last month when none is typed)."""
+    if actor.user is not None:
+        require_admin(actor)
+    return bill_month(actor, month_of(month) if (month or "").strip() else last_month())
 
 
 # --- reading ---------------------------------------------------------------------------------
