@@ -110,6 +110,12 @@ ROUTES = [
     ("POST", "/admin/listings/{listing}/restore", ADMIN_ONLY | {"admin": 302}),
     ("GET", "/admin/categories", ADMIN_ONLY),
     ("POST", "/admin/categories/{category}", ADMIN_ONLY | {"admin": 302}),
+    # The platform's own bank account (commission invoices are paid to it); an empty form is
+    # refused next to its fields.
+    ("GET", "/admin/platform-account", ADMIN_ONLY),
+    ("POST", "/admin/platform-account", ADMIN_ONLY | {"admin": 422}),
+    # Billing last month's platform fees (nothing to bill here): back to the payouts page.
+    ("POST", "/admin/commission/bill", ADMIN_ONLY | {"admin": 302}),
     # Trade fairs: the organiser's pages are private to it (404 for everyone else).
     ("GET", "/orgs/{organiser_org}/fairs", ORGANISER_ONLY),
     ("GET", "/orgs/{organiser_org}/fairs/new", ORGANISER_ONLY),
@@ -298,6 +304,16 @@ DEAL_ROUTES = [
         BUYER_SEES | {"buyer_staff": 403, "admin": 302, "buyer": 302},
     ),
     ("GET", "/admin/payouts", dict.fromkeys(DEAL_USERS, 403) | {"anonymous": 302, "admin": 200}),
+    # The co-op's platform fee invoice: its owners and managers and admins see it; its pay
+    # page is the payer's (any member) and the admins'; only admins record a transfer to the
+    # platform (an empty form is refused next to its fields).
+    ("GET", "/commission/{commission}", COOP_SEES | {"admin": 200, "coop_staff": 403}),
+    ("GET", "/pay/commission/{commission}", COOP_SEES | {"admin": 200}),
+    (
+        "POST",
+        "/pay/commission/{commission}/transfer",
+        COOP_SEES | {"admin": 422, "coop": 403, "coop_staff": 403},
+    ),
     (
         "POST",
         "/admin/payouts/{coop_org}",

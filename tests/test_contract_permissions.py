@@ -8,14 +8,21 @@ alter what the others are asked about.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from marketplace.blueprints.payments import checkout
 from marketplace.extensions import db
-from marketplace.models import Contract, DealAttachment, Delivery, PayableKind, Role
+from marketplace.models import (
+    CommissionInvoice,
+    Contract,
+    DealAttachment,
+    Delivery,
+    PayableKind,
+    Role,
+)
 from marketplace.services.deals import contracts, deliveries, rfqs
 from marketplace.services.payments import statements, transfers
 from marketplace.vietnam import today
@@ -95,6 +102,18 @@ def cast(app) -> DealCast:
             ),
         )
         ids |= {"invoice": invoice.id, "amendment": amendment.id}
+        # A platform fee invoice of the co-op.
+        fee_invoice = CommissionInvoice(
+            organization_id=coop.organization_id,
+            period=date(2026, 1, 1),
+            number=f"PHI-MATRIX-{coop.organization_id}",
+            amount=36_000,
+            issued_on=today(),
+            due_on=today(),
+        )
+        db.session.add(fee_invoice)
+        db.session.flush()
+        ids["commission"] = fee_invoice.id
         payment, _url = checkout.start_card_payment(
             actor_for(buyer), PayableKind.INVOICE, invoice.id, locale="vi"
         )

@@ -240,6 +240,7 @@ def test_every_route_is_in_the_matrix(app):
         .replace("/payments/<int:payment_id>/receipt", "/payments/{paid}/receipt")
         .replace("<int:payment_id>", "{payment}")
         .replace("<int:statement_id>", "{statement}")
+        .replace("<int:commission_id>", "{commission}")
         .replace("/admin/payouts/{org}", "/admin/payouts/{coop_org}")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"
