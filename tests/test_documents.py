@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.documents import LocalOnlyFetcher, ascii_filename
 from marketplace.extensions import db
@@ -19,6 +19,7 @@ from marketplace.i18n import amount_in_words, format_money
 from marketplace.models import (
     Invoice,
     InvoiceLine,
+    LedgerEntry,
     OutboxMessage,
     PayableKind,
     Payment,
@@ -34,12 +35,13 @@ from marketplace.services.deals.documents import (
     invoice_document_for_parties,
 )
 from marketplace.services.errors import NotFound
-from marketplace.services.payments import receipts, transfers
+from marketplace.services.payments import commission, platform, receipts, transfers
 from marketplace.services.payments.payables import transfer_reference
 from marketplace.vietnam import today
 from tests.factories import (
     actor_for,
     add_member,
+    admin_actor,
     coop_with_listing,
     invoiced,
     location_id,
@@ -344,9 +346,48 @@ def test_a_receipt_for_a_recorded_transfer(app, client):
     assert "BIÊN LAI THANH TOÁN" in text
     assert format_money(total).replace("\u00a0", " ") in text
     assert amount_in_words(total, "vi") in text
-    assert "FT26001234567" in text and "chuyển khoản" in text
+    assert "FT26001234567" in text and "Chuyển khoản" in text
     assert "Công ty TNHH Siêu thị Xanh" in text and "Hợp tác xã Sâm Lai Châu Mường Tè" in text
     assert today().strftime("%d/%m/%Y") in text
+
+
+def test_a_receipt_for_a_payment_to_the_platform_itself(app, client):
+    _buyer, coop, invoice_id, total = invoiced(app)
+    admin = admin_actor(app)
+    with app.app_context():
+        transfers.record_transfer(
+            actor_for(coop),
+            PayableKind.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT-HANG-1",
+        )
+        # The transfer's fee falls in last month, which the platform bills.
+        period = commission.last_month()
+        db.session.execute(
+            update(LedgerEntry)
+            .where(LedgerEntry.organization_id == coop.organization_id)
+            .values(created_at=datetime(period.year, period.month, 15, 5, tzinfo=UTC))
+        )
+        [billed] = commission.bill_month(actor_for(admin), period).issued
+        platform.save_bank_account(
+            actor_for(admin), bin="970436", account="0071001234567", holder="CONG TY CHO HTX"
+        )
+        fee = billed.amount
+        payment_id = transfers.record_transfer(
+            actor_for(admin),
+            PayableKind.COMMISSION,
+            billed.id,
+            amount=str(fee),
+            paid_on=today(),
+            bank_reference="FT-PHI-1",
+        ).id
+        settle()
+    login(client, coop)
+    text = flat(pdf_text(download(client, f"/payments/{payment_id}/receipt")))
+    assert "CONG TY CHO HTX" in text and "Hợp tác xã Sâm Lai Châu Mường Tè" in text
+    assert format_money(fee).replace("\u00a0", " ") in text and "FT-PHI-1" in text
 
 
 def test_a_payment_that_did_not_succeed_has_no_receipt(app, client):

@@ -19,6 +19,7 @@ from marketplace.models import (
 from marketplace.services.context import Actor
 from marketplace.services.deals.documents import DocumentParty
 from marketplace.services.errors import NotFound
+from marketplace.services.payments import platform
 from marketplace.services.payments.payables import view_payable
 from marketplace.vietnam import VN_TZ, province_name
 
@@ -64,6 +65,13 @@ def _party(organization: Organization) -> DocumentParty:
     )
 
 
+def _platform() -> DocumentParty:
+    """The platform itself, as the payee of what is paid to it (commission invoices)."""
+    settings = platform.settings()
+    holder = settings.bank_account_name if settings is not None else None
+    return DocumentParty(legal_name=holder or "Chợ HTX", tax_code="", address="", name="Chợ HTX")
+
+
 def _provider_reference(payment_id: int) -> str:
     """The card provider's reference of the payment (its payment intent), if it has one."""
     return (
@@ -101,6 +109,6 @@ def receipt(actor: Actor, payment_id: int) -> Receipt:
         bank_reference=payment.bank_reference or _provider_reference(payment.id),
         transfer_reference=found.reference,
         payer=_party(payment.payer),
-        payee=_party(payment.payee),
+        payee=_party(payment.payee) if payment.payee is not None else _platform(),
         refunded=payment.refunded_amount or 0,
     )
