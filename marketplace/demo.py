@@ -388,6 +388,9 @@ def seed_demo() -> DemoLogins:
     from marketplace.demo_contracts import seed_deals
 
     seed_deals()
+    from marketplace.demo_commission import seed_commission
+
+    seed_commission()
     # The search projection follows every change by itself; rebuilding it here also covers
     # a database whose listings predate it. The engine (if any) is then brought up to date.
     from marketplace.search import documents, indexing
