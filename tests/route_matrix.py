@@ -292,6 +292,43 @@ DEAL_ROUTES = [
         PARTIES_SEE
         | {"admin": 302, "buyer": 403, "buyer_staff": 403, "coop_staff": 403, "coop": 302},
     ),
+    # The VietQR code as a PNG to save: whoever sees the pay page.
+    ("GET", "/pay/invoice/{invoice}/vietqr.png", PARTIES_SEE | {"admin": 200}),
+    # "I have transferred": the payer's members; a claim awaits already (refused, kept page).
+    (
+        "POST",
+        "/pay/invoice/{invoice}/transferred",
+        OUTSIDERS
+        | {"admin": 403, "coop": 403, "coop_staff": 403, "buyer": 422, "buyer_staff": 422},
+    ),
+    # The payee has a bank account: refused with a message (and a redirect).
+    (
+        "POST",
+        "/pay/invoice/{invoice}/ask-bank-account",
+        OUTSIDERS
+        | {"admin": 403, "coop": 403, "coop_staff": 403, "buyer": 302, "buyer_staff": 302},
+    ),
+    ("GET", "/transfer-claims/{claim}", PARTIES_SEE | {"admin": 200}),
+    # No receipt photo was sent with it.
+    ("GET", "/transfer-claims/{claim}/receipt", OUTSIDERS | dict.fromkeys(DEAL_USERS[4:], 404)),
+    # The payee's managers and admins answer; an empty form is refused next to its fields.
+    (
+        "POST",
+        "/transfer-claims/{claim}/confirm",
+        OUTSIDERS | STAFF_403 | {"admin": 422, "buyer": 403, "coop": 422},
+    ),
+    (
+        "POST",
+        "/transfer-claims/{claim}/not-arrived",
+        OUTSIDERS | STAFF_403 | {"admin": 422, "buyer": 403, "coop": 422},
+    ),
+    # The payer's members take it back (the second time: already answered, a message).
+    (
+        "POST",
+        "/transfer-claims/{claim}/withdraw",
+        OUTSIDERS
+        | {"admin": 403, "coop": 403, "coop_staff": 403, "buyer": 302, "buyer_staff": 302},
+    ),
     ("POST", "/stripe/webhook", dict.fromkeys(DEAL_USERS, 400)),
     ("GET", "/orgs/{org}/bank-account", BUYER_SEES | {"buyer_staff": 403}),
     ("GET", "/orgs/{org}/statement", BUYER_SEES | {"admin": 200}),

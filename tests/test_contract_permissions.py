@@ -24,7 +24,7 @@ from marketplace.models import (
     Role,
 )
 from marketplace.services.deals import contracts, deliveries, rfqs
-from marketplace.services.payments import statements, transfers
+from marketplace.services.payments import claims, statements, transfers
 from marketplace.vietnam import today
 from tests.factories import (
     Person,
@@ -133,7 +133,8 @@ def cast(app) -> DealCast:
             bank_reference="FT-MATRIX-1",
             partial=True,
         )
-        ids |= {"payment": payment.id, "statement": imported.id, "paid": paid.id}
+        claim = claims.claim_transfer(actor_for(buyer), PayableKind.INVOICE, invoice.id)
+        ids |= {"payment": payment.id, "statement": imported.id, "paid": paid.id, "claim": claim.id}
         settle()
     return DealCast(
         people={

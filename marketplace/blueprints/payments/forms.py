@@ -65,3 +65,33 @@ class PayoutForm(BaseForm):
     amount = StringField(_l("Amount paid out (₫)"), validators=[Length(max=30)])
     paid_on = DateField(_l("Date"), validators=[Optional()])
     bank_reference = StringField(_l("Bank reference"), validators=[Length(max=120)])
+
+
+class ClaimForm(BaseForm):
+    """The payer's "I have transferred"."""
+
+    amount = StringField(
+        _l("Amount you transferred (₫)"),
+        validators=[Length(max=30)],
+        render_kw={"inputmode": "numeric"},
+    )
+    paid_on = DateField(_l("Date of the transfer"), validators=[Optional()])
+    bank_reference = StringField(
+        _l("Bank reference (optional)"),
+        validators=[Length(max=120)],
+        description=_l("The transaction number your bank app shows, if you have it."),
+    )
+    receipt = FileField(
+        _l("Photo of the receipt (optional)"),
+        description=_l("A screenshot of the bank app's confirmation; JPEG, PNG or WebP."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+
+
+class NotArrivedForm(BaseForm):
+    note = TextAreaField(
+        _l("What you see on your account"),
+        validators=[Length(max=1000)],
+        render_kw={"rows": 3},
+        description=_l("For example: nothing with this reference has arrived by today."),
+    )

@@ -75,7 +75,6 @@ def render_pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             claim_form=forms.get("claim_form")
             or ClaimForm(amount=str(max(outstanding, 0)), paid_on=today()),
             ask_form=ConfirmForm(),
-            has_receipts="payments.receipt" in current_app.view_functions,
             transfer_form=transfer_form,
             refund_forms=forms.get("refund_forms") or {},
             refund_form_for=lambda payment_id, what="refund": RefundForm(

@@ -4,14 +4,16 @@ mistake reversed — never deleted."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.extensions import db
 from marketplace.i18n import format_money
 from marketplace.models import (
+    AuditEntry,
     Organization,
     PayableKind,
     Payment,
@@ -25,8 +27,9 @@ from marketplace.parsing import amount_of, text_of
 from marketplace.payments import vietqr
 from marketplace.services import audit
 from marketplace.services.context import Actor
-from marketplace.services.errors import ValidationFailed
+from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
+from marketplace.services.notifications import tell
 from marketplace.services.payments import ledger, platform
 from marketplace.services.payments.cards import payment_for
 from marketplace.services.payments.payables import (
@@ -37,6 +40,7 @@ from marketplace.services.payments.payables import (
     new_payment,
     outstanding,
     paid_on_problem,
+    payable,
     reopen_if_short,
     require_payee_manager,
     settle_if_covered,
@@ -118,8 +122,45 @@ def save_bank_account(
         organization_id=organization_id,
         details={"bin": bin, "account": number[-4:]},
     )
+    tell_waiting_payers(organization_id)
     db.session.flush()
     return organization
+
+
+#: How far back a payer's "ask them to add a bank account" is answered once it is added.
+ASKED_WITHIN = timedelta(days=60)
+
+
+def tell_waiting_payers(organization_id: int) -> None:
+    """Payers who asked the organisation to add a bank account (see
+    ``claims.ask_for_bank_account``) hear that they can pay now, once per payable."""
+    asked = db.session.scalars(
+        select(AuditEntry.object_id).where(
+            AuditEntry.action == "payment.ask_bank_account",
+            AuditEntry.organization_id == organization_id,
+            AuditEntry.created_at >= utcnow() - ASKED_WITHIN,
+        )
+    ).all()
+    told: set[str] = set()
+    for object_id in asked:
+        if not object_id or object_id in told or ":" not in object_id:
+            continue
+        told.add(object_id)
+        kind_value, _sep, payable_id = object_id.partition(":")
+        try:
+            found = payable(PayableKind(kind_value), int(payable_id))
+        except (NotFound, ValueError):
+            continue
+        if not found.open:
+            continue
+        tell(
+            found.payer_id,
+            "bank_account_added",
+            _l("You can pay %(number)s by bank transfer now", number=found.number),
+            found.pay_page.endpoint,
+            context={"number": found.number},
+            **found.pay_page.values,
+        )
 
 
 def record_transfer(
@@ -143,7 +184,9 @@ def record_transfer(
     errors: dict[str, object] = {}
     value = 0
     try:
-        value = amount_of(amount, at_most=found.amount)
+        # Read up to ten times the amount, so an overpayment is named as one below (a
+        # typo of several extra digits is refused here).
+        value = amount_of(amount, at_most=max(found.amount, 1) * 10)
     except InvalidValue as exc:
         errors["amount"] = exc.message
     if problem := paid_on_problem(paid_on):
