@@ -126,6 +126,10 @@ def test_a_claim_confirmed_by_the_payee_pays_the_invoice(app, client, mailbox):
     payee = app.test_client()
     login(payee, coop)
     assert 'id="awaiting"' in payee.get(f"/pay/invoice/{invoice_id}").get_data(as_text=True)
+    # ... on the invoice and in both invoice lists too.
+    for who, org_id in ((client, buyer.organization_id), (payee, coop.organization_id)):
+        assert 'id="invoice-awaiting"' in who.get(f"/invoices/{invoice_id}").get_data(as_text=True)
+        assert "Chờ xác nhận" in who.get(f"/orgs/{org_id}/invoices").get_data(as_text=True)
     claim_page = payee.get(f"/transfer-claims/{claim_id}").get_data(as_text=True)
     assert "FT2634001" in claim_page and 'id="confirm-button"' in claim_page
     # The payee confirms what its account shows.

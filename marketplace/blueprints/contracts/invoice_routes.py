@@ -13,9 +13,10 @@ from marketplace.blueprints.contracts.forms import VoidForm
 from marketplace.blueprints.contracts.shared import locale
 from marketplace.documents import invoice_pdf as render_invoice_pdf
 from marketplace.documents import pdf_response
-from marketplace.models import InvoiceStatus
+from marketplace.models import InvoiceStatus, PayableKind
 from marketplace.parsing import VAT_RATES
 from marketplace.services.deals import documents, invoices, rules
+from marketplace.services.payments import claims
 from marketplace.web import call_or_abort, current_actor
 
 
@@ -24,10 +25,12 @@ from marketplace.web import call_or_abort, current_actor
 def invoice_list(org_id: int):
     _membership = call_or_abort(rules.trading_member, current_actor(), org_id)
     organization = _membership.organization
+    found = invoices.invoices_of(current_actor(), org_id)
     return render_template(
         "contracts/invoices.html",
         organization=organization,
-        invoices=invoices.invoices_of(current_actor(), org_id),
+        invoices=found,
+        awaiting=claims.awaiting_for(PayableKind.INVOICE, [inv.id for inv in found]),
         paid_amount=invoices.paid_amount,
         locale=locale(),
     )
@@ -41,6 +44,7 @@ def _invoice_page(invoice_id: int, status: int = 200, void_form=None):
             invoice=invoice,
             who=who,
             paid=invoices.paid_amount(invoice),
+            awaiting=claims.awaiting_claim(PayableKind.INVOICE, invoice.id),
             void_form=void_form or VoidForm(),
             vat_rates=VAT_RATES,
             open_for_payment=invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE),
