@@ -27,6 +27,23 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def _foreign_keys(on: bool) -> None:
+    """SQLite changes a CHECK constraint by rebuilding the table; the rows of payments are
+    referenced from other tables, so that is done with foreign keys off (SQLite's own recipe
+    for schema changes), which only works outside a transaction. They are checked and turned
+    on again afterwards. Nothing to do on PostgreSQL."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    raw = bind.connection.dbapi_connection
+    raw.commit()
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    if on:
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"rows refer to missing rows after the rebuild: {broken[:5]}")
+
+
 def _checks(table: str, checks: list[tuple[str, str, tuple[str, ...]]]) -> None:
     """Replace the CHECK constraints of enum columns (name, column, allowed values)."""
     with op.batch_alter_table(table) as batch_op:
@@ -36,6 +53,7 @@ def _checks(table: str, checks: list[tuple[str, str, tuple[str, ...]]]) -> None:
 
 
 def upgrade():
+    _foreign_keys(False)
     _checks(
         "payments",
         [
@@ -46,6 +64,7 @@ def upgrade():
     with op.batch_alter_table("payments") as batch_op:
         batch_op.alter_column("payee_id", existing_type=sa.Integer(), nullable=True)
     _checks("transfer_claims", [("payable_kind", "payable_kind", (*KINDS, "commission"))])
+    _foreign_keys(True)
 
     op.create_table(
         "commission_invoices",
@@ -112,6 +131,7 @@ def downgrade():
         "DELETE FROM payments WHERE payable_kind = 'commission' OR payee_id IS NULL"
         " OR method = 'balance'"
     )
+    _foreign_keys(False)
     _checks("transfer_claims", [("payable_kind", "payable_kind", KINDS)])
     with op.batch_alter_table("payments") as batch_op:
         batch_op.alter_column("payee_id", existing_type=sa.Integer(), nullable=False)
@@ -119,3 +139,4 @@ def downgrade():
         "payments",
         [("payable_kind", "payable_kind", KINDS), ("payment_method", "method", METHODS)],
     )
+    _foreign_keys(True)
