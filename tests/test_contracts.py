@@ -1304,16 +1304,33 @@ def test_a_contract_ends_when_its_period_is_over_and_everything_is_delivered(app
         db.session.commit()
         view = contracts.contract_view(actor_for(deal.buyer), contract_id)
         assert view.contract.status is ContractStatus.ACTIVE
+        assert view.status_today is ContractStatus.ACTIVE
         assert deliveries.is_overdue(planned[-1])
         for delivery in planned:
             dispatch_all(coop, delivery.id)
             receive_all(deal.buyer, delivery.id)
+        # The last receipt ended it.
         view = contracts.contract_view(actor_for(deal.buyer), contract_id)
         assert view.contract.status is ContractStatus.ENDED
         assert db.session.get_one(Contract, contract_id).version == version + 1
         # Ending it again changes nothing.
         contracts.end_if_over(view.contract)
         assert db.session.get_one(Contract, contract_id).version == version + 1
+
+
+def test_a_contract_over_but_not_yet_swept_reads_as_ended_without_a_write(app):
+    deal, contract_id = active_contract(app)
+    with app.app_context():
+        contract = db.session.get_one(Contract, contract_id)
+        for delivery in deliveries_of(contract_id):
+            db.session.delete(delivery)
+        contract.ends_on = today() - timedelta(days=1)
+        version = contract.version
+        db.session.commit()
+        view = contracts.contract_view(actor_for(deal.buyer), contract_id)
+        assert view.status_today is ContractStatus.ENDED
+        assert view.contract.status is ContractStatus.ACTIVE
+        assert db.session.get_one(Contract, contract_id).version == version
 
 
 def test_the_sweep_cancels_drafts_left_unsigned_past_their_dates(app):

@@ -241,6 +241,7 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<int:payment_id>", "{payment}")
         .replace("<int:statement_id>", "{statement}")
         .replace("<int:commission_id>", "{commission}")
+        .replace("<int:claim_id>", "{claim}")
         .replace("/admin/payouts/{org}", "/admin/payouts/{coop_org}")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -182,6 +183,20 @@ class ContractView:
     def side(self) -> Side:
         return self.party.side
 
+    @cached_property
+    def status_today(self) -> ContractStatus:
+        """The status as the page shows it: a running contract past its last day with
+        nothing left to deliver reads as ended (a GET never writes; ``flask contracts
+        sweep`` records it)."""
+        contract = self.contract
+        if (
+            contract.status in RUNNING
+            and contract.ends_on < today()
+            and not _open_deliveries(contract.id)
+        ):
+            return ContractStatus.ENDED
+        return contract.status
+
     @property
     def my_signature(self) -> Signature | None:
         return self.contract.signature_of(self.party.side)
@@ -207,7 +222,6 @@ def contract_view(actor: Actor, contract_id: int) -> ContractView:
     from marketplace.models import Invoice
 
     contract, who = _contract_party(actor, contract_id)
-    end_if_over(contract)
     deliveries = list(
         db.session.scalars(
             select(Delivery)

@@ -34,7 +34,7 @@ from marketplace.models._types import utcnow
 from marketplace.parsing import parse_quantity
 from marketplace.services import audit, images
 from marketplace.services.context import Actor
-from marketplace.services.deals.contracts import RUNNING
+from marketplace.services.deals.contracts import RUNNING, end_if_over
 from marketplace.services.deals.invoices import issue_for_delivery
 from marketplace.services.deals.rules import Party, party
 from marketplace.services.errors import DealChanged, NotFound, ValidationFailed
@@ -289,6 +289,9 @@ def receive(
         context={"delivery": delivery, "invoice": invoice},
     )
     db.session.flush()
+    # The last receipt of a contract whose period is over ends it (the sweep does the same
+    # for contracts nobody touches).
+    end_if_over(delivery.contract)
     return delivery, invoice
 
 

@@ -194,14 +194,17 @@ def _payment_text(payment: Payment, org_id: int, what: Any) -> Any:
     if payment.payee_id == org_id:
         if payment.method is PaymentMethod.CARD:
             return _l(
-                "Card payment for %(what)s: %(net)s held for you after the %(rate)s fee",
+                "Card payment from %(payer)s for %(what)s: %(net)s held for you after the "
+                "%(rate)s fee",
+                payer=payment.payer.name,
                 what=what,
                 net=m(payment.amount - payment.fee),
                 rate=_rate(payment),
             )
         return _l(
-            "%(what)s paid by bank transfer to you (%(amount)s) — platform fee %(rate)s: "
-            "%(fee)s owed to the platform",
+            "%(payer)s paid %(what)s by bank transfer to you (%(amount)s) — platform fee "
+            "%(rate)s: %(fee)s owed to the platform",
+            payer=payment.payer.name,
             what=what,
             amount=m(payment.amount),
             rate=_rate(payment),
