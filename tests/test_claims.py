@@ -26,11 +26,12 @@ from marketplace.models import (
 )
 from marketplace.services.deals import invoices
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
-from marketplace.services.payments import claims, payables, statements, transfers
+from marketplace.services.payments import claims, payables, platform, statements, transfers
 from marketplace.vietnam import today
 from tests.factories import actor_for as actor
 from tests.factories import (
     add_member,
+    admin_actor,
     flashes,
     invoiced,
     jpeg,
@@ -371,3 +372,28 @@ def test_pay_page_text_is_translated_in_english(app, client):
     text = page.get_data(as_text=True)
     assert re.search(r"I have transferred", text)
     assert amount_in_words(total, "en") in text
+
+
+def test_the_admin_payouts_page_names_banks_and_accounts_in_words(app, client):
+    buyer, coop, invoice_id, total = invoiced(app)
+    admin = admin_actor(app)
+    with app.app_context():
+        platform.save_bank_account(
+            actor(admin), bin="970436", account="0011004455667", holder="CONG TY CHO HTX"
+        )
+        transfers.record_transfer(
+            actor(coop),
+            K.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT-WORDS",
+        )
+        settle()
+    login(client, admin)
+    page = client.get("/admin/payouts").get_data(as_text=True)
+    assert "Vietcombank · 0011004455667" in page
+    # Balances by what they mean, not by the ledger's account names.
+    assert "Chuyển thẳng giữa các bên" in page and "Phí đơn vị nợ sàn" in page
+    assert ">direct<" not in page and ">receivable<" not in page
+    ledger_ok(app)

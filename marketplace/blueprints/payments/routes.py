@@ -43,6 +43,13 @@ from marketplace.web import call_or_abort, current_actor, member_view
 KINDS = "<kind>"
 
 
+@bp.app_template_filter("bank_name")
+def bank_name(bin: str | None) -> str:
+    """A bank's short name by its BIN ("970436" → "Vietcombank"); an unknown BIN as it is."""
+    bank = vietqr.BANKS.get(bin or "")
+    return bank.short_name if bank else (bin or "")
+
+
 def _kind(kind: str) -> PayableKind:
     return call_or_abort(payables.kind_named, kind)
 
