@@ -161,12 +161,15 @@ def absolute_media_url(key: str) -> str:
 
 
 def register_context(app: Flask) -> None:
+    from marketplace.form_problems import form_problems
+
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["vn_today"] = today
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.globals["new_submission_token"] = new_submission_token
     app.jinja_env.globals["absolute_media_url"] = absolute_media_url
+    app.jinja_env.globals["form_problems"] = form_problems
 
     @app.context_processor
     def navigation() -> dict:

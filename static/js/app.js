@@ -116,3 +116,21 @@
     }).catch(function () { /* the person closed the share sheet */ });
   });
 })();
+
+// Error summary: focused on load (autofocus does it without script too); a link in it puts
+// the cursor in its field and shows the field's label with it.
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (!summary) return;
+  if (document.activeElement === document.body || !document.activeElement) summary.focus();
+  summary.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    var box = target.closest(".field") || target;
+    box.scrollIntoView();
+    target.focus({ preventScroll: true });
+  });
+})();

@@ -67,23 +67,12 @@ def signup():
     form = SignupForm()
     if request.method == "GET" and request.args.get("as") in {"coop", "buyer", "fair_organizer"}:
         form.account_kind.data = request.args["as"]
-    if form.validate_on_submit():
-        kind = OrgKind(form.account_kind.data)
+    if form.is_submitted() and not form.validate():
+        # Everything at once: what the service would refuse too, beside what the form found.
+        _also_service_problems(form)
+    elif form.is_submitted():
         try:
-            buyer_type = BuyerType(form.buyer_type.data) if form.buyer_type.data else None
-            accounts.sign_up(
-                current_actor(),
-                accounts.SignUp(
-                    name=form.name.data,
-                    email=form.email.data,
-                    phone=form.phone.data or "",
-                    password=form.password.data,
-                    locale=select_locale(),
-                    organization_kind=kind,
-                    organization_name=form.organization_name.data,
-                    buyer_type=buyer_type,
-                ),
-            )
+            accounts.sign_up(current_actor(), _sign_up_data(form))
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc.errors)
@@ -101,6 +90,34 @@ def signup():
             )
             return redirect(url_for("auth.sign_up_sent"))
     return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
+
+
+def _sign_up_data(form: SignupForm) -> accounts.SignUp:
+    kind = form.account_kind.data
+    buyer = form.buyer_type.data
+    return accounts.SignUp(
+        name=form.name.data or "",
+        email=form.email.data or "",
+        phone=form.phone.data or "",
+        password=form.password.data or "",
+        locale=select_locale(),
+        organization_kind=OrgKind(kind) if kind in {k.value for k in OrgKind} else None,
+        organization_name=form.organization_name.data or "",
+        buyer_type=BuyerType(buyer) if buyer in {b.value for b in BuyerType} else None,
+    )
+
+
+def _also_service_problems(form: SignupForm) -> None:
+    """Add the service's messages to the fields the form itself found nothing wrong with."""
+    problems = accounts.sign_up_problems(_sign_up_data(form))
+    apply_errors(
+        form,
+        {
+            name: message
+            for name, message in problems.items()
+            if name in form._fields and not form[name].errors
+        },
+    )
 
 
 @bp.route("/signup/sent")

@@ -157,17 +157,13 @@ def continue_sign_up(actor: Actor, token: str) -> User:
     return user
 
 
-def register(actor: Actor, data: SignUp) -> User:
-    """Create an account and, unless joining by invitation, the organisation it represents.
-
-    The new user owns the new organisation. Raises ValidationFailed (field → message) for
-    bad input, and EmailTaken (a ValidationFailed) for an email that is already registered
-    — also when two sign-ups for the same email race each other.
-    """
+def _sign_up_checked(data: SignUp) -> tuple[dict[str, object], tuple]:
+    """Every problem with a sign-up's input at once (field → message), and the cleaned name,
+    email, phone and organisation name. Reads nothing from the database."""
     errors: dict[str, object] = {}
     name, email, phone = _validate_person(data.name, data.email, data.phone, errors)
     try:
-        check_password_strength(data.password, email=email or None)
+        check_password_strength(data.password or "", email=email or None)
     except InvalidValue as exc:
         errors["password"] = exc.message
     org_name = " ".join((data.organization_name or "").split())
@@ -176,6 +172,23 @@ def register(actor: Actor, data: SignUp) -> User:
             errors["organization_name"] = _l("Enter the name of your organisation.")
         if data.organization_kind is OrgKind.BUYER and data.buyer_type is None:
             errors["buyer_type"] = _l("Choose what kind of buyer you are.")
+    return errors, (name, email, phone, org_name)
+
+
+def sign_up_problems(data: SignUp) -> dict[str, object]:
+    """What ``register`` would refuse in this input, all of it: for a form that already
+    found a problem of its own, so that the person sees everything on the first try."""
+    return _sign_up_checked(data)[0]
+
+
+def register(actor: Actor, data: SignUp) -> User:
+    """Create an account and, unless joining by invitation, the organisation it represents.
+
+    The new user owns the new organisation. Raises ValidationFailed (field → message) for
+    bad input, and EmailTaken (a ValidationFailed) for an email that is already registered
+    — also when two sign-ups for the same email race each other.
+    """
+    errors, (name, email, phone, org_name) = _sign_up_checked(data)
     if errors:
         raise ValidationFailed(errors)
     if find_user_by_email(email) is not None:
