@@ -153,6 +153,8 @@ ROUTES = [
     ),
     ("GET", "/notifications", LOGGED_IN_OK),
     ("POST", "/notifications/read", dict.fromkeys(USERS, 302)),
+    # Someone else's notice, or none: 404 (opening one of one's own: tests/test_notifications.py).
+    ("POST", "/notifications/999999/open", dict.fromkeys(USERS, 404) | {"anonymous": 302}),
     ("GET", "/fairs", dict.fromkeys(USERS, 200)),
     ("GET", "/fairs/{fair_slug}", dict.fromkeys(USERS, 200)),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),

@@ -4,10 +4,10 @@ import csv
 import io
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.extensions import db
-from marketplace.models import ApplicationStatus, FairApplication
+from marketplace.models import ApplicationStatus, FairApplication, Notification
 from marketplace.vietnam import today
 from tests.factories import (
     add_member,
@@ -204,7 +204,15 @@ def test_each_step_leaves_a_notification_in_the_app(app, client):
     home = client.get("/").get_data(as_text=True)
     assert 'id="bell"' in home and 'class="count"' in home
     page = client.get("/notifications").get_data(as_text=True)
-    assert "đã được giữ: vui lòng nộp phí" in page and "/fairs/" in page
+    assert "đã được giữ: vui lòng nộp phí" in page
+    # The notice opens the page where the fee is paid.
+    with app.app_context():
+        notice_id = db.session.scalar(
+            select(func.max(Notification.id)).where(Notification.user_id == coop.id)
+        )
+    assert f"/notifications/{notice_id}/open" in page
+    opened = client.post(f"/notifications/{notice_id}/open")
+    assert opened.headers["Location"] == f"/pay/fair_fee/{app_id}"
     client.post("/notifications/read")
     assert 'class="count"' not in client.get("/").get_data(as_text=True)
 

@@ -1055,12 +1055,20 @@ _SUBJECTS = {
 
 def _notify_application(application: FairApplication, event: str) -> None:
     fair = application.fair
+    # The notice opens where the co-op acts on it: the pay page for a booth awaiting its fee,
+    # its fair applications (status, badge, refund) for everything else.
+    if event in ("accept", "promoted"):
+        endpoint = "payments.pay"
+        values: dict = {"kind": PayableKind.FAIR_FEE.value, "payable_id": application.id}
+    else:
+        endpoint = "fairs.my_applications"
+        values = {"org_id": application.organization_id}
     notify_members(
         application.organization_id,
         "fair_update",
         _FormattedSubject(_SUBJECTS[event], fair),
-        endpoint="fairs.public",
-        link_values={"slug": fair.slug},
+        endpoint=endpoint,
+        link_values=values,
         fair=fair,
         application=application,
         event=event,

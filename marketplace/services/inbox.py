@@ -9,6 +9,7 @@ from marketplace.extensions import db
 from marketplace.models import Notification, User
 from marketplace.models._types import utcnow
 from marketplace.services.context import Actor
+from marketplace.services.errors import NotFound
 from marketplace.services.permissions import require_login
 
 
@@ -52,3 +53,20 @@ def mark_all_read(actor: Actor) -> None:
         .values(read_at=utcnow())
     )
     db.session.flush()
+
+
+def open_notification(actor: Actor, notification_id: int) -> Notification:
+    """Mark one of the actor's own notifications read and return it (its ``link`` is where
+    to go next). Raises NotFound for a notification that is not the actor's."""
+    user = require_login(actor)
+    notification = db.session.scalar(
+        select(Notification)
+        .where(Notification.id == notification_id, Notification.user_id == user.id)
+        .with_for_update()
+    )
+    if notification is None:
+        raise NotFound("notification")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    return notification

@@ -140,7 +140,9 @@ def test_a_new_co_op_gets_paid_and_pays_the_platform_its_fee(
 
     # 4. The co-op is told, and confirms what its account shows.
     co_op.goto(f"{live_server}/notifications")
-    co_op.get_by_role("link", name=f"Khoản chuyển cần xác nhận: {_number(app, invoice_id)}").click()
+    co_op.get_by_role(
+        "button", name=f"Khoản chuyển cần xác nhận: {_number(app, invoice_id)}"
+    ).click()
     expect(co_op.get_by_role("heading", level=1)).to_contain_text(_number(app, invoice_id))
     _fits(co_op, "claim-page")
     co_op.get_by_label("Mã tham chiếu của ngân hàng").fill("FT26340778899")
@@ -184,7 +186,7 @@ def test_a_new_co_op_gets_paid_and_pays_the_platform_its_fee(
     co_op.get_by_role("button", name="Tôi đã chuyển khoản").click()
     expect(co_op.locator("#awaiting")).to_be_visible()
     office.goto(f"{live_server}/notifications")
-    office.get_by_role("link", name="Khoản chuyển cần xác nhận").first.click()
+    office.get_by_role("button", name="Khoản chuyển cần xác nhận").first.click()
     office.get_by_label("Mã tham chiếu của ngân hàng").fill("FT26350001122")
     office.get_by_role("button", name="Xác nhận đã nhận tiền").click()
     expect(office.get_by_text("Đã xác nhận nhận tiền")).to_be_visible()

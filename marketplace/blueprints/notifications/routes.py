@@ -8,7 +8,7 @@ from flask_login import login_required
 from marketplace.blueprints.notifications import bp
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.services import inbox
-from marketplace.web import current_actor
+from marketplace.web import call_or_abort, current_actor
 
 
 @bp.route("/notifications")
@@ -28,3 +28,17 @@ def mark_read():
         abort(400)
     inbox.mark_all_read(current_actor())
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_notice(notification_id: int):
+    """Opening a notice marks it read and goes where it leads (or back to the list)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    notification = call_or_abort(inbox.open_notification, current_actor(), notification_id)
+    link = notification.link
+    # Only paths on this site (they are written by the services, but never trust a link).
+    if not link or not link.startswith("/") or link.startswith("//"):
+        link = url_for("notifications.index")
+    return redirect(link)
