@@ -1,5 +1,6 @@
 # Chợ HTX — the two commands a newcomer needs:
 #   make run    install, migrate the embedded SQLite database, seed demo data, serve on :5000
+#               (HOST=… PORT=… to serve elsewhere)
 #   make test   install, start the real services, lint, run the whole suite
 PYTHON ?= python3
 VENV   := .venv
@@ -36,12 +37,16 @@ translations-update: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
 	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --width 100
 
+# Links built outside a request (seed data, the worker's emails) use this address too.
+run: export FLASK_RUN_HOST = $(HOST)
+run: export FLASK_RUN_PORT = $(PORT)
 run: install translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@echo "Chợ HTX is serving on http://$(HOST):$(PORT)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@# Announced once the server answers (the shell's PID becomes the server's through exec).
+	@$(BIN)/python scripts/announce.py '$(HOST)' '$(PORT)' $$$$ & \
+	exec $(BIN)/flask run --host '$(HOST)' --port '$(PORT)'
 
 test: install-dev translations
 	bash scripts/test.sh

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 #: Outside production, with no SECRET_KEY, the random key kept in this instance-folder file.
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
@@ -79,6 +80,18 @@ def _trusted_proxies(env: dict[str, str]) -> int:
     if count < 0:
         raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, got {count}.")
     return count
+
+
+def local_base_url(env: dict[str, str]) -> str:
+    """The address a laptop serves on: ``flask run``'s host and port (FLASK_RUN_HOST/PORT,
+    which ``make run`` sets), ``http://127.0.0.1:5000`` without them."""
+    host = (env.get("FLASK_RUN_HOST") or "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - naming an address, not binding one
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = _int(env, "FLASK_RUN_PORT", 5000)
+    return f"http://{host}:{port}"
 
 
 def normalise_database_url(url: str) -> str:
@@ -195,7 +208,14 @@ class Settings:
             # The platform's commission on payments, in basis points (300 = 3 %); a category
             # can have its own (admin, categories page).
             "PLATFORM_COMMISSION_BPS": _int(env, "PLATFORM_COMMISSION_BPS", 300),
-            "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+            # What organisations are told to expect: the admins' usual time to check a profile
+            # sent for verification, in working days (a promise shown on the start page).
+            "VERIFICATION_DAYS": _int(env, "VERIFICATION_DAYS", 2),
+            # The site's address in absolute links (emails, QR codes, share tags). Required in
+            # production; elsewhere, when unset, links follow the host and port a request came
+            # in on, and outside a request (worker, CLI) the address `flask run` was given.
+            "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").strip() or None,
+            "LOCAL_BASE_URL": local_base_url(env),
             # Seconds the home page's product cards are reused (0 turns the cache off).
             "HOME_CACHE_SECONDS": _int(env, "HOME_CACHE_SECONDS", 30),
         }
@@ -225,3 +245,10 @@ def check_production_safety(config: dict[str, Any]) -> None:
         )
     if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         raise ConfigError("APP_ENV=production needs DATABASE_URL pointing at PostgreSQL.")
+    base = urlsplit(str(config.get("PUBLIC_BASE_URL") or ""))
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise ConfigError(
+            "APP_ENV=production needs PUBLIC_BASE_URL, the site's public address (for example "
+            "https://chohtx.vn): it goes into emailed links, share tags and the QR codes printed "
+            "on packaging, and is never taken from a request's Host header."
+        )

@@ -15,7 +15,7 @@ from marketplace.field_labels import field_label
 from marketplace.models import OrgKind, Role, User
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, PermissionDenied
-from marketplace.urls import external_url
+from marketplace.urls import external_url, public_base_url
 from marketplace.validation import MAX_DB_INT, small_int
 from marketplace.vietnam import today
 
@@ -150,14 +150,13 @@ def media_url(key: str) -> str:
 
 def absolute_media_url(key: str) -> str:
     """media_url, made absolute for links shared outside the site (Open Graph)."""
-    from urllib.parse import urljoin
+    from urllib.parse import urljoin, urlsplit
 
-    from flask import current_app
-
-    # From the configured address, not the request's Host header (which a client chooses).
-    return urljoin(
-        current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/", media_url(key).lstrip("/")
-    )
+    url = media_url(key)
+    if urlsplit(url).scheme:  # already absolute (an S3 or CDN address)
+        return url
+    # The site's address (in production the configured one, never the request's Host header).
+    return urljoin(public_base_url(), url.lstrip("/"))
 
 
 def register_context(app: Flask) -> None:

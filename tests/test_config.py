@@ -32,6 +32,7 @@ def test_environment_switches_to_production_services(tmp_path):
             "SECRET_KEY": "x" * 40,
             "SMTP_HOST": "smtp.example",
             "ELASTICSEARCH_URL": "http://es:9200",
+            "PUBLIC_BASE_URL": "https://chohtx.vn",
         },
         instance_path=str(tmp_path),
     ).values
@@ -40,6 +41,7 @@ def test_environment_switches_to_production_services(tmp_path):
     assert values["REMEMBER_COOKIE_SECURE"] is True
     assert values["SMTP_HOST"] == "smtp.example"
     assert values["ELASTICSEARCH_URL"] == "http://es:9200"
+    assert values["PUBLIC_BASE_URL"] == "https://chohtx.vn"
     check_production_safety(values)
 
 
