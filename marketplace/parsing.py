@@ -7,11 +7,12 @@ which itself uses ``validation`` (phone numbers), so ``validation`` stays below 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.i18n import format_money
+from marketplace.i18n import UNITS, format_money, format_number, unit_label
 from marketplace.validation import InvalidValue, is_ascii_number
 
 MAX_PRICE = 1_000_000_000  # one billion đồng a unit is beyond any farm product
@@ -67,17 +68,44 @@ def amount_of(raw: object, *, at_most: int) -> int:
     return value
 
 
-def parse_quantity(raw: object, *, allow_zero: bool = False) -> int:
+def _without_unit(text: str, unit: str) -> str:
+    """``text`` without a trailing ``unit`` ("120 hũ", "120 jars", "120hũ" → "120")."""
+    vi, en = UNITS.get(unit, (unit, unit))
+    lowered = text.casefold()
+    for name in sorted({vi, en, en + "s", unit}, key=len, reverse=True):
+        name = name.casefold()
+        if lowered.endswith(name) and lowered[: -len(name)].rstrip()[-1:].isdigit():
+            return text[: -len(name)].rstrip()
+    return text
+
+
+def parse_quantity(raw: object, *, allow_zero: bool = False, unit: str | None = None) -> int:
     """A whole quantity as typed ("2.000" is two thousand, "2,5" is refused), from 1 (or 0)
-    to MAX_QUANTITY; raises InvalidValue."""
-    text = str(raw if raw is not None else "").strip()
+    to MAX_QUANTITY; raises InvalidValue with a message that says the rule.
+
+    With the field's ``unit`` (a UNITS code), a trailing unit name ("120 hũ") is accepted
+    when it is that unit, and the message names the unit."""
+    text = unicodedata.normalize("NFC", str(raw if raw is not None else "")).strip()
+    if unit:
+        text = _without_unit(text, unit)
     if _THOUSANDS.match(text) and text.isascii():
         text = re.sub(r"[.,\s]", "", text)
+    low = 0 if allow_zero else 1
     if not is_ascii_number(text):
-        raise InvalidValue(_l("Enter a whole number."))
+        if unit:
+            raise InvalidValue(
+                _l("Enter a whole number of %(unit)s, like 120.", unit=unit_label(unit))
+            )
+        raise InvalidValue(_l("Enter a whole number, like 120."))
     value = int(text)
-    if value < (0 if allow_zero else 1) or value > MAX_QUANTITY:
-        raise InvalidValue(_l("Enter a whole number."))
+    if value < low or value > MAX_QUANTITY:
+        raise InvalidValue(
+            _l(
+                "Enter a whole number from %(low)s to %(high)s.",
+                low=low,
+                high=format_number(MAX_QUANTITY),
+            )
+        )
     return value
 
 

@@ -70,6 +70,13 @@ _WTFORMS_MESSAGES = {
     "Field must be at least %(min)d characters long.": _l("Use at least %(min)d characters."),
     "Not a valid integer value.": _l("Enter a whole number."),
     "Not a valid decimal value.": _l("Enter a number."),
+    "Not a valid float value.": _l("Enter a number."),
+    "Number must be between %(min)s and %(max)s.": _l("Enter a number from %(min)s to %(max)s."),
+    "Number must be at least %(min)s.": _l("Enter a number of at least %(min)s."),
+    "Number must be at most %(max)s.": _l("Enter a number of at most %(max)s."),
+    "Not a valid date value.": _l("Enter a date as year-month-day, like 2026-12-31."),
+    "Not a valid datetime value.": _l("Enter a date as year-month-day, like 2026-12-31."),
+    "Invalid email address.": _l("Enter an email address, like ten@vidu.vn."),
 }
 
 

@@ -336,6 +336,10 @@ def lots(org_id: int, listing_id: int):
     )
     listing = call_or_abort(listings.get_own_listing, current_actor(), org_id, listing_id)
     form = LotForm()
+    # The unit beside the number: "120 hũ" is also accepted when hũ is the product's unit.
+    form.quantity.description = _(
+        "In %(unit)s: a whole number, like 120.", unit=unit_label(listing.unit)
+    )
     if form.validate_on_submit():
         try:
             lot = listings.create_lot(

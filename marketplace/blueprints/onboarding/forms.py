@@ -130,7 +130,15 @@ class CertificateForm(BaseForm):
     )
     issued_on = DateField(_l("Date of issue"), validators=[Optional()])
     expires_on = DateField(_l("Valid until"), validators=[Optional()])
-    ocop_stars = IntegerField(_l("OCOP stars"), validators=[Optional(), NumberRange(min=3, max=5)])
+    ocop_stars = IntegerField(
+        _l("OCOP stars"),
+        validators=[
+            Optional(),
+            NumberRange(min=3, max=5, message=_l("OCOP certificates have 3 to 5 stars.")),
+        ],
+        description=_l("3, 4 or 5 stars."),
+        render_kw={"min": 3, "max": 5, "inputmode": "numeric"},
+    )
     product_name = StringField(_l("OCOP product"), validators=[Length(max=200)])
     document = FileField(
         _l("Scanned certificate"),

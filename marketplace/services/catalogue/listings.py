@@ -143,7 +143,11 @@ def _validate(organization: Organization, data: ListingData) -> tuple[dict, list
             values[name] = None
             continue
         try:
-            values[name] = parse_quantity(raw, allow_zero=name == "lead_time_days")
+            values[name] = parse_quantity(
+                raw,
+                allow_zero=name == "lead_time_days",
+                unit=data.unit if name in ("min_order_quantity", "monthly_capacity") else None,
+            )
         except InvalidValue as exc:
             errors[name] = exc.message
     try:
@@ -522,7 +526,7 @@ def create_lot(
     if data.best_before and data.produced_on and data.best_before <= data.produced_on:
         errors["best_before"] = _l("The best-before date must come after the production date.")
     try:
-        quantity = parse_quantity(data.quantity)
+        quantity = parse_quantity(data.quantity, unit=listing.unit)
     except InvalidValue as exc:
         errors["quantity"] = exc.message
     checked = None

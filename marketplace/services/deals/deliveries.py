@@ -139,9 +139,9 @@ def dispatch(
     for line in delivery.lines:
         typed = lines.get(line.id, DispatchLine(""))
         try:
-            quantity = parse_quantity(typed.quantity, allow_zero=True)
-        except InvalidValue:
-            errors[f"quantity-{line.id}"] = _l("Enter a whole number.")
+            quantity = parse_quantity(typed.quantity, allow_zero=True, unit=line.contract_line.unit)
+        except InvalidValue as exc:
+            errors[f"quantity-{line.id}"] = exc.message
             continue
         if quantity > line.quantity:
             errors[f"quantity-{line.id}"] = _l(
@@ -218,10 +218,11 @@ def receive(
     for line in delivery.lines:
         typed = lines.get(line.id, ReceiptLine(""))
         try:
-            accepted = parse_quantity(typed.accepted, allow_zero=True)
-            rejected = parse_quantity(typed.rejected or "0", allow_zero=True)
-        except InvalidValue:
-            errors[f"accepted-{line.id}"] = _l("Enter whole numbers.")
+            unit = line.contract_line.unit
+            accepted = parse_quantity(typed.accepted, allow_zero=True, unit=unit)
+            rejected = parse_quantity(typed.rejected or "0", allow_zero=True, unit=unit)
+        except InvalidValue as exc:
+            errors[f"accepted-{line.id}"] = exc.message
             continue
         dispatched = line.dispatched_quantity or 0
         if accepted + rejected > dispatched:

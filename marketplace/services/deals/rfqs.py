@@ -136,9 +136,11 @@ def _check_lines(errors: dict, lines: list[RfqLineData]) -> list[dict]:
         if not row["specification"]:
             errors[prefix + "specification"] = _l("Describe the product: variety, size, packing.")
         try:
-            row["quantity"] = parse_quantity(line.quantity)
-        except InvalidValue:
-            errors[prefix + "quantity"] = _l("Enter a quantity per delivery of at least 1.")
+            row["quantity"] = parse_quantity(
+                line.quantity, unit=line.unit if line.unit in UNITS else None
+            )
+        except InvalidValue as exc:
+            errors[prefix + "quantity"] = exc.message
         if line.unit not in UNITS:
             errors[prefix + "unit"] = _l("Choose a unit.")
         row["unit"] = line.unit
@@ -539,9 +541,9 @@ def _check_version(rfq: Rfq, coop_id: int, data: VersionData) -> list[dict]:
         except InvalidValue as exc:
             errors[prefix + "unit_price"] = exc.message
         try:
-            row["quantity"] = parse_quantity(line.quantity)
-        except InvalidValue:
-            errors[prefix + "quantity"] = _l("Enter a quantity per delivery of at least 1.")
+            row["quantity"] = parse_quantity(line.quantity, unit=by_id[line.rfq_line_id].unit)
+        except InvalidValue as exc:
+            errors[prefix + "quantity"] = exc.message
         try:
             row["vat_rate"] = check_vat(line.vat_rate)
         except InvalidValue as exc:

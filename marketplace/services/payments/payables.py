@@ -71,7 +71,7 @@ def paid_on_problem(paid_on: date | None) -> Any:
     if paid_on > today():
         return _l("The payment date cannot be in the future.")
     if paid_on < today() - PAID_ON_WINDOW:
-        return _l("Check the date.")
+        return _l("The payment date can be at most two years ago.")
     return None
 
 
@@ -334,6 +334,7 @@ def tell_payment(payment: Payment, found: Payable) -> None:
             "payment_received",
             _l("Payment received: %(number)s", number=found.number),
             link.endpoint,
+            attach=[{"kind": "receipt", "id": payment.id}],
             context={"payment": payment, "number": found.number},
             **link.values,
         )
