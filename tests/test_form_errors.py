@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Lot, Rfq
+from marketplace.models import Category, Lot, Rfq
 from marketplace.parsing import parse_quantity
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import today
@@ -277,3 +277,42 @@ def test_parse_quantity_says_the_unit_and_the_range(app):
         with pytest.raises(InvalidValue) as zero:
             parse_quantity("0", unit="hu")
         assert str(zero.value.message) == "Nhập một số nguyên từ 1 đến 100.000.000."
+
+
+# --- categories grouped under their top category ------------------------------------------------
+
+
+def _category_options(page: str, select_id: str) -> list[tuple[int, str]]:
+    select = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return [
+        (int(value), unescape(label))
+        for value, label in re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>', select)
+        if value != "0"
+    ]
+
+
+def _assert_grouped(app, options: list[tuple[int, str]]) -> None:
+    with app.app_context():
+        parent_of = dict(db.session.execute(select(Category.id, Category.parent_id)).all())
+    assert {i for i, _ in options} == set(parent_of), "every category is offered"
+    assert any(parent_of[i] for i, _ in options), "the catalogue has sub-categories"
+    top = None
+    for category_id_, label in options:
+        if parent_of[category_id_] is None:
+            assert not label.startswith("— ")
+            top = category_id_
+        else:
+            assert label.startswith("— ")
+            assert parent_of[category_id_] == top, f"{label} is not under its top category"
+
+
+def test_the_listing_and_request_forms_group_sub_categories_under_their_top_category(app, client):
+    coop = verified_coop(app)
+    login(client, coop)
+    page = client.get(f"/orgs/{coop.organization_id}/listings/new").get_data(as_text=True)
+    _assert_grouped(app, _category_options(page, "category_id"))
+    buyer = verified_buyer(app)
+    other = app.test_client()
+    login(other, buyer)
+    page = other.get(f"/orgs/{buyer.organization_id}/rfqs/new").get_data(as_text=True)
+    _assert_grouped(app, _category_options(page, "lines-0-category_id"))

@@ -8,12 +8,15 @@ from typing import Literal, TypeVar
 
 from flask import abort, flash, redirect
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
+from wtforms.fields.choices import SelectChoice
 
 from marketplace.extensions import db
+from marketplace.services.catalogue import categories
 from marketplace.services.errors import (
     NotFound,
     PermissionDenied,
@@ -39,6 +42,17 @@ def chosen_files(field) -> list[tuple[str, bytes]]:
     return [
         (f.filename or "", f.read()) for f in (field.data or []) if getattr(f, "filename", None)
     ]
+
+
+def category_choices(blank: SelectChoice) -> list[SelectChoice]:
+    """Every category for a select, after ``blank``: each top category followed by its own
+    sub-categories, indented, in display order."""
+    language = str(get_locale())
+    choices = [blank]
+    for root, children in categories.tree():
+        choices.append(SelectChoice(root.id, root.name(language)))
+        choices += [SelectChoice(c.id, "— " + c.name(language)) for c in children]
+    return choices
 
 
 class Rows(FieldList):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.blueprints.common import handle_form
+from marketplace.blueprints.common import category_choices, handle_form
 from marketplace.blueprints.contracts import bp
 from marketplace.blueprints.contracts.forms import AwardForm, RfqForm, VersionedForm
 from marketplace.blueprints.contracts.shared import (
@@ -18,20 +18,15 @@ from marketplace.blueprints.contracts.shared import (
 )
 from marketplace.models import OrgKind, Role, Side
 from marketplace.services.accounts.profiles import delivery_locations
-from marketplace.services.catalogue import categories
 from marketplace.services.deals import rfqs, rules
 from marketplace.validation import small_int
 from marketplace.web import call_or_abort, current_actor, member_view
 
 
 def _rfq_form_choices(form: RfqForm, buyer_id: int) -> None:
-    language = locale()
-    category_choices = [SelectChoice("", _("Choose…"))]
-    for root, children in categories.tree():
-        category_choices.append(SelectChoice(root.id, root.name(language)))
-        category_choices += [SelectChoice(c.id, "— " + c.name(language)) for c in children]
+    grouped = category_choices(SelectChoice("", _("Choose…")))
     for entry in form.lines.entries:
-        entry.form.category_id.choices = category_choices
+        entry.form.category_id.choices = grouped
         entry.form.unit.choices = unit_choices()
     form.delivery_location_id.choices = [SelectChoice("", _("Choose…"))] + [
         SelectChoice(loc.id, loc.name) for loc in delivery_locations(current_actor(), buyer_id)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.blueprints.common import apply_errors, chosen_file, handle_form
+from marketplace.blueprints.common import apply_errors, category_choices, chosen_file, handle_form
 from marketplace.blueprints.listings import bp
 from marketplace.blueprints.listings.forms import (
     ImportForm,
@@ -60,11 +60,7 @@ def dashboard(org_id: int):
 
 
 def _prepare(form: ListingForm, organization: Organization) -> None:
-    locale = str(get_locale())
-    form.category_id.choices = [SelectChoice(0, _("— choose —"))] + [
-        SelectChoice(c.id, ("— " if c.parent_id else "") + c.name(locale))
-        for c in listings.categories()
-    ]
+    form.category_id.choices = category_choices(SelectChoice(0, _("— choose —")))
     form.unit.choices = [SelectChoice("", _("— choose —"))] + [
         SelectChoice(code, unit_label(code)) for code in UNITS
     ]
