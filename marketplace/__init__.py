@@ -70,7 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace import documents, mail
 
     # What a queued email may name as an attachment, made when it is sent.
-    app.extensions["attachment_makers"] = {"invoice": documents.invoice_attachment}
+    app.extensions["attachment_makers"] = {
+        "invoice": documents.invoice_attachment,
+        "receipt": documents.receipt_attachment,
+    }
     app.extensions["outbox_handlers"] = {
         "email": lambda payload: mail.deliver(
             payload, app.extensions["mailer"], app.extensions["attachment_makers"]

@@ -29,6 +29,7 @@ from marketplace.qr import qr_svg
 from marketplace.search.folding import fold
 from marketplace.services.deals.contracts import ContractView
 from marketplace.services.deals.documents import InvoiceDocument, invoice_document_for_parties
+from marketplace.services.payments import receipts
 from marketplace.services.payments.receipts import Receipt
 from marketplace.urls import external_url
 from marketplace.vietnam import today
@@ -153,4 +154,13 @@ def invoice_attachment(spec: dict) -> Attachment:
     language = spec.get("language") if spec.get("language") in LANGUAGES else "vi"
     with force_locale(language), db.session.begin_nested():
         filename, data = invoice_pdf(invoice_document_for_parties(int(spec["id"])))
+    return Attachment(filename, PDF_TYPE, data)
+
+
+def receipt_attachment(spec: dict) -> Attachment:
+    """A payment's receipt as a PDF for the "payment received" email to its parties (the
+    ``receipt`` attachment maker), in the recipient's language."""
+    language = spec.get("language") if spec.get("language") in LANGUAGES else "vi"
+    with force_locale(language), db.session.begin_nested():
+        filename, data = receipt_pdf(receipts.receipt_for_parties(int(spec["id"])))
     return Attachment(filename, PDF_TYPE, data)

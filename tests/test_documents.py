@@ -114,7 +114,7 @@ def traced_delivery(app, *, accepted: str = "100", rejected: str = "20"):
                 seen_unit_price=tier_price(listing_id, 120),
             ),
         )
-        contracts.sign(actor_for(coop), order.id, order.version)
+        contracts.sign(actor_for(coop), order.id, order.version, confirmed=True)
         [delivery] = order_deliveries(order.id)
         [line] = delivery.lines
         deliveries.dispatch(
@@ -310,7 +310,7 @@ def test_a_planned_delivery_has_no_note_yet(app):
                 seen_unit_price=tier_price(listing_id, 120),
             ),
         )
-        contracts.sign(actor_for(coop), order.id, order.version)
+        contracts.sign(actor_for(coop), order.id, order.version, confirmed=True)
         [planned] = order_deliveries(order.id)
         with pytest.raises(NotFound):
             delivery_note(actor_for(coop), planned.id)
@@ -469,6 +469,36 @@ def test_the_invoice_issued_email_carries_the_invoice_pdf(app, mailbox):
         text = flat(pdf_text(attachment.get_content()))
         assert number in text and amount_in_words(total, "vi") in text
         assert "PDF" in mailbox.body(message.get_body(("plain",)))
+
+
+def test_the_payment_received_email_carries_the_receipt_pdf(app, mailbox):
+    buyer, coop, invoice_id, total = invoiced(app)
+    with app.app_context():
+        number = db.session.get_one(Invoice, invoice_id).number
+        payment = transfers.record_transfer(
+            actor_for(coop),
+            PayableKind.INVOICE,
+            invoice_id,
+            amount=str(total),
+            paid_on=today(),
+            bank_reference="FT-RECEIPT-1",
+        )
+        payment_id = payment.id
+        settle()
+    for person in (buyer, coop):
+        [message] = [
+            m
+            for m in mailbox.to(person.email)
+            if number in m["Subject"]
+            and list(m.iter_attachments())
+            and "FT-RECEIPT-1" in flat(pdf_text(next(m.iter_attachments()).get_content()))
+        ]
+        [attachment] = list(message.iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        text = flat(pdf_text(attachment.get_content()))
+        assert amount_in_words(total, "vi") in text and number in text
+    with app.app_context(), pytest.raises(NotFound):
+        receipts.receipt_for_parties(payment_id + 999)
 
 
 def test_an_email_whose_attachment_cannot_be_made_still_goes_without_it(app, mailbox, caplog):

@@ -20,7 +20,7 @@ from marketplace.services.context import Actor
 from marketplace.services.deals.documents import DocumentParty
 from marketplace.services.errors import NotFound
 from marketplace.services.payments import platform
-from marketplace.services.payments.payables import view_payable
+from marketplace.services.payments.payables import Payable, payable, view_payable
 from marketplace.vietnam import VN_TZ, province_name
 
 
@@ -92,10 +92,25 @@ def receipt(actor: Actor, payment_id: int) -> Receipt:
     """The receipt of a succeeded payment, for whoever may see its payable (the payer's and
     the payee's members, platform admins). NotFound for anyone else, and for a payment that
     did not succeed or was not applied (money on its way back to the payer)."""
+    payment = _succeeded(payment_id)
+    return _receipt(payment, view_payable(actor, payment.payable_kind, payment.payable_id))
+
+
+def receipt_for_parties(payment_id: int) -> Receipt:
+    """The receipt read without an actor: only for what is sent to the parties' members (the
+    "payment received" email). NotFound as ``receipt``."""
+    payment = _succeeded(payment_id)
+    return _receipt(payment, payable(payment.payable_kind, payment.payable_id))
+
+
+def _succeeded(payment_id: int) -> Payment:
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.status is not PaymentStatus.SUCCEEDED or payment.problem:
         raise NotFound("payment")
-    found = view_payable(actor, payment.payable_kind, payment.payable_id)
+    return payment
+
+
+def _receipt(payment: Payment, found: Payable) -> Receipt:
     moment = payment.succeeded_at or payment.created_at
     paid_on = payment.paid_on or moment.astimezone(VN_TZ).date()
     return Receipt(
