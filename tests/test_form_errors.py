@@ -316,3 +316,23 @@ def test_the_listing_and_request_forms_group_sub_categories_under_their_top_cate
     login(other, buyer)
     page = other.get(f"/orgs/{buyer.organization_id}/rfqs/new").get_data(as_text=True)
     _assert_grouped(app, _category_options(page, "lines-0-category_id"))
+
+
+def test_an_invited_sign_up_also_reports_everything_at_once(app, client, mailbox):
+    owner = make_person(app, organization_name="HTX Mắc Ca Tủa Chùa")
+    login(client, owner)
+    client.post(
+        f"/orgs/{owner.organization_id}/invitations",
+        data={"email": "pa@vidu.vn", "role": "staff"},
+    )
+    client.post("/logout")
+    body = mailbox.body(mailbox.to("pa@vidu.vn")[-1])
+    path = re.search(r"http://localhost(/invitations/\S+)", body).group(1)
+    response = client.post(
+        path + "/signup",
+        data={"name": "Quàng Thị Pà", "phone": "123", "password": "ngan", "confirm": "khac"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert set(linked_fields(page)) == {"phone", "password", "confirm"}
+    assert 'value="Quàng Thị Pà"' in page and 'value="123"' in page

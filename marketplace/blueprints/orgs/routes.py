@@ -157,7 +157,22 @@ def invitation_signup(token: str):
     if accounts.find_user_by_email(invitation.email) is not None:
         return redirect(url_for("auth.login", next=url_for("orgs.invitation", token=token)))
     form = InvitedSignupForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid:
+        # Everything at once: what the service would refuse too, beside what the form found.
+        problems = accounts.sign_up_problems(
+            accounts.SignUp(
+                name=form.name.data or "",
+                email=invitation.email,
+                phone=form.phone.data or "",
+                password=form.password.data or "",
+            )
+        )
+        apply_errors(
+            form,
+            {k: v for k, v in problems.items() if k in form._fields and not form[k].errors},
+        )
+    if valid:
         try:
             user = accounts.register(
                 current_actor(),
