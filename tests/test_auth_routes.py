@@ -48,13 +48,15 @@ def test_sign_up_as_each_kind_continues_from_the_email_and_lands_on_the_organisa
     assert client.get(path).status_code == 200  # a button; GET does not log in
     assert client.get("/account").status_code == 302
     response = client.post(path)
-    assert response.status_code == 302 and response.headers["Location"] == "/orgs/"
-    page = client.get("/orgs/").get_data(as_text=True)
-    assert "HTX Mật Ong Mộc Châu" in page
     with app.app_context():
         membership = db.session.scalar(select(Membership))
         assert membership.organization.kind is OrgKind(kind)
         assert membership.role.value == "owner"
+        org_id = membership.organization_id
+    # The new member lands on their organisation's own page, its first steps listed.
+    assert response.status_code == 302 and response.headers["Location"] == f"/orgs/{org_id}"
+    page = client.get(f"/orgs/{org_id}").get_data(as_text=True)
+    assert "HTX Mật Ong Mộc Châu" in page and 'id="start-checklist"' in page
     client.post("/logout")
     again = client.post(path)  # the link works once
     assert again.status_code == 400 and "đã được sử dụng" in again.get_data(as_text=True)
@@ -181,7 +183,7 @@ def test_login_redirects_only_to_local_next(app, client):
             query_string={"next": evil},
             data={"email": person.email, "password": person.password},
         )
-        assert response.headers["Location"] == "/"
+        assert response.headers["Location"] == f"/orgs/{person.organization_id}"
         client.post("/logout")
 
 

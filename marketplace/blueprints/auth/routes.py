@@ -20,7 +20,7 @@ from marketplace.blueprints.common import BaseForm, apply_errors, handle_form, t
 from marketplace.extensions import db, limiter
 from marketplace.i18n import select_locale
 from marketplace.models import BuyerType, OrgKind
-from marketplace.services.accounts import accounts
+from marketplace.services.accounts import accounts, organizations
 from marketplace.services.errors import InvalidToken, ValidationFailed
 from marketplace.urls import is_safe_next
 from marketplace.validation import format_vn_phone, strip_control
@@ -57,6 +57,15 @@ def _start_session(user, remember: bool = False) -> None:
 def _next_url(default: str = "main.home") -> str:
     target = request.args.get("next") or request.form.get("next")
     return target if is_safe_next(target) else url_for(default)
+
+
+def _landing(user) -> str:
+    """Where a member starts: their organisation's own page (its first steps), the list of
+    their organisations when they have several, the home page when they have none."""
+    memberships = organizations.memberships_of(user)
+    if len(memberships) == 1:
+        return url_for("orgs.dashboard", org_id=memberships[0].organization_id)
+    return url_for("orgs.index") if memberships else url_for("main.home")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -143,7 +152,7 @@ def continue_sign_up(token: str):
             )
         _start_session(user)
         flash(_("Welcome to Chợ HTX, %(name)s!", name=user.name), "success")
-        return redirect(url_for("orgs.index"))
+        return redirect(_landing(user))
     return render_template("auth/sign_up_continue.html", form=form)
 
 
@@ -159,7 +168,8 @@ def login():
         if user is not None:
             _start_session(user, remember=bool(form.remember.data))
             flash(_("You are logged in."), "success")
-            return redirect(_next_url())
+            target = request.args.get("next") or request.form.get("next")
+            return redirect(target if is_safe_next(target) else _landing(user))
         unit_of_work.keep()  # the failed attempt stays in the audit log
         form.password.errors = [_("The email or password is not right.")]
     status = 422 if form.errors else 200

@@ -19,7 +19,13 @@ from marketplace.blueprints.orgs.forms import (
 from marketplace.extensions import db, limiter
 from marketplace.i18n import select_locale
 from marketplace.models import Role
-from marketplace.services.accounts import accounts, organizations, profiles, verification
+from marketplace.services.accounts import (
+    accounts,
+    organizations,
+    profiles,
+    start,
+    verification,
+)
 from marketplace.services.catalogue import listings
 from marketplace.services.errors import InvalidToken, PermissionDenied, ValidationFailed
 from marketplace.vietnam import province_name
@@ -48,6 +54,7 @@ def _render_dashboard(org_id: int, invite_form: InviteForm, status: int = 200):
             invite_form=invite_form,
             confirm_form=ConfirmForm(),
             role_form=RoleForm(),
+            start=start.checklist(current_actor(), org_id),
         ),
         status,
     )
