@@ -11,18 +11,22 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Category, Lot, Rfq
+from marketplace.models import Category, Delivery, Lot, Rfq
 from marketplace.parsing import parse_quantity
+from marketplace.services.deals import deliveries
+from marketplace.services.errors import ValidationFailed
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import today
 from tests.factories import (
     TEST_PASSWORD,
+    actor_for,
     category_id,
     location_id,
     login,
     make_person,
     post_rfq,
     published_listing,
+    signed_contract,
     verified_buyer,
     verified_coop,
     verified_organiser,
@@ -336,3 +340,23 @@ def test_an_invited_sign_up_also_reports_everything_at_once(app, client, mailbox
     page = response.get_data(as_text=True)
     assert set(linked_fields(page)) == {"phone", "password", "confirm"}
     assert 'value="Quàng Thị Pà"' in page and 'value="123"' in page
+
+
+def test_a_dispatched_quantity_in_another_unit_is_refused_naming_the_lines_unit(app):
+    buyer, coop = verified_buyer(app), verified_coop(app)
+    published_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        first = db.session.scalars(
+            select(Delivery)
+            .where(Delivery.contract_id == contract_id)
+            .order_by(Delivery.scheduled_on)
+        ).first()
+        line = first.lines[0].id
+        with pytest.raises(ValidationFailed) as exc:
+            deliveries.dispatch(
+                actor_for(coop), first.id, first.version, {line: deliveries.DispatchLine("120 hũ")}
+            )
+        assert str(exc.value.errors[f"quantity-{line}"]) == (
+            "Nhập số chai là một số nguyên, ví dụ 120."
+        )
