@@ -26,9 +26,8 @@ def test_list_price_publish_and_trace_a_lot(live_server, live_app, phone: Page, 
     phone.get_by_label("Email").fill(coop.email)
     phone.get_by_label("Mật khẩu").fill(coop.password)
     phone.get_by_role("button", name="Đăng nhập").click()
-    phone.get_by_role("link", name="HTX của tôi").click()
-    phone.get_by_role("link", name="Sản phẩm").first.click()
-    phone.get_by_role("link", name="Sản phẩm mới").click()
+    # Logging in lands on the co-op's own page, whose first steps include its first product.
+    phone.get_by_role("link", name="Sản phẩm đầu tiên").click()
 
     phone.get_by_label("Tên sản phẩm (tiếng Việt)").fill("Rượu sâm Lai Châu")
     phone.get_by_label("Danh mục").select_option(label="— Rượu")
