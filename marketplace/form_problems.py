@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
 from wtforms import FieldList, FormField
@@ -20,6 +20,15 @@ class Problem:
     target: str  # the id of the element the link goes to
     label: str
     message: str
+    field_id: str = ""
+
+
+def field_shown(field) -> str:
+    """Called by the field macro: remembers the order in which the page shows its fields, so
+    that the summary (rendered after the page's content, placed before it) follows it."""
+    if has_request_context():
+        g.setdefault("shown_fields", {}).setdefault(field.id, len(g.shown_fields))
+    return ""
 
 
 def _messages(errors) -> list[str]:
@@ -43,7 +52,7 @@ def _walk(form, row: int | None = None):
             if own:
                 first = field.entries[0] if field.entries else None
                 target = (_first_id(first) if first is not None else None) or field.id
-                yield Problem(target, str(field.label.text), " ".join(own))
+                yield Problem(target, str(field.label.text), " ".join(own), field.id)
             for index, entry in enumerate(field.entries):
                 if isinstance(entry, FormField):
                     yield from _walk(entry.form, index + 1)
@@ -68,7 +77,7 @@ def _one(field, row: int | None):
         label = str(field.label.text)
         if row is not None:
             label = f"{label} ({row})"
-        yield Problem(_target(field), label, " ".join(messages))
+        yield Problem(_target(field), label, " ".join(messages), field.id)
 
 
 def problems_of(form: FlaskForm) -> list[Problem]:
@@ -96,4 +105,6 @@ def form_problems(context) -> list[Problem]:
             if isinstance(candidate, FlaskForm) and id(candidate) not in seen:
                 seen.add(id(candidate))
                 found.extend(problems_of(candidate))
-    return found
+    shown = g.get("shown_fields", {})
+    # In the order the page shows the fields; those it shows otherwise after them, in form order.
+    return sorted(found, key=lambda p: shown.get(p.field_id, len(shown)))

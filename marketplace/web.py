@@ -160,7 +160,7 @@ def absolute_media_url(key: str) -> str:
 
 
 def register_context(app: Flask) -> None:
-    from marketplace.form_problems import form_problems
+    from marketplace.form_problems import field_shown, form_problems
 
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["vn_today"] = today
@@ -169,6 +169,7 @@ def register_context(app: Flask) -> None:
     app.jinja_env.globals["new_submission_token"] = new_submission_token
     app.jinja_env.globals["absolute_media_url"] = absolute_media_url
     app.jinja_env.globals["form_problems"] = form_problems
+    app.jinja_env.globals["field_shown"] = field_shown
 
     @app.context_processor
     def navigation() -> dict:
