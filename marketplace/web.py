@@ -159,6 +159,23 @@ def absolute_media_url(key: str) -> str:
     return urljoin(public_base_url(), url.lstrip("/"))
 
 
+def share_image_url(key_prefix: str) -> str:
+    """The absolute address of a public image's JPEG link preview (og:image), 1200×630."""
+    return external_url("media.share_image", key_prefix=key_prefix)
+
+
+def excerpt(text: str | None, limit: int = 200) -> str:
+    """``text`` on one line, cut at the last whole word within ``limit`` characters and then
+    ended with "…" (page descriptions and share cards)."""
+    words = " ".join((text or "").split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit - 1]
+    if words[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
 def register_context(app: Flask) -> None:
     from marketplace.form_problems import field_shown, form_problems
 
@@ -168,6 +185,8 @@ def register_context(app: Flask) -> None:
     app.jinja_env.globals["external_url"] = external_url
     app.jinja_env.globals["new_submission_token"] = new_submission_token
     app.jinja_env.globals["absolute_media_url"] = absolute_media_url
+    app.jinja_env.globals["share_image_url"] = share_image_url
+    app.jinja_env.filters["excerpt"] = excerpt
     app.jinja_env.globals["form_problems"] = form_problems
     app.jinja_env.globals["field_shown"] = field_shown
 

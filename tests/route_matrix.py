@@ -50,6 +50,8 @@ ROUTES = [
     # Private files need a signed URL, whoever asks; unknown public files are 404.
     ("GET", "/media/private/orgs/1/x.pdf", dict.fromkeys(USERS, 403)),
     ("GET", "/media/public/orgs/1/none.webp", dict.fromkeys(USERS, 404)),
+    ("GET", "/share/public/orgs/1/none.jpg", dict.fromkeys(USERS, 404)),
+    ("GET", "/share/private/orgs/1/x.jpg", dict.fromkeys(USERS, 404)),
     ("GET", "/admin/", ADMIN_ONLY),
     ("GET", "/admin/verifications", ADMIN_ONLY),
     ("GET", "/admin/verifications/{org}", ADMIN_ONLY),

@@ -218,6 +218,7 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<int:invitation_id>", "{inv}")
         .replace("<token>", "bad-token")
         .replace("<path:key>", "private/orgs/1/x.pdf")
+        .replace("<path:key_prefix>", "private/orgs/1/x")
         .replace("<int:cert_id>", "{cert}")
         .replace("<step_key>", "identity")
         .replace("<int:photo_id>", "999999")
