@@ -142,7 +142,9 @@ def _version(email: str, quote_id: int, prices: list[int], notes: str) -> None:
 
 
 def _sign(email: str, contract_id: int) -> None:
-    contracts.sign(_actor(email), contract_id, db.session.get(Contract, contract_id).version)
+    contracts.sign(
+        _actor(email), contract_id, db.session.get(Contract, contract_id).version, confirmed=True
+    )
 
 
 def _moment(day: date, hour: int) -> datetime:

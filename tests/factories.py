@@ -632,7 +632,7 @@ def signed_contract(app: Flask, buyer: Person, coop: Person, **rfq_changes) -> i
     with app.app_context():
         for person in (buyer, coop):
             version = db.session.get_one(Contract, contract_id).version
-            contracts.sign(actor_for(person), contract_id, version)
+            contracts.sign(actor_for(person), contract_id, version, confirmed=True)
             settle()
     return contract_id
 
@@ -650,7 +650,11 @@ def invoice_first_delivery(
         ).first()
         line = first.lines[0].id
         deliveries.dispatch(
-            actor_for(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
+            actor_for(coop),
+            first.id,
+            first.version,
+            {line: deliveries.DispatchLine("120")},
+            early=True,
         )
         _delivery, invoice = deliveries.receive(
             actor_for(buyer), first.id, first.version, {line: deliveries.ReceiptLine(accepted)}

@@ -83,6 +83,7 @@ def cast(app) -> DealCast:
             received.id,
             received.version,
             {line_id: deliveries.DispatchLine("120")},
+            early=True,
         )
         _done, invoice = deliveries.receive(
             actor_for(buyer),

@@ -127,6 +127,7 @@ def dispatch_first(app, coop: Person, contract_id: int, how_many: int):
                 delivery_id,
                 delivery.version,
                 {ln.id: deliveries.DispatchLine(str(ln.quantity)) for ln in delivery.lines},
+                early=True,
             )
             settle()
             delivery = db.session.get_one(Delivery, delivery_id)
@@ -171,7 +172,9 @@ def test_two_buyer_managers_signing_one_draft_at_once_sign_it_once(app):
     clients = logged_in(app, people)
 
     url = f"/contracts/{contract_id}/sign"
-    responses = post_together([(c, url, {"version": str(version)}) for c in clients])
+    responses = post_together(
+        [(c, url, {"version": str(version), "confirm": "y"}) for c in clients]
+    )
 
     for response in responses:
         assert response.status_code == 302
@@ -205,7 +208,9 @@ def test_both_sides_signing_one_draft_at_once_activate_it_and_plan_once(app):
     clients = logged_in(app, [manager, coop])
 
     url = f"/contracts/{contract_id}/sign"
-    responses = post_together([(c, url, {"version": str(version)}) for c in clients])
+    responses = post_together(
+        [(c, url, {"version": str(version), "confirm": "y"}) for c in clients]
+    )
 
     assert [r.status_code for r in responses] == [302, 302]
     messages = [flashes(c) for c in clients]

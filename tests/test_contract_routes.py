@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
+from marketplace.i18n import format_money
 from marketplace.models import (
     Contract,
     ContractStatus,
@@ -17,15 +19,21 @@ from marketplace.models import (
     Invoice,
     InvoiceStatus,
     Listing,
+    Organization,
     Quote,
     Rfq,
     Role,
+    Side,
 )
+from marketplace.services.deals import contracts
+from marketplace.services.deals.deliveries import EARLY_DISPATCH_DAYS
+from marketplace.services.errors import ValidationFailed
 from marketplace.vietnam import today
 from tests.factories import (
     actor_for,
     add_member,
     admin_actor,
+    award_all,
     category_id,
     coop_with_listing,
     count_queries,
@@ -156,7 +164,9 @@ def test_the_whole_deal_over_http(app, client):
     for who in (client, seller):
         version = version_of(app, Contract, contract_id)
         assert (
-            who.post(f"/contracts/{contract_id}/sign", data={"version": str(version)}).status_code
+            who.post(
+                f"/contracts/{contract_id}/sign", data={"version": str(version), "confirm": "y"}
+            ).status_code
             == 302
         )
     with app.app_context():
@@ -169,14 +179,25 @@ def test_the_whole_deal_over_http(app, client):
     printed = client.get(f"/contracts/{contract_id}/print").get_data(as_text=True)
     assert "Công ty TNHH Siêu thị Xanh" in printed and "172.000" in printed
 
-    response = seller.post(
-        f"/deliveries/{delivery_id}/dispatch",
-        data={
-            "version": "1",
-            "lines-0-line_id": str(delivery_line),
-            "lines-0-quantity": "120",
-        },
-    )
+    dispatch = {
+        "version": "1",
+        "lines-0-line_id": str(delivery_line),
+        "lines-0-quantity": "120",
+    }
+    # The first delivery is a week or more ahead: the page says how early, and sending it
+    # now needs the "dispatch early" tick.
+    with app.app_context():
+        early_by = (db.session.get_one(Delivery, delivery_id).scheduled_on - today()).days
+    assert early_by > EARLY_DISPATCH_DAYS
+    page = seller.get(f"/deliveries/{delivery_id}").get_data(as_text=True)
+    assert f"{early_by} ngày nữa" in page and 'id="early"' in page
+    response = seller.post(f"/deliveries/{delivery_id}/dispatch", data=dispatch)
+    assert response.status_code == 422
+    refused = response.get_data(as_text=True)
+    assert 'id="early-error"' in refused and 'value="120"' in refused
+    with app.app_context():
+        assert db.session.get_one(Delivery, delivery_id).status is DeliveryStatus.PLANNED
+    response = seller.post(f"/deliveries/{delivery_id}/dispatch", data=dispatch | {"early": "y"})
     assert response.status_code == 302
     # More accepted and rejected than dispatched: refused, typed values kept.
     response = client.post(
@@ -261,6 +282,46 @@ def test_a_bad_request_keeps_what_was_typed(app, client):
         assert message in page, message
     with app.app_context():
         assert db.session.scalar(select(Rfq.id)) is None
+
+
+def test_signing_shows_what_is_signed_and_needs_the_tick(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    rfq_id = post_rfq(app, buyer)
+    contract_id = award_all(app, buyer, rfq_id, quote_on(app, coop, rfq_id))
+    with app.app_context():
+        contract = db.session.get_one(Contract, contract_id)
+        totals = contracts.contract_totals(contract)
+        version = contract.version
+    # 120 × 175.000 ₫ with 10 % VAT each delivery, over every delivery of the schedule.
+    assert (totals.net, totals.vat, totals.total) == (21_000_000, 2_100_000, 23_100_000)
+    assert totals.deliveries > 1 and totals.whole_total == 23_100_000 * totals.deliveries
+    login(client, buyer)
+    page = client.get(f"/contracts/{contract_id}").get_data(as_text=True)
+    assert "Nội dung bạn ký" in page and "Tôi đã đọc hợp đồng và ký thay mặt" in page
+    assert format_money(totals.whole_total) in page and format_money(23_100_000) in page
+
+    refused = client.post(f"/contracts/{contract_id}/sign", data={"version": str(version)})
+    assert refused.status_code == 422
+    assert 'id="confirm-error"' in refused.get_data(as_text=True)
+    staff = app.test_client()
+    login(staff, add_member(app, buyer.organization_id, Role.STAFF))
+    ticked = {"version": str(version), "confirm": "y"}
+    assert staff.post(f"/contracts/{contract_id}/sign", data=ticked).status_code == 403
+    with app.app_context():
+        assert db.session.get_one(Contract, contract_id).signatures == []
+        with pytest.raises(ValidationFailed) as refused_service:
+            contracts.sign(actor_for(buyer), contract_id, version, confirmed=False)
+        assert set(refused_service.value.errors) == {"confirm"}
+
+    assert client.post(f"/contracts/{contract_id}/sign", data=ticked).status_code == 302
+    with app.app_context():
+        [signature] = db.session.get_one(Contract, contract_id).signatures
+        assert signature.side is Side.BUYER
+    assert format_money(totals.whole_total) in client.get(
+        f"/contracts/{contract_id}/print"
+    ).get_data(as_text=True)
 
 
 def test_other_organisations_get_404_and_staff_cannot_sign(app, client):
@@ -413,7 +474,9 @@ def test_a_spot_order_is_accepted_by_the_coop(app, client):
     seller = app.test_client()
     login(seller, coop)
     assert (
-        seller.post(f"/contracts/{contract_id}/sign", data={"version": str(version)}).status_code
+        seller.post(
+            f"/contracts/{contract_id}/sign", data={"version": str(version), "confirm": "y"}
+        ).status_code
         == 302
     )
     with app.app_context():
@@ -471,7 +534,11 @@ def test_dashboards_show_what_waits_and_the_money_by_month(app, client):
         from marketplace.services.deals import deliveries
 
         deliveries.dispatch(
-            actor_for(coop), first.id, first.version, {line: deliveries.DispatchLine("120")}
+            actor_for(coop),
+            first.id,
+            first.version,
+            {line: deliveries.DispatchLine("120")},
+            early=True,
         )
         deliveries.receive(
             actor_for(buyer), first.id, first.version, {line: deliveries.ReceiptLine("120")}
@@ -627,6 +694,7 @@ def test_notice_withdraws_an_open_change_and_keeps_the_agreed_end(app, client):
             "lines-0-line_id": str(line),
             "lines-0-quantity": "120",
             "lines-0-lot": str(lot_id),
+            "early": "y",
         },
     )
     assert response.status_code == 422 and "lô của sản phẩm này" in response.get_data(as_text=True)
@@ -651,7 +719,12 @@ def test_a_refused_receipt_keeps_each_line_as_typed_with_its_error_beside_it(app
     login(seller, coop)
     dispatched = seller.post(
         f"/deliveries/{delivery_id}/dispatch",
-        data={"version": str(version), "lines-0-line_id": str(line_id), "lines-0-quantity": "120"},
+        data={
+            "version": str(version),
+            "lines-0-line_id": str(line_id),
+            "lines-0-quantity": "120",
+            "early": "y",
+        },
     )
     assert dispatched.status_code == 302
     login(client, buyer)
@@ -720,3 +793,27 @@ def test_a_refused_change_keeps_each_line_as_typed_with_its_error_beside_it(app,
     assert 'value="130"' in field_block(page, "lines-0-quantity")
     extra = field_block(page, "extras-0-lines-0-quantity")
     assert 'value="không"' in extra and 'id="extras-0-lines-0-quantity-error"' in extra
+
+
+def test_the_buyer_sees_which_co_ops_a_request_invited(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    rfq_id = post_rfq(app, buyer, invited_only=True, invited_coop_ids=[coop.organization_id])
+    open_id = post_rfq(app, buyer)
+    with app.app_context():
+        invited = db.session.get_one(Organization, coop.organization_id)
+        name, slug = invited.name, invited.slug
+    login(client, buyer)
+    page = client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
+    assert "Các HTX được mời" in page
+    assert f'<a href="/htx/{slug}">{name}</a>' in page
+    assert client.get(f"/htx/{slug}").status_code == 200
+    assert "Mở cho mọi HTX đã xác minh" in client.get(f"/rfqs/{open_id}").get_data(as_text=True)
+    # The co-op reads the request, not the list of who else was asked.
+    seller = app.test_client()
+    login(seller, coop)
+    coop_page = seller.get(f"/rfqs/{rfq_id}")
+    assert coop_page.status_code == 200 and "Các HTX được mời" not in coop_page.get_data(
+        as_text=True
+    )

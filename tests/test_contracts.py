@@ -216,8 +216,8 @@ def active_contract(app, terms: list[Terms] = STANDARD_TERMS) -> tuple[Deal, int
             {quote_id: 1},
         )
         contract_id = contract.id
-        contracts.sign(actor_for(deal.buyer), contract_id, 1)
-        contracts.sign(actor_for(coop), contract_id, 2)
+        contracts.sign(actor_for(deal.buyer), contract_id, 1, confirmed=True)
+        contracts.sign(actor_for(coop), contract_id, 2, confirmed=True)
         settle()
     return deal, contract_id
 
@@ -244,7 +244,9 @@ def dispatch_lines(delivery: Delivery, *quantities: str) -> dict[int, deliveries
 
 def dispatch_all(coop: Person, delivery_id: int) -> None:
     delivery = db.session.get_one(Delivery, delivery_id)
-    deliveries.dispatch(actor_for(coop), delivery_id, delivery.version, dispatch_lines(delivery))
+    deliveries.dispatch(
+        actor_for(coop), delivery_id, delivery.version, dispatch_lines(delivery), early=True
+    )
 
 
 def receive_all(buyer: Person, delivery_id: int):
@@ -1222,15 +1224,15 @@ def test_signing_activates_and_plans_the_deliveries(app):
         )
         contract_id = contract.id
         with pytest.raises(PermissionDenied):
-            contracts.sign(actor_for(coop_staff), contract_id, 1)
+            contracts.sign(actor_for(coop_staff), contract_id, 1, confirmed=True)
         with pytest.raises(NotFound):
-            contracts.sign(actor_for(outsider), contract_id, 1)
+            contracts.sign(actor_for(outsider), contract_id, 1, confirmed=True)
         with pytest.raises(DealChanged):
-            contracts.sign(actor_for(buyer_manager), contract_id, 0)
+            contracts.sign(actor_for(buyer_manager), contract_id, 0, confirmed=True)
         assert db.session.get_one(Contract, contract_id).signatures == []
 
         signer = Actor(user=db.session.get_one(User, buyer_manager.id), ip="203.113.7.9")
-        contract = contracts.sign(signer, contract_id, 1)
+        contract = contracts.sign(signer, contract_id, 1, confirmed=True)
         assert contract.status is ContractStatus.DRAFT and contract.version == 2
         [signature] = contract.signatures
         assert (signature.side, signature.name, signature.role, signature.ip) == (
@@ -1243,14 +1245,14 @@ def test_signing_activates_and_plans_the_deliveries(app):
         assert signature.signed_at is not None
         assert count(Delivery) == 0
         with pytest.raises(ValidationFailed) as exc:
-            contracts.sign(actor_for(deal.buyer), contract_id, 2)
+            contracts.sign(actor_for(deal.buyer), contract_id, 2, confirmed=True)
         assert "version" in exc.value.errors
         assert [
             c.id for c in contracts.waiting_signature(actor_for(coop), coop.organization_id)
         ] == [contract_id]
         assert contracts.waiting_signature(actor_for(deal.buyer), deal.buyer.organization_id) == []
 
-        contract = contracts.sign(actor_for(coop), contract_id, 2)
+        contract = contracts.sign(actor_for(coop), contract_id, 2, confirmed=True)
         assert contract.status is ContractStatus.ACTIVE and contract.activated_at is not None
         assert {s.side for s in contract.signatures} == {Side.BUYER, Side.COOP}
         assert contract.signature_of(Side.COOP).role == "owner"
@@ -1268,7 +1270,7 @@ def test_signing_activates_and_plans_the_deliveries(app):
                 (7, 333_333),
             ]
         with pytest.raises(ValidationFailed):
-            contracts.sign(actor_for(coop), contract_id, 3)
+            contracts.sign(actor_for(coop), contract_id, 3, confirmed=True)
 
 
 def test_contract_view_is_for_the_two_parties(app):
@@ -1366,7 +1368,7 @@ def test_a_draft_whose_period_has_passed_cannot_be_signed(app):
         contract.ends_on = today() - timedelta(days=1)
         db.session.commit()
         with pytest.raises(ValidationFailed):
-            contracts.sign(actor_for(deal.buyer), contract.id, 1)
+            contracts.sign(actor_for(deal.buyer), contract.id, 1, confirmed=True)
         assert db.session.get_one(Contract, contract.id).signatures == []
 
 
@@ -1393,7 +1395,7 @@ def test_cancelling_a_draft(app):
         )
         assert len(emails_to(coop.email)) == before + 1
         with pytest.raises(ValidationFailed):
-            contracts.sign(actor_for(coop), contract.id, contract.version)
+            contracts.sign(actor_for(coop), contract.id, contract.version, confirmed=True)
         with pytest.raises(ValidationFailed):
             contracts.cancel_draft(actor_for(coop), contract.id, contract.version, "Lần nữa")
 
@@ -1797,7 +1799,7 @@ def test_spot_order_signed_by_the_co_op_makes_one_delivery(app):
         assert [
             c.id for c in contracts.waiting_signature(actor_for(coop), coop.organization_id)
         ] == [contract.id]
-        contract = contracts.sign(actor_for(coop), contract.id, contract.version)
+        contract = contracts.sign(actor_for(coop), contract.id, contract.version, confirmed=True)
         assert contract.status is ContractStatus.ACTIVE
         [delivery] = deliveries_of(contract.id)
         assert delivery.scheduled_on == on and delivery.sequence == 1
@@ -1849,16 +1851,27 @@ def test_dispatching(app):
         ):
             with pytest.raises(ValidationFailed) as exc:
                 deliveries.dispatch(
-                    actor_for(coop), first.id, version, dispatch_lines(first, *quantities)
+                    actor_for(coop),
+                    first.id,
+                    version,
+                    dispatch_lines(first, *quantities),
+                    early=True,
                 )
             assert field in exc.value.errors
         with pytest.raises(NotFound):
-            deliveries.dispatch(actor_for(deal.buyer), first.id, version, dispatch_lines(first))
+            deliveries.dispatch(
+                actor_for(deal.buyer), first.id, version, dispatch_lines(first), early=True
+            )
         assert deliveries_of(contract_id)[0].status is DeliveryStatus.PLANNED
 
         before = len(emails_to(deal.buyer.email))
         delivery = deliveries.dispatch(
-            actor_for(coop_staff), first.id, version, dispatch_lines(first, "100", "7"), "Xe 29C"
+            actor_for(coop_staff),
+            first.id,
+            version,
+            dispatch_lines(first, "100", "7"),
+            "Xe 29C",
+            early=True,
         )
         assert delivery.status is DeliveryStatus.DISPATCHED
         assert [ln.dispatched_quantity for ln in delivery.lines] == [100, 7]
@@ -1867,7 +1880,9 @@ def test_dispatching(app):
         assert len(emails_to(deal.buyer.email)) == before + 1
         assert deliveries.is_partial(delivery) and not deliveries.is_late(delivery)
         with pytest.raises(TransitionNotAllowed):
-            deliveries.dispatch(actor_for(coop), first.id, delivery.version, dispatch_lines(first))
+            deliveries.dispatch(
+                actor_for(coop), first.id, delivery.version, dispatch_lines(first), early=True
+            )
 
 
 def test_receipt_refusals_change_nothing(app):
@@ -1955,7 +1970,7 @@ def test_dispatch_names_the_co_ops_own_lots(app):
                 seen_unit_price=tier_price(listing_id, 120),
             ),
         )
-        contracts.sign(actor_for(coop), contract.id, contract.version)
+        contracts.sign(actor_for(coop), contract.id, contract.version, confirmed=True)
         [delivery] = deliveries_of(contract.id)
         [line] = delivery.lines
         # The dispatch form offers the lots of the line's product.
@@ -1963,10 +1978,12 @@ def test_dispatch_names_the_co_ops_own_lots(app):
         lines = dispatch_lines(delivery)
         lines[line.id].lot_id = foreign
         with pytest.raises(ValidationFailed) as exc:
-            deliveries.dispatch(actor_for(coop), delivery.id, delivery.version, lines)
+            deliveries.dispatch(actor_for(coop), delivery.id, delivery.version, lines, early=True)
         assert f"lot-{line.id}" in exc.value.errors
         lines[line.id].lot_id = own
-        delivery = deliveries.dispatch(actor_for(coop), delivery.id, delivery.version, lines)
+        delivery = deliveries.dispatch(
+            actor_for(coop), delivery.id, delivery.version, lines, early=True
+        )
         assert [(ln.dispatched_quantity, ln.lot_id) for ln in delivery.lines] == [(120, own)]
 
 
@@ -1997,9 +2014,13 @@ def test_a_stale_dispatch_changes_nothing(app):
         first = deliveries_of(contract_id)[0]
         version = first.version
         with pytest.raises(DealChanged):
-            deliveries.dispatch(actor_for(coop), first.id, version - 1, dispatch_lines(first))
+            deliveries.dispatch(
+                actor_for(coop), first.id, version - 1, dispatch_lines(first), early=True
+            )
         assert db.session.get_one(Delivery, first.id).status is DeliveryStatus.PLANNED
-        delivery = deliveries.dispatch(actor_for(coop), first.id, version, dispatch_lines(first))
+        delivery = deliveries.dispatch(
+            actor_for(coop), first.id, version, dispatch_lines(first), early=True
+        )
         assert delivery.status is DeliveryStatus.DISPATCHED
 
 
@@ -2112,8 +2133,8 @@ def test_invoice_numbers_run_per_co_op_without_gaps(app):
             )
         )
         for contract_id, coop in ((first_contract, first), (second_contract, second)):
-            contracts.sign(actor_for(deal.buyer), contract_id, 1)
-            contracts.sign(actor_for(coop), contract_id, 2)
+            contracts.sign(actor_for(deal.buyer), contract_id, 1, confirmed=True)
+            contracts.sign(actor_for(coop), contract_id, 2, confirmed=True)
         a1, a2, a3 = deliveries_of(first_contract)[:3]
         b1 = deliveries_of(second_contract)[0]
         for delivery, coop in ((a1, first), (a2, first), (a3, first), (b1, second)):

@@ -122,6 +122,7 @@ def traced_delivery(app, *, accepted: str = "100", rejected: str = "20"):
             delivery.id,
             delivery.version,
             {line.id: deliveries.DispatchLine("120", lot.id)},
+            early=True,
         )
         _done, invoice = deliveries.receive(
             actor_for(buyer),

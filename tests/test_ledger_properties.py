@@ -131,7 +131,11 @@ class World:
             delivery = db.session.get_one(Delivery, delivery_id)
             line = delivery.lines[0].id
             deliveries.dispatch(
-                actor(coop), delivery_id, delivery.version, {line: deliveries.DispatchLine("120")}
+                actor(coop),
+                delivery_id,
+                delivery.version,
+                {line: deliveries.DispatchLine("120")},
+                early=True,
             )
             delivery = db.session.get_one(Delivery, delivery_id)
             _d, invoice = deliveries.receive(

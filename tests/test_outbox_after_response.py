@@ -152,7 +152,9 @@ def test_a_contract_signature_answers_before_any_email_is_sent(
     client = silent_app.test_client()
     login(client, buyer)
     response = client.post(
-        f"/contracts/{contract_id}/sign", data={"version": str(version)}, buffered=False
+        f"/contracts/{contract_id}/sign",
+        data={"version": str(version), "confirm": "y"},
+        buffered=False,
     )
     assert response.status_code == 302
     with app.app_context():

@@ -107,10 +107,16 @@ def test_a_supply_deal_from_request_to_invoice(
     # The supermarket awards and signs; the co-op signs on its phone.
     shop.goto(rfq_url)
     shop.get_by_role("button", name="Chọn và lập dự thảo hợp đồng").click()
+    # Signing without the tick is refused next to the box; nothing is signed.
+    shop.get_by_role("button", name="Ký hợp đồng").click()
+    expect(shop.locator("#confirm-error")).to_be_visible()
+    shop.get_by_label("Tôi đã đọc hợp đồng và ký thay mặt").check()
     shop.get_by_role("button", name="Ký hợp đồng").click()
     expect(shop.locator(".flash--success")).to_be_visible()
     contract_url = shop.url
     phone.goto(contract_url)
+    expect(phone.get_by_text("Nội dung bạn ký")).to_be_visible()
+    phone.get_by_label("Tôi đã đọc hợp đồng và ký thay mặt").check()
     phone.get_by_role("button", name="Ký hợp đồng").click()
     expect(phone.get_by_text("Hai bên đã ký")).to_be_visible()
     expect(phone.get_by_text("Đã ký bởi").first).to_be_visible()
@@ -120,6 +126,10 @@ def test_a_supply_deal_from_request_to_invoice(
     phone.locator("#deliveries-heading ~ div a").first.click()
     lot_made = (today() - timedelta(days=3)).strftime("%d/%m/%Y")
     phone.get_by_label("Lô").select_option(label=f"RS-2611 · {lot_made}")
+    # It is a week or more ahead: the page says so, and sending it now takes a tick.
+    expect(phone.locator("#early-warning")).to_contain_text("ngày nữa")
+    phone.get_by_label("Giao sớm: xuất hàng ngay, trước ngày đã hẹn").check()
+    _fits_the_phone(phone)
     phone.get_by_role("button", name="Đánh dấu đã xuất hàng").click()
     expect(phone.locator(".flash--success")).to_be_visible()
     delivery_url = phone.url

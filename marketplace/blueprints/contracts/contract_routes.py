@@ -16,6 +16,7 @@ from marketplace.blueprints.contracts.forms import (
     AmendmentForm,
     NoticeForm,
     ReasonForm,
+    SignForm,
     SpotOrderForm,
     VersionedForm,
 )
@@ -44,6 +45,13 @@ def _contract_page(contract_id: int, status: int = 200, **forms):
     notice_form.version.data = version
     cancel_form = forms.get("cancel_form") or ReasonForm()
     cancel_form.version.data = version
+    sign_form = forms.get("sign_form") or SignForm()
+    # Refused or not, the page shows the terms as they are now: that is what a tick signs.
+    sign_form.version.data = version
+    sign_form.confirm.label.text = _(
+        "I have read the contract and sign for %(org)s",
+        org=view.party.membership.organization.name,
+    )
     return (
         render_template(
             "contracts/contract.html",
@@ -52,6 +60,7 @@ def _contract_page(contract_id: int, status: int = 200, **forms):
             action_form=action_form,
             notice_form=notice_form,
             cancel_form=cancel_form,
+            sign_form=sign_form,
             is_overdue=deliveries.is_overdue,
             is_late=deliveries.is_late,
             is_partial=deliveries.is_partial,
@@ -91,7 +100,7 @@ def contract_pdf(contract_id: int):
 @bp.route("/contracts/<int:contract_id>/sign", methods=["POST"])
 @login_required
 def sign(contract_id: int):
-    form = VersionedForm()
+    form = SignForm()
 
     def signed(result):
         if result.status is ContractStatus.ACTIVE:
@@ -103,11 +112,28 @@ def sign(contract_id: int):
             flash(_("Signed. The other side has been asked to sign."), "success")
         return _to_contract(contract_id)
 
+    def refused(status: int):
+        # The box left unticked: the page again, its message by the box. Anything else was
+        # flashed, and the contract is shown as it is now.
+        if form.confirm.errors:
+            return _contract_page(contract_id, status, sign_form=form)
+        return _to_contract(contract_id)
+
     return handle_form(
         form,
-        lambda: contracts.sign(current_actor(), contract_id, seen_version(form)),
+        lambda: contracts.sign(
+            current_actor(), contract_id, seen_version(form), confirmed=bool(form.confirm.data)
+        ),
         done=signed,
         back=url_for("contracts.contract", contract_id=contract_id),
+        page=refused,
+        bad_form="back",
+        # Only the tick's message sits by its box; the rest (the contract changed, already
+        # signed) are flashed.
+        error_names=lambda errors: {
+            (name if name == "confirm" else f"sign-{name}"): message
+            for name, message in errors.items()
+        },
     )
 
 

@@ -225,6 +225,13 @@ class VersionedForm(BaseForm):
     version = HiddenField()
 
 
+class SignForm(VersionedForm):
+    """Signing: the signer ticks that they read the contract and sign for their
+    organisation (the route names the organisation in the label)."""
+
+    confirm = BooleanField(_l("I have read the contract and sign for my organisation"))
+
+
 class ReasonForm(VersionedForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], render_kw={"rows": 2})
 
@@ -376,6 +383,8 @@ class ReceiptLineSubform(BaseForm):
 class DispatchForm(VersionedForm):
     lines = LineList(DispatchLineSubform)
     note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2})
+    # Shown only for a delivery planned well ahead (deliveries.EARLY_DISPATCH_DAYS).
+    early = BooleanField(_l("Dispatch early: send it now, before its date"))
 
     def field_errors(self, errors: Mapping[str, object]) -> dict[str, object]:
         return self.lines.error_names(errors, quantity="quantity", lot="lot")

@@ -145,6 +145,7 @@ def _negotiation_page(quote_id: int, status: int = 200, version_form=None, messa
             message_form=message_form or MessageForm(),
             withdraw_form=VersionedForm(),
             differences=rfqs.differences,
+            version_totals=lambda version: rfqs.version_totals(quote.rfq, version),
             waiting_on=rfqs.waiting_on(quote),
             rfq_lines={line.id: line for line in quote.rfq.lines},
             is_open=quote.status is QuoteStatus.OPEN and quote.rfq.status.value == "open",

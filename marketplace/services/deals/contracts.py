@@ -51,7 +51,9 @@ from marketplace.services import audit
 from marketplace.services.context import Actor
 from marketplace.services.deals.rules import (
     MAX_DELIVERIES,
+    DealTotals,
     Party,
+    deal_totals,
     location_text,
     other_side,
     own_location,
@@ -197,6 +199,10 @@ class ContractView:
             return ContractStatus.ENDED
         return contract.status
 
+    @cached_property
+    def totals(self) -> DealTotals:
+        return contract_totals(self.contract)
+
     @property
     def my_signature(self) -> Signature | None:
         return self.contract.signature_of(self.party.side)
@@ -264,14 +270,24 @@ def _check_version(contract: Contract, seen_version: int | None) -> None:
         )
 
 
-def sign(actor: Actor, contract_id: int, seen_version: int | None) -> Contract:
+def sign(actor: Actor, contract_id: int, seen_version: int | None, *, confirmed: bool) -> Contract:
     """An owner or manager signs for their side (name, role, time and IP are kept). The
-    second signature activates the contract and plans its deliveries.
+    second signature activates the contract and plans its deliveries. ``confirmed`` is the
+    signer's tick that they read the contract and sign for their organisation.
 
-    Raises ValidationFailed for a second signature of the same side, a changed contract, or a
-    period with no delivery date left; PermissionDenied for staff."""
+    Raises ValidationFailed without that tick, for a second signature of the same side, a
+    changed contract, or a period with no delivery date left; PermissionDenied for staff."""
     contract, who = _contract_party(actor, contract_id, Role.MANAGER)
     contract = lock(Contract, contract.id)
+    # Asked only of a draft still waiting for this side: anything else is refused as such.
+    if (
+        not confirmed
+        and contract.status is ContractStatus.DRAFT
+        and contract.signature_of(who.side) is None
+    ):
+        raise ValidationFailed(
+            {"confirm": _l("Tick the box to confirm that you have read the contract.")}
+        )
     _sign_locked(actor, contract, who, seen_version)
     db.session.flush()
     return contract
@@ -404,6 +420,11 @@ def _planned_dates(contract: Contract) -> list[date]:
         contract.weekday_list,
         contract.day_of_month,
     )
+
+
+def contract_totals(contract: Contract) -> DealTotals:
+    """The contract's lines per delivery and over every delivery its schedule plans."""
+    return deal_totals(contract.lines, len(_planned_dates(contract)))
 
 
 def _plan_deliveries(contract: Contract, first_day: date) -> None:

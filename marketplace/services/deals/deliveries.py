@@ -122,19 +122,44 @@ class DispatchLine:
     lot_id: int | None = None
 
 
+#: A delivery planned more than this many days ahead is dispatched only with an explicit
+#: "dispatch early" tick: goods sent up to three days early are a normal kindness to a
+#: buyer's storeroom, anything earlier is more likely the wrong delivery chosen on a phone.
+EARLY_DISPATCH_DAYS = 3
+
+
+def days_early(delivery: Delivery, on: date | None = None) -> int:
+    """How many days before its date a delivery would be dispatched today (0 if not early)."""
+    return max((delivery.scheduled_on - (on or today())).days, 0)
+
+
+def needs_early_tick(delivery: Delivery, on: date | None = None) -> bool:
+    return days_early(delivery, on) > EARLY_DISPATCH_DAYS
+
+
 def dispatch(
     actor: Actor,
     delivery_id: int,
     seen_version: int | None,
     lines: dict[int, DispatchLine],
     note: str = "",
+    *,
+    early: bool = False,
 ) -> Delivery:
     """A co-op member marks a delivery dispatched: the quantity of each line (up to what was
-    planned; less is a partial delivery) and the lot it came from; the buyer is told."""
+    planned; less is a partial delivery) and the lot it came from; the buyer is told. A
+    delivery planned more than ``EARLY_DISPATCH_DAYS`` ahead needs ``early`` (the member's
+    "dispatch early" tick)."""
     delivery, who = _delivery_party(actor, delivery_id)
     if who.side is not Side.COOP:
         raise NotFound("the co-op dispatches")
     errors: dict[str, object] = {}
+    if needs_early_tick(delivery) and not early:
+        errors["early"] = _l(
+            "This delivery is planned for %(n)d days from now. Tick “dispatch early” to send "
+            "it now.",
+            n=days_early(delivery),
+        )
     values: dict[int, tuple[int, int | None]] = {}
     for line in delivery.lines:
         typed = lines.get(line.id, DispatchLine(""))
@@ -177,7 +202,8 @@ def dispatch(
         "delivery",
         delivery.id,
         organization_id=who.organization_id,
-        details={str(k): v[0] for k, v in values.items()},
+        details={str(k): v[0] for k, v in values.items()}
+        | ({"days_early": days_early(delivery)} if needs_early_tick(delivery) else {}),
     )
     tell(
         delivery.contract.buyer_id,

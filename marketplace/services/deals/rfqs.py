@@ -50,11 +50,14 @@ from marketplace.services.context import Actor
 from marketplace.services.deals.attachments import stored_attachments
 from marketplace.services.deals.contracts import draft_from_award
 from marketplace.services.deals.rules import (
+    DealTotals,
     Party,
     check_schedule,
+    deal_totals,
     own_location,
     party,
     payment_days_of,
+    plan_dates,
 )
 from marketplace.services.errors import DealChanged, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
@@ -802,6 +805,14 @@ class LineChange:
     @property
     def dropped(self) -> bool:
         return self.line is None and self.previous is not None
+
+
+def version_totals(rfq: Rfq, version: QuoteVersion) -> DealTotals:
+    """A quote version's lines per delivery and over every delivery the request plans."""
+    count = len(
+        plan_dates(rfq.pattern, rfq.starts_on, rfq.ends_on, rfq.weekday_list, rfq.day_of_month)
+    )
+    return deal_totals(version.lines, count)
 
 
 def differences(quote: Quote, version: QuoteVersion) -> list[LineChange]:

@@ -221,6 +221,40 @@ def line_amounts(quantity: int, unit_price: int, rate: str) -> tuple[int, int, i
     return net, vat, net + vat
 
 
+@dataclass(frozen=True)
+class DealTotals:
+    """What a quote or contract comes to: each delivery (net, VAT, with VAT) and the whole
+    period's ``deliveries`` of them."""
+
+    deliveries: int
+    net: int
+    vat: int
+    total: int
+
+    @property
+    def whole_net(self) -> int:
+        return self.net * self.deliveries
+
+    @property
+    def whole_vat(self) -> int:
+        return self.vat * self.deliveries
+
+    @property
+    def whole_total(self) -> int:
+        return self.total * self.deliveries
+
+
+def deal_totals(lines: Iterable, deliveries: int) -> DealTotals:
+    """Totals of lines with ``quantity``, ``unit_price`` and ``vat_rate`` (VAT per line, as
+    an invoice reckons it), delivered ``deliveries`` times."""
+    net = vat = 0
+    for line in lines:
+        line_net, line_vat, _total = line_amounts(line.quantity, line.unit_price, line.vat_rate)
+        net += line_net
+        vat += line_vat
+    return DealTotals(deliveries, net, vat, net + vat)
+
+
 # --- places and terms -------------------------------------------------------------------------
 
 
