@@ -25,7 +25,7 @@ from marketplace.models import (
     Role,
     Side,
 )
-from marketplace.services.deals import contracts
+from marketplace.services.deals import contracts, rfqs
 from marketplace.services.deals.deliveries import EARLY_DISPATCH_DAYS
 from marketplace.services.errors import ValidationFailed
 from marketplace.vietnam import today
@@ -41,6 +41,7 @@ from tests.factories import (
     login,
     post_rfq,
     quote_on,
+    settle,
     signed_contract,
     tier_price,
     verified_buyer,
@@ -817,3 +818,50 @@ def test_the_buyer_sees_which_co_ops_a_request_invited(app, client):
     assert coop_page.status_code == 200 and "Các HTX được mời" not in coop_page.get_data(
         as_text=True
     )
+
+
+def _counter_offer(app, buyer, quote_id: int, price: str) -> None:
+    with app.app_context():
+        quote = db.session.get_one(Quote, quote_id)
+        lines = [
+            rfqs.QuoteLineData(
+                rfq_line_id=line.rfq_line_id,
+                unit_price=price,
+                quantity=str(line.quantity),
+                vat_rate=line.vat_rate,
+            )
+            for line in quote.latest.lines
+        ]
+        rfqs.add_version(
+            actor_for(buyer),
+            quote_id,
+            quote.current_version,
+            rfqs.VersionData(lines=lines, valid_until=today() + timedelta(days=10)),
+        )
+        settle()
+
+
+def test_the_award_lists_quotes_that_can_be_awarded_best_first_and_none_last(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    cheaper = verified_coop(app, name="HTX Rẻ Hơn")
+    coop_with_listing(app, cheaper)
+    rfq_id = post_rfq(app, buyer)
+    dear = quote_on(app, coop, rfq_id, price="180.000")
+    cheap = quote_on(app, cheaper, rfq_id, price="172.000")
+    login(client, buyer)
+    page = client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
+    select = re.search(r'<select id="lines-0-quote_id".*?</select>', page, re.S)[0]
+    options = re.findall(r'<option value="(\d*)"( selected)?>', select)
+    assert options == [(str(dear), ""), (str(cheap), " selected"), ("", "")]
+    # The quote page totals each version: 120 × 172.000 ₫ + 10 % VAT per delivery.
+    quote_page = client.get(f"/quotes/{cheap}").get_data(as_text=True)
+    assert "Mỗi lần giao" in quote_page and format_money(22_704_000) in quote_page
+
+    # Both wait on the buyer's counter-offer: nothing to award, and no award button.
+    _counter_offer(app, buyer, dear, "170.000")
+    _counter_offer(app, buyer, cheap, "165.000")
+    page = client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
+    assert 'id="award-waiting"' in page and "Chọn và lập dự thảo hợp đồng" not in page
+    assert f"/rfqs/{rfq_id}/award" not in page
