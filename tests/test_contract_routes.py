@@ -865,3 +865,38 @@ def test_the_award_lists_quotes_that_can_be_awarded_best_first_and_none_last(app
     page = client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
     assert 'id="award-waiting"' in page and "Chọn và lập dự thảo hợp đồng" not in page
     assert f"/rfqs/{rfq_id}/award" not in page
+
+
+def test_a_counter_offer_speaks_for_the_buyer_and_keeps_the_co_ops_vat(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    rfq_id = post_rfq(app, buyer)
+    quote_id = quote_on(app, coop, rfq_id)
+    login(client, buyer)
+    page = client.get(f"/quotes/{quote_id}").get_data(as_text=True)
+    assert "Số lượng chúng tôi cần mỗi lần giao" in page and "Giá chúng tôi đề nghị" in page
+    assert "cam kết" not in page.split('id="respond-heading"')[1]
+    assert '<select id="lines-0-vat_rate"' not in page and "Thuế GTGT (do HTX đặt)" in page
+    with app.app_context():
+        line_id = db.session.get_one(Quote, quote_id).latest.lines[0].rfq_line_id
+    counter = {
+        "version": "1",
+        "lines-0-rfq_line_id": str(line_id),
+        "lines-0-include": "y",
+        "lines-0-unit_price": "168.000",
+        "lines-0-quantity": "120",
+        "lines-0-vat_rate": "5",
+        "valid_until": (today() + timedelta(days=5)).isoformat(),
+    }
+    refused = client.post(f"/quotes/{quote_id}/versions", data=counter)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "Thuế GTGT do HTX đặt" in text and 'value="168.000"' in text
+    with app.app_context():
+        assert db.session.get_one(Quote, quote_id).current_version == 1
+    kept = client.post(f"/quotes/{quote_id}/versions", data=counter | {"lines-0-vat_rate": "10"})
+    assert kept.status_code == 302
+    with app.app_context():
+        quote = db.session.get_one(Quote, quote_id)
+        assert quote.current_version == 2 and quote.latest.lines[0].vat_rate == "10"

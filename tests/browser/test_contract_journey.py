@@ -92,7 +92,8 @@ def test_a_supply_deal_from_request_to_invoice(
 
     # The supermarket counters at 170.000 ₫.
     shop.goto(negotiation)
-    shop.get_by_label("Giá mỗi đơn vị (₫)").fill("170.000")
+    expect(shop.get_by_text("Thuế GTGT (do HTX đặt)")).to_be_visible()
+    shop.get_by_label("Giá chúng tôi đề nghị mỗi đơn vị (₫)").fill("170.000")
     shop.get_by_role("button", name="Gửi đề nghị lại").click()
     expect(shop.locator("#v2")).to_be_visible()
 

@@ -33,6 +33,17 @@ def _version_form_choices(form: VersionForm, coop_id: int) -> None:
         entry.form.vat_rate.choices = vat_choices()
 
 
+def _in_buyers_words(form: VersionForm) -> None:
+    """A counter-offer's labels say what the buyer wants and offers (the co-op's form says
+    what it commits to); VAT stays the co-op's and is only shown."""
+    form.valid_until.label.text = _("Our offer is valid until")
+    for entry in form.lines.entries:
+        entry.form.include.label.text = _("Include this line in our offer")
+        entry.form.unit_price.label.text = _("Price we offer per unit (₫)")
+        entry.form.quantity.label.text = _("Quantity we want per delivery")
+        entry.form.vat_rate.label.text = _("VAT (set by the co-op)")
+
+
 def _fill_version_form(form: VersionForm, rows: list[rfqs.QuoteLineData]) -> None:
     for row in rows:
         form.lines.append_entry(
@@ -135,6 +146,8 @@ def _negotiation_page(quote_id: int, status: int = 200, version_form=None, messa
     # version now shown above it.
     version_form.version.data = str(quote.current_version)
     _version_form_choices(version_form, quote.coop_id)
+    if who.side is Side.BUYER:
+        _in_buyers_words(version_form)
     return (
         render_template(
             "contracts/quote.html",

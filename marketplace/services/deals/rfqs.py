@@ -666,6 +666,24 @@ def negotiation(actor: Actor, quote_id: int) -> tuple[Quote, Party]:
     return quote, who
 
 
+def _keep_sellers_vat(quote: Quote, data: VersionData, rows: list[dict]) -> None:
+    """VAT is the seller's to state: a counter-offer keeps the rate of each line the co-op's
+    latest version quoted (ValidationFailed naming the line otherwise)."""
+    latest = quote.latest
+    if latest is None:
+        return
+    index_of = {line.rfq_line_id: index for index, line in enumerate(data.lines)}
+    errors: dict[str, object] = {}
+    for row in rows:
+        offered = latest.line_for(row["rfq_line_id"])
+        if offered is not None and row.get("vat_rate") != offered.vat_rate:
+            errors[f"lines-{index_of.get(row['rfq_line_id'], 0)}-vat_rate"] = _l(
+                "VAT is set by the co-op: a counter-offer keeps its rate."
+            )
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def add_version(
     actor: Actor, quote_id: int, seen_version: int | None, data: VersionData
 ) -> QuoteVersion:
@@ -691,6 +709,8 @@ def add_version(
                     n=quote.current_version,
                 )
             )
+        if who.side is Side.BUYER:
+            _keep_sellers_vat(quote, data, rows)
         version = _add_version(actor, quote, who.side, rows, data, stored)
         audit.record(
             actor,
