@@ -215,6 +215,12 @@ DEAL_ROUTES = [
         PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
     ),
     ("POST", "/quotes/{quote}/withdraw", OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 302}),
+    # No counter-offer to accept (and no page version): refused with a message.
+    (
+        "POST",
+        "/quotes/{quote}/accept-counter",
+        OUTSIDERS | STAFF_403 | {"buyer": 403, "coop": 302},
+    ),
     (
         "GET",
         "/quotes/{quote}/files/{attachment}",

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.i18n import format_money
 from marketplace.models import (
+    AuditEntry,
     Contract,
     ContractStatus,
     Delivery,
@@ -900,3 +901,55 @@ def test_a_counter_offer_speaks_for_the_buyer_and_keeps_the_co_ops_vat(app, clie
     with app.app_context():
         quote = db.session.get_one(Quote, quote_id)
         assert quote.current_version == 2 and quote.latest.lines[0].vat_rate == "10"
+
+
+def test_the_co_op_accepts_a_counter_offer_as_it_is(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    rfq_id = post_rfq(app, buyer)
+    quote_id = quote_on(app, coop, rfq_id)
+    seller = app.test_client()
+    login(seller, coop)
+    # No counter-offer yet: no button, and the service refuses.
+    assert 'id="accept-counter"' not in seller.get(f"/quotes/{quote_id}").get_data(as_text=True)
+    with app.app_context(), pytest.raises(ValidationFailed):
+        rfqs.accept_counter_offer(actor_for(coop), quote_id, 1)
+    _counter_offer(app, buyer, quote_id, "168.000")
+    assert 'id="accept-counter"' in seller.get(f"/quotes/{quote_id}").get_data(as_text=True)
+    login(client, buyer)
+    assert (
+        client.post(f"/quotes/{quote_id}/accept-counter", data={"version": "2"}).status_code == 403
+    )
+    staff = app.test_client()
+    login(staff, add_member(app, coop.organization_id, Role.STAFF))
+    assert (
+        staff.post(f"/quotes/{quote_id}/accept-counter", data={"version": "2"}).status_code == 403
+    )
+    # A stale page accepts nothing.
+    seller.post(f"/quotes/{quote_id}/accept-counter", data={"version": "1"})
+    with app.app_context():
+        assert db.session.get_one(Quote, quote_id).current_version == 2
+
+    assert (
+        seller.post(f"/quotes/{quote_id}/accept-counter", data={"version": "2"}).status_code == 302
+    )
+    with app.app_context():
+        quote = db.session.get_one(Quote, quote_id)
+        counter, accepted = quote.versions[-2], quote.versions[-1]
+        assert accepted.number == 3 and accepted.side is Side.COOP
+        assert [
+            (ln.rfq_line_id, ln.unit_price, ln.quantity, ln.vat_rate) for ln in accepted.lines
+        ] == [(ln.rfq_line_id, ln.unit_price, ln.quantity, ln.vat_rate) for ln in counter.lines]
+        assert accepted.lines[0].unit_price == 168_000
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "quote.accept_counter")
+            )
+            == 1
+        )
+    # The buyer can now award it: it is offered, chosen, on the request page.
+    page = client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
+    assert f'<option value="{quote_id}" selected>' in page

@@ -236,3 +236,23 @@ def withdraw_quote(quote_id: int):
 def attachment(quote_id: int, attachment_id: int):
     found = call_or_abort(rfqs.attachment_for, current_actor(), quote_id, attachment_id)
     return private_file(found.key)
+
+
+@bp.route("/quotes/<int:quote_id>/accept-counter", methods=["POST"])
+@login_required
+def accept_counter(quote_id: int):
+    form = VersionedForm()
+
+    def accepted(_version):
+        flash(
+            _("Counter-offer accepted as it is. The buyer has been told and can award it."),
+            "success",
+        )
+        return redirect(url_for("contracts.quote", quote_id=quote_id))
+
+    return handle_form(
+        form,
+        lambda: rfqs.accept_counter_offer(current_actor(), quote_id, seen_version(form)),
+        done=accepted,
+        back=url_for("contracts.quote", quote_id=quote_id),
+    )

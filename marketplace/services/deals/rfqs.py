@@ -739,6 +739,69 @@ def add_version(
         return version
 
 
+def accept_counter_offer(actor: Actor, quote_id: int, seen_version: int | None) -> QuoteVersion:
+    """The co-op takes the buyer's counter-offer as it is: a new version from the co-op's side
+    with the same lines, so the buyer can award it; audited, and the buyer is told.
+
+    Refused (ValidationFailed) when the latest version is not the buyer's or another version
+    has arrived since the page was read; PermissionDenied for the buyer and for staff."""
+    quote, who = _quote_party(actor, quote_id, Role.MANAGER)
+    if who.side is not Side.COOP:
+        raise PermissionDenied("the co-op accepts a counter-offer")
+    quote = lock(Quote, quote.id)
+    if quote.rfq.status is not RfqStatus.OPEN or quote.status is not QuoteStatus.OPEN:
+        raise ValidationFailed(
+            {"version": _l("This negotiation is closed: the request was awarded or closed.")}
+        )
+    step(QUOTE_TRANSITIONS, quote.status, "revise")
+    if seen_version != quote.current_version:
+        raise DealChanged(
+            _l(
+                "Version %(n)d arrived while you were typing. Read it, then try again.",
+                n=quote.current_version,
+            )
+        )
+    counter = quote.latest
+    if counter is None or counter.side is not Side.BUYER:
+        raise ValidationFailed({"version": _l("There is no counter-offer to accept.")})
+    rows = [
+        {
+            "rfq_line_id": line.rfq_line_id,
+            "listing_id": line.listing_id,
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "vat_rate": line.vat_rate,
+        }
+        for line in counter.lines
+    ]
+    data = VersionData(
+        lines=[],
+        valid_until=max(counter.valid_until, today()),
+        notes=str(_l("We accept your counter-offer as it is.")),
+    )
+    version = _add_version(actor, quote, Side.COOP, rows, data, [])
+    audit.record(
+        actor,
+        "quote.accept_counter",
+        "quote",
+        quote.id,
+        organization_id=who.organization_id,
+        details={"version": version.number, "counter": counter.number},
+    )
+    tell_other(
+        who,
+        quote.rfq.buyer_id,
+        quote.coop_id,
+        "quote_version",
+        _l("Counter-offer accepted on %(title)s", title=quote.rfq.title),
+        "contracts.quote",
+        quote_id=quote.id,
+        context={"rfq": quote.rfq, "version": version},
+    )
+    db.session.flush()
+    return version
+
+
 def post_message(
     actor: Actor, quote_id: int, body: str, attachments: list[tuple[str, bytes]]
 ) -> QuoteMessage:
