@@ -190,14 +190,7 @@ class ContractView:
         """The status as the page shows it: a running contract past its last day with
         nothing left to deliver reads as ended (a GET never writes; ``flask contracts
         sweep`` records it)."""
-        contract = self.contract
-        if (
-            contract.status in RUNNING
-            and contract.ends_on < today()
-            and not _open_deliveries(contract.id)
-        ):
-            return ContractStatus.ENDED
-        return contract.status
+        return ContractStatus.ENDED if is_over(self.contract) else self.contract.status
 
     @cached_property
     def totals(self) -> DealTotals:
@@ -465,17 +458,22 @@ def _open_deliveries(contract_id: int) -> int:
     )
 
 
+def is_over(contract: Contract) -> bool:
+    """A running contract whose last day has passed with nothing left to deliver or receive
+    (an overdue delivery keeps it running, and flagged, until it is settled)."""
+    return (
+        contract.status in RUNNING
+        and contract.ends_on < today()
+        and not _open_deliveries(contract.id)
+    )
+
+
 def end_if_over(contract: Contract) -> bool:
-    """A running contract ends once its last day has passed and nothing is left to deliver
-    or receive (an overdue delivery keeps it running, and flagged, until it is settled).
-    Checked when read, and by ``flask contracts sweep``."""
+    """Record that an over contract has ended (``is_over``), under its lock: after its last
+    receipt, and by ``flask contracts sweep``; pages only read it as ended."""
     if contract.status in RUNNING and contract.ends_on < today():
         contract = lock(Contract, contract.id)
-        if (
-            contract.status in RUNNING
-            and contract.ends_on < today()
-            and not _open_deliveries(contract.id)
-        ):
+        if is_over(contract):
             contract.status = step(CONTRACT_TRANSITIONS, contract.status, "end")
             contract.version += 1
             audit.record(

@@ -40,6 +40,7 @@ from marketplace.services.locking import lock
 from marketplace.services.notifications import tell, tell_admins
 from marketplace.services.payments import transfers
 from marketplace.services.payments.payables import (
+    AT_MOST_TIMES_OWED,
     Payable,
     lock_payable,
     may_see,
@@ -62,9 +63,6 @@ CLAIM_TRANSITIONS: dict[tuple[ClaimStatus, str], ClaimStatus] = {
     (C.AWAITING, "close"): C.CLOSED,
 }
 
-#: A claim may say it was sent more than is owed (the payee then sees it flagged); a typo of
-#: a few extra digits is refused instead.
-CLAIM_AT_MOST_FACTOR = 10
 #: How often a payer may ask a payee to add its bank account for one payable.
 ASK_AGAIN_AFTER = timedelta(hours=24)
 
@@ -148,7 +146,7 @@ def claim_transfer(
     value = owed
     if (amount or "").strip():
         try:
-            value = amount_of(amount, at_most=max(found.amount, 1) * CLAIM_AT_MOST_FACTOR)
+            value = amount_of(amount, at_most=max(found.amount, 1) * AT_MOST_TIMES_OWED)
         except InvalidValue as exc:
             errors["amount"] = exc.message
     day = paid_on or today()

@@ -63,6 +63,11 @@ PAYMENT_TRANSITIONS: dict[tuple[PaymentStatus, str], PaymentStatus] = {
 #: recordable, and money sent out is recorded under the same rule as money that came in.
 PAID_ON_WINDOW = timedelta(days=730)
 
+#: A sum said to be paid (a recorded transfer, a payer's claim) is read up to this many times
+#: the payable's amount, so an overpayment is named as one; a typo of several extra digits is
+#: refused outright.
+AT_MOST_TIMES_OWED = 10
+
 
 def paid_on_problem(paid_on: date | None) -> Any:
     """Why a transfer's or payout's date cannot be right, or None."""

@@ -33,6 +33,7 @@ from marketplace.services.notifications import tell
 from marketplace.services.payments import ledger, platform
 from marketplace.services.payments.cards import payment_for
 from marketplace.services.payments.payables import (
+    AT_MOST_TIMES_OWED,
     PAYMENT_TRANSITIONS,
     Payable,
     commission,
@@ -184,9 +185,7 @@ def record_transfer(
     errors: dict[str, object] = {}
     value = 0
     try:
-        # Read up to ten times the amount, so an overpayment is named as one below (a
-        # typo of several extra digits is refused here).
-        value = amount_of(amount, at_most=max(found.amount, 1) * 10)
+        value = amount_of(amount, at_most=max(found.amount, 1) * AT_MOST_TIMES_OWED)
     except InvalidValue as exc:
         errors["amount"] = exc.message
     if problem := paid_on_problem(paid_on):
