@@ -46,7 +46,13 @@ from marketplace.models.fairs import (
     FairApplication,
     FairStatus,
 )
-from marketplace.models.notifications import Notification
+from marketplace.models.messages import (
+    Conversation,
+    ConversationMessage,
+    ConversationRead,
+    MessageAttachment,
+)
+from marketplace.models.notifications import EmailPreference, Notification
 from marketplace.models.organizations import (
     BuyerType,
     Invitation,
@@ -82,6 +88,11 @@ from marketplace.models.submissions import FormSubmission
 from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
 __all__ = [
+    "Conversation",
+    "ConversationMessage",
+    "ConversationRead",
+    "MessageAttachment",
+    "EmailPreference",
     "Account",
     "CommissionInvoice",
     "CommissionStatus",
