@@ -56,9 +56,7 @@ class ConversationMessage(db.Model):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     #: The organisation the author wrote for.
-    organization_id: Mapped[int] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     #: The product a message asks about, when it was written from a product page.

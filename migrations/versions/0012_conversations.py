@@ -63,9 +63,7 @@ def upgrade():
         sa.Column("content_type", sa.String(length=40), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["message_id"], ["conversation_messages.id"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["message_id"], ["conversation_messages.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("message_attachments") as batch_op:
