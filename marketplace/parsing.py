@@ -49,9 +49,18 @@ def parse_vnd(raw: object, maximum: int | None = MAX_PRICE) -> int:
         elif _THOUSANDS.match(text):
             value = int(re.sub(r"[.,\s]", "", text))
         elif re.fullmatch(r"\d+[.,]\d+", text, re.ASCII):
-            raise InvalidValue(_l("Prices in đồng have no decimals."))
+            raise InvalidValue(
+                _l("Amounts in đồng have no decimals.")
+                if maximum is None
+                else _l("Prices in đồng have no decimals.")
+            )
         else:
-            raise InvalidValue(_l("Enter a price in đồng, like 180.000."))
+            # A sum of money (no ceiling given) is not a price: say "amount".
+            raise InvalidValue(
+                _l("Enter an amount in đồng, like 1.250.000.")
+                if maximum is None
+                else _l("Enter a price in đồng, like 180.000.")
+            )
     if maximum is None:
         if value <= 0 or value > MAX_DB_MONEY:
             raise InvalidValue(_l("Enter an amount in đồng, like 1.250.000."))

@@ -56,6 +56,21 @@ def test_bad_prices(app, typed):
         parse_vnd(typed)
 
 
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [("abc", "Nhập số tiền bằng đồng"), ("12,5", "Số tiền bằng đồng không có phần thập phân")],
+)
+def test_a_sum_of_money_is_called_an_amount_not_a_price(app, typed, words):
+    from marketplace.parsing import amount_of
+
+    with app.test_request_context(), pytest.raises(InvalidValue) as refused:
+        amount_of(typed, at_most=10_000_000)
+    assert words in str(refused.value)
+    with app.test_request_context(), pytest.raises(InvalidValue) as refused:
+        parse_vnd(typed)
+    assert "Giá" in str(refused.value) or "giá" in str(refused.value)
+
+
 def test_the_listing_state_table():
     S = ListingStatus
     assert listings.next_listing_status(S.DRAFT, "publish") is S.PUBLISHED
