@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the app needs outside Python, installed only when missing:
 #   runtime  Pango and fonts with Vietnamese glyphs, for WeasyPrint's PDF documents
-#   test     runtime + poppler-utils (pdftotext reads the PDFs back) + Chromium
+#   test     runtime + poppler-utils (pdftotext reads the PDFs back) + Chromium + Node.js and
+#            npm (install axe-core for the accessibility check)
 set -euo pipefail
 want=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 if [[ "${1:-runtime}" == "test" ]]; then
   want+=(poppler-utils chromium fonts-noto-core)
+  # A Node.js from elsewhere (NodeSource brings its own npm) is fine as it is.
+  command -v npm >/dev/null || want+=(nodejs npm)
 fi
 missing=()
 for package in "${want[@]}"; do

@@ -15,6 +15,12 @@ fi
 eval "$(bash scripts/services.sh env)"
 export CHROMIUM_PATH=/usr/bin/chromium
 
+# axe-core (the accessibility check injects it into pages), exactly as package-lock.json pins it.
+if [[ ! -f node_modules/axe-core/axe.min.js ]]; then
+  echo "[test] npm ci" >&2
+  npm ci --no-audit --no-fund >&2
+fi
+
 echo "[test] ruff check + format check" >&2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
