@@ -73,6 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["attachment_makers"] = {
         "invoice": documents.invoice_attachment,
         "receipt": documents.receipt_attachment,
+        "contract": documents.contract_attachment,
+        "delivery_note": documents.delivery_note_attachment,
     }
     app.extensions["outbox_handlers"] = {
         "email": lambda payload: mail.deliver(

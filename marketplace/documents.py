@@ -27,6 +27,8 @@ from marketplace.mail import Attachment
 from marketplace.models import Delivery, Invoice
 from marketplace.qr import qr_svg
 from marketplace.search.folding import fold
+from marketplace.services.deals import contracts
+from marketplace.services.deals import documents as deal_documents
 from marketplace.services.deals.contracts import ContractView
 from marketplace.services.deals.documents import InvoiceDocument, invoice_document_for_parties
 from marketplace.services.payments import receipts
@@ -163,4 +165,24 @@ def receipt_attachment(spec: dict) -> Attachment:
     language = spec.get("language") if spec.get("language") in LANGUAGES else "vi"
     with force_locale(language), db.session.begin_nested():
         filename, data = receipt_pdf(receipts.receipt_for_parties(int(spec["id"])))
+    return Attachment(filename, PDF_TYPE, data)
+
+
+def contract_attachment(spec: dict) -> Attachment:
+    """The contract's PDF for the "contract active" email to both parties (the ``contract``
+    attachment maker), in the recipient's language."""
+    language = spec.get("language") if spec.get("language") in LANGUAGES else "vi"
+    with force_locale(language), db.session.begin_nested():
+        filename, data = contract_pdf(contracts.contract_view_for_parties(int(spec["id"])))
+    return Attachment(filename, PDF_TYPE, data)
+
+
+def delivery_note_attachment(spec: dict) -> Attachment:
+    """The delivery note's PDF for the dispatched and received emails (the ``delivery_note``
+    attachment maker), in the recipient's language."""
+    language = spec.get("language") if spec.get("language") in LANGUAGES else "vi"
+    with force_locale(language), db.session.begin_nested():
+        filename, data = delivery_note_pdf(
+            *deal_documents.delivery_note_for_parties(int(spec["id"]))
+        )
     return Attachment(filename, PDF_TYPE, data)

@@ -455,7 +455,7 @@ def test_the_invoice_issued_email_carries_the_invoice_pdf(app, mailbox):
         queued = [
             m.payload
             for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "email"))
-            if m.payload.get("attach")
+            if any(spec["kind"] == "invoice" for spec in m.payload.get("attach", ()))
         ]
         # The outbox names the document; its bytes are made when the email is sent.
         assert queued and all(
@@ -542,3 +542,30 @@ def test_file_names_are_ascii():
     assert ascii_filename("HĐ-2026-00012") == "HD-2026-00012.pdf"
     assert ascii_filename("PGH-HĐ-2026-00012-3") == "PGH-HD-2026-00012-3.pdf"
     assert ascii_filename("  ") == "document.pdf"
+
+
+def test_the_contract_active_and_delivery_emails_carry_their_pdfs(app, mailbox):
+    """Both parties get the signed contract with "contract active", the buyer the delivery
+    note with "on its way", the co-op the note with what was accepted on "received"."""
+    buyer, coop, delivery_id, _invoice_id, public_code = traced_delivery(app)
+    with app.app_context():
+        from marketplace.models import Delivery
+
+        contract = db.session.get_one(Delivery, delivery_id).contract
+        number = contract.number
+        with pytest.raises(NotFound):
+            contracts.contract_view_for_parties(contract.id + 999)
+
+    def pdf_of(person, subject_part: str) -> str:
+        [message] = [m for m in mailbox.to(person.email) if subject_part in m["Subject"]]
+        [attachment] = list(message.iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        return flat(pdf_text(attachment.get_content()))
+
+    for person in (buyer, coop):
+        text = pdf_of(person, "đã có hiệu lực")
+        assert number in text and "Phụ lục: lịch giao hàng" in text
+    on_its_way = pdf_of(buyer, "Hàng đang được giao")
+    assert "PHIẾU GIAO HÀNG" in on_its_way and public_code in on_its_way
+    received = pdf_of(coop, "Đã nhận hàng")
+    assert "PHIẾU GIAO HÀNG" in received and "Nhãn bị rách" in received

@@ -177,12 +177,15 @@ def draft_from_award(actor: Actor, rfq: Rfq, quote: Quote, lines: list[RfqLine])
 @dataclass
 class ContractView:
     contract: Contract
-    party: Party
+    #: The reader's side; None for the document sent to both parties (its PDF reads
+    #: nothing that depends on the side).
+    party: Party | None
     deliveries: list[Delivery]
     invoices: list
 
     @property
     def side(self) -> Side:
+        assert self.party is not None, "a view for both parties has no side"
         return self.party.side
 
     @cached_property
@@ -198,7 +201,7 @@ class ContractView:
 
     @property
     def my_signature(self) -> Signature | None:
-        return self.contract.signature_of(self.party.side)
+        return self.contract.signature_of(self.side)
 
     @property
     def open_amendment(self) -> Amendment | None:
@@ -218,9 +221,22 @@ def _contract_party(
 
 def contract_view(actor: Actor, contract_id: int) -> ContractView:
     """A contract with its deliveries and invoices, for either party (NotFound otherwise)."""
+    contract, who = _contract_party(actor, contract_id)
+    return _view(contract, who)
+
+
+def contract_view_for_parties(contract_id: int) -> ContractView:
+    """A contract read without an actor, only for what is sent to its parties' members (the
+    contract's PDF on the "contract active" email). NotFound if there is no such contract."""
+    contract = db.session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound("contract")
+    return _view(contract, None)
+
+
+def _view(contract: Contract, who: Party | None) -> ContractView:
     from marketplace.models import Invoice
 
-    contract, who = _contract_party(actor, contract_id)
     deliveries = list(
         db.session.scalars(
             select(Delivery)
@@ -352,6 +368,8 @@ def _sign_locked(actor: Actor, contract: Contract, who: Party, seen_version: int
                 "contracts.contract",
                 contract_id=contract.id,
                 context={"contract": contract},
+                # The signed contract's PDF, made when the email is sent.
+                attach=[{"kind": "contract", "id": contract.id}],
             )
     else:
         tell_other(

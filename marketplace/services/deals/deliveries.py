@@ -212,6 +212,8 @@ def dispatch(
         "contracts.delivery",
         delivery_id=delivery.id,
         context={"delivery": delivery},
+        # The delivery note as it stands now, made when the email is sent.
+        attach=[{"kind": "delivery_note", "id": delivery.id}],
     )
     db.session.flush()
     return delivery
@@ -314,6 +316,8 @@ def receive(
         "contracts.delivery",
         delivery_id=delivery.id,
         context={"delivery": delivery, "invoice": invoice},
+        # The delivery note as it stands now, made when the email is sent.
+        attach=[{"kind": "delivery_note", "id": delivery.id}],
     )
     db.session.flush()
     # The last receipt of a contract whose period is over ends it (the sweep does the same

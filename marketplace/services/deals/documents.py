@@ -221,6 +221,18 @@ def _payment(invoice: Invoice) -> PaymentInstructions | None:
     )
 
 
+def delivery_note_for_parties(delivery_id: int) -> tuple[Delivery, Invoice | None]:
+    """A delivery note read without an actor, only for what is sent to its parties' members
+    (the dispatched and received emails). NotFound as for ``delivery_note``."""
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.status not in (
+        DeliveryStatus.DISPATCHED,
+        DeliveryStatus.RECEIVED,
+    ):
+        raise NotFound("delivery note")
+    return delivery, invoice_of_delivery(delivery.id)
+
+
 def delivery_note(actor: Actor, delivery_id: int) -> tuple[Delivery, Invoice | None]:
     """A dispatched or received delivery and its invoice, for the members of its two parties
     (as its page). NotFound for anyone else, and while nothing has been dispatched (a planned
