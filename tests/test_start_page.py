@@ -121,7 +121,14 @@ def test_staff_see_what_is_left_without_links_to_forms_they_may_not_open(app, cl
 
 def test_a_buyers_first_steps(app, client):
     buyer = make_person(app, kind=OrgKind.BUYER)
-    assert to_do(app, buyer) == ["locations", "team", "first_rfq"]
+    assert to_do(app, buyer) == [
+        "identity",
+        "address",
+        "locations",
+        "team",
+        "submit",
+        "first_rfq",
+    ]
     login(client, buyer)
     items = checklist(start_page(client, buyer))
     assert f'href="/orgs/{buyer.organization_id}/rfqs/new"' in items
@@ -132,7 +139,7 @@ def test_a_buyers_first_steps(app, client):
             actor_for(buyer), buyer.organization_id, "dongnghiep@vidu.vn", Role.STAFF
         )
         settle()
-    assert to_do(app, buyer) == ["locations", "first_rfq"]
+    assert to_do(app, buyer) == ["identity", "address", "locations", "submit", "first_rfq"]
 
 
 def test_a_verified_buyer_with_a_request_has_nothing_left(app, client):
@@ -146,7 +153,7 @@ def test_a_verified_buyer_with_a_request_has_nothing_left(app, client):
 
 def test_an_organisers_first_steps(app, client):
     fresh = make_person(app, kind=OrgKind.FAIR_ORGANIZER)
-    assert to_do(app, fresh) == ["bank", "first_fair"]
+    assert to_do(app, fresh) == ["identity", "address", "bank", "first_fair", "submit"]
     organiser = verified_organiser(app)
     assert to_do(app, organiser) == ["first_fair"]
     login(client, organiser)

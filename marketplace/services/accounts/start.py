@@ -107,6 +107,20 @@ def _members(organization: Organization):
     )
 
 
+def _profile_items(organization: Organization, keys: tuple[str, ...]) -> list[Item]:
+    """The profile parts ``keys``, each done once none of its fields is missing."""
+    missing = {m.field for m in missing_for_submission(organization)}
+    return [
+        Item(key, label, not (fields & missing))
+        for key, label, fields in _PROFILE_PARTS
+        if key in keys
+    ]
+
+
+def _submit_item(organization: Organization) -> Item:
+    return Item("submit", _l("Send the profile for verification"), _sent(organization))
+
+
 def _coop_items(organization: Organization) -> list[Item]:
     missing = {m.field for m in missing_for_submission(organization)}
     has_certificate, has_listing = _any(
@@ -124,7 +138,7 @@ def _coop_items(organization: Organization) -> list[Item]:
         Item("certificates", _l("Certificates (OCOP, VietGAP, organic…)"), has_certificate),
         Item("bank", _l("Payout bank account"), BANK_ACCOUNT not in missing),
         Item("first_listing", _l("Your first product"), has_listing),
-        Item("submit", _l("Send the profile for verification"), _sent(organization)),
+        _submit_item(organization),
     ]
 
 
@@ -138,18 +152,24 @@ def _buyer_items(organization: Organization) -> list[Item]:
         )
     ).one()
     return [
+        # Only a verified buyer asks for quotes: its legal details and address come first.
+        *_profile_items(organization, ("identity", "address")),
         Item("locations", _l("Delivery locations"), bool(has_location)),
         # The one who signed up is the first member: a team has a second, or has invited one.
         Item("team", _l("Invite a colleague"), members > 1 or bool(has_invited)),
+        _submit_item(organization),
         Item("first_rfq", _l("Your first request for quotes"), bool(has_rfq)),
     ]
 
 
 def _organiser_items(organization: Organization) -> list[Item]:
     (has_fair,) = _any((Fair.organization_id == organization.id,))
+    # A fair is made as a draft at once; only a verified organiser publishes it.
     return [
+        *_profile_items(organization, ("identity", "address")),
         Item("bank", _l("Payout bank account"), organization.has_bank_account),
         Item("first_fair", _l("Your first fair"), has_fair),
+        _submit_item(organization),
     ]
 
 

@@ -1,0 +1,150 @@
+"""A buyer's and an organiser's first steps lead to verification before the things that need it:
+the checklist asks for the legal details, the address and the sending for verification; the
+request-for-quotes form and a draft fair say so before anyone fills them in."""
+
+from __future__ import annotations
+
+import re
+
+from marketplace.extensions import db
+from marketplace.models import Organization, OrgKind, VerificationStatus
+from marketplace.services.accounts import profiles
+from tests.factories import (
+    actor_for,
+    fair_data,
+    login,
+    make_person,
+    settle,
+    verified_buyer,
+    verified_organiser,
+)
+
+
+def _checklist(client, person) -> str:
+    page = client.get(f"/orgs/{person.organization_id}").get_data(as_text=True)
+    if 'id="start-checklist"' not in page:
+        return ""
+    begin = page.index('id="start-checklist"')
+    return page[begin : page.index("</ol>", begin)]
+
+
+def _fill_identity_and_address(client, person) -> None:
+    org = person.organization_id
+    response = client.post(
+        f"/orgs/{org}/profile/identity",
+        data={
+            "name": "Bếp Ăn Trường Xanh",
+            "legal_name": "Công ty TNHH Bếp Ăn Trường Xanh",
+            "tax_code": "0109876543",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.post(
+        f"/orgs/{org}/profile/address",
+        data={"province": "Hà Nội", "commune": "Phường Láng", "street": "1 Láng Hạ"},
+    )
+    assert response.status_code == 302
+
+
+def test_a_new_buyer_is_led_to_its_profile_and_to_sending_it(app, client):
+    buyer = make_person(app, kind=OrgKind.BUYER)
+    org = buyer.organization_id
+    login(client, buyer)
+    items = _checklist(client, buyer)
+    # The legal details and the address come first, each a link to its form that opens.
+    assert items.index(f'href="/orgs/{org}/profile/identity"') < items.index(
+        f'href="/orgs/{org}/profile/address"'
+    )
+    assert items.index(f'href="/orgs/{org}/profile/address"') < items.index(
+        f'href="/orgs/{org}/rfqs/new"'
+    )
+    for href in re.findall(r'href="(/[^"]+)"', items):
+        assert client.get(href.split("#")[0]).status_code == 200, href
+    # Not ready yet: "send for verification" leads to what is missing.
+    assert f'href="/orgs/{org}/profile#missing"' in items
+    assert "/profile/submit" not in items
+
+    _fill_identity_and_address(client, buyer)
+    items = _checklist(client, buyer)
+    assert f"/orgs/{org}/profile/identity" not in items
+    assert f"/orgs/{org}/profile/address" not in items
+    # Ready: the step is a button that sends the profile.
+    assert f'action="/orgs/{org}/profile/submit"' in items
+    assert client.post(f"/orgs/{org}/profile/submit").status_code == 302
+    with app.app_context():
+        status = db.session.get_one(Organization, org).verification_status
+    assert status is VerificationStatus.SUBMITTED
+    items = _checklist(client, buyer)
+    assert "/profile/submit" not in items and "profile#missing" not in items
+
+
+def test_the_request_form_says_an_unverified_buyer_must_be_verified_first(app, client):
+    buyer = make_person(app, kind=OrgKind.BUYER)
+    login(client, buyer)
+    page = client.get(f"/orgs/{buyer.organization_id}/rfqs/new").get_data(as_text=True)
+    assert 'id="verify-first"' in page
+    assert "phải được xác minh trước khi gửi yêu cầu báo giá" in page
+    assert f'href="/orgs/{buyer.organization_id}/profile"' in page
+
+    verified = verified_buyer(app, name="Siêu thị Đã Xác Minh")
+    client.post("/logout")
+    login(client, verified)
+    page = client.get(f"/orgs/{verified.organization_id}/rfqs/new").get_data(as_text=True)
+    assert 'id="verify-first"' not in page
+
+
+def test_an_organisers_checklist_and_its_draft_fair_lead_to_verification(app, client):
+    organiser = make_person(app, kind=OrgKind.FAIR_ORGANIZER)
+    org = organiser.organization_id
+    login(client, organiser)
+    items = _checklist(client, organiser)
+    for link in ("profile/identity", "profile/address", "profile/bank", "fairs/new"):
+        assert f'href="/orgs/{org}/{link}"' in items, link
+    assert items.index("fairs/new") < items.index("profile#missing")
+    with app.app_context():
+        from marketplace.services import fairs
+
+        fair_id = fairs.create_fair(actor_for(organiser), org, fair_data()).id
+        settle()
+    page = client.get(f"/fairs/{fair_id}/manage").get_data(as_text=True)
+    # No publish button that would be refused; what to do instead, with its link.
+    assert f'action="/fairs/{fair_id}/publish"' not in page
+    assert 'id="verify-first"' in page
+    assert "Chỉ đơn vị tổ chức đã xác minh mới được công bố hội chợ." in page
+    # Publishing by hand is still refused (never a 500).
+    assert client.post(f"/fairs/{fair_id}/publish").status_code in (302, 422)
+
+
+def test_a_verified_organisers_draft_fair_offers_publishing(app, client):
+    organiser = verified_organiser(app)
+    login(client, organiser)
+    with app.app_context():
+        from marketplace.services import fairs
+
+        fair_id = fairs.create_fair(actor_for(organiser), organiser.organization_id, fair_data()).id
+        settle()
+    page = client.get(f"/fairs/{fair_id}/manage").get_data(as_text=True)
+    assert f'action="/fairs/{fair_id}/publish"' in page
+    assert 'id="verify-first"' not in page
+
+
+def test_a_buyer_whose_profile_was_sent_has_only_what_follows_left(app, client):
+    buyer = make_person(app, kind=OrgKind.BUYER)
+    with app.app_context():
+        me = actor_for(buyer)
+        profiles.save_identity(
+            me,
+            buyer.organization_id,
+            None,
+            profiles.Identity(
+                name="Quán Cơm", legal_name="Hộ kinh doanh Quán Cơm", tax_code="0101234567"
+            ),
+        )
+        profiles.save_address(
+            me, buyer.organization_id, None, province="Hà Nội", commune="Phường Láng", street="3"
+        )
+        settle()
+    login(client, buyer)
+    items = _checklist(client, buyer)
+    assert "profile/identity" not in items and "profile/address" not in items
+    assert f'action="/orgs/{buyer.organization_id}/profile/submit"' in items
