@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints.listings.routes import bp as listings_bp
     from marketplace.blueprints.main.routes import bp as main_bp
     from marketplace.blueprints.media.routes import bp as media_bp
+    from marketplace.blueprints.messages.routes import bp as messages_bp
     from marketplace.blueprints.notifications.routes import bp as notifications_bp
     from marketplace.blueprints.onboarding.routes import bp as onboarding_bp
     from marketplace.blueprints.orgs.routes import bp as orgs_bp
@@ -25,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(listings_bp)
     app.register_blueprint(fairs_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(messages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(search_bp)

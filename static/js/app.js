@@ -134,3 +134,53 @@
     target.focus({ preventScroll: true });
   });
 })();
+
+// A conversation shown is a conversation read: its "mark as read" form is sent in the
+// background (without script it stays a button).
+(function () {
+  var form = document.querySelector("form[data-mark-read]");
+  if (!form || !window.fetch) return;
+  fetch(form.action, {
+    method: "POST",
+    body: new FormData(form),
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  })
+    .then(function (r) { if (r.ok) form.hidden = true; })
+    .catch(function () {});
+})();
+
+// The header menu (a <details>): Escape closes it and gives focus back to its button; a tap
+// outside closes it.
+(function () {
+  var menu = document.getElementById("menu");
+  if (!menu) return;
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+})();
+
+// Request for quotes: the new delivery location's fields only when "a new address…" is
+// chosen (without script they are always shown under the choice, and used when it is empty).
+(function () {
+  var box = document.querySelector("fieldset[data-new-location]");
+  var select = box && document.getElementById(box.getAttribute("data-new-location"));
+  if (!select) return;
+  var refused = !!box.querySelector("[aria-invalid]");
+  function typed() {
+    return Array.prototype.some.call(box.querySelectorAll("input"), function (input) {
+      return input.value.trim() !== "";
+    });
+  }
+  function sync() {
+    box.hidden = !(select.value === "new" || (select.value === "" && (typed() || refused)));
+  }
+  select.addEventListener("change", function () { refused = false; sync(); });
+  sync();
+})();
