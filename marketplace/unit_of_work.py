@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from sqlalchemy import and_
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
@@ -48,7 +49,7 @@ def rollback() -> list[int]:
     transaction of their own; returns those messages' ids.
     """
     db.session.rollback()
-    if not db.session.info.get(images.ORPHANS):
+    if not (db.session.info.get(images.ORPHANS) or db.session.info.get(images.ORPHANS_LATER)):
         return []
     return commit()
 
@@ -63,6 +64,8 @@ def _forget_orphans() -> None:
     orphans = db.session.info.pop(images.ORPHANS, None)
     if orphans:
         images.forget(orphans)
+    for key, due in db.session.info.pop(images.ORPHANS_LATER, None) or ():
+        images.forget([key], not_before=due)
 
 
 def complete() -> int:
@@ -76,12 +79,16 @@ def complete() -> int:
 def deliver(message_ids: Iterable[int]) -> int:
     """Try to deliver these committed messages now; returns how many succeeded.
 
-    ``OUTBOX_DELIVER_IMMEDIATELY = False`` leaves them all to the worker.
+    A message not due yet (a kept file's deletion, due a day later) is left to the worker,
+    and ``OUTBOX_DELIVER_IMMEDIATELY = False`` leaves them all to it.
     """
     ids = [i for i in message_ids if i is not None]
     if not ids or not current_app.config.get("OUTBOX_DELIVER_IMMEDIATELY", True):
         return 0
-    return _deliver_where(OutboxMessage.id.in_(ids), limit=len(ids))
+    return _deliver_where(
+        and_(OutboxMessage.id.in_(ids), OutboxMessage.next_attempt_at <= utcnow()),
+        limit=len(ids),
+    )
 
 
 def deliver_due(limit: int = 100) -> int:

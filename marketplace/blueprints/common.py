@@ -12,9 +12,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import FieldList, FormField
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 
+from marketplace import kept_files
 from marketplace.extensions import db
 from marketplace.services.catalogue import categories
 from marketplace.services.errors import (
@@ -42,6 +45,43 @@ def chosen_files(field) -> list[tuple[str, bytes]]:
     return [
         (f.filename or "", f.read()) for f in (field.data or []) if getattr(f, "filename", None)
     ]
+
+
+class KeptFileField(FileField):
+    """A file field whose chosen file survives a refused submit: ``keep_files`` stores it
+    when the form is shown again and the page carries it back (``marketplace.kept_files``)."""
+
+    kept: list[kept_files.Kept]
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        self.kept = []
+        if formdata is not None and not kept_files.chosen(self):
+            self.kept, files = kept_files.restore(self, formdata)
+            if files:
+                self.data = files[0]
+
+
+class KeptMultipleFileField(MultipleFileField):
+    """A multiple-file field whose chosen files survive a refused submit (as
+    ``KeptFileField``); files chosen anew replace all the kept ones."""
+
+    kept: list[kept_files.Kept]
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        self.kept = []
+        if formdata is not None and not kept_files.chosen(self):
+            self.kept, files = kept_files.restore(self, formdata)
+            if files:
+                self.data = files
+
+
+def keep_files(form: FlaskForm) -> None:
+    """Keep the files chosen in a refused form about to be shown again, so that they need not
+    be chosen again (``marketplace.kept_files``). Routes answering a refused form themselves
+    call it before rendering; ``handle_form`` does."""
+    kept_files.keep_files(form)
 
 
 def category_choices(blank: SelectChoice) -> list[SelectChoice]:
@@ -166,12 +206,13 @@ def handle_form(
     """Answer a form: validate it once, run the use case, and say how it went.
 
     - not submitted (a GET): ``page(200)``, or a redirect to ``back`` without a page;
-    - not valid: ``page(422)`` (a redirect to ``back`` without a page); with ``bad_form="back"``
-      a redirect to ``back``, with a status ``abort(bad_form)``;
+    - not valid: ``page(422)``, its chosen files kept (``keep_files``); a redirect to
+      ``back`` without a page or with ``bad_form="back"``; with a status ``abort(bad_form)``;
     - ``once`` and the same form sent before: "already saved", and a redirect to ``back``;
     - the use case runs; what it returns goes to ``done``, which flashes and redirects;
     - ``ValidationFailed`` (``DealChanged`` too): with a ``page``, its messages go next to the
-      fields (service names turned into form names by ``error_names``) and ``page(422)``;
+      fields (service names turned into form names by ``error_names``), its chosen files are
+      kept and ``page(422)``;
       without one, they are flashed and the answer is a redirect to ``back``;
     - ``TransitionNotAllowed``: "it has changed meanwhile" (or the ``refused`` message), and a
       redirect to ``back``;
@@ -185,7 +226,10 @@ def handle_form(
     if not form.validate():
         if isinstance(bad_form, int):
             abort(bad_form)
-        return page(422) if page is not None and bad_form == "page" else redirect(back)
+        if page is None or bad_form != "page":
+            return redirect(back)
+        keep_files(form)
+        return page(422)
     if once and not first_submission():
         flash(_("This was already saved."), "info")
         return redirect(back)
@@ -201,6 +245,7 @@ def handle_form(
         db.session.rollback()
         if page is not None:
             apply_errors(form, error_names(exc.errors) if error_names else exc.errors)
+            keep_files(form)
             return page(422)
         for message in exc.errors.values():
             flash(str(message), "error")

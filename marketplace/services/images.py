@@ -7,10 +7,13 @@ and talking to S3 never happen while a lock is held; if the database change then
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from marketplace.extensions import db
+from marketplace.models._types import utcnow
 from marketplace.services import outbox
 from marketplace.services.errors import ValidationFailed
 from marketplace.storage import StorageError
@@ -50,21 +53,33 @@ def store_image(prefix: str, data: bytes, *, field: str = "file") -> str:
     return key_prefix
 
 
-def forget(keys: list[str]) -> None:
+def forget(keys: list[str], *, not_before: datetime | None = None) -> None:
     """Queue deletions of files no longer used, to run after the current transaction commits
-    (through the outbox, so a failing store never blocks or loses the change)."""
+    (through the outbox, so a failing store never blocks or loses the change) — or not
+    before ``not_before``."""
     for key in keys:
-        outbox.enqueue("storage.delete", {"key": key})
+        message = outbox.enqueue("storage.delete", {"key": key})
+        if not_before is not None:
+            message.next_attempt_at = not_before
 
 
 #: Keys of files stored for a change that did not happen (``session.info``).
 ORPHANS = "orphan_files"
+#: (key, when) of files to delete only later (``session.info``): files kept for a refused
+#: form shown again (``marketplace.kept_files``).
+ORPHANS_LATER = "orphan_files_later"
 
 
 def discard(keys: list[str]) -> None:
     """Files stored for a change that did not happen: the edge queues their deletion once
     the unit of work ends, whether it then commits or rolls back."""
     db.session.info.setdefault(ORPHANS, []).extend(keys)
+
+
+def discard_later(keys: list[str], delay: timedelta) -> None:
+    """Like ``discard``, but the deletion is due only after ``delay``."""
+    due = utcnow() + delay
+    db.session.info.setdefault(ORPHANS_LATER, []).extend((key, due) for key in keys)
 
 
 def store_private(

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import Label
 from wtforms.validators import Length, Optional
 
-from marketplace.blueprints.common import BaseForm, Rows
+from marketplace.blueprints.common import BaseForm, KeptMultipleFileField, Rows
 from marketplace.validation import bounded_int, small_int
 
 #: Lines of a request, and so of a contract or delivery (rfqs.MAX_LINES).
@@ -202,7 +201,7 @@ class VersionForm(BaseForm):
     lines = Rows(FormField(QuoteLineSubform), min_entries=0, max_entries=20)
     valid_until = DateField(_l("Offer valid until"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=4000)], render_kw={"rows": 3})
-    attachments = MultipleFileField(
+    attachments = KeptMultipleFileField(
         _l("Attachments (optional)"),
         description=_l("Up to 3 files: PDF, JPEG, PNG or WebP, at most 10 MB each."),
         render_kw={"accept": "application/pdf,image/jpeg,image/png,image/webp"},
@@ -211,7 +210,7 @@ class VersionForm(BaseForm):
 
 class MessageForm(BaseForm):
     body = TextAreaField(_l("Message"), validators=[Length(max=4000)], render_kw={"rows": 3})
-    attachments = MultipleFileField(
+    attachments = KeptMultipleFileField(
         _l("Attachments (optional)"),
         description=_l("Up to 3 files: PDF, JPEG, PNG or WebP, at most 10 MB each."),
         render_kw={"accept": "application/pdf,image/jpeg,image/png,image/webp"},
@@ -374,7 +373,7 @@ class ReceiptLineSubform(BaseForm):
     accepted = StringField(_l("Quantity accepted"), render_kw=_numeric())
     rejected = StringField(_l("Quantity rejected"), render_kw=_numeric())
     reason = TextAreaField(_l("Reason for rejecting"), render_kw={"rows": 2})
-    photos = MultipleFileField(
+    photos = KeptMultipleFileField(
         _l("Photos of rejected goods (optional)"),
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )

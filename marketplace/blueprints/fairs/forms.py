@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from marketplace.blueprints.common import BaseForm
+from marketplace.blueprints.common import BaseForm, KeptFileField
 from marketplace.validation import bounded_int
 
 
@@ -45,7 +44,7 @@ class FairForm(BaseForm):
         description=_l("After this date a cancelled booth is not refunded."),
     )
     only_ocop = BooleanField(_l("Only co-ops with a valid OCOP certificate"))
-    cover = FileField(
+    cover = KeptFileField(
         _l("Cover image (optional)"),
         description=_l("JPEG, PNG or WebP, at most 10 MB."),
         render_kw={"accept": "image/jpeg,image/png,image/webp"},

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from marketplace.blueprints.common import BaseForm
+from marketplace.blueprints.common import BaseForm, KeptFileField
 from marketplace.models.catalog import MAX_PRICE_TIERS
 from marketplace.validation import bounded_int
 
@@ -88,7 +87,7 @@ class QuickEditForm(BaseForm):
 
 
 class PhotoForm(BaseForm):
-    file = FileField(
+    file = KeptFileField(
         _l("Photo"),
         description=_l("JPEG, PNG or WebP, at most 10 MB."),
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
@@ -107,7 +106,7 @@ class LotForm(BaseForm):
         validators=[Length(max=300)],
         description=_l("For example: đồi chè thôn Nậm Hồng, 1.200 m"),
     )
-    lab_document = FileField(
+    lab_document = KeptFileField(
         _l("Lab test (optional)"),
         description=_l("PDF, JPEG, PNG or WebP, at most 10 MB."),
         render_kw={"accept": "application/pdf,image/jpeg,image/png,image/webp"},
@@ -129,7 +128,7 @@ class CategoryForm(BaseForm):
 
 
 class ImportForm(BaseForm):
-    file = FileField(
+    file = KeptFileField(
         _l("CSV file"),
         description=_l("The columns of the exported file; leave id empty for a new product."),
         render_kw={"accept": ".csv,text/csv"},

@@ -8,7 +8,13 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.blueprints.common import apply_errors, category_choices, chosen_file, handle_form
+from marketplace.blueprints.common import (
+    apply_errors,
+    category_choices,
+    chosen_file,
+    handle_form,
+    keep_files,
+)
 from marketplace.blueprints.listings import bp
 from marketplace.blueprints.listings.forms import (
     ImportForm,
@@ -362,6 +368,8 @@ def lots(org_id: int, listing_id: int):
                 "success",
             )
             return redirect(url_for("listings.lots", org_id=org_id, listing_id=listing_id))
+    if request.method == "POST":
+        keep_files(form)
     return (
         render_template(
             "listings/lots.html",
@@ -398,6 +406,8 @@ def import_listings(org_id: int):
         except ValidationFailed as exc:
             db.session.rollback()
             apply_errors(form, exc.errors)
+    if form.errors:
+        keep_files(form)
     return (
         render_template(
             "listings/import.html", organization=organization, form=form, results=results

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from marketplace.blueprints.common import BaseForm
+from marketplace.blueprints.common import BaseForm, KeptFileField
 from marketplace.blueprints.payments.forms import BankAccountForm
 from marketplace.i18n import CERTIFICATE_NAMES
 
@@ -43,7 +42,7 @@ class IdentityForm(VersionedForm):
         _l("Founding date"),
         validators=[Optional()],
     )
-    registration_document = FileField(
+    registration_document = KeptFileField(
         _l("Scanned registration certificate"),
         description=_l("PDF, JPEG, PNG or WebP, at most 10 MB."),
         render_kw={"accept": "application/pdf,image/jpeg,image/png,image/webp"},
@@ -106,7 +105,7 @@ class PayoutAccountForm(BankAccountForm):
 
 
 class ImageUploadForm(BaseForm):
-    file = FileField(
+    file = KeptFileField(
         _l("Photo"),
         description=_l("JPEG, PNG or WebP, at most 10 MB."),
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
@@ -140,7 +139,7 @@ class CertificateForm(BaseForm):
         render_kw={"min": 3, "max": 5, "inputmode": "numeric"},
     )
     product_name = StringField(_l("OCOP product"), validators=[Length(max=200)])
-    document = FileField(
+    document = KeptFileField(
         _l("Scanned certificate"),
         description=_l("PDF, JPEG, PNG or WebP, at most 10 MB."),
         render_kw={"accept": "application/pdf,image/jpeg,image/png,image/webp"},

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from marketplace.blueprints.common import apply_errors, chosen_file, handle_form
+from marketplace.blueprints.common import apply_errors, chosen_file, handle_form, keep_files
 from marketplace.blueprints.onboarding import bp
 from marketplace.blueprints.onboarding.forms import (
     AddressForm,
@@ -243,6 +243,8 @@ def step(org_id: int, step_key: str):
                     url_for("onboarding.step", org_id=org_id, step_key=steps[position + 1].key)
                 )
             return redirect(url_for("onboarding.overview", org_id=org_id))
+    if request.method == "POST":
+        keep_files(form)
     images = ImageUploadForm()
     return (
         render_template(
@@ -394,6 +396,8 @@ def edit_certificate(org_id: int, cert_id: int):
         else:
             flash(_("Certificate saved. It will be checked again."), "success")
             return redirect(url_for("onboarding.overview", org_id=org_id))
+    if form.is_submitted():
+        keep_files(form)
     return (
         render_template(
             "onboarding/certificate.html",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from marketplace.blueprints.common import BaseForm
+from marketplace.blueprints.common import BaseForm, KeptFileField
 from marketplace.payments import vietqr
 
 
@@ -54,7 +53,7 @@ class BankAccountForm(BaseForm):
 
 
 class StatementForm(BaseForm):
-    file = FileField(
+    file = KeptFileField(
         _l("Bank statement (CSV)"),
         description=_l("Columns: date, amount, description (Ngày, Số tiền, Nội dung); UTF-8."),
         render_kw={"accept": ".csv,text/csv"},
@@ -81,7 +80,7 @@ class ClaimForm(BaseForm):
         validators=[Length(max=120)],
         description=_l("The transaction number your bank app shows, if you have it."),
     )
-    receipt = FileField(
+    receipt = KeptFileField(
         _l("Photo of the receipt (optional)"),
         description=_l("A screenshot of the bank app's confirmation; JPEG, PNG or WebP."),
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
