@@ -48,3 +48,51 @@ def phone_without_script(browser: Browser):
 def test_without_script_the_summary_still_has_focus(live_server, phone_without_script: Page):
     _broken_sign_up(phone_without_script, live_server)
     expect(phone_without_script.locator("#error-summary")).to_be_focused()
+
+
+def test_a_chosen_scan_survives_a_refused_step_on_a_phone(live_server, live_app, phone: Page):
+    """The registration scan is chosen once: a wrong tax code refuses the step, the page says
+    the scan is kept, and fixing the tax code alone saves the scan with it."""
+    from marketplace.extensions import db
+    from marketplace.models import Organization
+    from tests.factories import PDF_BYTES, TEST_PASSWORD, make_person
+
+    owner = make_person(live_app, email="giu.tep@vidu.vn", organization_name="HTX Giữ Tệp")
+    phone.goto(live_server + "/login")
+    phone.get_by_label("Email").fill(owner.email)
+    phone.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
+    phone.get_by_role("button", name="Đăng nhập").click()
+    phone.goto(f"{live_server}/orgs/{owner.organization_id}/profile/identity")
+    phone.get_by_label("Tên đăng ký (pháp lý)").fill("Hợp tác xã Giữ Tệp Mường Khương")
+    phone.get_by_label("Mã số thuế").fill("12345")
+    phone.get_by_label("Bản quét giấy chứng nhận đăng ký").set_input_files(
+        files=[{"name": "giay-dang-ky.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}]
+    )
+    phone.get_by_role("button", name="Lưu", exact=True).click()
+    phone.wait_for_load_state("load")
+
+    expect(phone.locator("#error-summary")).to_be_focused()
+    assert phone.evaluate("document.activeElement.id") == "error-summary"
+    kept = phone.locator("#registration_document-kept")
+    expect(kept).to_be_visible()
+    expect(kept).to_have_text("Đã giữ tệp: giay-dang-ky.pdf — chọn tệp khác để thay")
+    expect(phone.get_by_label("Bỏ tệp đã giữ")).not_to_be_checked()
+    expect(phone.get_by_label("Tên đăng ký (pháp lý)")).to_have_value(
+        "Hợp tác xã Giữ Tệp Mường Khương"
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    kept.scroll_into_view_if_needed()
+    phone.screenshot(path=os.path.join(OUTPUT_DIR, "kept-file-360.png"))
+
+    # Fix the tax code only; the scan is not chosen again.
+    phone.get_by_label("Mã số thuế").fill("5101234567")
+    phone.get_by_role("button", name="Lưu", exact=True).click()
+    expect(phone.get_by_text("Đã lưu.")).to_be_visible()
+    phone.goto(f"{live_server}/orgs/{owner.organization_id}/profile/identity")
+    expect(
+        phone.get_by_role("link", name="Xem giấy chứng nhận đăng ký bạn đã tải lên")
+    ).to_be_visible()
+    phone.screenshot(path=os.path.join(OUTPUT_DIR, "kept-file-saved-360.png"), full_page=True)
+    with live_app.app_context():
+        key = db.session.get_one(Organization, owner.organization_id).registration_document_key
+        assert key and live_app.extensions["storage"].get(key) == PDF_BYTES
