@@ -57,10 +57,30 @@ from tests.factories import (
     verified_coop,
     verified_organiser,
 )
-from tests.test_form_errors import linked_fields, summary
 
 SCAN = b"%PDF-1.4\n% giay chung nhan dang ky HTX\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 OTHER_SCAN = b"%PDF-1.4\n% ban quet moi\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def summary(page: str) -> str:
+    """The error summary's HTML, first in the page's content (as tests/test_form_errors.py
+    reads it)."""
+    match = re.search(r'<div class="error-summary" id="error-summary"[^>]*>(.*?)</div>', page, re.S)
+    assert match, "no error summary on the page"
+    opening = page[match.start() : page.index(">", match.start())]
+    assert 'tabindex="-1"' in opening and "autofocus" in opening
+    main = page.index('<main id="main"')
+    forms = page.find('<form method="post"', main)
+    assert main < match.start() < (forms if forms > 0 else len(page))
+    return match.group(1)
+
+
+def linked_fields(page: str) -> list[str]:
+    """The ids the summary links to; each is an element of the page."""
+    ids = re.findall(r'<a href="#([^"]+)">', summary(page))
+    for field_id in ids:
+        assert f'id="{field_id}"' in page, f"the summary links to #{field_id}, not on the page"
+    return ids
 
 
 def _storage(app):
