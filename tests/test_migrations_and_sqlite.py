@@ -247,3 +247,36 @@ def test_hand_recorded_payments_survive_the_payments_migration_both_ways(sqlite_
         assert again == transfers + fees
         report = ledger.check()
         assert report.ok, report.problems
+
+
+def test_booth_holders_get_their_contact_badge_from_the_fairs_migration(sqlite_app):
+    """0013 gives every application holding or owning a booth its contact person's badge
+    with a short code, checked in if the application was; going back and forth keeps fairs,
+    booths and applications."""
+    from sqlalchemy import func, select, text
+
+    from marketplace.models import Badge, FairApplication
+    from marketplace.models.fairs import BOOTH_HOLDING
+
+    runner = sqlite_app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with sqlite_app.app_context():
+        applications = db.session.scalar(select(func.count()).select_from(FairApplication))
+        downgrade(revision="0012_conversations")
+        assert db.session.execute(text("SELECT count(*) FROM fair_applications")).scalar() == (
+            applications
+        )
+        upgrade()
+        holders = list(
+            db.session.scalars(
+                select(FairApplication).where(FairApplication.status.in_(BOOTH_HOLDING))
+            )
+        )
+        assert holders
+        for application in holders:
+            [badge] = db.session.scalars(
+                select(Badge).where(Badge.application_id == application.id, Badge.is_contact)
+            ).all()
+            assert badge.name == application.contact_name and badge.fair_id == application.fair_id
+            assert len(badge.code) == 7 and not set(badge.code) & set("0O1IL")
+            assert (badge.checked_in_at is None) == (application.checked_in_at is None)

@@ -40,11 +40,14 @@ from marketplace.models.contracts import (
 )
 from marketplace.models.fairs import (
     ApplicationStatus,
+    Badge,
     Booth,
     BoothType,
     Fair,
     FairApplication,
     FairStatus,
+    MapFeature,
+    Scan,
 )
 from marketplace.models.messages import (
     Conversation,
@@ -88,6 +91,9 @@ from marketplace.models.submissions import FormSubmission
 from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
 __all__ = [
+    "Badge",
+    "MapFeature",
+    "Scan",
     "Conversation",
     "ConversationMessage",
     "ConversationRead",

@@ -60,6 +60,8 @@ class Fair(db.Model):
         enum_column(FairStatus, "fair_status"), default=FairStatus.DRAFT
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Raised by every edit, so a form opened before someone else's change is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     organization: Mapped[Organization] = relationship()
     booth_types: Mapped[list[BoothType]] = relationship(
@@ -82,6 +84,8 @@ class BoothType(db.Model):
     fee: Mapped[int] = mapped_column(BigInteger)
     #: What the fee includes: "1 bàn, 2 ghế, điện 500 W".
     includes: Mapped[str | None] = mapped_column(String(300))
+    #: Staff badges included with a booth of this type (besides the contact person's).
+    staff_badges: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
 
 
 class Booth(db.Model):
@@ -94,11 +98,34 @@ class Booth(db.Model):
     fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"))
     booth_type_id: Mapped[int] = mapped_column(ForeignKey("booth_types.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(8))
-    #: Grid position on the map, from 0.
+    #: Grid position on the map, from 0 (its top-left cell).
     row: Mapped[int] = mapped_column(Integer)
     col: Mapped[int] = mapped_column(Integer)
+    #: "standard", "corner" or "double" (drawn two cells wide).
+    size_kind: Mapped[str] = mapped_column(
+        String(10), default="standard", server_default="standard"
+    )
+    #: Cells it covers on the grid.
+    width: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    height: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     booth_type: Mapped[BoothType] = relationship()
+
+
+class MapFeature(db.Model):
+    """What else is on a fair's floor plan: an aisle, the entrance, an exit, the stage."""
+
+    __tablename__ = "fair_map_features"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    #: "aisle", "entrance", "exit" or "stage".
+    kind: Mapped[str] = mapped_column(String(20))
+    row: Mapped[int] = mapped_column(Integer)
+    col: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer, default=1)
+    height: Mapped[int] = mapped_column(Integer, default=1)
+    label: Mapped[str | None] = mapped_column(String(60))
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -177,3 +204,55 @@ class FairApplication(db.Model):
     booth: Mapped[Booth | None] = relationship(foreign_keys=[booth_id])
     preferred_booth: Mapped[Booth | None] = relationship(foreign_keys=[preferred_booth_id])
     listings = relationship("Listing", secondary=application_listings)
+
+
+class Badge(db.Model):
+    """A person's pass to a fair: the contact person's and each named staff member's, with a
+    short code a gate volunteer can type (no look-alike letters) and its QR."""
+
+    __tablename__ = "fair_badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("fair_applications.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    is_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: 6–8 characters from an alphabet without look-alikes; unique across all fairs.
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    application: Mapped[FairApplication] = relationship()
+
+
+class Scan(db.Model):
+    """One scan at a gate, as it arrived (also a queued one sent later by a phone that was
+    offline): what was read, what the server decided, and when it was scanned."""
+
+    __tablename__ = "fair_scans"
+    __table_args__ = (
+        UniqueConstraint("fair_id", "client_scan_id", name="uq_fair_scans_client_scan"),
+        Index("ix_fair_scans_fair_scanned", "fair_id", "scanned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"))
+    badge_id: Mapped[int | None] = mapped_column(ForeignKey("fair_badges.id", ondelete="SET NULL"))
+    #: What the camera read or the volunteer typed (cut to 60 characters).
+    read: Mapped[str] = mapped_column(String(60))
+    #: The gate phone's own id for this scan, so a replayed queue is settled once.
+    client_scan_id: Mapped[str | None] = mapped_column(String(64))
+    #: A name for the gate phone ("Cổng 1").
+    device: Mapped[str | None] = mapped_column(String(60))
+    #: "checked_in", "duplicate", "unknown", "other_fair", "revoked", "outside_dates".
+    result: Mapped[str] = mapped_column(String(20))
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
