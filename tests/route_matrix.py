@@ -38,6 +38,9 @@ ROUTES = [
     ("GET", "/signup/continue/bad-token", dict.fromkeys(USERS, 400)),
     ("GET", "/account", LOGGED_IN_OK),
     ("GET", "/account/password", LOGGED_IN_OK),
+    # Which emails one gets (nothing ticked: every kind off, saved and redirected).
+    ("GET", "/account/emails", LOGGED_IN_OK),
+    ("POST", "/account/emails", dict.fromkeys(USERS, 302)),
     ("GET", "/orgs/", LOGGED_IN_OK),
     ("GET", "/orgs/{org}", MEMBERS_ONLY),
     ("GET", "/orgs/999999", MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404}),
