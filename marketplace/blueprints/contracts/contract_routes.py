@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
@@ -24,6 +24,7 @@ from marketplace.blueprints.contracts.shared import (
     locale,
     orderable_listing,
     seen_version,
+    wanted_quantity,
 )
 from marketplace.documents import contract_pdf as render_contract_pdf
 from marketplace.documents import pdf_response
@@ -296,7 +297,7 @@ def spot_order(listing_id: int):
         SelectChoice(loc.id, loc.name) for loc in delivery_locations(current_actor(), buyer_id)
     ]
     if not form.is_submitted():
-        form.quantity.data = str(listing.min_order_quantity)
+        form.quantity.data = str(wanted_quantity(request.args) or listing.min_order_quantity)
         form.delivery_on.data = date.fromordinal(
             today().toordinal() + max(listing.lead_time_days, 1)
         )

@@ -6,6 +6,7 @@ the services values keyed by line."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import astuple
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -25,12 +26,16 @@ from wtforms.fields.core import Label
 from wtforms.validators import Length, Optional
 
 from marketplace.blueprints.common import BaseForm, KeptMultipleFileField, Rows
+from marketplace.blueprints.onboarding.forms import LocationForm
+from marketplace.services.accounts.profiles import LocationData
 from marketplace.validation import bounded_int, small_int
 
 #: Lines of a request, and so of a contract or delivery (rfqs.MAX_LINES).
 MAX_LINES = 20
 #: Extra deliveries one amendment can add.
 EXTRA_DELIVERIES = 3
+#: The "deliver to" choice that adds a new delivery location with the request.
+NEW_LOCATION = "new"
 
 
 def _optional_int(value: object) -> int | None:
@@ -150,6 +155,11 @@ class RfqForm(BaseForm):
     delivery_location_id = SelectField(
         _l("Deliver to"), coerce=_optional_int, validate_choice=False
     )
+    # A new delivery location typed with the request: the profile's fields, saved with it.
+    location_name = LocationForm.name
+    location_province = LocationForm.province
+    location_commune = LocationForm.commune
+    location_street = LocationForm.street
     required_certificates = SelectMultipleField(
         _l("Certificates required"),
         choices=[
@@ -182,6 +192,23 @@ class RfqForm(BaseForm):
     notes = TextAreaField(
         _l("Notes for the co-ops"), validators=[Length(max=4000)], render_kw={"rows": 3}
     )
+
+    def new_location(self) -> LocationData:
+        return LocationData(
+            name=self.location_name.data or "",
+            province=self.location_province.data or "",
+            commune=self.location_commune.data or "",
+            street=self.location_street.data or "",
+        )
+
+    def wants_new_location(self, has_locations: bool) -> bool:
+        """A buyer without locations always adds one; otherwise when "a new address…" is
+        chosen, or nothing is chosen and a new one is typed (the page without script)."""
+        if not has_locations:
+            return True
+        raw = (self.delivery_location_id.raw_data or [""])[0]
+        typed = any(value.strip() for value in astuple(self.new_location()))
+        return raw == NEW_LOCATION or (not raw and typed)
 
 
 class QuoteLineSubform(BaseForm):

@@ -10,16 +10,23 @@ from wtforms.fields.choices import SelectChoice
 
 from marketplace.blueprints.common import category_choices, handle_form
 from marketplace.blueprints.contracts import bp
-from marketplace.blueprints.contracts.forms import AwardForm, RfqForm, VersionedForm
+from marketplace.blueprints.contracts.forms import (
+    NEW_LOCATION,
+    AwardForm,
+    RfqForm,
+    VersionedForm,
+)
 from marketplace.blueprints.contracts.shared import (
     locale,
     orderable_listing,
     unit_choices,
+    wanted_quantity,
 )
 from marketplace.models import OrgKind, Role, Side
 from marketplace.services.accounts.profiles import delivery_locations
 from marketplace.services.deals import rfqs, rules
 from marketplace.validation import small_int
+from marketplace.vietnam import PROVINCES
 from marketplace.web import call_or_abort, current_actor, member_view
 
 
@@ -28,15 +35,20 @@ def _rfq_form_choices(form: RfqForm, buyer_id: int) -> None:
     for entry in form.lines.entries:
         entry.form.category_id.choices = grouped
         entry.form.unit.choices = unit_choices()
-    form.delivery_location_id.choices = [SelectChoice("", _("Choose…"))] + [
+    locations = [
         SelectChoice(loc.id, loc.name) for loc in delivery_locations(current_actor(), buyer_id)
     ]
+    form.delivery_location_id.choices = [SelectChoice("", _("Choose…")), *locations]
+    if locations:
+        form.delivery_location_id.choices.append(SelectChoice(NEW_LOCATION, _("A new address…")))
     form.invited_coop_ids.choices = [
         SelectChoice(i, name) for i, name in rfqs.invitable_coops(form.invited_coop_ids.data or [])
     ]
 
 
-def _prefill_from_listing(form: RfqForm, listing_id: int | None) -> None:
+def _prefill_from_listing(form: RfqForm, listing_id: int | None, quantity: int | None) -> None:
+    """The first line from a listing: its category, title and unit, and the quantity searched
+    for (else the listing's minimum order)."""
     listing = orderable_listing(listing_id)
     if listing is None:
         return
@@ -45,14 +57,19 @@ def _prefill_from_listing(form: RfqForm, listing_id: int | None) -> None:
     entry.listing_id.data = str(listing.id)
     entry.specification.data = listing.title(locale())
     entry.unit.data = listing.unit
-    entry.quantity.data = str(listing.min_order_quantity)
+    entry.quantity.data = str(quantity or listing.min_order_quantity)
     form.title.data = listing.title(locale())
     form.invited_only.data = True
     form.invited_coop_ids.data = [listing.organization_id]
 
 
+def _has_locations(form: RfqForm) -> bool:
+    return len(form.delivery_location_id.choices) > 1
+
+
 def _rfq_data(form: RfqForm) -> rfqs.RfqData:
     return rfqs.RfqData(
+        new_location=form.new_location() if form.wants_new_location(_has_locations(form)) else None,
         title=form.title.data or "",
         lines=[
             rfqs.RfqLineData(
@@ -90,12 +107,20 @@ def new_rfq(org_id: int):
 
     def page(status: int):
         return (
-            render_template("contracts/rfq_new.html", organization=organization, form=form),
+            render_template(
+                "contracts/rfq_new.html",
+                organization=organization,
+                form=form,
+                has_locations=_has_locations(form),
+                provinces=PROVINCES,
+            ),
             status,
         )
 
     if request.method == "GET":
-        _prefill_from_listing(form, small_int(request.args.get("listing")))
+        _prefill_from_listing(
+            form, small_int(request.args.get("listing")), wanted_quantity(request.args)
+        )
     if request.method == "POST" and request.form.get("add_line"):
         # "Add a line" sends the form back to itself: nothing is saved yet.
         if len(form.lines.entries) < form.lines.max_entries:
@@ -131,7 +156,12 @@ def quote_from_listing(listing_id: int):
         flash(_("Requests for quotes are posted by a manager of a buyer organisation."), "error")
         return redirect(url_for("main.home"))
     return redirect(
-        url_for("contracts.new_rfq", org_id=membership.organization_id, listing=listing_id)
+        url_for(
+            "contracts.new_rfq",
+            org_id=membership.organization_id,
+            listing=listing_id,
+            quantity=wanted_quantity(request.args),
+        )
     )
 
 

@@ -40,6 +40,17 @@ def vat_choices() -> list[SelectChoice]:
     return [SelectChoice(code, str(label)) for code, label in VAT_RATES.items()]
 
 
+#: The largest quantity a link carries (as the search's quantity filter).
+MAX_WANTED_QUANTITY = 10**9
+
+
+def wanted_quantity(args) -> int | None:
+    """The quantity a buyer searched for, carried in links (``?quantity=30``) from the search
+    to the product page and on to its request and order forms; None when absent or odd."""
+    value = small_int((args.get("quantity") or "").strip()[:12])
+    return value if value and value <= MAX_WANTED_QUANTITY else None
+
+
 def orderable_listing(listing_id: int | None) -> Listing | None:
     """The listing a buyer may act on from its page, or None."""
     try:

@@ -15,6 +15,7 @@ from marketplace.blueprints.common import (
     handle_form,
     keep_files,
 )
+from marketplace.blueprints.contracts.shared import wanted_quantity
 from marketplace.blueprints.listings import bp
 from marketplace.blueprints.listings.forms import (
     ImportForm,
@@ -422,7 +423,13 @@ def import_listings(org_id: int):
 @bp.route("/p/<slug>")
 def public(slug: str):
     listing = call_or_abort(listings.public_listing, slug)
-    return render_template("listings/public.html", listing=listing, locale=str(get_locale()))
+    return render_template(
+        "listings/public.html",
+        listing=listing,
+        locale=str(get_locale()),
+        # The quantity searched for, carried on to "request a quote" and "order once".
+        quantity=wanted_quantity(request.args),
+    )
 
 
 @bp.route("/c/<slug>")

@@ -388,6 +388,28 @@ def remove_photo(actor: Actor, organization_id: int, photo_id: int) -> None:
 # --- buyers' delivery locations -----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LocationData:
+    """A delivery location as typed: its name, province (a former one too), commune, street."""
+
+    name: str = ""
+    province: str = ""
+    commune: str = ""
+    street: str = ""
+
+
+def check_location(errors: dict[str, object], data: LocationData, prefix: str = "") -> str | None:
+    """What is wrong with a delivery location as typed, in ``errors`` (by field, each name
+    after ``prefix``); its province's code when it is known."""
+    code = resolve_province(data.province)
+    if code is None:
+        errors[prefix + "province"] = _l("Choose one of the 34 provinces and cities.")
+    for field in ("name", "commune", "street"):
+        if not (getattr(data, field) or "").strip():
+            errors[prefix + field] = _l("This field is required.")
+    return code
+
+
 def add_delivery_location(
     actor: Actor, organization_id: int, *, name: str, province: str, commune: str, street: str
 ) -> DeliveryLocation:
@@ -396,12 +418,7 @@ def add_delivery_location(
     if membership.organization.kind is not OrgKind.BUYER:  # role first: staff get 403
         raise NotFound("delivery locations are for buyers")
     errors: dict[str, object] = {}
-    code = resolve_province(province)
-    if code is None:
-        errors["province"] = _l("Choose one of the 34 provinces and cities.")
-    for field, value in (("name", name), ("commune", commune), ("street", street)):
-        if not (value or "").strip():
-            errors[field] = _l("This field is required.")
+    code = check_location(errors, LocationData(name, province, commune, street))
     if errors:
         raise ValidationFailed(errors)
     location = DeliveryLocation(

@@ -45,6 +45,7 @@ from marketplace.models._types import utcnow
 from marketplace.models.contracts import rfq_invitations
 from marketplace.parsing import check_vat, parse_quantity, parse_vnd, text_of
 from marketplace.services import audit
+from marketplace.services.accounts import profiles
 from marketplace.services.accounts.verification import valid_certificates
 from marketplace.services.context import Actor
 from marketplace.services.deals.attachments import stored_attachments
@@ -113,6 +114,9 @@ class RfqData:
     invited_only: bool = False
     invited_coop_ids: list[int] = field(default_factory=list)
     notes: str = ""
+    #: A delivery location added with the request (instead of ``delivery_location_id``):
+    #: saved to the buyer's profile only if the request is posted.
+    new_location: profiles.LocationData | None = None
 
 
 def _buyer(actor: Actor, organization_id: int, role: Role = Role.MANAGER) -> Organization:
@@ -175,10 +179,17 @@ def _respond_by(errors: dict, data: RfqData) -> datetime | None:
     return moment
 
 
-def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
-    """A buyer's manager posts a request; matching (or invited) co-ops are notified.
+#: How a new delivery location's fields are named in a request's errors ("location_name").
+NEW_LOCATION_PREFIX = "location_"
 
-    Raises ValidationFailed with messages by field (lines as ``lines-<n>-<field>``).
+
+def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
+    """A buyer's manager posts a request; matching (or invited) co-ops are notified. A new
+    delivery location typed with it (``data.new_location``) is added to the buyer's profile
+    with it, or not at all.
+
+    Raises ValidationFailed with messages by field (lines as ``lines-<n>-<field>``, the new
+    location's as ``location_<field>``).
     """
     buyer = _buyer(actor, buyer_id)
     if buyer.verification_status is not VerificationStatus.APPROVED:
@@ -200,7 +211,11 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
         earliest=today() + timedelta(days=1),
     )
     respond_by = _respond_by(errors, data)
-    location = own_location(errors, buyer.id, data.delivery_location_id)
+    if data.new_location is not None:
+        location = None
+        profiles.check_location(errors, data.new_location, prefix=NEW_LOCATION_PREFIX)
+    else:
+        location = own_location(errors, buyer.id, data.delivery_location_id)
     kinds = [k for k in data.required_certificates if k]
     if any(k not in {c.value for c in CertificateKind} - {"ocop"} for k in kinds):
         errors["required_certificates"] = _l("Choose one of the options.")
@@ -224,6 +239,15 @@ def create_rfq(actor: Actor, buyer_id: int, data: RfqData) -> Rfq:
     if errors:
         raise ValidationFailed(errors)
     assert schedule is not None and respond_by is not None
+    if data.new_location is not None:
+        location = profiles.add_delivery_location(
+            actor,
+            buyer.id,
+            name=data.new_location.name,
+            province=data.new_location.province,
+            commune=data.new_location.commune,
+            street=data.new_location.street,
+        )
     rfq = Rfq(
         buyer_id=buyer.id,
         title=title,
