@@ -156,6 +156,11 @@ ROUTES = [
         "/orgs/{org}/fair-applications/{application}/badge",
         MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
     ),
+    # Messages: everyone logged in has an inbox; a draft co-op is written to by nobody.
+    ("GET", "/messages", LOGGED_IN_OK),
+    ("GET", "/messages/999999", dict.fromkeys(USERS, 404) | {"anonymous": 302}),
+    ("GET", "/orgs/{org}/message", dict.fromkeys(USERS, 404) | {"anonymous": 302}),
+    ("POST", "/orgs/{org}/message", dict.fromkeys(USERS, 404) | {"anonymous": 302}),
     ("GET", "/notifications", LOGGED_IN_OK),
     ("POST", "/notifications/read", dict.fromkeys(USERS, 302)),
     # Someone else's notice, or none: 404 (opening one of one's own: tests/test_notifications.py).
@@ -368,5 +373,58 @@ DEAL_ROUTES = [
         "POST",
         "/admin/payouts/{coop_org}",
         dict.fromkeys(DEAL_USERS, 403) | {"anonymous": 302, "admin": 302},
+    ),
+    # Messages. The first one to a verified co-op: anyone logged in may open the page (without a
+    # verified organisation it says what is missing); the co-op's own people are sent to their
+    # inbox; an empty message is refused beside its field (nobody to write for: 403).
+    ("GET", "/messages", dict.fromkeys(DEAL_USERS, 200) | {"anonymous": 302}),
+    (
+        "GET",
+        "/orgs/{coop_org}/message",
+        dict.fromkeys(DEAL_USERS, 200) | {"anonymous": 302, "coop": 302, "coop_staff": 302},
+    ),
+    (
+        "POST",
+        "/orgs/{coop_org}/message",
+        dict.fromkeys(DEAL_USERS, 422)
+        | {"anonymous": 302, "admin": 403, "coop": 302, "coop_staff": 302},
+    ),
+    # A buyer is not written to from a page.
+    ("GET", "/orgs/{org}/message", dict.fromkeys(DEAL_USERS, 404) | {"anonymous": 302}),
+    # A conversation is its two organisations' members' only (an empty reply is refused).
+    ("GET", "/messages/{conversation}", PARTIES_SEE),
+    (
+        "POST",
+        "/messages/{conversation}",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
+    ),
+    (
+        "POST",
+        "/messages/{conversation}/read",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 303),
+    ),
+    (
+        "GET",
+        "/messages/{conversation}/files/{message_file}",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 302),
+    ),
+    # The threads of a contract, a delivery and an invoice: the deal's parties.
+    ("GET", "/contracts/{contract}/messages", PARTIES_SEE),
+    (
+        "POST",
+        "/contracts/{contract}/messages",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
+    ),
+    ("GET", "/deliveries/{planned}/messages", PARTIES_SEE),
+    (
+        "POST",
+        "/deliveries/{planned}/messages",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
+    ),
+    ("GET", "/invoices/{invoice}/messages", PARTIES_SEE),
+    (
+        "POST",
+        "/invoices/{invoice}/messages",
+        PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
     ),
 ]

@@ -23,6 +23,7 @@ from marketplace.models import (
     PayableKind,
     Role,
 )
+from marketplace.services import messages
 from marketplace.services.deals import contracts, deliveries, rfqs
 from marketplace.services.payments import claims, statements, transfers
 from marketplace.vietnam import today
@@ -136,6 +137,16 @@ def cast(app) -> DealCast:
         )
         claim = claims.claim_transfer(actor_for(buyer), PayableKind.INVOICE, invoice.id)
         ids |= {"payment": payment.id, "statement": imported.id, "paid": paid.id, "claim": claim.id}
+        # The buyer asked the co-op about its product, with a file.
+        asked = messages.start_or_send(
+            actor_for(buyer),
+            buyer.organization_id,
+            coop.organization_id,
+            "Còn hàng không?",
+            [("gia.pdf", PDF)],
+            listing_id,
+        )
+        ids |= {"conversation": asked.conversation_id, "message_file": asked.attachments[0].id}
         settle()
     return DealCast(
         people={
