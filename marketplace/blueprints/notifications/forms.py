@@ -12,6 +12,6 @@ class EmailChoicesForm(BaseForm):
     """One checkbox per kind of email: ticked means "send me these"."""
 
     send = SelectMultipleField(
-        _l("Emails I get"),
+        _l("Send me emails about"),
         choices=[SelectChoice(kind.key, kind.label) for kind in EMAIL_KINDS],
     )
