@@ -15,8 +15,9 @@ fi
 eval "$(bash scripts/services.sh env)"
 export CHROMIUM_PATH=/usr/bin/chromium
 
-# axe-core (the accessibility check injects it into pages), exactly as package-lock.json pins it.
-if [[ ! -f node_modules/axe-core/axe.min.js ]]; then
+# The browser tests' JavaScript (axe-core for the accessibility check), exactly as
+# package-lock.json pins it: installed when missing or when the lock file has changed since.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "[test] npm ci" >&2
   npm ci --no-audit --no-fund >&2
 fi
