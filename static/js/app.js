@@ -146,7 +146,7 @@
     headers: { Accept: "application/json" },
     credentials: "same-origin",
   })
-    .then(function (r) { if (r.ok) form.hidden = true; })
+    .then(function (r) { if (r.ok) form.remove(); })
     .catch(function () {});
 })();
 
