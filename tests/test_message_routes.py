@@ -240,7 +240,9 @@ def test_contract_delivery_and_invoice_pages_carry_the_thread_with_phone_and_zal
         )
         assert response.status_code == 302
         assert response.headers["Location"] == f"{page_url}#messages"
-        assert f"Hỏi về {kind}" in _page(_client(app, coop).get(page_url))
+        coop_page = _page(_client(app, coop).get(page_url))
+        # New to the co-op: the page marks it read (a button without script).
+        assert f"Hỏi về {kind}" in coop_page and "data-mark-read" in coop_page
         assert buyer_client.get(f"{page_url}/messages").status_code == 200
     stranger = _client(app, verified_buyer(app, name="Bếp ăn Kim Đồng"))
     for page_url in pages.values():
