@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import ApplicationStatus as A
-from marketplace.models import Booth, FairApplication, FairStatus, User
-from marketplace.services import fairs
+from marketplace.models import Badge, Booth, FairApplication, FairStatus, User
+from marketplace.services import fair_gate, fairs
 from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.fairs import ApplicationTransitionNotAllowed
 from marketplace.vietnam import today
@@ -96,18 +96,24 @@ def test_apply_accept_pay_check_in(app, mailbox):
         )
         with pytest.raises(ValidationFailed):
             fairs.update_application(me, coop.organization_id, applied.id, application(type_id))
-        with pytest.raises(ValidationFailed) as exc:
-            fairs.check_in(actor_for(organiser), fair_id, accepted.badge_code)  # not paid yet
+        # The contact person's badge comes with the booth; it opens the gate once paid.
+        badge = db.session.scalar(select(Badge).where(Badge.application_id == applied.id))
+        assert badge.is_contact and badge.name == "Vàng A Sính"
+        unpaid = fair_gate.scan(
+            actor_for(organiser), fair_id, badge.code, allow_outside_dates=True
+        )
+        assert unpaid.result == "revoked" and badge.checked_in_at is None
         fairs.mark_paid(actor_for(organiser), applied.id)
         assert accepted.status is A.CONFIRMED
-        first = fairs.check_in(actor_for(organiser), fair_id, accepted.badge_code)
-        assert not first.already
-        again = fairs.check_in(
-            actor_for(organiser), fair_id, f"http://x/badge/{accepted.badge_code}"
+        first = fair_gate.scan(
+            actor_for(organiser), fair_id, badge.code, allow_outside_dates=True
         )
-        assert again.already
-        with pytest.raises(ValidationFailed):
-            fairs.check_in(actor_for(organiser), fair_id, "forged-code")
+        assert first.result == "checked_in"
+        again = fair_gate.scan(
+            actor_for(organiser), fair_id, f"http://x/fairs/{fair_id}/gate/{badge.code}"
+        )
+        assert again.result == "duplicate"
+        assert fair_gate.scan(actor_for(organiser), fair_id, "forged-code").result == "unknown"
         assert fairs.arrivals(actor_for(organiser), fair_id) == (1, 1)
     subjects = [m["Subject"] for m in mailbox.to(coop.email)]
     assert any("đã được giữ" in s for s in subjects) and any(

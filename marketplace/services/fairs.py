@@ -42,7 +42,7 @@ from marketplace.models import (
 from marketplace.models._types import utcnow
 from marketplace.models.fairs import ACTIVE, BOOTH_HOLDING
 from marketplace.parsing import parse_vnd
-from marketplace.services import audit, images
+from marketplace.services import audit, fair_gate, images
 from marketplace.services.accounts.verification import can_trade, valid_certificates
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
@@ -643,6 +643,7 @@ def _hold(application: FairApplication, booth: Booth | None = None) -> None:
         )
     _transition(application, "accept")
     application.booth_id = chosen.id
+    fair_gate.ensure_contact_badge(application)
     application.fee_amount = application.booth_type.fee
     application.fee_due_on = today() + timedelta(days=application.fair.payment_days)
 
@@ -868,55 +869,9 @@ def cancel_fair(actor: Actor, fair_id: int, reason: str) -> Fair:
 # --- badges and check-in ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckIn:
-    application: FairApplication
-    already: bool
-
-
-def _badge_application(fair: Fair, code: str | None, *, lock: bool) -> FairApplication:
-    code = (code or "").strip()
-    if "/" in code:  # a whole scanned URL
-        code = code.rstrip("/").rsplit("/", 1)[-1]
-    query = select(FairApplication).where(FairApplication.badge_code == code[:24])
-    application = db.session.scalar(query.with_for_update() if lock else query)
-    if (
-        application is None
-        or application.fair_id != fair.id
-        or application.status is not A.CONFIRMED
-    ):
-        raise ValidationFailed({"code": _l("This badge is not valid for this fair.")})
-    return application
-
-
-def badge_holder(actor: Actor, fair_id: int, code: str) -> FairApplication:
-    """The confirmed exhibitor a badge code (or scanned URL) belongs to, for one of the
-    actor's fairs; reads only (checking in is ``check_in``). Raises NotFound for anyone else's
-    fair and ValidationFailed for a code that is no badge of this fair."""
-    return _badge_application(own_fair(actor, fair_id), code, lock=False)
-
-
-def check_in(actor: Actor, fair_id: int, code: str) -> CheckIn:
-    """Check an exhibitor in by the code on its badge. A forged code is refused; a code
-    used twice says when it was first used."""
-    fair = own_fair(actor, fair_id)
-    application = _badge_application(fair, code, lock=True)
-    if application.checked_in_at is not None:
-        return CheckIn(application, already=True)
-    application.checked_in_at = utcnow()
-    audit.record(
-        actor,
-        "fair.check_in",
-        "fair_application",
-        application.id,
-        organization_id=fair.organization_id,
-    )
-    db.session.flush()
-    return CheckIn(application, already=False)
-
-
 def arrivals(actor: Actor, fair_id: int) -> tuple[int, int]:
-    """(checked in, confirmed exhibitors) of one of the actor's fairs."""
+    """(checked in, confirmed exhibitors) of one of the actor's fairs; an exhibitor is checked in
+    once any of its badges is (``fair_gate.scan``)."""
     fair = own_fair(actor, fair_id)
     confirmed = db.session.scalar(
         select(func.count()).where(

@@ -3,3 +3,6 @@
 from flask import Blueprint
 
 bp = Blueprint("fairs", __name__)
+
+# The badges and gate pages (imported after ``bp`` exists: they register on it).
+from marketplace.blueprints.fairs import gate_routes  # noqa: E402, F401

@@ -104,13 +104,5 @@ class ReviewForm(BaseForm):
     booth_id = SelectField(_l("Booth"), coerce=bounded_int, validate_choice=False)
 
 
-class CheckInForm(BaseForm):
-    code = StringField(
-        _l("Badge code"),
-        validators=[Length(max=300)],
-        render_kw={"autocomplete": "off", "autofocus": True},
-    )
-
-
 class CancelForm(BaseForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], render_kw={"rows": 2})

@@ -15,20 +15,17 @@ from marketplace.blueprints.fairs.forms import (
     BoothRowForm,
     BoothTypeForm,
     CancelForm,
-    CheckInForm,
     FairForm,
     ReviewForm,
 )
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.extensions import db
-from marketplace.models import ApplicationStatus, ListingStatus, OrgKind, Role
-from marketplace.qr import qr_svg
+from marketplace.models import ListingStatus, OrgKind, Role
 from marketplace.services import fairs
 from marketplace.services.accounts import organizations
 from marketplace.services.catalogue import listings
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.fairs import ApplicationTransitionNotAllowed
-from marketplace.urls import external_url
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import call_or_abort, current_actor, member_view
 
@@ -261,51 +258,18 @@ def review(application_id: int):
     return redirect(url_for("fairs.manage", fair_id=fair_id))
 
 
-@bp.route("/fairs/<int:fair_id>/check-in", methods=["GET", "POST"])
+@bp.route("/fairs/<int:fair_id>/check-in")
 @login_required
 def check_in(fair_id: int):
-    form = CheckInForm()
-    code = form.code.data if form.validate_on_submit() else None
-    return _check_in_page(fair_id, form, code)
+    """The gate page took over check-in (``gate_routes``)."""
+    return redirect(url_for("fairs.gate", fair_id=fair_id), 301)
 
 
 @bp.route("/fairs/<int:fair_id>/badge/<code>")
 @login_required
 def check_in_code(fair_id: int, code: str):
-    """Where a badge's QR code points: the organiser's phone that scans it sees the exhibitor
-    and a button that checks it in (a POST; opening a link changes nothing)."""
-    form = CheckInForm()
-    form.code.data = code
-    holder = None
-    try:
-        holder = call_or_abort(fairs.badge_holder, current_actor(), fair_id, code)
-    except ValidationFailed as exc:
-        apply_errors(form, exc.errors)
-        form.code.data = ""
-    return _check_in_page(fair_id, form, None, holder=holder)
-
-
-def _check_in_page(fair_id: int, form: CheckInForm, code: str | None, holder=None):
-    fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
-    result = None
-    if code is not None:
-        try:
-            result = fairs.check_in(current_actor(), fair_id, code)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            apply_errors(form, exc.errors)
-        form.code.data = ""
-    return (
-        render_template(
-            "fairs/check_in.html",
-            fair=fair,
-            form=form,
-            result=result,
-            holder=holder,
-            arrivals=fairs.arrivals(current_actor(), fair.id),
-        ),
-        422 if form.errors else 200,
-    )
+    """An older badge's link: shows the badge at the gate, where checking in is a POST."""
+    return redirect(url_for("fairs.gate_badge", fair_id=fair_id, code=code[:60]), 301)
 
 
 @bp.route("/fairs/<int:fair_id>/export/<kind>.csv")
@@ -463,18 +427,8 @@ def application_action(org_id: int, application_id: int, action: str):
 @bp.route("/orgs/<int:org_id>/fair-applications/<int:application_id>/badge")
 @login_required
 def badge(org_id: int, application_id: int):
-    application = call_or_abort(fairs.own_application, current_actor(), org_id, application_id)
-    if application.status is not ApplicationStatus.CONFIRMED:
-        abort(404)
-    url = external_url(
-        "fairs.check_in_code", fair_id=application.fair_id, code=application.badge_code
-    )
-    return render_template(
-        "fairs/badge.html",
-        application=application,
-        qr=qr_svg(url).decode(),
-        locale=str(get_locale()),
-    )
+    """The booth's badges, one per person (``gate_routes.badges``)."""
+    return redirect(url_for("fairs.badges", org_id=org_id, application_id=application_id), 301)
 
 
 # --- public ---------------------------------------------------------------------------------
