@@ -61,6 +61,8 @@ def test_a_buyer_and_a_coop_talk_on_their_phones(
 
     # The buyer, not logged in yet, asks from the product page: log in, then straight back.
     phone.goto(f"{live_server}/p/{slug}")
+    phone.get_by_role("link", name="Nhắn tin", exact=True).scroll_into_view_if_needed()
+    _shot(phone, "messages-product-button-360.png")
     phone.get_by_role("link", name="Nhắn tin", exact=True).click()
     expect(phone).to_have_url(re.compile(r"/login\?next="))
     _login(phone, buyer)
