@@ -62,6 +62,7 @@ def test_fair_from_creation_to_check_in(live_server, live_app, phone: Page, brow
 
     # The co-op applies on a phone.
     _login(phone, live_server, coop)
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("link", name="Hội chợ").first.click()
     phone.get_by_role("link", name="Hội chợ Nông sản Lai Châu").click()
     phone.get_by_role("link", name="Đăng ký gian hàng").click()

@@ -66,6 +66,7 @@ def test_co_op_representative_journey(live_server, phone: Page, smtp_server):
     phone.get_by_role("button", name="Tiếp tục").click()
     expect(phone.get_by_text("Chào mừng Vàng A Sính đến với Chợ HTX!")).to_be_visible()
     expect(phone.get_by_role("link", name="HTX của tôi")).to_be_visible()
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("button", name="Đăng xuất").click()
     expect(phone.get_by_text("Bạn đã đăng xuất.")).to_be_visible()
 
@@ -75,16 +76,19 @@ def test_co_op_representative_journey(live_server, phone: Page, smtp_server):
     phone.get_by_role("button", name="Đăng nhập").click()
     expect(phone.get_by_text("Bạn đã đăng nhập.")).to_be_visible()
 
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("button", name="English").click()
     expect(phone.get_by_role("link", name="My co-op")).to_be_visible()
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     phone.get_by_role("link", name="My co-op").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("HTX Sâm Lai Châu Mường Tè")
     phone.screenshot(path=os.path.join(OUTPUT_DIR, "coop-dashboard-360-en.png"), full_page=True)
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("button", name="Tiếng Việt").click()
     expect(phone.get_by_role("link", name="HTX của tôi")).to_be_visible()
     expect(phone.locator("html")).to_have_attribute("lang", "vi")
 
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("button", name="Đăng xuất").click()
     expect(phone.get_by_role("link", name="Đăng nhập")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360

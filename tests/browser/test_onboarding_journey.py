@@ -108,6 +108,7 @@ def test_co_op_from_sign_up_to_verified_badge(live_server, live_app, phone: Page
     phone.get_by_role("button", name="Gửi xác minh").click()
     expect(phone.get_by_text("Đang chờ xác minh")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("button", name="Đăng xuất").click()
 
     # The admin approves from the queue.
@@ -115,6 +116,7 @@ def test_co_op_from_sign_up_to_verified_badge(live_server, live_app, phone: Page
     phone.get_by_label("Email").fill(admin.email)
     phone.get_by_label("Mật khẩu").fill(admin.password)
     phone.get_by_role("button", name="Đăng nhập").click()
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("link", name="Hàng chờ xác minh").first.click()
     phone.get_by_role("link", name="HTX Chè Shan Tuyết Hoàng Su Phì").click()
     expect(phone.locator("iframe.doc-frame")).to_be_visible()
@@ -122,6 +124,7 @@ def test_co_op_from_sign_up_to_verified_badge(live_server, live_app, phone: Page
     phone.screenshot(path=os.path.join(OUTPUT_DIR, "admin-review-360.png"), full_page=True)
     phone.get_by_role("button", name="Duyệt", exact=True).click()
     expect(phone.get_by_text("Đã ghi nhận quyết định")).to_be_visible()
+    phone.locator("#menu > summary").click()  # the header menu
     phone.get_by_role("button", name="Đăng xuất").click()
 
     # Anyone sees the public page with the badge, in the new province.

@@ -44,7 +44,7 @@ def home():
 def _product_sections(locale: str) -> Markup:
     """Rendered product cards per language, kept for HOME_CACHE_SECONDS.
 
-    The two listing queries and twenty cards are most of the home page's cost, and a few
+    The two listing queries and fourteen cards are most of the home page's cost, and a few
     seconds before a new listing shows there is fine. Kept per app in each worker process;
     nothing user-specific is in them.
     """
@@ -54,12 +54,10 @@ def _product_sections(locale: str) -> Markup:
     cached = cache.get(locale)
     if ttl and cached and now - cached[0] < ttl:
         return cached[1]
+    sections = listings.home_listings()
     html = Markup(  # noqa: S704 - the output of an autoescaping template
         render_template(
-            "main/_products.html",
-            featured=listings.recent_listings(8, featured=True),
-            recent=listings.recent_listings(12),
-            locale=locale,
+            "main/_products.html", featured=sections.featured, recent=sections.new, locale=locale
         )
     )
     if ttl:

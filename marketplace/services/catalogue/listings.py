@@ -697,6 +697,30 @@ def recent_listings(limit: int = 12, *, featured: bool | None = None) -> list[Li
     return list(db.session.scalars(stmt.limit(limit)))
 
 
+#: How many products each home page section shows: whole rows of two cards on a phone.
+HOME_FEATURED = 6
+HOME_NEW = 8
+
+
+@dataclass(frozen=True)
+class HomeListings:
+    featured: list[Listing]
+    new: list[Listing]
+
+
+def home_listings(featured: int = HOME_FEATURED, new: int = HOME_NEW) -> HomeListings:
+    """The home page's two product sections, no product in both: the newest featured products,
+    then the newest published products that are not among them (a featured product older
+    than those shown may appear under "new")."""
+    chosen = recent_listings(featured, featured=True) if featured else []
+    stmt = (
+        _published().options(*_CARD_LOADS).order_by(Listing.published_at.desc(), Listing.id.desc())
+    )
+    if chosen:
+        stmt = stmt.where(Listing.id.not_in([listing.id for listing in chosen]))
+    return HomeListings(featured=chosen, new=list(db.session.scalars(stmt.limit(new))))
+
+
 def coop_listings(organization_id: int) -> list[Listing]:
     return list(
         db.session.scalars(
