@@ -1,6 +1,7 @@
 """A buyer's and an organiser's first steps lead to verification before the things that need it:
 the checklist asks for the legal details, the address and the sending for verification; the
-request-for-quotes form and a draft fair say so before anyone fills them in."""
+request-for-quotes form and a draft fair say so before anyone fills them in. A published fair is
+said to be published (a published product is "on sale")."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.factories import (
     fair_data,
     login,
     make_person,
+    open_fair,
     settle,
     verified_buyer,
     verified_organiser,
@@ -148,3 +150,16 @@ def test_a_buyer_whose_profile_was_sent_has_only_what_follows_left(app, client):
     items = _checklist(client, buyer)
     assert "profile/identity" not in items and "profile/address" not in items
     assert f'action="/orgs/{buyer.organization_id}/profile/submit"' in items
+
+
+def test_a_published_fair_is_said_published_not_on_sale(app, client):
+    organiser = verified_organiser(app)
+    fair_id, _type_id = open_fair(app, organiser)
+    login(client, organiser)
+    page = client.get(f"/fairs/{fair_id}/manage").get_data(as_text=True)
+    assert "Đã công bố" in page
+    assert "Đang bán" not in page
+    page = client.get(f"/orgs/{organiser.organization_id}/fairs").get_data(as_text=True)
+    assert "Đã công bố" in page
+    client.post("/lang", data={"lang": "en"})
+    assert "Published" in client.get(f"/fairs/{fair_id}/manage").get_data(as_text=True)
