@@ -13,6 +13,7 @@ from marketplace.services.accounts import profiles
 from tests.factories import (
     actor_for,
     fair_data,
+    location_id,
     login,
     make_person,
     open_fair,
@@ -163,3 +164,27 @@ def test_a_published_fair_is_said_published_not_on_sale(app, client):
     assert "Đã công bố" in page
     client.post("/lang", data={"lang": "en"})
     assert "Published" in client.get(f"/fairs/{fair_id}/manage").get_data(as_text=True)
+
+
+def test_a_buyers_only_delivery_location_is_chosen_in_the_request_form(app, client):
+    buyer = verified_buyer(app, name="Bếp Một Địa Điểm", location="Bếp chính")
+    login(client, buyer)
+    url = f"/orgs/{buyer.organization_id}/rfqs/new"
+    with app.app_context():
+        only = location_id(buyer)
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(rf'<option selected value="{only}">Bếp chính</option>', page)
+    # With a second place there is nothing to guess: the buyer chooses.
+    with app.app_context():
+        profiles.add_delivery_location(
+            actor_for(buyer),
+            buyer.organization_id,
+            name="Kho phụ",
+            province="Hà Nội",
+            commune="Phường Láng",
+            street="5 Láng Hạ",
+        )
+        settle()
+    page = client.get(url).get_data(as_text=True)
+    assert '<option selected value="">' in page
+    assert not re.search(r'<option selected value="\d+">', page)

@@ -46,6 +46,14 @@ def _rfq_form_choices(form: RfqForm, buyer_id: int) -> None:
     ]
 
 
+def _only_location_chosen(form: RfqForm) -> None:
+    """A buyer with one delivery location has it chosen already (they can still pick a new
+    address)."""
+    saved = [c for c in form.delivery_location_id.choices if isinstance(c.value, int)]
+    if len(saved) == 1:
+        form.delivery_location_id.data = saved[0].value
+
+
 def _prefill_from_listing(form: RfqForm, listing_id: int | None, quantity: int | None) -> None:
     """The first line from a listing: its category, title and unit, and the quantity searched
     for (else the listing's minimum order)."""
@@ -130,6 +138,8 @@ def new_rfq(org_id: int):
         _rfq_form_choices(form, org_id)
         return page(200)
     _rfq_form_choices(form, org_id)
+    if request.method == "GET":
+        _only_location_chosen(form)
 
     def posted(rfq):
         flash(_("Request posted. Matching co-ops have been told."), "success")
