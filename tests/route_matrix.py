@@ -415,10 +415,10 @@ DEAL_ROUTES = [
         "/contracts/{contract}/messages",
         PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
     ),
-    ("GET", "/deliveries/{planned}/messages", PARTIES_SEE),
+    ("GET", "/deliveries/{received}/messages", PARTIES_SEE),
     (
         "POST",
-        "/deliveries/{planned}/messages",
+        "/deliveries/{received}/messages",
         PARTIES_SEE | dict.fromkeys(("buyer", "buyer_staff", "coop", "coop_staff"), 422),
     ),
     ("GET", "/invoices/{invoice}/messages", PARTIES_SEE),

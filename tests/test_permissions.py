@@ -244,6 +244,8 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<int:statement_id>", "{statement}")
         .replace("<int:commission_id>", "{commission}")
         .replace("<int:claim_id>", "{claim}")
+        .replace("<int:conversation_id>", "{conversation}")
+        .replace("<int:file_id>", "{message_file}")
         .replace("/admin/payouts/{org}", "/admin/payouts/{coop_org}")
         for r in app.url_map.iter_rules()
         if r.endpoint != "static"

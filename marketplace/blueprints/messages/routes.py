@@ -58,9 +58,8 @@ def _deal_page_url(kind: str, subject_id: int, anchor: str = "messages") -> str:
 
 def _thread_action(view: messages.ThreadView) -> str:
     if view.subject is not None:
-        return url_for(
-            f"messages.{view.subject.kind}_thread", subject_id=view.subject.id, _anchor="reply"
-        )
+        kind = view.subject.kind
+        return url_for(f"messages.{kind}_thread", **{f"{kind}_id": view.subject.id})
     return url_for("messages.thread", conversation_id=view.conversation.id)
 
 
@@ -124,10 +123,10 @@ def mark_read(conversation_id: int):
     return redirect(url_for("messages.thread", conversation_id=conversation_id), 303)
 
 
-@bp.route("/messages/<int:conversation_id>/files/<int:attachment_id>")
+@bp.route("/messages/<int:conversation_id>/files/<int:file_id>")
 @login_required
-def attachment(conversation_id: int, attachment_id: int):
-    found = call_or_abort(messages.attachment_for, current_actor(), conversation_id, attachment_id)
+def attachment(conversation_id: int, file_id: int):
+    found = call_or_abort(messages.attachment_for, current_actor(), conversation_id, file_id)
     return private_file(found.key)
 
 
@@ -223,19 +222,19 @@ def _deal_thread(kind: str, subject_id: int):
     )
 
 
-@bp.route("/contracts/<int:subject_id>/messages", methods=["GET", "POST"])
+@bp.route("/contracts/<int:contract_id>/messages", methods=["GET", "POST"])
 @login_required
-def contract_thread(subject_id: int):
-    return _deal_thread("contract", subject_id)
+def contract_thread(contract_id: int):
+    return _deal_thread("contract", contract_id)
 
 
-@bp.route("/deliveries/<int:subject_id>/messages", methods=["GET", "POST"])
+@bp.route("/deliveries/<int:delivery_id>/messages", methods=["GET", "POST"])
 @login_required
-def delivery_thread(subject_id: int):
-    return _deal_thread("delivery", subject_id)
+def delivery_thread(delivery_id: int):
+    return _deal_thread("delivery", delivery_id)
 
 
-@bp.route("/invoices/<int:subject_id>/messages", methods=["GET", "POST"])
+@bp.route("/invoices/<int:invoice_id>/messages", methods=["GET", "POST"])
 @login_required
-def invoice_thread(subject_id: int):
-    return _deal_thread("invoice", subject_id)
+def invoice_thread(invoice_id: int):
+    return _deal_thread("invoice", invoice_id)
