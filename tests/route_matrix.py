@@ -128,6 +128,18 @@ ROUTES = [
     # Empty forms: refused with messages next to the fields.
     ("POST", "/fairs/{fair}/booth-types", ORGANISER_ONLY | {"organiser": 422}),
     ("POST", "/fairs/{fair}/rows", ORGANISER_ONLY | {"organiser": 422}),
+    # Editing: a form without the version it was opened at is refused next to its fields.
+    ("GET", "/fairs/{fair}/edit", ORGANISER_ONLY),
+    ("POST", "/fairs/{fair}/edit", ORGANISER_ONLY | {"organiser": 422}),
+    ("GET", "/booth-types/{booth_type}/edit", ORGANISER_ONLY),
+    ("POST", "/booth-types/{booth_type}/edit", ORGANISER_ONLY | {"organiser": 422}),
+    ("GET", "/booth-types/999999/edit", ORGANISER_ONLY | {"organiser": 404}),
+    # The floor plan: empty forms are refused; removing nothing named is a 404.
+    ("GET", "/fairs/{fair}/plan", ORGANISER_ONLY),
+    ("POST", "/fairs/{fair}/plan/grid", ORGANISER_ONLY | {"organiser": 422}),
+    ("POST", "/fairs/{fair}/plan/blocks", ORGANISER_ONLY | {"organiser": 422}),
+    ("POST", "/fairs/{fair}/plan/features", ORGANISER_ONLY | {"organiser": 422}),
+    ("POST", "/fairs/{fair}/plan/remove", ORGANISER_ONLY | {"organiser": 404}),
     ("POST", "/fairs/{fair}/cancel", ORGANISER_ONLY | {"organiser": 422}),
     # Already published / "approve" is no review action: refused with a message.
     ("POST", "/fairs/{fair}/publish", ORGANISER_ONLY | {"organiser": 302}),

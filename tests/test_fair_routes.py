@@ -272,7 +272,7 @@ def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, cl
     exhibit("HTX Ba")
     with count_queries(app) as three:
         page = client.get(f"/fairs/{slug}").get_data(as_text=True)
-    assert page.count("booth--taken") == 3
+    assert page.count("plan__booth plan__booth--taken") == 3
     assert len(one) == len(three), (one, three)
 
 

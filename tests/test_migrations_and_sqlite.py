@@ -137,7 +137,8 @@ def test_seed_demo_and_create_admin_commands(sqlite_app):
         assert len(checked_in) == 4
         open_slug = by_name["Hội chợ OCOP Lai Châu mùa xuân"].slug
     page = client.get(f"/fairs/{open_slug}").get_data(as_text=True)
-    assert page.count("booth--taken") == 2 and page.count("booth--held") == 1
+    assert page.count("plan__booth plan__booth--taken") == 2
+    assert page.count("plan__booth plan__booth--held") == 1
 
     # Supply deals in every state, and their pages as the demo supermarket sees them.
     with sqlite_app.app_context():

@@ -48,6 +48,7 @@ class Cast:
     fair_id: int
     fair_slug: str
     application_id: int
+    booth_type_id: int
 
     def url(self, path: str) -> str:
         """A route pattern of the matrix with this cast's ids filled in."""
@@ -65,6 +66,7 @@ class Cast:
             fair=self.fair_id,
             fair_slug=self.fair_slug,
             application=self.application_id,
+            booth_type=self.booth_type_id,
         )
 
 
@@ -169,6 +171,7 @@ def cast(app) -> Cast:
         fair_id=fair_id,
         fair_slug=fair_slug,
         application_id=application_id,
+        booth_type_id=type_id,
     )
 
 
@@ -212,6 +215,7 @@ def test_every_route_is_in_the_matrix(app):
         )
         .replace("<int:org_id>", "{org}")
         .replace("<int:fair_id>", "{fair}")
+        .replace("<int:booth_type_id>", "{booth_type}")
         .replace("<int:application_id>/<action>", "{application}/withdraw")
         .replace("<int:application_id>", "{application}")
         .replace("<kind>", "exhibitors")
@@ -333,6 +337,21 @@ FIELDS = [
     "current_password",
     "new_password",
 ]
+    "staff_badges",
+    "booths",
+    "row",
+    "col",
+    "rows",
+    "cols",
+    "grid_rows",
+    "grid_cols",
+    "width",
+    "height",
+    "item",
+    "size_kind",
+    "label",
+    "confirm_exclusion",
+    "eligible_provinces",
 
 
 @pytest.mark.parametrize(

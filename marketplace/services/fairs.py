@@ -47,7 +47,7 @@ from marketplace.services.accounts.verification import can_trade, valid_certific
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from marketplace.services.locking import lock
-from marketplace.services.notifications import notify_members
+from marketplace.services.notifications import notify_members, tell
 from marketplace.services.payments.payables import Link, Payable, PayableState, paid_so_far
 from marketplace.services.permissions import member_of
 from marketplace.services.slugs import slugify
@@ -55,7 +55,7 @@ from marketplace.services.states import step
 from marketplace.spreadsheets import excel_csv
 from marketplace.storage.uploads import check_upload
 from marketplace.validation import InvalidValue, normalise_vn_phone
-from marketplace.vietnam import resolve_province, today
+from marketplace.vietnam import province_name, resolve_province, today
 
 A = ApplicationStatus
 APPLICATION_TRANSITIONS: dict[tuple[ApplicationStatus, str], ApplicationStatus] = {
@@ -216,7 +216,14 @@ def own_fair(actor: Actor, fair_id: int, role: Role = Role.STAFF) -> Fair:
 
 
 def add_booth_type(
-    actor: Actor, fair_id: int, *, name: str, size: str, fee: str, includes: str = ""
+    actor: Actor,
+    fair_id: int,
+    *,
+    name: str,
+    size: str,
+    fee: str,
+    includes: str = "",
+    staff_badges: int | None = 2,
 ) -> BoothType:
     fair = own_fair(actor, fair_id, Role.MANAGER)
     errors: dict[str, object] = {}
@@ -227,11 +234,14 @@ def add_booth_type(
         fee_value = parse_vnd(fee)
     except InvalidValue as exc:
         errors["fee"] = exc.message
+    if staff_badges is None or not 0 <= staff_badges <= 20:
+        errors["staff_badges"] = _l("Between 0 and 20 staff badges.")
     if fair.status is FairStatus.CANCELLED:
         errors["name"] = _l("This fair is cancelled.")
     if errors:
         raise ValidationFailed(errors)
     booth_type = BoothType(
+        staff_badges=staff_badges,
         fair_id=fair.id,
         name=name,
         size=(size or "").strip()[:40],
@@ -247,10 +257,327 @@ def add_booth_type(
     return booth_type
 
 
+# --- organiser: editing a fair and its booth types -------------------------------------------
+
+#: Fields whose change is told to the co-ops with a live application.
+DATE_FIELDS = (
+    "starts_on",
+    "ends_on",
+    "applications_open_on",
+    "applications_close_on",
+    "full_refund_until",
+)
+ELIGIBILITY_FIELDS = ("only_ocop", "eligible_provinces")
+FIELD_LABELS = {
+    "starts_on": _l("First day"),
+    "ends_on": _l("Last day"),
+    "applications_open_on": _l("Applications open on"),
+    "applications_close_on": _l("Applications close on"),
+    "full_refund_until": _l("Full refund for cancellations until"),
+    "only_ocop": _l("Only co-ops with a valid OCOP certificate"),
+    "eligible_provinces": _l("Only co-ops from these provinces (optional)"),
+    "fee": _l("Booth fee"),
+}
+
+
+@dataclass
+class BoothTypeData:
+    name: str
+    size: str = ""
+    fee: str = ""
+    includes: str = ""
+    staff_badges: int | None = 2
+    #: How many booths of this type the plan has (None: leave them as they are).
+    booths: int | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed value as told to a co-op: "Fee (₫): 2.000.000 ₫ → 2.500.000 ₫"."""
+
+    field: str
+    old: object
+    new: object
+    #: The booth type whose fee changed.
+    booth_type: str = ""
+
+    def __str__(self) -> str:
+        label = str(FIELD_LABELS.get(self.field, self.field))
+        if self.booth_type:
+            label = f"{label} ({self.booth_type})"
+        return f"{label}: {_shown(self.field, self.old)} → {_shown(self.field, self.new)}"
+
+
+def _shown(name: str, value: object) -> str:
+    """A changed value in the language being rendered."""
+    from marketplace.i18n import format_day, format_money
+
+    if value is None or value == "":
+        if name == "eligible_provinces":
+            return str(_l("all provinces"))
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if isinstance(value, date):
+        return format_day(value)
+    if name == "fee":
+        return format_money(int(value))  # type: ignore[call-overload]
+    if name == "eligible_provinces":
+        return ", ".join(province_name(code) or code for code in str(value).split(","))
+    return str(value)
+
+
+class _ChangedSubject:
+    """ "<fair> has changed: …", rendered in the reader's language."""
+
+    def __init__(self, fair: Fair, changes: list[Change]):
+        self.fair = fair
+        self.changes = changes
+
+    def __str__(self) -> str:
+        return str(
+            _l(
+                "%(fair)s has changed: %(changes)s",
+                fair=self.fair.name(str(get_locale())),
+                changes="; ".join(str(c) for c in self.changes),
+            )
+        )
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _editable_fair(actor: Actor, fair_id: int, seen_version: int | None) -> Fair:
+    fair = own_fair(actor, fair_id, Role.MANAGER)
+    fair = lock(Fair, fair.id)
+    if fair.status is FairStatus.CANCELLED:
+        raise ValidationFailed(
+            {"status": _l("This fair is cancelled and can no longer be edited.")}
+        )
+    if seen_version != fair.version:
+        raise ValidationFailed(
+            {
+                "changed": _l(
+                    "This fair was changed meanwhile. Check the values below and save again."
+                )
+            }
+        )
+    return fair
+
+
+def _live_applications(fair: Fair, booth_type_id: int | None = None) -> list[FairApplication]:
+    query = select(FairApplication).where(
+        FairApplication.fair_id == fair.id, FairApplication.status.in_(ACTIVE)
+    )
+    if booth_type_id is not None:
+        query = query.where(FairApplication.booth_type_id == booth_type_id)
+    return list(db.session.scalars(query.order_by(FairApplication.id)))
+
+
+def _eligible(values: dict, coop: Organization) -> bool:
+    if values["only_ocop"] and not any(c.kind.value == "ocop" for c in valid_certificates(coop.id)):
+        return False
+    provinces = values["eligible_provinces"]
+    return not provinces or coop.province_code in provinces.split(",")
+
+
+def excluded_applicants(fair: Fair, values: dict) -> int:
+    """How many co-ops with a live application the eligibility in ``values`` leaves out."""
+    return sum(not _eligible(values, a.organization) for a in _live_applications(fair))
+
+
+def _tell_changes(fair: Fair, applications: list[FairApplication], changes: list[Change]) -> None:
+    """Email and notify each co-op with a live application of what changed (old → new)."""
+    told: set[int] = set()
+    for application in applications:
+        if application.organization_id in told:
+            continue
+        told.add(application.organization_id)
+        tell(
+            application.organization_id,
+            "fair_changed",
+            _ChangedSubject(fair, changes),
+            "fairs.my_applications",
+            org_id=application.organization_id,
+            context={
+                "fair": fair,
+                "application": application,
+                "changes": changes,
+                "fee_changed": any(c.field == "fee" for c in changes),
+            },
+        )
+
+
+def update_fair(
+    actor: Actor,
+    fair_id: int,
+    seen_version: int | None,
+    data: FairData,
+    cover: bytes | None = None,
+    *,
+    confirm_exclusion: bool = False,
+) -> Fair:
+    """Change any field of the fair's form, with the creation's checks. Once co-ops have
+    applied, a change of dates or eligibility is told to each live application; an
+    eligibility change that leaves some of them out needs ``confirm_exclusion`` (their
+    applications stay). Audited with the changed fields before and after."""
+    fair = _editable_fair(actor, fair_id, seen_version)
+    try:
+        values = _validate_fair(data)
+    except ValidationFailed as exc:
+        if cover:
+            exc.errors.update(_cover_problem(cover))
+        raise
+    if cover:
+        problem = _cover_problem(cover)
+        if problem:
+            raise ValidationFailed(problem)
+    changed = {
+        name: (getattr(fair, name), value)
+        for name, value in values.items()
+        if getattr(fair, name) != value
+    }
+    if any(name in changed for name in ELIGIBILITY_FIELDS) and not confirm_exclusion:
+        left_out = excluded_applicants(fair, values)
+        if left_out:
+            raise ValidationFailed(
+                {
+                    "confirm_exclusion": _l(
+                        "%(count)s co-ops that have applied would no longer be eligible. Their "
+                        "applications stay; tick the box to save anyway.",
+                        count=left_out,
+                    )
+                }
+            )
+    if cover:
+        values["cover_key"] = images.store_image("public/fairs", cover, field="cover")
+        changed["cover_key"] = (fair.cover_key, values["cover_key"])
+    if not changed:
+        return fair
+    for name, (_old, new) in changed.items():
+        setattr(fair, name, new)
+    fair.version += 1
+    audit.record(
+        actor,
+        "fair.update",
+        "fair",
+        fair.id,
+        organization_id=fair.organization_id,
+        details={
+            "before": {name: _plain(old) for name, (old, _new) in changed.items()},
+            "after": {name: _plain(new) for name, (_old, new) in changed.items()},
+        },
+    )
+    told = [
+        Change(name, old, new)
+        for name, (old, new) in changed.items()
+        if name in DATE_FIELDS or name in ELIGIBILITY_FIELDS
+    ]
+    if told:
+        _tell_changes(fair, _live_applications(fair), told)
+    db.session.flush()
+    return fair
+
+
+def update_booth_type(
+    actor: Actor, booth_type_id: int, seen_version: int | None, data: BoothTypeData
+) -> BoothType:
+    """Change a booth type: name, size, fee, what it includes, staff badges and how many
+    booths the plan has of it. Never fewer booths than co-ops hold or own; a new fee is for
+    later acceptances (fees already invoiced stay) and is told to the type's live
+    applications. Audited with the changed fields before and after."""
+    booth_type = db.session.get(BoothType, booth_type_id)
+    if booth_type is None:
+        raise NotFound("booth type")
+    fair = _editable_fair(actor, booth_type.fair_id, seen_version)
+    errors: dict[str, object] = {}
+    values: dict[str, object] = {}
+    values["name"] = " ".join((data.name or "").split())[:120]
+    if not values["name"]:
+        errors["name"] = _l("Name the booth type, like “standard 3×3 m”.")
+    values["size"] = (data.size or "").strip()[:40]
+    try:
+        values["fee"] = parse_vnd(data.fee)
+    except InvalidValue as exc:
+        errors["fee"] = exc.message
+    values["includes"] = (data.includes or "").strip()[:300] or None
+    if data.staff_badges is None or not 0 <= data.staff_badges <= 20:
+        errors["staff_badges"] = _l("Between 0 and 20 staff badges.")
+    values["staff_badges"] = data.staff_badges
+    of_type = [b for b in fair.booths if b.booth_type_id == booth_type.id]
+    held = held_booth_ids(fair.id)
+    taken = sum(b.id in held for b in of_type)
+    wanted = len(of_type) if data.booths is None else data.booths
+    if wanted is None or not 0 <= wanted <= 500:
+        errors["booths"] = _l("Between 0 and 500 booths.")
+    elif wanted < taken:
+        errors["booths"] = _l(
+            "%(taken)s booths of this type are held or taken by co-ops: keep at least %(taken)s.",
+            taken=taken,
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    changed = {
+        name: (getattr(booth_type, name), value)
+        for name, value in values.items()
+        if getattr(booth_type, name) != value
+    }
+    if wanted != len(of_type):
+        changed["booths"] = (len(of_type), wanted)
+    if not changed:
+        return booth_type
+    for name, (_old, new) in changed.items():
+        if name != "booths":
+            setattr(booth_type, name, new)
+    if wanted < len(of_type):
+        free = sorted((b for b in of_type if b.id not in held), key=lambda b: b.code)
+        for booth in free[wanted - len(of_type) :]:
+            fair.booths.remove(booth)
+            db.session.delete(booth)
+    elif wanted > len(of_type):
+        from marketplace.services import fair_plan
+
+        fair_plan.add_booths_of_type(fair, booth_type, wanted - len(of_type))
+    fair.version += 1
+    audit.record(
+        actor,
+        "fair.booth_type_update",
+        "booth_type",
+        booth_type.id,
+        organization_id=fair.organization_id,
+        details={
+            "fair_id": fair.id,
+            "before": {name: old for name, (old, _new) in changed.items()},
+            "after": {name: new for name, (_old, new) in changed.items()},
+        },
+    )
+    db.session.flush()
+    if "fee" in changed:
+        old, new = changed["fee"]
+        _tell_changes(
+            fair,
+            _live_applications(fair, booth_type.id),
+            [Change("fee", old, new, booth_type=str(values["name"]))],
+        )
+    if wanted > len(of_type):
+        promoted = []
+        while (nxt := _promote_waitlist(fair, booth_type.id)) is not None:
+            promoted.append(nxt)
+            db.session.flush()
+        for application in promoted:
+            _notify_application(application, "promoted")
+    db.session.flush()
+    return booth_type
+
+
 def add_booth_row(
     actor: Actor, fair_id: int, *, letter: str, count: int | None, booth_type_id: int | None
 ) -> list[Booth]:
-    """Lay out one row of the map: booths <letter>01 … <letter>NN of one booth type."""
+    """Lay out one row of the map below everything on the floor plan: booths <letter>01 …
+    <letter>NN of one booth type (a block of one row, ``fair_plan.add_block``)."""
+    from marketplace.services import fair_plan
+
     fair = own_fair(actor, fair_id, Role.MANAGER)
     fair = lock(Fair, fair.id)
     errors: dict[str, object] = {}
@@ -272,38 +599,16 @@ def add_booth_row(
         errors["booth_type_id"] = _l("Choose one of this fair's booth types.")
     if errors:
         raise ValidationFailed(errors)
-    row_index = db.session.scalar(
-        select(func.count(func.distinct(Booth.row))).where(Booth.fair_id == fair.id)
-    )
-    booths = [
-        Booth(
-            fair_id=fair.id,
-            booth_type_id=booth_type.id,
-            code=f"{letter}{n:02d}",
-            row=row_index,
-            col=n - 1,
-        )
-        for n in range(1, count + 1)
-    ]
-    db.session.add_all(booths)
-    db.session.flush()
-    # New booths go first to co-ops already waiting for this booth type.
-    promoted = []
-    while (nxt := _promote_waitlist(fair, booth_type.id)) is not None:
-        promoted.append(nxt)
-        db.session.flush()
-    audit.record(
+    return fair_plan.add_block(
         actor,
-        "fair.booth_row_add",
-        "fair",
         fair.id,
-        organization_id=fair.organization_id,
-        details={"row": letter, "count": count},
+        booth_type_id=booth_type_id,
+        row=fair_plan.next_free_row(fair),
+        col=0,
+        rows=1,
+        cols=count,
+        letter=letter,
     )
-    for application in promoted:
-        _notify_application(application, "promoted")
-    db.session.flush()
-    return booths
 
 
 def publish_fair(actor: Actor, fair_id: int) -> Fair:

@@ -108,6 +108,7 @@ TEMPLATE_KINDS: dict[str, str] = {
     "bank_account_added": "payments",
     "commission_invoice": "payments",
     "fair_update": "fairs",
+    "fair_changed": "fairs",
     "verification_decision": "verification",
     "certificate_decision": "verification",
     "listing_taken_down": "verification",

@@ -71,6 +71,13 @@ class BoothTypeForm(BaseForm):
         validators=[Length(max=300)],
         description=_l("For example: 1 bàn, 2 ghế, điện 500 W"),
     )
+    staff_badges = IntegerField(
+        _l("Staff badges included"),
+        validators=[Optional()],
+        default=2,
+        description=_l("Badges for the co-op's staff, besides the contact person's (0–20)."),
+        render_kw={"inputmode": "numeric", "min": 0, "max": 20},
+    )
 
 
 class BoothRowForm(BaseForm):

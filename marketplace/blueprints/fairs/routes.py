@@ -154,6 +154,7 @@ def add_booth_type(fair_id: int):
             size=form.size.data or "",
             fee=form.fee.data or "",
             includes=form.includes.data or "",
+            staff_badges=2 if form.staff_badges.data is None else form.staff_badges.data,
         ),
         done=added,
         back=url_for("fairs.manage", fair_id=fair_id),
@@ -465,3 +466,7 @@ def public(slug: str):
         locale=str(get_locale()),
         province_name=province_name,
     )
+
+
+# Editing and the floor plan, on this blueprint.
+from marketplace.blueprints.fairs import plan_routes  # noqa: E402, F401
