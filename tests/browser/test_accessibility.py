@@ -151,6 +151,15 @@ class Check:
             lang = self.page.locator("html").get_attribute("lang")
             self.report.append(f"{name} ({lang}, {path}):\n" + "\n".join(problems))
 
+    def menu(self) -> None:
+        """The page again with the header's folded menu open (axe checks what is shown)."""
+        summary = self.page.locator("#menu > summary")
+        if summary.count():
+            summary.click()
+            assert self.page.locator("#menu[open]").count() == 1
+            self.found("header menu open", self.page.url.removeprefix(self.base))
+            summary.click()
+
     def english(self) -> None:
         # The language switch may sit in a folded menu on a phone: press it where it is.
         with self.page.expect_navigation():
@@ -176,6 +185,7 @@ def _check(browser: Browser, base: str, person, pages: Callable[[Check], None]) 
 def test_anonymous_pages(browser: Browser, live_server, world: World):
     def pages(c: Check) -> None:
         c.visit("home", "/")
+        c.menu()
         c.visit("search results", "/search?q=ruou+sam")
         c.visit("product page", f"/p/{world.listing_slug}")
         c.visit("co-op page", f"/htx/{world.coop_slug}")
@@ -194,6 +204,7 @@ def test_anonymous_pages(browser: Browser, live_server, world: World):
         c.found("refused sign-up", "/signup (POST)")
         c.english()
         c.visit("home", "/")
+        c.menu()
         c.visit("search results", "/search?q=ruou+sam")
         c.visit("product page", f"/p/{world.listing_slug}")
         c.visit("sign-up", "/signup")
@@ -206,6 +217,7 @@ def test_co_op_pages(browser: Browser, live_server, world: World):
 
     def pages(c: Check) -> None:
         c.visit("start page", f"/orgs/{org}")
+        c.menu()
         c.visit("profile and verification", f"/orgs/{org}/profile")
         for step in ("identity", "address", "people", "story", "bank"):
             c.visit(f"onboarding: {step}", f"/orgs/{org}/profile/{step}")
@@ -248,6 +260,7 @@ def test_buyer_pages(browser: Browser, live_server, world: World):
 
     def pages(c: Check) -> None:
         c.visit("start page", f"/orgs/{org}")
+        c.menu()
         c.visit("profile and delivery locations", f"/orgs/{org}/profile")
         c.visit("purchasing", f"/orgs/{org}/trade")
         c.visit("request form", f"/orgs/{org}/rfqs/new")
@@ -276,6 +289,7 @@ def test_organiser_pages(browser: Browser, live_server, world: World):
 
     def pages(c: Check) -> None:
         c.visit("start page", f"/orgs/{org}")
+        c.menu()
         c.visit("our fairs", f"/orgs/{org}/fairs")
         c.visit("fair form", f"/orgs/{org}/fairs/new")
         c.visit("fair manage page", f"/fairs/{world.fair_id}/manage")
@@ -288,6 +302,7 @@ def test_organiser_pages(browser: Browser, live_server, world: World):
 def test_admin_pages(browser: Browser, live_server, world: World):
     def pages(c: Check) -> None:
         c.visit("verification queue", "/admin/verifications")
+        c.menu()
         with_waiting = c.page.get_by_role("link", name="HTX Chờ Duyệt Tiếp Cận")
         with_waiting.click()
         c.page.wait_for_load_state()
