@@ -144,11 +144,18 @@ ROUTES = [
     # Already published / "approve" is no review action: refused with a message.
     ("POST", "/fairs/{fair}/publish", ORGANISER_ONLY | {"organiser": 302}),
     ("POST", "/fair-applications/{application}/review", ORGANISER_ONLY | {"organiser": 302}),
-    ("GET", "/fairs/{fair}/check-in", ORGANISER_ONLY),
-    # A lot code is no badge: refused.
-    ("GET", "/fairs/{fair}/badge/{lot}", ORGANISER_ONLY | {"organiser": 422}),
-    # Checking in is a POST (the badge URL only shows the exhibitor); an empty form shows the page.
-    ("POST", "/fairs/{fair}/check-in", ORGANISER_ONLY | {"organiser": 200}),
+    # Check-in moved to the gate page; an old badge link leads to the badge's gate page.
+    ("GET", "/fairs/{fair}/check-in", dict.fromkeys(USERS, 301) | {"anonymous": 302}),
+    ("GET", "/fairs/{fair}/badge/{lot}", dict.fromkeys(USERS, 301) | {"anonymous": 302}),
+    ("POST", "/fairs/{fair}/check-in", dict.fromkeys(USERS, 405)),
+    # The gate: its page, a badge's page (a lot code is no badge: 404, nothing changes), a scan
+    # (an empty typed code is answered "unknown" and recorded), attendance, the badge sheet.
+    ("GET", "/fairs/{fair}/gate", ORGANISER_ONLY),
+    ("GET", "/fairs/{fair}/gate/{lot}", ORGANISER_ONLY | {"organiser": 404}),
+    ("POST", "/fairs/{fair}/gate/scan", ORGANISER_ONLY),
+    ("GET", "/fairs/{fair}/attendance", ORGANISER_ONLY),
+    ("GET", "/fairs/{fair}/attendance.csv", ORGANISER_ONLY),
+    ("GET", "/fairs/{fair}/badges.pdf", ORGANISER_ONLY),
     ("GET", "/fairs/{fair}/export/exhibitors.csv", ORGANISER_ONLY),
     ("GET", "/orgs/{org}/fairs/{fair}/apply", MEMBERS_ONLY | {"coop_staff": 403}),
     ("GET", "/orgs/{org}/fair-applications", MEMBERS_ONLY),
@@ -163,9 +170,36 @@ ROUTES = [
         "/orgs/{org}/fair-applications/{application}/edit",
         MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
     ),
+    # The old badge link leads to the badges page (which answers for itself, below).
     (
         "GET",
         "/orgs/{org}/fair-applications/{application}/badge",
+        dict.fromkeys(USERS, 301) | {"anonymous": 302},
+    ),
+    # Badges of another co-op's application (not yet accepted, either): nobody's to see.
+    (
+        "GET",
+        "/orgs/{org}/fair-applications/{application}/badges",
+        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
+    ),
+    (
+        "POST",
+        "/orgs/{org}/fair-applications/{application}/badges",
+        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
+    ),
+    (
+        "GET",
+        "/orgs/{org}/fair-applications/{application}/badges.pdf",
+        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
+    ),
+    (
+        "GET",
+        "/orgs/{org}/badges/999999/edit",
+        MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
+    ),
+    (
+        "POST",
+        "/orgs/{org}/badges/999999/revoke",
         MEMBERS_ONLY | {"coop_owner": 404, "coop_staff": 404},
     ),
     # Messages: everyone logged in has an inbox; a draft co-op is written to by nobody.

@@ -277,8 +277,9 @@ def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, cl
 
 
 def test_opening_a_badge_url_checks_nobody_in_the_button_does(app, client):
-    """A badge's URL is a GET a cross-site link can trigger: it only shows the exhibitor and a
-    button; the check-in itself is a POST."""
+    """A badge's URL is a GET a cross-site link can trigger: the old link leads to the gate's
+    page of the badge, which only shows who it is and a button; checking in is a POST."""
+    from marketplace.models import Badge
     from marketplace.services import fairs
     from tests.factories import actor_for, application
 
@@ -290,21 +291,23 @@ def test_opening_a_badge_url_checks_nobody_in_the_button_does(app, client):
         fairs.review(actor_for(organiser), applied.id, "accept")
         fairs.mark_paid(actor_for(organiser), applied.id)
         db.session.commit()
-        application_id, code = applied.id, applied.badge_code
+        application_id = applied.id
+        code = db.session.scalar(select(Badge.code).where(Badge.application_id == applied.id))
 
     def arrived():
         with app.app_context():
             return db.session.get(FairApplication, application_id).checked_in_at is not None
 
     login(client, organiser)
-    page = client.get(f"/fairs/{fair_id}/badge/{code}")
+    page = client.get(f"/fairs/{fair_id}/badge/{code}", follow_redirects=True)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "HTX Chè Thẻ" in html and f'value="{code}"' in html
     assert not arrived()
     assert client.post(f"/fairs/{fair_id}/badge/{code}").status_code == 405
+    assert client.post(f"/fairs/{fair_id}/gate/{code}").status_code == 405
 
-    done = client.post(f"/fairs/{fair_id}/check-in", data={"code": code})
+    done = client.post(f"/fairs/{fair_id}/gate/scan", data={"code": code, "allow_outside": "y"})
     assert done.status_code == 200
-    assert "check-in-result" in done.get_data(as_text=True)
+    assert 'id="gate-result"' in done.get_data(as_text=True)
     assert arrived()

@@ -228,6 +228,7 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<int:photo_id>", "999999")
         .replace("<int:location_id>", "999999")
         .replace("<int:notification_id>", "999999")
+        .replace("<int:badge_id>", "999999")
         .replace("<slug>", "{slug}")
         .replace("<int:membership_id>/role", "{staff}/role")
         .replace("<int:listing_id>", "{listing}")
