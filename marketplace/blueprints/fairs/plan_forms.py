@@ -87,8 +87,13 @@ class FeatureForm(BaseForm):
         ],
         validate_choice=False,
     )
-    row = IntegerField(_l("Top row"), validators=[Optional()], render_kw=NUMBER | {"min": 1})
-    col = IntegerField(_l("Left column"), validators=[Optional()], render_kw=NUMBER | {"min": 1})
+    # Ids of their own: the block form on the same page has a row and a column too.
+    row = IntegerField(
+        _l("Top row"), validators=[Optional()], render_kw=NUMBER | {"min": 1}, id="feature-row"
+    )
+    col = IntegerField(
+        _l("Left column"), validators=[Optional()], render_kw=NUMBER | {"min": 1}, id="feature-col"
+    )
     height = IntegerField(
         _l("Height (cells)"), validators=[Optional()], default=1, render_kw=NUMBER | {"min": 1}
     )
