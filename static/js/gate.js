@@ -132,6 +132,8 @@
       .then(function (answer) {
         writeQueue(readQueue().filter(function (x) { return x.client_scan_id !== item.client_scan_id; }));
         show(answer.tone, answer.title, answer.message, answer.code);
+        var counts = document.getElementById("gate-counts");
+        if (counts && answer.counts) counts.textContent = answer.counts;
         sending = false;
         return flush();
       })
@@ -155,12 +157,12 @@
     items.push(item);
     writeQueue(items);
     if (!navigator.onLine) {
-      show("queued", text("queued-title"), text("queued"), code);
+      show("queued", text("queued-title"), text("queued"), code.toUpperCase());
       return;
     }
     flush().then(function () {
       if (readQueue().some(function (x) { return x.client_scan_id === item.client_scan_id; })) {
-        show("queued", text("queued-title"), text("queued"), code);
+        show("queued", text("queued-title"), text("queued"), code.toUpperCase());
       }
     });
   }
@@ -241,6 +243,7 @@
       .getUserMedia({ video: { facingMode: "environment" }, audio: false })
       .then(function (s) {
         stream = s;
+        video.hidden = false;
         video.srcObject = s;
         return video.play();
       })
@@ -260,6 +263,7 @@
     if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
     stream = null;
     video.srcObject = null;
+    video.hidden = true;
     box.removeAttribute("data-scanning");
     toggle.textContent = toggle.getAttribute("data-start");
   }

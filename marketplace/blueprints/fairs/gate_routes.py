@@ -199,13 +199,22 @@ def _gate_page(fair, form: GateScanForm, outcome, status: int = 200):
             fair=fair,
             form=form,
             outcome=outcome and _describe(fair, outcome),
-            counts=view,
+            counts=_counts(view),
             locale=str(get_locale()),
         ),
         status,
     )
     response.headers["Permissions-Policy"] = CAMERA_ALLOWED
     return response
+
+
+def _counts(view: fair_gate.Attendance) -> str:
+    return _(
+        "%(present)s of %(total)s exhibitors present · %(people)s people checked in",
+        present=view.present,
+        total=len(view.exhibitors),
+        people=view.people_in,
+    )
 
 
 def _time(value: datetime | None) -> str:
@@ -327,7 +336,9 @@ def gate_scan(fair_id: int):
         except PermissionDenied:
             db.session.rollback()
             return jsonify(error=_("You may not do this.")), 403
-        return jsonify(_describe(db.session.get_one(Fair, fair_id), outcome))
+        answer = _describe(db.session.get_one(Fair, fair_id), outcome)
+        answer["counts"] = _counts(fair_gate.attendance(current_actor(), fair_id))
+        return jsonify(answer)
     fair = call_or_abort(fair_gate.gate_fair, current_actor(), fair_id)
     form = GateScanForm()
     if not form.validate_on_submit():
