@@ -188,3 +188,26 @@ def test_a_buyers_only_delivery_location_is_chosen_in_the_request_form(app, clie
     page = client.get(url).get_data(as_text=True)
     assert '<option selected value="">' in page
     assert not re.search(r'<option selected value="\d+">', page)
+
+
+def test_while_the_profile_is_checked_each_kind_is_told_what_follows(app, client):
+    buyer = make_person(app, kind=OrgKind.BUYER)
+    organiser = make_person(app, kind=OrgKind.FAIR_ORGANIZER)
+    with app.app_context():
+        for person in (buyer, organiser):
+            db.session.get_one(
+                Organization, person.organization_id
+            ).verification_status = VerificationStatus.SUBMITTED
+        settle()
+    login(client, buyer)
+    page = client.get(f"/orgs/{buyer.organization_id}").get_data(as_text=True)
+    assert "gửi yêu cầu báo giá tới các hợp tác xã và ký hợp đồng" in page
+    assert "tham gia hội chợ" not in page
+    client.post("/logout")
+    login(client, organiser)
+    page = client.get(f"/orgs/{organiser.organization_id}").get_data(as_text=True)
+    assert "công bố hội chợ và nhận đơn đăng ký của các hợp tác xã" in page
+    assert "ký hợp đồng" not in page
+    client.post("/lang", data={"lang": "en"})
+    page = client.get(f"/orgs/{organiser.organization_id}").get_data(as_text=True)
+    assert "can publish its fairs and take co-ops" in page

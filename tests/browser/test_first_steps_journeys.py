@@ -286,6 +286,11 @@ def test_a_new_buyer_sends_its_first_request_for_quotes(
     _next_step(journey, "Thu mua của tôi", "Gửi hồ sơ để xác minh")
     expect(page.get_by_text("Đang chờ xác minh").first).to_be_visible()
     journey.step("submitted")
+    page.get_by_role("navigation").get_by_role("link", name="Thu mua của tôi").click()
+    expect(page.locator(".start").first).to_contain_text(
+        "có thể gửi yêu cầu báo giá tới các hợp tác xã"
+    )
+    journey.step("start-submitted")
     _approved_by_the_platform(live_app, name)
 
     # The first request for quotes.
@@ -385,6 +390,9 @@ def test_a_new_organiser_creates_and_publishes_its_first_fair(
     _next_step(journey, "Hội chợ của tôi", "Gửi hồ sơ để xác minh")
     expect(page.get_by_text("Đang chờ xác minh").first).to_be_visible()
     journey.step("submitted")
+    page.get_by_role("navigation").get_by_role("link", name="Hội chợ của tôi").click()
+    expect(page.locator(".start").first).to_contain_text("có thể công bố hội chợ")
+    journey.step("start-submitted")
     _approved_by_the_platform(live_app, name)
 
     # Back to the fair from the organisation's page, and publish it.
