@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Badge, Fair, Membership, User
-from marketplace.services import fair_gate, fairs
+from marketplace.services import fair_gate, fair_plan, fairs
 from marketplace.services.context import Actor
 from marketplace.vietnam import today
 
@@ -63,14 +63,47 @@ def _fair(
         fee="4.800.000",
         includes="2 bàn, 4 ghế, điện 1 kW",
     )
-    for letter, count in rows:
-        fairs.add_booth_row(
+    # The floor plan: the stage at the top, then each row of booths after an aisle, and the
+    # entrance at the bottom.
+    width = max(count for _letter, count in rows)
+    fair_plan.set_grid(organiser, fair.id, rows=2 * len(rows) + 3, cols=width)
+    fair_plan.add_feature(
+        organiser,
+        fair.id,
+        kind="stage",
+        row=0,
+        col=max(0, width // 2 - 2),
+        width=min(4, width),
+        height=1,
+    )
+    for n, (letter, count) in enumerate(rows):
+        fair_plan.add_feature(
+            organiser, fair.id, kind="aisle", row=1 + 2 * n, col=0, width=width, height=1
+        )
+        fair_plan.add_block(
             organiser,
             fair.id,
-            letter=letter,
-            count=count,
             booth_type_id=(corner if letter == "A" else standard).id,
+            row=2 + 2 * n,
+            col=0,
+            rows=1,
+            cols=count,
+            letter=letter,
+            size_kind="corner" if letter == "A" else "standard",
         )
+    bottom = 1 + 2 * len(rows)
+    fair_plan.add_feature(
+        organiser, fair.id, kind="aisle", row=bottom, col=0, width=width, height=1
+    )
+    fair_plan.add_feature(
+        organiser,
+        fair.id,
+        kind="entrance",
+        row=bottom + 1,
+        col=max(0, width // 2 - 1),
+        width=min(2, width),
+        height=1,
+    )
     return fair
 
 
