@@ -48,6 +48,7 @@ class World:
     buyer: object
     organiser: object
     admin: object
+    newcomer: object
     coop_slug: str
     listing_id: int
     listing_slug: str
@@ -68,6 +69,7 @@ def world(live_app) -> World:
     buyer = verified_buyer(app, name="Siêu thị Tiếp Cận", location="Kho Tiếp Cận")
     organiser = verified_organiser(app)
     admin = admin_actor(app)
+    newcomer = make_person(app, organization_name="HTX Mới Tiếp Cận")
     listing_id = coop_with_listing(app, coop, title_vi="Rượu sâm Tiếp Cận")
     contract_id = signed_contract(app, buyer, coop)
     invoice_id, _total = invoice_first_delivery(app, buyer, coop, contract_id)
@@ -85,6 +87,7 @@ def world(live_app) -> World:
             buyer=buyer,
             organiser=organiser,
             admin=admin,
+            newcomer=newcomer,
             coop_slug=db.session.get_one(Organization, coop.organization_id).slug,
             listing_id=listing_id,
             listing_slug=db.session.get_one(Listing, listing_id).slug,
@@ -255,6 +258,25 @@ def test_co_op_pages(browser: Browser, live_server, world: World):
     _check(browser, live_server, world.coop, pages)
 
 
+def test_a_new_co_op_s_first_steps(browser: Browser, live_server, world: World):
+    org = world.newcomer.organization_id
+
+    def pages(c: Check) -> None:
+        c.visit("start page with its checklist", f"/orgs/{org}")
+        assert c.page.locator("#start-checklist").count() == 1
+        c.visit("profile with what is missing", f"/orgs/{org}/profile")
+        c.visit("legal details", f"/orgs/{org}/profile/identity")
+        c.page.get_by_label("Mã số thuế").fill("12")
+        c.page.get_by_role("button", name="Lưu và tiếp tục").click()
+        c.page.wait_for_load_state()
+        assert c.page.locator(".error-summary").count() == 1
+        c.found("refused legal details", f"/orgs/{org}/profile/identity (POST)")
+        c.english()
+        c.visit("start page with its checklist", f"/orgs/{org}")
+
+    _check(browser, live_server, world.newcomer, pages)
+
+
 def test_buyer_pages(browser: Browser, live_server, world: World):
     org = world.buyer.organization_id
 
@@ -293,8 +315,11 @@ def test_organiser_pages(browser: Browser, live_server, world: World):
         c.visit("our fairs", f"/orgs/{org}/fairs")
         c.visit("fair form", f"/orgs/{org}/fairs/new")
         c.visit("fair manage page", f"/fairs/{world.fair_id}/manage")
+        c.visit("fair edit form", f"/fairs/{world.fair_id}/edit")
+        c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
         c.english()
         c.visit("fair manage page", f"/fairs/{world.fair_id}/manage")
+        c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
 
     _check(browser, live_server, world.organiser, pages)
 
