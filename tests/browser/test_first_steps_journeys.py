@@ -1,17 +1,17 @@
 """A stranger's first steps on a 360 × 740 phone, one journey per kind of user: from the home
 page, sign up, open the link emailed to them, and reach the first meaningful action following
-only the links and buttons the pages offer (no typed addresses after the home page). Every
-step is saved as test-output/journey-<kind>-NN-<step>.png."""
+only the links and buttons the pages offer (no typed addresses after the home page). A buyer
+asks for quotes and an organiser publishes a fair once verified: the platform's approval is
+the one step taken outside the phone (the admin's own journey is test_onboarding_journey).
+Every step is saved as test-output/journey-<kind>-NN-<step>.png."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import time
 from datetime import timedelta
 
-from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
@@ -102,16 +102,6 @@ def _next_step(journey: Journey, header_link: str, item: str) -> None:
     checklist = page.locator("#start-checklist")
     # The step to do next is still on the list (done steps leave it).
     checklist.get_by_role("link", name=item).or_(checklist.get_by_role("button", name=item)).click()
-
-
-def _is_start_page_of(page: Page, organisation: str) -> None:
-    expect(page.get_by_role("heading", level=1)).to_have_text(organisation)
-
-
-def _photo() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (1200, 800), (40, 110, 60)).save(buffer, "JPEG")
-    return buffer.getvalue()
 
 
 def _pick_bank(page: Page, holder: str) -> None:
@@ -218,11 +208,6 @@ def test_a_new_co_op_reaches_submitted_for_verification(
         organisation = db.session.scalars(select(Organization).filter_by(name=name)).one()
         assert organisation.verification_status == VerificationStatus.SUBMITTED
         assert organisation.has_bank_account
-
-
-def _organisation(app, name: str) -> Organization:
-    with app.app_context():
-        return db.session.scalars(select(Organization).filter_by(name=name)).one()
 
 
 def _approved_by_the_platform(app, name: str) -> None:
