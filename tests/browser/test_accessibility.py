@@ -36,7 +36,7 @@ from tests.factories import (
 
 AXE = os.path.join(PROJECT_ROOT, "node_modules", "axe-core", "axe.min.js")
 #: The pages' Content-Security-Policy refuses inline scripts, axe-core's too: the check's own
-#: context bypasses it (the journeys keep it and fail on any refusal).
+#: context bypasses it (every other browser test runs under the policy).
 PHONE = {"viewport": {"width": 360, "height": 740}, "bypass_csp": True}
 #: What fails the check; "minor" and "moderate" findings are left to judgement.
 FAILING = {"serious", "critical"}
@@ -317,9 +317,13 @@ def test_organiser_pages(browser: Browser, live_server, world: World):
         c.visit("fair manage page", f"/fairs/{world.fair_id}/manage")
         c.visit("fair edit form", f"/fairs/{world.fair_id}/edit")
         c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
+        c.visit("gate", f"/fairs/{world.fair_id}/gate")
+        c.visit("attendance", f"/fairs/{world.fair_id}/attendance")
         c.english()
         c.visit("fair manage page", f"/fairs/{world.fair_id}/manage")
         c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
+        c.visit("gate", f"/fairs/{world.fair_id}/gate")
+        c.visit("attendance", f"/fairs/{world.fair_id}/attendance")
 
     _check(browser, live_server, world.organiser, pages)
 
