@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -346,3 +347,5 @@ def test_the_drawing_names_each_booth_for_screen_readers(app):
         assert booth.label == "Gian A01, góc, loại Tiêu chuẩn, còn trống"
         assert drawing.feature_kinds == ["entrance"] and drawing.size_kinds == ["corner"]
         assert replace(booth, state="taken", owner="HTX Sâm").label.endswith("đã có chủ, HTX Sâm")
+        with force_locale("en"):
+            assert booth.label == "Booth A01, corner, type Tiêu chuẩn, available"
