@@ -13,12 +13,15 @@ from marketplace.services.accounts import profiles
 from tests.factories import (
     actor_for,
     fair_data,
+    jpeg,
+    listing_data,
     location_id,
     login,
     make_person,
     open_fair,
     settle,
     verified_buyer,
+    verified_coop,
     verified_organiser,
 )
 
@@ -211,3 +214,42 @@ def test_while_the_profile_is_checked_each_kind_is_told_what_follows(app, client
     client.post("/lang", data={"lang": "en"})
     page = client.get(f"/orgs/{organiser.organization_id}").get_data(as_text=True)
     assert "can publish its fairs and take co-ops" in page
+
+
+def test_a_verified_co_op_with_only_a_draft_is_asked_to_publish_it(app, client):
+    coop = verified_coop(app, organization_name="HTX Nháp Đầu Tiên")
+    org = coop.organization_id
+    with app.app_context():
+        from marketplace.services.catalogue import listings
+
+        draft = listings.create_listing(actor_for(coop), org, listing_data()).id
+        settle()
+    login(client, coop)
+    items = _checklist(client, coop)
+    assert f'href="/orgs/{org}/listings"' in items
+    assert "Đăng bán sản phẩm đầu tiên" in items
+    assert client.get(f"/orgs/{org}/listings").status_code == 200
+    # Once one is published, the step is done and leaves the list.
+    with app.app_context():
+        from marketplace.services.catalogue import listings
+
+        me = actor_for(coop)
+        listings.add_photo(me, org, draft, jpeg(64, 48))
+        listings.change_state(me, org, draft, "publish")
+        settle()
+    items = _checklist(client, coop)
+    assert "Đăng bán sản phẩm đầu tiên" not in items
+    assert f'href="/orgs/{org}/listings"' not in items
+
+
+def test_a_co_op_drafting_before_verification_is_not_asked_to_publish(app, client):
+    coop = make_person(app)
+    with app.app_context():
+        from marketplace.services.catalogue import listings
+
+        listings.create_listing(actor_for(coop), coop.organization_id, listing_data())
+        settle()
+    login(client, coop)
+    items = _checklist(client, coop)
+    assert "Đăng bán sản phẩm đầu tiên" not in items
+    assert "/listings/new" not in items

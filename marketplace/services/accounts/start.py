@@ -15,6 +15,7 @@ from marketplace.models import (
     Fair,
     Invitation,
     Listing,
+    ListingStatus,
     Membership,
     Organization,
     OrgKind,
@@ -55,8 +56,8 @@ _SENT = (VerificationStatus.SUBMITTED, VerificationStatus.APPROVED)
 @dataclass(frozen=True)
 class Item:
     #: What the page links to: a profile step key, or one of "registration_document",
-    #: "certificates", "bank", "first_listing", "submit", "locations", "team", "first_rfq",
-    #: "first_fair".
+    #: "certificates", "bank", "first_listing", "publish_listing", "submit", "locations",
+    #: "team", "first_rfq", "first_fair".
     key: str
     label: object  # translatable
     done: bool
@@ -123,11 +124,19 @@ def _submit_item(organization: Organization) -> Item:
 
 def _coop_items(organization: Organization) -> list[Item]:
     missing = {m.field for m in missing_for_submission(organization)}
-    has_certificate, has_listing = _any(
+    has_certificate, has_listing, has_published = _any(
         (Certificate.organization_id == organization.id,),
         (Listing.organization_id == organization.id,),
+        (
+            Listing.organization_id == organization.id,
+            Listing.status == ListingStatus.PUBLISHED,
+        ),
     )
     items = [Item(key, label, not (fields & missing)) for key, label, fields in _PROFILE_PARTS]
+    # A product is drafted before verification; once verified, buyers see it only once it is
+    # published: then that is a step too, until one is.
+    verified = organization.verification_status is VerificationStatus.APPROVED
+    publish = [Item("publish_listing", _l("Publish your first product"), has_published)]
     return [
         *items,
         Item(
@@ -138,6 +147,7 @@ def _coop_items(organization: Organization) -> list[Item]:
         Item("certificates", _l("Certificates (OCOP, VietGAP, organic…)"), has_certificate),
         Item("bank", _l("Payout bank account"), BANK_ACCOUNT not in missing),
         Item("first_listing", _l("Your first product"), has_listing),
+        *(publish if verified and has_listing else []),
         _submit_item(organization),
     ]
 
