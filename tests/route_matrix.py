@@ -127,7 +127,8 @@ ROUTES = [
     ("GET", "/fairs/{fair}/manage", ORGANISER_ONLY),
     # Empty forms: refused with messages next to the fields.
     ("POST", "/fairs/{fair}/booth-types", ORGANISER_ONLY | {"organiser": 422}),
-    ("POST", "/fairs/{fair}/rows", ORGANISER_ONLY | {"organiser": 422}),
+    # The old "add a row" form: what is refused is said on the floor plan page.
+    ("POST", "/fairs/{fair}/rows", ORGANISER_ONLY | {"organiser": 302}),
     # Editing: a form without the version it was opened at is refused next to its fields.
     ("GET", "/fairs/{fair}/edit", ORGANISER_ONLY),
     ("POST", "/fairs/{fair}/edit", ORGANISER_ONLY | {"organiser": 422}),

@@ -173,6 +173,9 @@ def test_laying_out_the_plan_with_plain_forms(app, client):
     assert "Vuốt để xem cả sơ đồ" in page
     # The old "add a row" form's route still lays a row out, below the plan.
     row = {"letter": "C", "count": "2", "booth_type_id": str(type_id)}
+    refused = client.post(f"/fairs/{fair_id}/rows", data=row | {"letter": "A"})
+    assert refused.headers["Location"] == base
+    assert "Dãy A đã có trên sơ đồ" in client.get(base).get_data(as_text=True)
     assert client.post(f"/fairs/{fair_id}/rows", data=row).status_code == 302
     with app.app_context():
         c01 = db.session.scalar(select(Booth).where(Booth.fair_id == fair_id, Booth.code == "C01"))

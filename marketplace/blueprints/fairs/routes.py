@@ -167,11 +167,13 @@ def add_booth_type(fair_id: int):
 @bp.route("/fairs/<int:fair_id>/rows", methods=["POST"])
 @login_required
 def add_row(fair_id: int):
+    """A row of booths below the floor plan (the plan page lays out blocks anywhere); what
+    is refused is said on the plan page."""
     form = BoothRowForm()
 
     def added(_row):
         flash(_("Row added to the map."), "success")
-        return redirect(url_for("fairs.manage", fair_id=fair_id))
+        return redirect(url_for("fairs.plan", fair_id=fair_id))
 
     return handle_form(
         form,
@@ -183,9 +185,7 @@ def add_row(fair_id: int):
             booth_type_id=form.booth_type_id.data,
         ),
         done=added,
-        back=url_for("fairs.manage", fair_id=fair_id),
-        page=lambda status: _manage_page(fair_id, status, row_form=form),
-        bad_form="back",
+        back=url_for("fairs.plan", fair_id=fair_id),
     )
 
 
