@@ -99,15 +99,11 @@ def test_apply_accept_pay_check_in(app, mailbox):
         # The contact person's badge comes with the booth; it opens the gate once paid.
         badge = db.session.scalar(select(Badge).where(Badge.application_id == applied.id))
         assert badge.is_contact and badge.name == "Vàng A Sính"
-        unpaid = fair_gate.scan(
-            actor_for(organiser), fair_id, badge.code, allow_outside_dates=True
-        )
+        unpaid = fair_gate.scan(actor_for(organiser), fair_id, badge.code, allow_outside_dates=True)
         assert unpaid.result == "revoked" and badge.checked_in_at is None
         fairs.mark_paid(actor_for(organiser), applied.id)
         assert accepted.status is A.CONFIRMED
-        first = fair_gate.scan(
-            actor_for(organiser), fair_id, badge.code, allow_outside_dates=True
-        )
+        first = fair_gate.scan(actor_for(organiser), fair_id, badge.code, allow_outside_dates=True)
         assert first.result == "checked_in"
         again = fair_gate.scan(
             actor_for(organiser), fair_id, f"http://x/fairs/{fair_id}/gate/{badge.code}"
