@@ -76,6 +76,8 @@ def test_codes_use_the_alphabet_without_look_alikes_and_are_unique():
         ("", None),
         (None, None),
         ("'; DROP TABLE fair_badges; --", None),
+        ("http://[abc/ABCDEFG", "ABCDEFG"),  # not a valid URL: still its last segment
+        ("https://chohtx.vn/fairs/3/gate/ABCDEFG#top", "ABCDEFG"),
     ],
 )
 def test_typed_and_scanned_codes_are_read(read, code):

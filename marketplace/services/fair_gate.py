@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -84,7 +83,7 @@ def normalise_code(read: str | None) -> str | None:
     URL), or None when it cannot be one."""
     text = (read or "")[:2000].strip()
     if "/" in text:  # a whole scanned URL: its last path segment
-        text = urlsplit(text).path.rstrip("/").rsplit("/", 1)[-1]
+        text = text.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     text = re.sub(r"[\s\-–—_.]+", "", text).upper()
     return text if _READABLE.match(text) else None
 
