@@ -208,6 +208,7 @@ def test_scans_as_json_replayed_and_bad_input(app, client):
     for body in (
         {"code": "Z" * 10_000},
         {"code": "http://[::1/not-a-url"},
+        {"code": "AB\x00C", "device": "C\x00ng", "client_scan_id": "\x00"},
         {"code": 12, "client_scan_id": ["x"], "device": {"a": 1}, "scanned_at": "tomorrow"},
         {"code": "ABC-DEFG", "scanned_at": 1e30},
         {"code": "ABC-DEFG", "scanned_at": True, "allow_outside": "yes"},

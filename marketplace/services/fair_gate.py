@@ -41,7 +41,7 @@ from marketplace.services.errors import NotFound, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.permissions import member_of
 from marketplace.spreadsheets import excel_csv
-from marketplace.validation import InvalidValue, normalise_vn_phone
+from marketplace.validation import InvalidValue, normalise_vn_phone, strip_control
 from marketplace.vietnam import VN_TZ, today
 
 #: Characters of a badge code: digits and capitals without look-alikes (0/O, 1/I/L).
@@ -460,7 +460,9 @@ def scan(
     another fair or a code no badge has is refused; outside the fair's days (Vietnam time, the
     day it was scanned) too, unless the organiser allows it (audited)."""
     fair = _own_fair(actor, fair_id)
-    client_scan_id = (client_scan_id or "").strip()[:64] or None
+    read = strip_control(read or "") or ""
+    device = strip_control(device)
+    client_scan_id = (strip_control(client_scan_id) or "").strip()[:64] or None
     now = utcnow()
     when = _believed(scanned_at, now)
     if client_scan_id:
