@@ -1,7 +1,8 @@
 """A stranger's first steps on a 360 × 740 phone, one journey per kind of user: from the home
 page, sign up, open the link emailed to them, and reach the first meaningful action following
 only the links and buttons the pages offer (no typed addresses after the home page). A buyer
-asks for quotes and an organiser publishes a fair once verified: the platform's approval is
+asks for quotes, an organiser publishes a fair and a co-op publishes its product once verified
+(the co-op's own first steps end with sending its profile): the platform's approval is
 the one step taken outside the phone (the admin's own journey is test_onboarding_journey).
 Every step is saved as test-output/journey-<kind>-NN-<step>.png."""
 
@@ -16,11 +17,19 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Fair, FairStatus, Organization, Rfq, VerificationStatus
+from marketplace.models import (
+    Fair,
+    FairStatus,
+    Listing,
+    ListingStatus,
+    Organization,
+    Rfq,
+    VerificationStatus,
+)
 from marketplace.services.accounts import verification
 from marketplace.vietnam import today
 from tests.browser.conftest import OUTPUT_DIR
-from tests.factories import PDF_BYTES, TEST_PASSWORD, actor_for, admin_actor, settle
+from tests.factories import PDF_BYTES, TEST_PASSWORD, actor_for, admin_actor, jpeg, settle
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2}
 
@@ -112,7 +121,7 @@ def _pick_bank(page: Page, holder: str) -> None:
     page.get_by_label("Chủ tài khoản (đúng như ngân hàng hiển thị)").fill(holder)
 
 
-def test_a_new_co_op_reaches_submitted_for_verification(
+def test_a_new_co_op_is_sent_for_verification_then_publishes_its_product(
     live_server, live_app, browser: Browser, smtp_server
 ):
     journey = Journey(browser, live_server, "coop")
@@ -202,12 +211,34 @@ def test_a_new_co_op_reaches_submitted_for_verification(
     expect(page.get_by_role("heading", name="Hồ sơ đang được kiểm tra")).to_be_visible()
     expect(page.locator("#start-checklist")).to_have_count(0)
     journey.step("start-submitted")
-
-    journey.close()
     with live_app.app_context():
         organisation = db.session.scalars(select(Organization).filter_by(name=name)).one()
         assert organisation.verification_status == VerificationStatus.SUBMITTED
         assert organisation.has_bank_account
+
+    # Verified: the draft is still hidden from buyers, and the start page says to publish it.
+    _approved_by_the_platform(live_app, name)
+    page.get_by_role("navigation").get_by_role("link", name="HTX của tôi").click()
+    expect(page.locator("#start-checklist")).to_contain_text("Hồ sơ của bạn đã được xác minh")
+    journey.step("start-verified")
+    page.locator("#start-checklist").get_by_role("link", name="Đăng bán sản phẩm đầu tiên").click()
+    journey.step("products")
+    page.get_by_role("link", name="Mật ong bạc hà Mèo Vạc", exact=True).click()
+    page.locator("form[action$='/photos'] input[type=file]").set_input_files(
+        files=[{"name": "mat-ong.jpg", "mimeType": "image/jpeg", "buffer": jpeg(800, 600)}]
+    )
+    page.get_by_role("button", name="Thêm ảnh").click()
+    expect(page.get_by_text("Ảnh chính")).to_be_visible()
+    page.get_by_role("button", name="Đăng bán").click()
+    expect(page.get_by_text("Đang bán").first).to_be_visible()
+    journey.step("listing-published")
+
+    journey.close()
+    with live_app.app_context():
+        listing = db.session.scalars(
+            select(Listing).filter_by(title_vi="Mật ong bạc hà Mèo Vạc")
+        ).one()
+        assert listing.status == ListingStatus.PUBLISHED
 
 
 def _approved_by_the_platform(app, name: str) -> None:
