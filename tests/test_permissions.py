@@ -337,7 +337,6 @@ FIELDS = [
     "locale",
     "current_password",
     "new_password",
-]
     "staff_badges",
     "booths",
     "row",
@@ -353,6 +352,7 @@ FIELDS = [
     "label",
     "confirm_exclusion",
     "eligible_provinces",
+]
 
 
 @pytest.mark.parametrize(
