@@ -113,13 +113,14 @@ class Booth(db.Model):
 
 
 class MapFeature(db.Model):
-    """What else is on a fair's floor plan: an aisle, the entrance, an exit, the stage."""
+    """What else is on a fair's floor plan: an aisle, the entrance, an exit, the stage, and
+    the hall itself (one per fair, from row 0 and column 0: its size is the plan's grid)."""
 
     __tablename__ = "fair_map_features"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
-    #: "aisle", "entrance", "exit" or "stage".
+    #: "aisle", "entrance", "exit", "stage" or "hall" (services.fair_plan).
     kind: Mapped[str] = mapped_column(String(20))
     row: Mapped[int] = mapped_column(Integer)
     col: Mapped[int] = mapped_column(Integer)
