@@ -75,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "receipt": documents.receipt_attachment,
         "contract": documents.contract_attachment,
         "delivery_note": documents.delivery_note_attachment,
+        "fair_fee": documents.fair_fee_attachment,
     }
     app.extensions["outbox_handlers"] = {
         "email": lambda payload: mail.deliver(

@@ -186,3 +186,26 @@ def delivery_note_attachment(spec: dict) -> Attachment:
             *deal_documents.delivery_note_for_parties(int(spec["id"]))
         )
     return Attachment(filename, PDF_TYPE, data)
+
+
+def fair_fee_pdf(doc) -> tuple[str, bytes]:
+    """A booth fee's invoice (``services.fair_fees.FairFeeDocument``) as a PDF, in the
+    current language."""
+    data = render_pdf(
+        "documents/fair_fee.html",
+        doc=doc,
+        qr=qr_data_url(doc.payment.qr_payload) if doc.payment else None,
+        english=str(get_locale()) == "en",
+    )
+    return ascii_filename(doc.number), data
+
+
+def fair_fee_attachment(spec: dict) -> Attachment:
+    """The booth fee's invoice for the acceptance email to the co-op (the ``fair_fee``
+    attachment maker), in the recipient's language."""
+    from marketplace.services import fair_fees
+
+    language = spec.get("language") if spec.get("language") in LANGUAGES else "vi"
+    with force_locale(language), db.session.begin_nested():
+        filename, data = fair_fee_pdf(fair_fees.fee_document_for_parties(int(spec["id"])))
+    return Attachment(filename, PDF_TYPE, data)

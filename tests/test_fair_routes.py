@@ -30,6 +30,16 @@ def application_form(type_id: int, **changes: str) -> dict[str, str]:
     return form | changes
 
 
+def fee_received(app_id: int, amount: str = "2000000", reference: str = "") -> dict[str, str]:
+    """The organiser's "fee received" form of one application: the whole fee, paid today."""
+    prefix = f"fee-{app_id}-"
+    return {
+        prefix + "amount": amount,
+        prefix + "paid_on": str(today()),
+        prefix + "bank_reference": reference or f"FT-{app_id}",
+    }
+
+
 def post_application(client, coop, fair_id: int, type_id: int, **changes: str):
     return client.post(
         f"/orgs/{coop.organization_id}/fairs/{fair_id}/apply",
@@ -130,9 +140,7 @@ def test_exports_open_in_excel_with_vietnamese_names(app, client):
     organiser_client.post(
         f"/fair-applications/{app_id}/review", data={"action": "accept", "booth_id": "0"}
     )
-    organiser_client.post(
-        f"/fair-applications/{app_id}/review", data={"action": "paid", "booth_id": "0"}
-    )
+    organiser_client.post(f"/fair-applications/{app_id}/fee-received", data=fee_received(app_id))
     for kind, expected in (
         ("exhibitors", "Đinh Văn Dũng"),
         ("booths", "taken"),
@@ -231,11 +239,15 @@ def test_organiser_staff_may_look_but_not_decide(app, client):
     staff_client = app.test_client()
     login(staff_client, staff)
     assert staff_client.get(f"/fairs/{fair_id}/manage").status_code == 200
-    for action in ("accept", "reject", "paid", "move"):
+    for action in ("accept", "reject", "move"):
         response = staff_client.post(
             f"/fair-applications/{app_id}/review", data={"action": action, "booth_id": "0"}
         )
         assert response.status_code == 403, action
+    response = staff_client.post(
+        f"/fair-applications/{app_id}/fee-received", data=fee_received(app_id)
+    )
+    assert response.status_code == 403
 
 
 def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, client):
@@ -255,10 +267,12 @@ def test_the_fair_page_runs_the_same_queries_for_one_or_three_exhibitors(app, cl
                     FairApplication.organization_id == coop.organization_id
                 )
             )
-        for action in ("accept", "paid"):
-            organiser_client.post(
-                f"/fair-applications/{app_id}/review", data={"action": action, "booth_id": "0"}
-            )
+        organiser_client.post(
+            f"/fair-applications/{app_id}/review", data={"action": "accept", "booth_id": "0"}
+        )
+        organiser_client.post(
+            f"/fair-applications/{app_id}/fee-received", data=fee_received(app_id)
+        )
 
     with app.app_context():
         from marketplace.models import Fair

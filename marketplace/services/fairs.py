@@ -1317,9 +1317,12 @@ def _notify_application(application: FairApplication, event: str) -> None:
     fair = application.fair
     # The notice opens where the co-op acts on it: the pay page for a booth awaiting its fee,
     # its fair applications (status, badge, refund) for everything else.
+    # A booth awaiting its fee: the email carries the fee invoice (PDF).
+    attach: list[dict] = []
     if event in ("accept", "promoted"):
         endpoint = "payments.pay"
         values: dict = {"kind": PayableKind.FAIR_FEE.value, "payable_id": application.id}
+        attach = [{"kind": "fair_fee", "id": application.id}]
     else:
         endpoint = "fairs.my_applications"
         values = {"org_id": application.organization_id}
@@ -1328,6 +1331,7 @@ def _notify_application(application: FairApplication, event: str) -> None:
         "fair_update",
         _FormattedSubject(_SUBJECTS[event], fair),
         endpoint=endpoint,
+        attach=attach,
         link_values=values,
         fair=fair,
         application=application,

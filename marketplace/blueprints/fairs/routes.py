@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from marketplace.blueprints.common import apply_errors, handle_form
 from marketplace.blueprints.fairs import bp
+from marketplace.blueprints.fairs.fee_forms import fee_form_for
 from marketplace.blueprints.fairs.forms import (
     ApplicationForm,
     BoothRowForm,
@@ -21,7 +22,7 @@ from marketplace.blueprints.fairs.forms import (
 from marketplace.blueprints.orgs.forms import ConfirmForm
 from marketplace.extensions import db
 from marketplace.models import ListingStatus, OrgKind, Role
-from marketplace.services import fairs
+from marketplace.services import fair_dashboard, fairs
 from marketplace.services.accounts import organizations
 from marketplace.services.catalogue import listings
 from marketplace.services.errors import ValidationFailed
@@ -46,11 +47,13 @@ def _not_in_this_state() -> str:
 @login_required
 def organiser_fairs(org_id: int):
     organization, membership = member_view(org_id, OrgKind.FAIR_ORGANIZER)
+    fair_list = fairs.fairs_of(current_actor(), org_id)
     return render_template(
         "fairs/organiser_list.html",
         organization=organization,
         membership=membership,
-        fairs=fairs.fairs_of(current_actor(), org_id),
+        fairs=fair_list,
+        numbers=fair_dashboard.key_numbers(fair_list),
         locale=str(get_locale()),
     )
 
@@ -125,6 +128,8 @@ def _manage_page(fair_id: int, status: int = 200, **forms):
             arrivals=fairs.arrivals(current_actor(), fair.id),
             locale=str(get_locale()),
             owner_names=booth_map.owners,
+            fee_forms=forms.get("fee_forms") or {},
+            fee_form_for=fee_form_for,
         ),
         status,
     )
@@ -233,9 +238,8 @@ def review(application_id: int):
     action = request.form.get("action", "")
     fair_id = call_or_abort(fairs.fair_of_application, current_actor(), application_id)
     try:
-        if action == "paid":
-            call_or_abort(fairs.mark_paid, current_actor(), application_id)
-        elif action == "move":
+        # A fee received is recorded with its amount, date and reference (``fee_received``).
+        if action == "move":
             call_or_abort(
                 fairs.move_booth, current_actor(), application_id, form.booth_id.data or 0
             )
@@ -468,5 +472,6 @@ def public(slug: str):
     )
 
 
-# Editing and the floor plan, on this blueprint.
-from marketplace.blueprints.fairs import plan_routes  # noqa: E402, F401
+# Editing and the floor plan; a fair's fee invoice, "fee received" and the organiser's
+# dashboard; on this blueprint.
+from marketplace.blueprints.fairs import dashboard_routes, plan_routes  # noqa: E402, F401
