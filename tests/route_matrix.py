@@ -145,6 +145,12 @@ ROUTES = [
     # Already published / "approve" is no review action: refused with a message.
     ("POST", "/fairs/{fair}/publish", ORGANISER_ONLY | {"organiser": 302}),
     ("POST", "/fair-applications/{application}/review", ORGANISER_ONLY | {"organiser": 302}),
+    # Reviewing with the co-op in view, and many at once ("approve" is no decision: 422).
+    ("GET", "/fair-applications/{application}", ORGANISER_ONLY),
+    ("POST", "/fair-applications/{application}/decide", ORGANISER_ONLY | {"organiser": 422}),
+    ("GET", "/fairs/{fair}/applications", ORGANISER_ONLY),
+    ("GET", "/fairs/{fair}/applications?status=nonsense&type=x", ORGANISER_ONLY),
+    ("POST", "/fairs/{fair}/applications/decide", ORGANISER_ONLY | {"organiser": 422}),
     # Check-in moved to the gate page; an old badge link leads to the badge's gate page.
     ("GET", "/fairs/{fair}/check-in", dict.fromkeys(USERS, 301) | {"anonymous": 302}),
     ("GET", "/fairs/{fair}/badge/{lot}", dict.fromkeys(USERS, 301) | {"anonymous": 302}),

@@ -24,13 +24,19 @@ from marketplace.models import (
     Listing,
     ListingStatus,
     Organization,
+    Role,
 )
 from marketplace.models.fairs import Badge
 from marketplace.models.organizations import VerificationStatus
 from marketplace.models.verification import Certificate
 from marketplace.services import fairs
 from marketplace.services.context import Actor
-from marketplace.services.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from marketplace.services.errors import (
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 from marketplace.vietnam import today
 
 A = ApplicationStatus
@@ -73,7 +79,8 @@ class ReviewView:
     owners: dict[int, str]
     with_this_organiser: list[OtherFair]
     elsewhere: list[OtherFair]
-    #: The actions its current status allows (of ACTIONS).
+    #: The actions its current status allows (of ACTIONS); none for the organiser's staff,
+    #: who may look but not decide.
     actions: list[str]
 
 
@@ -129,6 +136,14 @@ def _other_fairs(application: FairApplication) -> list[OtherFair]:
     ]
 
 
+def _may_decide(actor: Actor, fair: Fair) -> bool:
+    try:
+        fairs.own_fair(actor, fair.id, Role.MANAGER)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def review_view(actor: Actor, application_id: int) -> ReviewView:
     """What the organiser sees when reviewing one application (members of the organiser)."""
     application = _application(actor, application_id)
@@ -161,7 +176,7 @@ def review_view(actor: Actor, application_id: int) -> ReviewView:
         owners=booth_map.owners,
         with_this_organiser=[o for o in others if o.fair.organization_id == fair.organization_id],
         elsewhere=[o for o in others if o.fair.organization_id != fair.organization_id],
-        actions=allowed_actions(application),
+        actions=allowed_actions(application) if _may_decide(actor, fair) else [],
     )
 
 
@@ -228,7 +243,7 @@ def decide_many(
     its type, so two applications preferring the same booth never hold it both. One that
     cannot be decided (already decided, no free booth, not of this fair) is reported and
     left unchanged; the others are done."""
-    fairs.own_fair(actor, fair_id)
+    fairs.own_fair(actor, fair_id, Role.MANAGER)
     if action not in ACTIONS:
         raise ValidationFailed({"action": _l("Choose what to do with the applications.")})
     if action == "reject" and not (note or "").strip():
