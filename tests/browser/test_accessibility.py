@@ -16,11 +16,13 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Contract, Delivery, Fair, Listing, Organization, Quote
+from marketplace.services import fairs
 from marketplace.services.accounts import verification
 from tests.factories import (
     PROJECT_ROOT,
     actor_for,
     admin_actor,
+    application,
     coop_with_listing,
     fill_coop_profile,
     invoice_first_delivery,
@@ -306,8 +308,42 @@ def test_buyer_pages(browser: Browser, live_server, world: World):
     _check(browser, live_server, world.buyer, pages)
 
 
-def test_organiser_pages(browser: Browser, live_server, world: World):
+def _application_to_review(app, world: World) -> int:
+    """The co-op's application to the organiser's fair, with a product and a preferred booth."""
+    with app.app_context():
+        fair = db.session.get_one(Fair, world.fair_id)
+        applied = fairs.apply(
+            actor_for(world.coop),
+            world.coop.organization_id,
+            fair.id,
+            application(
+                fair.booth_types[0].id,
+                preferred_booth_id=fair.booths[-1].id,
+                listing_ids=[world.listing_id],
+            ),
+        )
+        application_id = applied.id
+        settle()
+    return application_id
+
+
+def test_organiser_pages(browser: Browser, live_server, live_app, world: World):
     org = world.organiser.organization_id
+    application_id = _application_to_review(live_app, world)
+
+    def review_pages(c: Check) -> None:
+        c.visit("fair applications", f"/fairs/{world.fair_id}/applications")
+        c.visit("fair application review", f"/fair-applications/{application_id}")
+        # Many at once: a choice refused (nothing ticked), then the confirmation.
+        c.visit("fair applications", f"/fairs/{world.fair_id}/applications?status=submitted")
+        with c.page.expect_navigation():
+            c.page.locator("#bulk-continue").click()
+        c.found("fair applications, nothing chosen", c.page.url.removeprefix(c.base))
+        c.page.locator(f"#pick-{application_id}").check()
+        with c.page.expect_navigation():
+            c.page.locator("#bulk-continue").click()
+        assert c.page.locator("#bulk-confirm").count() == 1
+        c.found("fair applications, confirmation", c.page.url.removeprefix(c.base))
 
     def pages(c: Check) -> None:
         c.visit("start page", f"/orgs/{org}")
@@ -319,11 +355,13 @@ def test_organiser_pages(browser: Browser, live_server, world: World):
         c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
         c.visit("gate", f"/fairs/{world.fair_id}/gate")
         c.visit("attendance", f"/fairs/{world.fair_id}/attendance")
+        review_pages(c)
         c.english()
         c.visit("fair manage page", f"/fairs/{world.fair_id}/manage")
         c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
         c.visit("gate", f"/fairs/{world.fair_id}/gate")
         c.visit("attendance", f"/fairs/{world.fair_id}/attendance")
+        review_pages(c)
 
     _check(browser, live_server, world.organiser, pages)
 
