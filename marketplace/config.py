@@ -158,6 +158,8 @@ class Settings:
             "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
             "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
             "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "20 per hour"),
+            # Per person, for sending messages (the first to a co-op, replies, deal threads).
+            "MESSAGE_RATE_LIMIT": env.get("MESSAGE_RATE_LIMIT") or "20 per minute;300 per day",
             # Per address, for the search page and its API (generous: buyers search a lot).
             "SEARCH_RATE_LIMIT": env.get("SEARCH_RATE_LIMIT") or "300 per minute",
             # /readyz: per address; its details only for a platform admin or this bearer token.

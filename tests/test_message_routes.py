@@ -282,3 +282,30 @@ def test_an_english_reader_gets_the_pages_and_email_in_english(app, mailbox):
     client.post("/lang", data={"lang": "en", "next": "/messages"})
     page = _page(client.get("/messages"))
     assert "Messages" in page and "Hello?" in page
+
+
+def test_sending_is_limited_per_person_across_every_thread(app):
+    """A person who sends too many messages in a short time is told to wait (429); the count
+    is shared by every route that sends, and another person is not affected."""
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    client = _client(app, buyer)
+    limit = app.config["MESSAGE_RATE_LIMIT"]
+    app.config["MESSAGE_RATE_LIMIT"] = "2 per minute"
+    try:
+        assert (
+            client.post(f"/orgs/{coop.organization_id}/message", data={"body": "Một"}).status_code
+            == 302
+        )
+        with app.app_context():
+            conversation_id = db.session.scalar(select(Conversation.id))
+        assert client.post(f"/messages/{conversation_id}", data={"body": "Hai"}).status_code == 302
+        refused = client.post(f"/messages/{conversation_id}", data={"body": "Ba"})
+        assert refused.status_code == 429
+        # Reading is not limited; the co-op can still answer.
+        assert client.get(f"/messages/{conversation_id}").status_code == 200
+        answer = _client(app, coop).post(f"/messages/{conversation_id}", data={"body": "Dạ"})
+        assert answer.status_code == 302
+    finally:
+        app.config["MESSAGE_RATE_LIMIT"] = limit

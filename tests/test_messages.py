@@ -19,6 +19,7 @@ from marketplace.models import (
     Delivery,
     MessageAttachment,
     Notification,
+    Organization,
     Role,
 )
 from marketplace.services import messages
@@ -360,9 +361,14 @@ def test_phone_and_zalo_only_once_the_two_organisations_have_a_deal(app):
         assert to_coop.phone == "+84912345678"
         assert to_coop.zalo_url == "https://zalo.me/0912345678"
         assert to_coop.phone_display == "0912 345 678"
-        # The buyer gave no representative's phone: its owner's is shown.
+        # The buyer gave no representative's phone: nothing is shown (a member's own
+        # sign-up number never is); once its profile gives one, that is.
+        assert messages.contact_for(actor_for(coop), buyer.organization_id) is None
+        db.session.get_one(
+            Organization, buyer.organization_id
+        ).representative_phone = "+84987654321"
         to_buyer = messages.contact_for(actor_for(coop), buyer.organization_id)
-        assert to_buyer.zalo_url == "https://zalo.me/0912345678"
+        assert to_buyer.zalo_url == "https://zalo.me/0987654321"
         # Someone else's deal shows them nothing.
         stranger = verified_buyer(app, name="Bếp ăn Kim Đồng")
         assert messages.contact_for(actor_for(stranger), coop.organization_id) is None

@@ -33,7 +33,6 @@ from marketplace.models import (
     MessageAttachment,
     Organization,
     OrgKind,
-    Role,
     User,
 )
 from marketplace.models._types import utcnow
@@ -645,21 +644,9 @@ def have_deal(first_org_id: int, second_org_id: int) -> bool:
 
 
 def _phone_of(organization: Organization) -> str | None:
-    """The organisation's phone: its representative's, else its first owner's."""
-    if organization.representative_phone:
-        return organization.representative_phone
-    return db.session.scalar(
-        select(User.phone)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organization_id == organization.id,
-            Membership.role == Role.OWNER,
-            User.phone.is_not(None),
-            User.phone != "",
-        )
-        .order_by(Membership.id)
-        .limit(1)
-    )
+    """The organisation's phone: its representative's, as its profile gives it for contact.
+    A member's own sign-up number is never shown to another organisation."""
+    return organization.representative_phone or None
 
 
 def _contact(phone: str | None) -> Contact | None:

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Conversation, Listing
+from marketplace.models import Conversation, Listing, Organization
 from marketplace.services import messages
 from tests.browser.conftest import OUTPUT_DIR
 from tests.factories import (
@@ -51,6 +51,11 @@ def test_a_buyer_and_a_coop_talk_on_their_phones(
     listing_id = coop_with_listing(live_app, coop, title_vi="Rượu sâm Nhắn Tin")
     with live_app.app_context():
         slug = db.session.get_one(Listing, listing_id).slug
+        # The buyer's profile gives its representative's phone: what a co-op it signs with sees.
+        db.session.get_one(
+            Organization, buyer.organization_id
+        ).representative_phone = "+84912345678"
+        db.session.commit()
     errors: list[str] = []
     coop_context = browser.new_context(
         viewport={"width": 360, "height": 780}, device_scale_factor=2

@@ -4,7 +4,17 @@ and the attachments of messages."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, has_request_context, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from marketplace.blueprints.common import chosen_files, handle_form
 from marketplace.blueprints.messages import bp
 from marketplace.blueprints.messages.forms import ConfirmForm, MessageForm, StartForm
+from marketplace.extensions import limiter
 from marketplace.services import messages
 from marketplace.services.errors import NotFound, PermissionDenied
 from marketplace.validation import small_int
@@ -66,6 +77,22 @@ def _thread_action(view: messages.ThreadView) -> str:
 # --- the inbox and one conversation ---------------------------------------------------------
 
 
+def _message_limit() -> str:
+    return current_app.config["MESSAGE_RATE_LIMIT"]
+
+
+def _sender_key() -> str:
+    # Per person (every sending route needs a login), so a shared office address is not
+    # one count and one person cannot spread messages over addresses.
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else "anonymous"
+
+
+#: One count per person across every route that sends a message.
+_sending = limiter.shared_limit(
+    _message_limit, scope="messages", methods=["POST"], key_func=_sender_key
+)
+
+
 @bp.route("/messages")
 @login_required
 def inbox():
@@ -92,6 +119,7 @@ def _thread_page(view: messages.ThreadView, form: MessageForm, status: int = 200
 
 @bp.route("/messages/<int:conversation_id>", methods=["GET", "POST"])
 @login_required
+@_sending
 def thread(conversation_id: int):
     view = call_or_abort(messages.thread, current_actor(), conversation_id)
     form = MessageForm()
@@ -135,6 +163,7 @@ def attachment(conversation_id: int, file_id: int):
 
 @bp.route("/orgs/<int:org_id>/message", methods=["GET", "POST"])
 @login_required
+@_sending
 def start(org_id: int):
     """Write to a verified co-op, from its page or a product's page (``?listing=<id>``)."""
     actor = current_actor()
@@ -224,17 +253,20 @@ def _deal_thread(kind: str, subject_id: int):
 
 @bp.route("/contracts/<int:contract_id>/messages", methods=["GET", "POST"])
 @login_required
+@_sending
 def contract_thread(contract_id: int):
     return _deal_thread("contract", contract_id)
 
 
 @bp.route("/deliveries/<int:delivery_id>/messages", methods=["GET", "POST"])
 @login_required
+@_sending
 def delivery_thread(delivery_id: int):
     return _deal_thread("delivery", delivery_id)
 
 
 @bp.route("/invoices/<int:invoice_id>/messages", methods=["GET", "POST"])
 @login_required
+@_sending
 def invoice_thread(invoice_id: int):
     return _deal_thread("invoice", invoice_id)
