@@ -33,6 +33,7 @@ from tests.factories import (
     award_all,
     coop_with_listing,
     count,
+    count_queries,
     invoiced,
     jpeg,
     make_person,
@@ -418,3 +419,36 @@ def test_two_people_starting_at_once_get_one_conversation(app, _truncate_after):
         assert count(Conversation) == 1
         assert count(ConversationMessage) == 4
         assert audits("message.send") == 4
+
+
+def test_the_inbox_reads_the_deals_it_names_in_a_few_queries_however_many_threads(app):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    contract_id = signed_contract(app, buyer, coop)
+    with app.app_context():
+        delivery_ids = list(
+            db.session.scalars(
+                select(Delivery.id).where(Delivery.contract_id == contract_id).order_by(Delivery.id)
+            )
+        )
+        assert len(delivery_ids) >= 4
+        messages.post_in_deal_thread(actor_for(buyer), "contract", contract_id, "Chào", [])
+        messages.post_in_deal_thread(actor_for(buyer), "delivery", delivery_ids[0], "Lần 1", [])
+        db.session.commit()
+
+    def inbox_queries() -> tuple[int, list[str]]:
+        with app.app_context(), count_queries(app) as statements:
+            entries = messages.inbox(actor_for(coop))
+            titles = [str(e.title) for e in entries]
+        return len(statements), titles
+
+    few, titles = inbox_queries()
+    assert len(titles) == 2 and all(titles)
+    with app.app_context():
+        for n, delivery_id in enumerate(delivery_ids[1:4], start=2):
+            messages.post_in_deal_thread(actor_for(buyer), "delivery", delivery_id, f"Lần {n}", [])
+        db.session.commit()
+    more, titles = inbox_queries()
+    assert len(titles) == 5 and all(titles)
+    assert more == few, (few, more)

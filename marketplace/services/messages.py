@@ -595,6 +595,9 @@ def inbox(actor: Actor) -> list[InboxEntry]:
         )
     }
     my_orgs = set(db.session.scalars(_my_org_ids(user)))
+    # The deals the threads are about, in a query per kind; held here because the session
+    # only keeps weak references, and each label below reads them from the session.
+    _subjects = _load_subjects(conversations)
     entries = []
     for conversation in conversations:
         if conversation.first_org_id in my_orgs:
@@ -612,6 +615,27 @@ def inbox(actor: Actor) -> list[InboxEntry]:
             )
         )
     return entries
+
+
+def _load_subjects(conversations: list[Conversation]) -> list[object]:
+    """Load the contracts, deliveries (with their contracts) and invoices that these
+    conversations are about, one query per kind."""
+    ids: dict[str, set[int]] = {kind: set() for kind in DEAL_KINDS}
+    for conversation in conversations:
+        if conversation.subject_kind in DEAL_KINDS and conversation.subject_id:
+            ids[conversation.subject_kind].add(conversation.subject_id)
+    loaded: list[object] = []
+    if ids["delivery"]:
+        deliveries = list(
+            db.session.scalars(select(Delivery).where(Delivery.id.in_(ids["delivery"])))
+        )
+        loaded += deliveries
+        ids["contract"] |= {d.contract_id for d in deliveries}
+    if ids["contract"]:
+        loaded += db.session.scalars(select(Contract).where(Contract.id.in_(ids["contract"])))
+    if ids["invoice"]:
+        loaded += db.session.scalars(select(Invoice).where(Invoice.id.in_(ids["invoice"])))
+    return loaded
 
 
 def existing_direct(actor: Actor, organization_id: int, other_org_id: int) -> Conversation | None:
