@@ -230,6 +230,8 @@ def test_contract_delivery_and_invoice_pages_carry_the_thread_with_phone_and_zal
     for kind, page_url in pages.items():
         page = _page(buyer_client.get(page_url))
         assert 'aria-labelledby="messages"' in page
+        # A long page says near its top where the thread is.
+        assert page.index('href="#messages"') < page.index('id="messages"')
         assert 'href="https://zalo.me/0912345678"' in page and "0912 345 678" in page
         response = buyer_client.post(f"{page_url}/messages", data={"body": ""})
         assert response.status_code == 422 and "Hãy viết tin nhắn." in _page(response)
