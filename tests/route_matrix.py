@@ -21,6 +21,8 @@ MEMBERS_ONLY = {
 MANAGERS_ONLY = MEMBERS_ONLY | {"coop_owner": 302, "coop_staff": 403}
 ADMIN_ONLY = dict.fromkeys(USERS, 403) | {"anonymous": 302, "admin": 200}
 ORGANISER_ONLY = dict.fromkeys(USERS, 404) | {"anonymous": 302, "organiser": 200}
+FEE_INVOICE = dict.fromkeys(USERS, 404) | {"anonymous": 302}
+FEE_RECEIVED = ORGANISER_ONLY | {"organiser": 404}
 ROUTES = [
     ("GET", "/", dict.fromkeys(USERS, 200)),
     ("GET", "/healthz", dict.fromkeys(USERS, 200)),
@@ -164,6 +166,11 @@ ROUTES = [
     ("GET", "/fairs/{fair}/attendance.csv", ORGANISER_ONLY),
     ("GET", "/fairs/{fair}/badges.pdf", ORGANISER_ONLY),
     ("GET", "/fairs/{fair}/export/exhibitors.csv", ORGANISER_ONLY),
+    # A booth fee's invoice and "fee received" exist once the application is accepted (the
+    # matrix's is not: 404 for all; tests/test_fair_fees.py covers the accepted one).
+    ("GET", "/fair-applications/{application}/fee-invoice.pdf", FEE_INVOICE),
+    ("POST", "/fair-applications/{application}/fee-received", FEE_RECEIVED),
+    ("GET", "/fairs/{fair}/dashboard", ORGANISER_ONLY),
     ("GET", "/orgs/{org}/fairs/{fair}/apply", MEMBERS_ONLY | {"coop_staff": 403}),
     ("GET", "/orgs/{org}/fair-applications", MEMBERS_ONLY),
     # The application belongs to another co-op.

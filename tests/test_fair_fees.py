@@ -12,11 +12,13 @@ from marketplace.models import (
     ApplicationStatus,
     Fair,
     FairApplication,
+    Notification,
     OutboxMessage,
     PayableKind,
     Payment,
     Role,
     Scan,
+    User,
 )
 from marketplace.services import fair_dashboard, fair_fees, fairs
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
@@ -205,8 +207,12 @@ def test_only_the_organisers_managers_record_a_fee(app):
                     actor_for(person), app_id, amount="2000000", paid_on=today(), bank_reference="X"
                 )
             db.session.rollback()
-        with pytest.raises(NotFound):
-            fair_fees.fee_to_record(actor_for(stranger), app_id)
+        for person in (stranger, coop):
+            with pytest.raises(NotFound):
+                fair_fees.fee_to_record(actor_for(person), app_id)
+        with pytest.raises(PermissionDenied):
+            fair_fees.fee_to_record(actor_for(staff), app_id)
+        assert fair_fees.fee_to_record(actor_for(organiser), app_id).id == app_id
 
 
 # --- the dashboard ----------------------------------------------------------------------------
@@ -291,3 +297,132 @@ def test_the_dashboard_is_for_the_organisers_members_only(app):
         with pytest.raises(NotFound):
             fair_dashboard.dashboard(actor_for(coop), fair_id)
         assert fair_dashboard.dashboard(actor_for(organiser), fair_id).applications == 1
+
+
+# --- the routes -------------------------------------------------------------------------------
+
+
+def fee_form(app_id: int, **values: str) -> dict[str, str]:
+    prefix = f"fee-{app_id}-"
+    form = {"amount": "2000000", "paid_on": str(today()), "bank_reference": "FT-OK-1"} | values
+    return {prefix + name: value for name, value in form.items()}
+
+
+def test_the_fee_invoice_route_is_for_both_parties_only(app, client):
+    organiser, coop, _fair_id, app_id = accepted(app)
+    coop_staff = add_member(app, coop.organization_id, Role.STAFF)
+    url = f"/fair-applications/{app_id}/fee-invoice.pdf"
+    for person in (coop, coop_staff, organiser):
+        member = app.test_client()
+        login(member, person)
+        assert download(member, url).startswith(b"%PDF-")
+    outsider = app.test_client()
+    login(outsider, verified_coop(app, organization_name="HTX Ngoài"))
+    assert outsider.get(url).status_code == 404
+    assert outsider.get("/fair-applications/999999/fee-invoice.pdf").status_code == 404
+    assert app.test_client().get(url).status_code == 302
+
+
+def test_the_pages_link_the_fee_invoice_and_the_notice_opens_the_pay_page(app, client):
+    organiser, coop, _fair_id, app_id = accepted(app)
+    login(client, coop)
+    invoice = f"/fair-applications/{app_id}/fee-invoice.pdf"
+    pay = f"/pay/fair_fee/{app_id}"
+    assert invoice in client.get(f"/orgs/{coop.organization_id}/fair-applications").get_data(
+        as_text=True
+    )
+    page = client.get(pay).get_data(as_text=True)
+    assert invoice in page and "Tải hoá đơn phí (PDF)" in page
+    with app.app_context():
+        links = db.session.scalars(
+            select(Notification.link).where(Notification.user_id == coop.id)
+        ).all()
+    assert pay in links
+    organiser_client = app.test_client()
+    login(organiser_client, organiser)
+    with app.app_context():
+        fair_id = db.session.get_one(FairApplication, app_id).fair_id
+    manage = organiser_client.get(f"/fairs/{fair_id}/manage").get_data(as_text=True)
+    assert invoice in manage and "Ghi nhận đã nhận phí" in manage
+    assert f'value="{FEE}"' in manage and f"/fairs/{fair_id}/dashboard" in manage
+
+
+def test_fee_received_through_the_form_confirms_the_booth(app, client):
+    organiser, _coop, fair_id, app_id = accepted(app)
+    login(client, organiser)
+    response = client.post(f"/fair-applications/{app_id}/fee-received", data=fee_form(app_id))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/fairs/{fair_id}/manage")
+    with app.app_context():
+        assert db.session.get_one(FairApplication, app_id).status is ApplicationStatus.CONFIRMED
+        assert db.session.scalar(select(Payment.bank_reference)) == "FT-OK-1"
+    dashboard = client.get(f"/fairs/{fair_id}/dashboard").get_data(as_text=True)
+    assert "2.000.000" in dashboard and 'id="booths-sold">1/2' in dashboard
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("amount", "abc", None),
+        ("amount", "-5", None),
+        ("amount", "1" + "0" * 15, None),
+        ("amount", "1500000", "Underpaid"),
+        ("amount", "2500000", "Overpaid"),
+        ("paid_on", "2026-13-45", None),
+        ("paid_on", str(today() + timedelta(days=3)), None),
+        ("bank_reference", "", None),
+    ],
+)
+def test_bad_fee_received_input_is_answered_beside_the_field_and_kept(
+    app, client, field, value, message
+):
+    organiser, _coop, _fair_id, app_id = accepted(app)
+    login(client, organiser)
+    with app.app_context():
+        user = db.session.get_one(User, organiser.id)
+        user.locale = "en"
+        db.session.commit()
+    response = client.post(
+        f"/fair-applications/{app_id}/fee-received", data=fee_form(app_id, **{field: value})
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="fee-{app_id}-{field}-error"' in page or f"fee-{app_id}-{field}" in page
+    assert '<details class="fee-received"' in page and " open>" in page
+    if value:
+        assert f'value="{value}"' in page
+    if message:
+        assert message in page
+    with app.app_context():
+        assert paid_so_far(PayableKind.FAIR_FEE, app_id) == 0
+
+
+def test_only_the_organisers_managers_post_fee_received(app):
+    organiser, coop, _fair_id, app_id = accepted(app)
+    staff = add_member(app, organiser.organization_id, Role.STAFF)
+    url = f"/fair-applications/{app_id}/fee-received"
+    for person, status in ((staff, 403), (coop, 404)):
+        other = app.test_client()
+        login(other, person)
+        assert other.post(url, data=fee_form(app_id)).status_code == status
+    assert app.test_client().post(url, data=fee_form(app_id)).status_code == 302
+    with app.app_context():
+        assert paid_so_far(PayableKind.FAIR_FEE, app_id) == 0
+
+
+def test_the_dashboard_page_draws_its_charts_with_tables_and_the_list_shows_numbers(app, client):
+    organiser, coop, fair_id, app_id = accepted(app)
+    login(client, organiser)
+    page = client.get(f"/fairs/{fair_id}/dashboard")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Đơn đăng ký theo trạng thái" in text and "<svg" in text and "<table" in text
+    assert 'id="fees-outstanding">2.000.000' in text
+    assert "Chưa có ai được điểm danh" in text
+    listing = client.get(f"/orgs/{organiser.organization_id}/fairs").get_data(as_text=True)
+    assert "1 đơn đăng ký" in listing and f"/fairs/{fair_id}/dashboard" in listing
+    for person in (coop,):
+        other = app.test_client()
+        login(other, person)
+        assert other.get(f"/fairs/{fair_id}/dashboard").status_code == 404
+    assert client.get("/fairs/999999/dashboard").status_code == 404

@@ -19,6 +19,7 @@ from marketplace.models import (
     Organization,
     PayableKind,
     Payment,
+    Role,
 )
 from marketplace.services.context import Actor
 from marketplace.services.deals.contracts import _parties_snapshot
@@ -193,16 +194,14 @@ def record_fee_received(
 
 
 def fee_to_record(actor: Actor, application_id: int) -> FairApplication:
-    """An application whose fee the actor may record as received: the organiser's owner or
-    manager, or an admin (NotFound for anyone else who cannot see it, PermissionDenied for
-    the organiser's staff and the co-op)."""
-    from marketplace.services.payments.payables import require_payee_manager
+    """An application whose fee the actor may record as received from the organiser's pages:
+    the organiser's owner or manager (NotFound for anyone outside the organiser,
+    PermissionDenied for its staff). Admins record transfers on the fee's pay page."""
+    from marketplace.services.permissions import member_of
 
     require_login(actor)
     application = db.session.get(FairApplication, application_id)
-    if application is None or not may_see(
-        actor, application.organization_id, application.fair.organization_id
-    ):
+    if application is None:
         raise NotFound("fair application")
-    require_payee_manager(actor, application.fair.organization_id, seen=True)
+    member_of(actor, application.fair.organization_id, Role.MANAGER)
     return application
