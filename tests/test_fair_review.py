@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import ApplicationStatus as A
-from marketplace.models import Badge, Booth, FairApplication
+from marketplace.models import Badge, Booth, Fair, FairApplication
 from marketplace.models._types import utcnow
 from marketplace.models.verification import Certificate
 from marketplace.services import fair_review, fairs
@@ -93,6 +93,7 @@ def test_the_review_page_shows_the_co_op_its_certificates_products_booth_and_oth
     fair_id, type_id, _ = open_fair(app, organiser, booths=3)
     earlier_id, earlier_type, _ = open_fair(app, organiser, name_vi="Hội chợ Xuân 2025")
     away_id, away_type, _ = open_fair(app, other_organiser, name_vi="Hội chợ Điện Biên")
+    later_id, later_type, _ = open_fair(app, organiser, name_vi="Hội chợ Thu 2026")
     ocop = add_certificate(app, coop, boss, "ocop", stars=4)
     old = add_certificate(app, coop, boss, "vietgap", expired=True)
     shown, _slug = published_listing(app, coop, title_vi="Rượu sâm Mường Tè")
@@ -101,12 +102,22 @@ def test_the_review_page_shows_the_co_op_its_certificates_products_booth_and_oth
     mine = apply(app, coop, fair_id, type_id, preferred_booth_id=a02, listing_ids=[shown])
     attended = apply(app, coop, earlier_id, earlier_type)
     rejected = apply(app, coop, away_id, away_type)
+    apply(app, coop, later_id, later_type)
     with app.app_context():
         fairs.review(actor_for(organiser), attended, "accept")
         fairs.mark_paid(actor_for(organiser), attended)
         badge = db.session.scalar(select(Badge).where(Badge.application_id == attended))
         badge.checked_in_at = utcnow()
         fairs.review(actor_for(other_organiser), rejected, "reject", "Hết chỗ")
+        # Those two were held before this fair; a later one is not among its earlier fairs.
+        for earlier in (earlier_id, away_id):
+            held = db.session.get_one(Fair, earlier)
+            held.starts_on, held.ends_on = (
+                today() - timedelta(days=60),
+                today() - timedelta(days=58),
+            )
+        later = db.session.get_one(Fair, later_id)
+        later.starts_on, later.ends_on = today() + timedelta(days=90), today() + timedelta(days=92)
         settle()
 
         view = fair_review.review_view(actor_for(organiser), mine)

@@ -54,7 +54,7 @@ class CertificateRow:
 
 @dataclass(frozen=True)
 class OtherFair:
-    """One of the co-op's applications to another fair, and how it ended."""
+    """One of the co-op's applications to an earlier fair, and how it ended."""
 
     application: FairApplication
     fair: Fair
@@ -118,6 +118,7 @@ def _attended(application_ids: list[int]) -> set[int]:
 
 
 def _other_fairs(application: FairApplication) -> list[OtherFair]:
+    """The co-op's applications to fairs that began before this one, latest first."""
     others = list(
         db.session.scalars(
             select(FairApplication)
@@ -125,6 +126,7 @@ def _other_fairs(application: FairApplication) -> list[OtherFair]:
             .where(
                 FairApplication.organization_id == application.organization_id,
                 FairApplication.id != application.id,
+                Fair.starts_on < application.fair.starts_on,
             )
             .options(selectinload(FairApplication.fair))
             .order_by(Fair.starts_on.desc(), FairApplication.id.desc())
