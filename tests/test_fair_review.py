@@ -187,6 +187,16 @@ def test_bulk_accept_gives_each_a_booth_once_and_names_those_that_cannot_be(app)
     with app.app_context():
         fairs.review(actor_for(organiser), decided, "reject", "Không đủ điều kiện")
         settle()
+        chosen = [first, second, corner_one, corner_two, decided]
+        planned = fair_review.plan(actor_for(organiser), fair_id, chosen, "accept")
+        assert [(p.booth.code if p.booth else None, p.reason) for p in planned] == [
+            ("A01", None),
+            ("A02", None),
+            ("B01", None),
+            (None, "hết gian trống loại Góc"),
+            (None, "đã có quyết định (bị từ chối)"),
+        ]
+        assert db.session.get_one(FairApplication, first).status is A.SUBMITTED
         result = fair_review.decide_many(
             actor_for(organiser),
             fair_id,

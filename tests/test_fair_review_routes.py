@@ -159,7 +159,8 @@ def test_bulk_decisions_confirm_then_report_by_name(app, client):
     confirm = client.post(url, data={"application_ids": chosen, "action": "accept"})
     assert confirm.status_code == 200
     html = confirm.get_data(as_text=True)
-    assert "Nhận: 2 đơn?" in html and "HTX Xét Duyệt 1" in html and "HTX Lạ" not in html
+    assert "Nhận: 2 đơn?" in html and "HTX Lạ" not in html
+    assert "HTX Xét Duyệt 1 · gian A02" in html and "HTX Xét Duyệt 2 · gian A01" in html
     assert "1 đơn đã chọn không thuộc hội chợ này" in html
     assert f'name="application_ids" value="{stranger}"' not in html
     with app.app_context():
@@ -182,6 +183,12 @@ def test_bulk_decisions_confirm_then_report_by_name(app, client):
         assert audits("fair.accept", ids[0]) == audits("fair.accept", ids[1]) == 1
     client.get(f"/fairs/{fair_id}/applications")  # the flash is shown and gone
 
+    # Already decided: the confirmation counts only those that will change.
+    html = client.post(
+        url, data={"application_ids": [str(ids[0]), str(ids[2])], "action": "accept"}
+    ).get_data(as_text=True)
+    assert "Nhận: 1 đơn?" in html and "HTX Xét Duyệt 3 · gian B01" in html
+    assert "HTX Xét Duyệt 1 — đã có quyết định" in html.split('id="skipped"')[1]
     again = client.post(
         url,
         data={

@@ -235,6 +235,47 @@ def chosen(actor: Actor, fair_id: int, application_ids: list[int]) -> list[FairA
     )
 
 
+@dataclass(frozen=True)
+class Planned:
+    """What a decision for many would do to one of them, shown before it is confirmed."""
+
+    application: FairApplication
+    #: The booth an acceptance would hold.
+    booth: Booth | None = None
+    #: Why it would be left as it is (None: it would be changed).
+    reason: str | None = None
+
+
+def plan(actor: Actor, fair_id: int, application_ids: list[int], action: str) -> list[Planned]:
+    """The chosen applications of the fair, each with what ``action`` would do to it, by the
+    same rules as ``decide_many`` (nothing is changed)."""
+    fair = fairs.own_fair(actor, fair_id)
+    taken = fairs.held_booth_ids(fair.id)
+    planned = []
+    for application in chosen(actor, fair_id, application_ids):
+        if (application.status, action) not in fairs.APPLICATION_TRANSITIONS:
+            reason = _REASONS["decided"] % {"status": _status_label(application.status)}
+            planned.append(Planned(application, reason=str(reason)))
+            continue
+        if action != "accept":
+            planned.append(Planned(application))
+            continue
+        free = [
+            b
+            for b in fair.booths
+            if b.booth_type_id == application.booth_type_id and b.id not in taken
+        ]
+        preferred = application.preferred_booth
+        booth = preferred if preferred in free else (free[0] if free else None)
+        if booth is None:
+            reason = _REASONS["no_booth"] % {"type": application.booth_type.name}
+            planned.append(Planned(application, reason=str(reason)))
+            continue
+        taken.add(booth.id)
+        planned.append(Planned(application, booth=booth))
+    return planned
+
+
 def decide_many(
     actor: Actor, fair_id: int, application_ids: list[int], action: str, note: str = ""
 ) -> BulkResult:
@@ -253,14 +294,14 @@ def decide_many(
     wanted = list(dict.fromkeys(application_ids))
     if not wanted:
         raise ValidationFailed({"application_ids": _l("Choose at least one application.")})
-    found = {a.id: a for a in chosen(actor, fair_id, wanted)}
+    found = chosen(actor, fair_id, wanted)
     result = BulkResult(action)
-    for application_id in wanted:
-        application = found.get(application_id)
-        if application is None:
-            result.refused.append(Refusal(f"#{application_id}", str(_REASONS["unknown"])))
-            continue
+    for application in found:
         _decide_one(actor, application, action, note, result)
+    known = {a.id for a in found}
+    for application_id in wanted:
+        if application_id not in known:
+            result.refused.append(Refusal(f"#{application_id}", str(_REASONS["unknown"])))
     return result
 
 

@@ -195,13 +195,14 @@ def decide_many(fair_id: int):
         apply_errors(form, problems)
         return _list_page(fair_id, form, 422)
     if form.confirmed.data != "yes":
-        chosen = fair_review.chosen(current_actor(), fair.id, ids)
+        planned = fair_review.plan(current_actor(), fair.id, ids, action)
         return render_template(
             "fairs/bulk_confirm.html",
             fair=fair,
             form=form,
-            chosen=chosen,
-            unknown=len(set(ids)) - len(chosen),
+            planned=planned,
+            changed=[p for p in planned if p.reason is None],
+            unknown=len(set(ids)) - len(planned),
             action_label=ACTION_LABELS[action],
             locale=str(get_locale()),
         )
