@@ -327,9 +327,33 @@ def _application_to_review(app, world: World) -> int:
     return application_id
 
 
+def _checked_in_at_the_gate(app, world: World) -> None:
+    """Two check-ins at the fair's gate an hour apart, so the dashboard draws its hourly chart."""
+    from datetime import UTC, datetime
+
+    from marketplace.models import Scan
+
+    with app.app_context():
+        fair = db.session.get_one(Fair, world.fair_id)
+        start = datetime(
+            fair.starts_on.year, fair.starts_on.month, fair.starts_on.day, 2, tzinfo=UTC
+        )
+        for n in range(2):
+            db.session.add(
+                Scan(
+                    fair_id=fair.id,
+                    read=f"a11y-{n}",
+                    result="checked_in",
+                    scanned_at=start.replace(hour=2 + n),
+                )
+            )
+        settle()
+
+
 def test_organiser_pages(browser: Browser, live_server, live_app, world: World):
     org = world.organiser.organization_id
     application_id = _application_to_review(live_app, world)
+    _checked_in_at_the_gate(live_app, world)
 
     def review_pages(c: Check) -> None:
         c.visit("fair applications", f"/fairs/{world.fair_id}/applications")
@@ -355,8 +379,10 @@ def test_organiser_pages(browser: Browser, live_server, live_app, world: World):
         c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
         c.visit("gate", f"/fairs/{world.fair_id}/gate")
         c.visit("attendance", f"/fairs/{world.fair_id}/attendance")
+        c.visit("fair dashboard", f"/fairs/{world.fair_id}/dashboard")
         review_pages(c)
         c.english()
+        c.visit("fair dashboard", f"/fairs/{world.fair_id}/dashboard")
         c.visit("fair manage page", f"/fairs/{world.fair_id}/manage")
         c.visit("floor plan", f"/fairs/{world.fair_id}/plan")
         c.visit("gate", f"/fairs/{world.fair_id}/gate")
