@@ -47,9 +47,7 @@ def _fits(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_a_booth_fee_from_the_notice_to_the_dashboard(
-    live_server, live_app, browser: Browser, tmp_path
-):
+def test_a_booth_fee_from_the_notice_to_the_dashboard(live_server, live_app, browser: Browser):
     organiser = verified_organiser(live_app)
     coop = verified_coop(live_app, organization_name="HTX Miến Dong Bình Liêu")
     fair_id, type_id = open_fair(live_app, organiser)
@@ -75,7 +73,7 @@ def test_a_booth_fee_from_the_notice_to_the_dashboard(
     _shot(page, "1-pay-page")
     with page.expect_download() as download:
         page.get_by_role("link", name="Tải hoá đơn phí (PDF)").click()
-    pdf = tmp_path / "fee.pdf"
+    pdf = os.path.join(OUTPUT_DIR, "fair-fees-invoice.pdf")
     download.value.save_as(pdf)
     assert download.value.suggested_filename == f"PHGH-{fair_id}-{app_id}.pdf"
     text = " ".join(
