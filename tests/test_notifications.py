@@ -64,6 +64,25 @@ def test_a_booth_fee_notice_opens_the_pay_page(app):
     assert notices_of(app, coop)[-1].link == f"/pay/fair_fee/{application_id}"
 
 
+def test_a_new_application_notice_opens_its_review_page(app, client):
+    """The organiser's notice of a new application leads to that application's review (the
+    co-op's profile beside the decision), not to the top of the fair's page."""
+    organiser = verified_organiser(app)
+    coop = verified_coop(app, organization_name="HTX Đơn Mới")
+    fair_id, type_id = open_fair(app, organiser)
+    with app.app_context():
+        applied = fairs.apply(actor_for(coop), coop.organization_id, fair_id, application(type_id))
+        application_id = applied.id
+        settle()
+    notice = notices_of(app, organiser)[-1]
+    assert notice.link == f"/fair-applications/{application_id}"
+    login(client, organiser)
+    opened = client.post(f"/notifications/{notice.id}/open", follow_redirects=True)
+    assert opened.status_code == 200
+    page = opened.get_data(as_text=True)
+    assert "HTX Đơn Mới" in page and 'id="decision"' in page
+
+
 def test_other_fair_notices_open_the_fair_applications(app):
     organiser = verified_organiser(app)
     coop = verified_coop(app, organization_name="HTX Triển Lãm")

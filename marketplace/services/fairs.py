@@ -807,8 +807,9 @@ def apply(actor: Actor, coop_id: int, fair_id: int, data: ApplicationData) -> Fa
         fair.organization_id,
         "fair_update",
         _FormattedSubject(_l("New application to %(fair)s"), fair),
-        endpoint="fairs.manage",
-        link_values={"fair_id": fair.id},
+        # It opens the application's review page: the co-op's profile beside the decision.
+        endpoint="fairs.review_application",
+        link_values={"application_id": application.id},
         fair=fair,
         application=application,
         event="applied",
