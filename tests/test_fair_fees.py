@@ -426,3 +426,12 @@ def test_the_dashboard_page_draws_its_charts_with_tables_and_the_list_shows_numb
         login(other, person)
         assert other.get(f"/fairs/{fair_id}/dashboard").status_code == 404
     assert client.get("/fairs/999999/dashboard").status_code == 404
+
+
+def test_the_review_page_of_an_accepted_application_offers_fee_received(app, client):
+    organiser, _coop, _fair_id, app_id = accepted(app)
+    login(client, organiser)
+    page = client.get(f"/fair-applications/{app_id}").get_data(as_text=True)
+    assert f'action="/fair-applications/{app_id}/fee-received"' in page
+    assert f"/fair-applications/{app_id}/fee-invoice.pdf" in page
+    assert f'value="{FEE}"' in page

@@ -11,9 +11,16 @@ from flask_login import login_required
 from marketplace import documents
 from marketplace.blueprints.common import handle_form
 from marketplace.blueprints.fairs import bp
-from marketplace.blueprints.fairs.fee_forms import fee_form
+from marketplace.blueprints.fairs.fee_forms import fee_form, fee_form_for
 from marketplace.services import fair_dashboard, fair_fees
 from marketplace.web import call_or_abort, current_actor
+
+
+@bp.context_processor
+def fee_form_context() -> dict:
+    """The "fee received" form for any fairs page that shows an application's row
+    (``fairs/_fee_received.html``); a page sent back with errors passes its own ``fee_forms``."""
+    return {"fee_form_for": fee_form_for, "fee_forms": {}}
 
 
 @bp.route("/fair-applications/<int:application_id>/fee-invoice.pdf")
