@@ -149,5 +149,13 @@ def test_a_booth_fee_from_the_notice_to_the_dashboard(live_server, live_app, bro
     expect(day.locator("tbody tr").first).to_contain_text("2")
     _fits(page)
     _shot(page, "5-dashboard")
+    # The organiser's list of fairs shows each fair's key numbers.
+    page.goto(f"{live_server}/orgs/{organiser.organization_id}/fairs")
+    numbers = page.locator(".fair-numbers").first
+    expect(numbers).to_contain_text("1 đơn đăng ký")
+    expect(numbers).to_contain_text("đã bán 1/2 gian hàng")
+    expect(numbers).to_contain_text("2.000.000")
+    _fits(page)
+    _shot(page, "6-our-fairs")
     assert booth
     context.close()
