@@ -83,6 +83,31 @@ def test_a_new_application_notice_opens_its_review_page(app, client):
     assert "HTX Đơn Mới" in page and 'id="decision"' in page
 
 
+def test_a_paid_booth_notice_and_email_open_its_badges_page(app, client, mailbox):
+    """Once the fee is in, the co-op is sent where it acts next: naming its staff and printing
+    their badges."""
+    organiser = verified_organiser(app)
+    coop = verified_coop(app, organization_name="HTX Đã Nộp Phí")
+    fair_id, type_id = open_fair(app, organiser)
+    with app.app_context():
+        applied = fairs.apply(actor_for(coop), coop.organization_id, fair_id, application(type_id))
+        fairs.review(actor_for(organiser), applied.id, "accept")
+        fairs.mark_paid(actor_for(organiser), applied.id)
+        application_id = applied.id
+        settle()
+    badges = f"/orgs/{coop.organization_id}/fair-applications/{application_id}/badges"
+    # (The payment's own receipt notice opens the pay page; the booth's opens the badges.)
+    [notice] = [n for n in notices_of(app, coop) if n.message.endswith("đã được xác nhận")]
+    assert notice.link == badges
+    texts = [m.get_body(preferencelist=("plain",)).get_content() for m in mailbox.to(coop.email)]
+    [text] = [t for t in texts if "Hãy ghi tên nhân viên" in t]
+    assert badges in text
+    login(client, coop)
+    opened = client.post(f"/notifications/{notice.id}/open", follow_redirects=True)
+    assert opened.status_code == 200
+    assert "Ghi tên nhân viên" in opened.get_data(as_text=True)
+
+
 def test_other_fair_notices_open_the_fair_applications(app):
     organiser = verified_organiser(app)
     coop = verified_coop(app, organization_name="HTX Triển Lãm")

@@ -1317,13 +1317,17 @@ _SUBJECTS = {
 def _notify_application(application: FairApplication, event: str) -> None:
     fair = application.fair
     # The notice opens where the co-op acts on it: the pay page for a booth awaiting its fee,
-    # its fair applications (status, badge, refund) for everything else.
+    # the badges page once it is paid, its fair applications (status, refund) for the rest.
     # A booth awaiting its fee: the email carries the fee invoice (PDF).
     attach: list[dict] = []
     if event in ("accept", "promoted"):
         endpoint = "payments.pay"
         values: dict = {"kind": PayableKind.FAIR_FEE.value, "payable_id": application.id}
         attach = [{"kind": "fair_fee", "id": application.id}]
+    elif event == "paid":
+        # The booth is the co-op's: next it names its staff and prints their badges.
+        endpoint = "fairs.badges"
+        values = {"org_id": application.organization_id, "application_id": application.id}
     else:
         endpoint = "fairs.my_applications"
         values = {"org_id": application.organization_id}
