@@ -7,7 +7,8 @@ opens the "pay your booth fee" notice, downloads the fee invoice and says it has
 the organiser confirms the transfer from its notice; the co-op names two staff; the organiser
 prints the badge sheet; a gate phone checks the contact person in through Chromium's fake
 camera, queues a staff badge typed while offline, sends it when back online, and the attendance
-list shows both once and the exhibitor present."""
+list shows both once and the exhibitor present; the dashboard counts the booth, its fee and
+the two check-ins."""
 
 from __future__ import annotations
 
@@ -321,6 +322,15 @@ def test_a_whole_fair_from_phones(live_server, live_app, browser: Browser, tmp_p
         expect(people.filter(has_text="Lò Thị Mai")).to_have_count(1)
         expect(people.filter(has_text="Vàng A Tủa")).to_contain_text("chưa đến")
         shot(gate, "attendance")
+
+        # 7. The organiser's dashboard: one booth of six sold, its fee collected, two check-ins.
+        gate.get_by_role("main").get_by_role("link", name=FAIR).click()
+        gate.locator("#dashboard-link").click()
+        expect(gate.locator("#booths-sold")).to_have_text("1/6")
+        expect(gate.locator("#fees-collected")).to_have_text("2.400.000 ₫")
+        expect(gate.locator("#fees-outstanding")).to_contain_text("0 ₫")
+        expect(gate.get_by_text("2 lượt điểm danh ở cổng.")).to_be_visible()
+        shot(gate, "dashboard")
         context.close()
     finally:
         camera_browser.close()
