@@ -83,7 +83,10 @@ def test_fair_from_creation_to_check_in(live_server, live_app, phone: Page, brow
     expect(org_page.locator(".plan__booth[data-booth='A03']")).to_have_class(
         re.compile("booth--held")
     )
-    org_page.get_by_role("button", name="Đã nhận phí").click()
+    # The fee arrived in full: recorded with its bank reference (amount and date filled in).
+    org_page.get_by_text("Ghi nhận đã nhận phí").first.click()
+    org_page.get_by_label("Mã tham chiếu của ngân hàng").fill("FT26340999")
+    org_page.get_by_role("button", name="Ghi nhận đã nhận phí").click()
     expect(org_page.get_by_text("Đã xác nhận").first).to_be_visible()
     expect(org_page.locator(".plan__booth[data-booth='A03']")).to_have_class(
         re.compile("booth--taken")
