@@ -325,3 +325,31 @@ def test_opening_a_badge_url_checks_nobody_in_the_button_does(app, client):
     assert done.status_code == 200
     assert 'id="gate-result"' in done.get_data(as_text=True)
     assert arrived()
+
+
+def test_the_organisers_people_find_the_manage_page_from_the_public_page(app, client):
+    """The payee's pay page and the claim page lead back to the fair's public page: the
+    organiser's people (and only they) find a link there to manage the fair."""
+    from marketplace.models import Fair, Role
+
+    organiser = verified_organiser(app)
+    staff = add_member(app, organiser.organization_id, Role.STAFF)
+    other_organiser = verified_organiser(app)
+    coop = verified_coop(app)
+    fair_id, _type_id = open_fair(app, organiser)
+    with app.app_context():
+        slug = db.session.get_one(Fair, fair_id).slug
+    manage = f'href="/fairs/{fair_id}/manage"'
+    for person in (organiser, staff):
+        member = app.test_client()
+        login(member, person)
+        page = member.get(f"/fairs/{slug}").get_data(as_text=True)
+        assert manage in page and "Quản lý hội chợ này" in page
+        assert member.get(f"/fairs/{fair_id}/manage").status_code == 200
+    assert manage not in client.get(f"/fairs/{slug}").get_data(as_text=True)
+    for person in (other_organiser, coop):
+        outsider = app.test_client()
+        login(outsider, person)
+        page = outsider.get(f"/fairs/{slug}")
+        assert page.status_code == 200
+        assert manage not in page.get_data(as_text=True)

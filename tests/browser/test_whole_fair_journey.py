@@ -251,10 +251,13 @@ def test_a_whole_fair_from_phones(live_server, live_app, browser: Browser, tmp_p
         )
         codes.add(contact_code)
 
-        # The organiser prints the badge sheet: the three codes are on it.
-        org.get_by_role("link", name="Hội chợ của tôi").click()
-        org.get_by_role("link", name="Hội chợ của chúng tôi").click()
-        org.get_by_role("link", name=FAIR).click()
+        # The organiser, on the fee's page where its confirmation left it, goes to the fair's
+        # public page and from there to managing the fair; it prints the badge sheet: the
+        # three codes are on it.
+        expect(org.get_by_role("heading", name="Nộp phí gian hàng")).to_be_visible()
+        org.get_by_role("main").get_by_role("link", name=FAIR).first.click()
+        shot(org, "public-page-organiser")
+        org.get_by_role("link", name="Quản lý hội chợ này").click()
         with org.expect_download() as downloading:
             org.get_by_role("link", name="Thẻ ra vào (PDF)").click()
         sheet = _pdf_text(downloading.value.path())

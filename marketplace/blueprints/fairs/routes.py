@@ -450,17 +450,14 @@ def upcoming():
 def public(slug: str):
     fair = call_or_abort(fairs.public_fair, slug)
     exhibition = fairs.exhibition(fair)
-    coop_memberships = (
-        [
-            m
-            for m in organizations.memberships_of(current_user)
-            if m.organization.kind is OrgKind.COOP
-        ]
-        if current_user.is_authenticated
-        else []
+    memberships = (
+        organizations.memberships_of(current_user) if current_user.is_authenticated else []
     )
+    coop_memberships = [m for m in memberships if m.organization.kind is OrgKind.COOP]
     return render_template(
         "fairs/public.html",
+        # The organiser's people find their way from the public page to managing the fair.
+        organising=any(m.organization_id == fair.organization_id for m in memberships),
         fair=fair,
         availability=exhibition.booth_map.availability,
         held=exhibition.booth_map.held,
