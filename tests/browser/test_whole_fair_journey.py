@@ -18,13 +18,13 @@ import re
 import subprocess
 from datetime import timedelta
 
+import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import ApplicationStatus, Badge, FairApplication
-from marketplace.qr import qr_png
 from marketplace.vietnam import today
 from tests.browser.conftest import CHROMIUM_ARGS, OUTPUT_DIR
 from tests.factories import admin_actor, published_listing, verified_coop, verified_organiser
@@ -72,9 +72,10 @@ def _pdf_text(path: str) -> str:
     return " ".join(out.stdout.decode().split())
 
 
-def _camera_video(path: str, payload: str) -> None:
-    """A Motion-JPEG file of the QR code on white, which Chromium's fake camera loops."""
-    code = Image.open(io.BytesIO(qr_png(payload))).convert("RGB")
+def _camera_video(path: str, qr_image: bytes) -> None:
+    """A Motion-JPEG file of the badge's QR code (as the page shows it) on white, which
+    Chromium's fake camera loops."""
+    code = Image.open(io.BytesIO(qr_image)).convert("RGB")
     code = code.resize((400, 400), Image.NEAREST)
     frame = Image.new("RGB", (640, 480), "white")
     frame.paste(code, (120, 40))
@@ -250,6 +251,12 @@ def test_a_whole_fair_from_phones(live_server, live_app, browser: Browser, tmp_p
             .inner_text()
         )
         codes.add(contact_code)
+        # The contact person's badge as the phone shows it: its QR code, for the gate's camera.
+        contact_qr = (
+            co_op.locator(".badge-item", has_text="Người liên hệ")
+            .locator(".badge-item__qr svg")
+            .screenshot()
+        )
 
         # The organiser, on the fee's page where its confirmation left it, goes to the fair's
         # public page and from there to managing the fair; it prints the badge sheet: the
@@ -273,9 +280,11 @@ def test_a_whole_fair_from_phones(live_server, live_app, browser: Browser, tmp_p
         raw = db.session.scalar(
             select(Badge.code).where(Badge.application_id == application_id, Badge.is_contact)
         )
-    assert contact_code.replace(" ", "").replace("-", "") == raw
+    assert contact_code.replace("-", "") == raw
+    [read] = zxingcpp.read_barcodes(Image.open(io.BytesIO(contact_qr)))
+    assert read.text == f"{live_server}/fairs/{fair_id}/gate/{raw}", read.text
     video = str(tmp_path / "badge.mjpeg")
-    _camera_video(video, f"{live_server}/fairs/{fair_id}/gate/{raw}")
+    _camera_video(video, contact_qr)
     camera_browser = browser.browser_type.launch(
         executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
         args=[
@@ -300,6 +309,8 @@ def test_a_whole_fair_from_phones(live_server, live_app, browser: Browser, tmp_p
         gate.get_by_role("button", name="Bật máy ảnh").click()
         result = gate.locator("#gate-live .gate-result--ok")
         expect(result).to_contain_text("đã điểm danh", timeout=20_000)
+        expect(result).to_contain_text(f"{COOP}, gian A05")
+        expect(result).to_contain_text(contact_code)
         expect(gate.locator("#gate-counts")).to_contain_text("1/1 đơn vị tham gia có mặt")
         shot(gate, "gate-camera")
         gate.get_by_role("button", name="Tắt máy ảnh").click()
