@@ -314,6 +314,7 @@ def test_a_whole_fair_from_phones(live_server, live_app, browser: Browser, tmp_p
         expect(gate.locator("#gate-counts")).to_contain_text("1/1 đơn vị tham gia có mặt")
         shot(gate, "gate-camera")
         gate.get_by_role("button", name="Tắt máy ảnh").click()
+        expect(gate.locator("#gate-video")).to_be_hidden()
 
         # The network goes: the staff member's typed code waits on the phone.
         context.set_offline(True)
