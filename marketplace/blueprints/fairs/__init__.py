@@ -1,10 +1,9 @@
-"""The fairs blueprint. Its routes live in routes.py, which the app factory imports."""
+"""The fairs blueprint. Its routes live in one module per part — routes.py (fairs, booth
+types, applications, exports), plan_routes (editing, the floor plan), review_routes
+(reviewing applications with the co-op in view), dashboard_routes (fee invoice, "fee
+received", the organiser's dashboard), gate_routes (badges, the gate, attendance) — which
+routes.py imports and the app factory imports through it."""
 
 from flask import Blueprint
 
 bp = Blueprint("fairs", __name__)
-
-# The badges and gate pages (imported after ``bp`` exists: they register on it).
-from marketplace.blueprints.fairs import gate_routes  # noqa: E402, F401
-# Reviewing applications with the co-op in view, one by one or many at once.
-from marketplace.blueprints.fairs import review_routes  # noqa: E402, F401

@@ -469,6 +469,10 @@ def public(slug: str):
     )
 
 
-# Editing and the floor plan; a fair's fee invoice, "fee received" and the organiser's
-# dashboard; on this blueprint.
-from marketplace.blueprints.fairs import dashboard_routes, plan_routes  # noqa: E402, F401
+# The blueprint's other route modules, registered on the same ``bp`` (see __init__).
+from marketplace.blueprints.fairs import (  # noqa: E402, F401
+    dashboard_routes,
+    gate_routes,
+    plan_routes,
+    review_routes,
+)
