@@ -22,7 +22,7 @@ from marketplace.models import (
     Role,
 )
 from marketplace.services.context import Actor
-from marketplace.services.deals.contracts import _parties_snapshot
+from marketplace.services.deals.contracts import parties_snapshot
 from marketplace.services.deals.documents import DocumentParty, PaymentInstructions
 from marketplace.services.errors import NotFound
 from marketplace.services.payments import transfers
@@ -107,7 +107,7 @@ def _document(application: FairApplication) -> FairFeeDocument:
     fair = application.fair
     organiser = db.session.get(Organization, fair.organization_id)
     coop = db.session.get(Organization, application.organization_id)
-    parties = _parties_snapshot(coop, organiser)  # (buyer, seller): the co-op pays the organiser
+    parties = parties_snapshot(coop, organiser)  # (buyer, seller): the co-op pays the organiser
     found = payable(PayableKind.FAIR_FEE, application.id)
     paid = paid_so_far(PayableKind.FAIR_FEE, application.id)
     fee = application.fee_amount or 0

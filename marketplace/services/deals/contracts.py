@@ -91,7 +91,10 @@ DELIVERY_PLAN_TRANSITIONS = {(DeliveryStatus.PLANNED, "cancel"): DeliveryStatus.
 RUNNING = (ContractStatus.ACTIVE, ContractStatus.TERMINATING)
 
 
-def _parties_snapshot(buyer: Organization, coop: Organization) -> dict:
+def parties_snapshot(buyer: Organization, coop: Organization) -> dict:
+    """The two parties as a document records them at signing (names, tax codes, address,
+    representative); also the paying and the paid side of a fair's fee invoice."""
+
     def details(org: Organization) -> dict:
         address = ", ".join(
             part for part in (org.street, org.commune, province_name(org.province_code)) if part
@@ -149,7 +152,7 @@ def draft_from_award(actor: Actor, rfq: Rfq, quote: Quote, lines: list[RfqLine])
         quote_version_id=version.id,
         buyer_id=rfq.buyer_id,
         coop_id=quote.coop_id,
-        parties=_parties_snapshot(rfq.buyer, quote.coop),
+        parties=parties_snapshot(rfq.buyer, quote.coop),
         delivery_address=location_text(rfq.delivery_location),
         pattern=rfq.pattern,
         weekdays=rfq.weekdays,
@@ -903,7 +906,7 @@ def place_spot_order(actor: Actor, buyer_id: int, listing_id: int, data: SpotOrd
         kind=ContractKind.SPOT,
         buyer_id=buyer.id,
         coop_id=listing.organization_id,
-        parties=_parties_snapshot(buyer, listing.organization),
+        parties=parties_snapshot(buyer, listing.organization),
         delivery_address=location_text(location),
         pattern=DeliveryPattern.ONE_OFF,
         starts_on=data.delivery_on,
