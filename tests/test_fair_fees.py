@@ -435,3 +435,26 @@ def test_the_review_page_of_an_accepted_application_offers_fee_received(app, cli
     assert f'action="/fair-applications/{app_id}/fee-received"' in page
     assert f"/fair-applications/{app_id}/fee-invoice.pdf" in page
     assert f'value="{FEE}"' in page
+
+
+def test_the_fee_pay_page_and_statements_lead_each_side_to_its_own_page(app, client):
+    """The co-op goes back to its applications, the organiser to the application's review
+    (never to the public fair page, which offers to apply again); statements link the same."""
+    organiser, coop, _fair_id, app_id = accepted(app)
+    with app.app_context():
+        fairs.mark_paid(actor_for(organiser), app_id, "FT-LINKS-1")
+        settle()
+    coop_back = f'href="/orgs/{coop.organization_id}/fair-applications"'
+    organiser_back = f'href="/fair-applications/{app_id}"'
+    login(client, coop)
+    page = client.get(f"/pay/fair_fee/{app_id}").get_data(as_text=True)
+    assert coop_back in page and organiser_back not in page
+    statement = client.get(f"/orgs/{coop.organization_id}/statement").get_data(as_text=True)
+    assert coop_back in statement
+    organiser_client = app.test_client()
+    login(organiser_client, organiser)
+    page = organiser_client.get(f"/pay/fair_fee/{app_id}").get_data(as_text=True)
+    assert organiser_back in page and coop_back not in page
+    statement = organiser_client.get(f"/orgs/{organiser.organization_id}/statement")
+    assert organiser_back in statement.get_data(as_text=True)
+    assert organiser_client.get(f"/fair-applications/{app_id}").status_code == 200

@@ -1452,10 +1452,11 @@ class FairFeePayables:
             fair.organization_id,
             fair.name_vi,
             application.status is A.ACCEPTED,
-            page=Link("fairs.public", {"slug": fair.slug}),
+            page=Link("fairs.my_applications", {"org_id": application.organization_id}),
             label=fair.name_vi,
             heading=_l("Pay the booth fee"),
             notice_page=Link("payments.pay", {"kind": self.kind.value, "payable_id": payable_id}),
+            payee_page=Link("fairs.review_application", {"application_id": application.id}),
             due_on=application.fee_due_on,
         )
 

@@ -87,7 +87,7 @@ def render_pay_page(kind: str, payable_id: int, status: int = 200, **forms):
             refund_form_for=lambda payment_id, what="refund": RefundForm(
                 prefix=f"{what}-{payment_id}"
             ),
-            back=url_for(found.page.endpoint, **found.page.values),
+            back=url_for(view.back.endpoint, **view.back.values),
         ),
         status,
     )

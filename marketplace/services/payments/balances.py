@@ -155,13 +155,15 @@ def _what(found: Payable | None, payment: Payment) -> Any:
     return found.label if found is not None else payment.payable_kind.value
 
 
-def _links(found: Payable | None, payment: Payment) -> tuple[tuple[Any, Link], ...]:
+def _links(
+    found: Payable | None, payment: Payment, organization_id: int
+) -> tuple[tuple[Any, Link], ...]:
     pay = payables.Link(
         "payments.pay", {"kind": payment.payable_kind.value, "payable_id": payment.payable_id}
     )
     if found is None:
         return ((_l("Payment page"), pay),)
-    return ((found.label, found.page), (_l("Payment page"), pay))
+    return ((found.label, found.page_for(organization_id)), (_l("Payment page"), pay))
 
 
 def _rate(payment: Payment) -> str:
@@ -304,7 +306,9 @@ def _lines(organization_id: int, limit: int = 300) -> list[StatementLine]:
             text = _reversal_text(payment, organization_id, what)
         else:
             text = _payment_text(payment, organization_id, what)
-        lines.append(StatementLine(first.created_at, text, change, _links(found, payment)))
+        lines.append(
+            StatementLine(first.created_at, text, change, _links(found, payment, organization_id))
+        )
     # Card payments to others move nothing on the payer's own accounts: said all the same.
     for payment in db.session.scalars(
         select(Payment)
@@ -324,7 +328,7 @@ def _lines(organization_id: int, limit: int = 300) -> list[StatementLine]:
                 payment.succeeded_at or payment.created_at,
                 _payment_text(payment, organization_id, _what(found, payment)),
                 0,
-                _links(found, payment),
+                _links(found, payment, organization_id),
             )
         )
     lines.sort(key=lambda line: line.when, reverse=True)

@@ -112,6 +112,9 @@ class Payable:
     heading: Any
     #: Where payment notices send the parties (its own page unless told otherwise).
     notice_page: Link | None = None
+    #: Where the payee looks after it, when that is not its own page (a booth fee: the
+    #: organiser's review of the application; its own page is the co-op's applications).
+    payee_page: Link | None = None
     #: The commission follows this category's rate, when it has one.
     category_id: int | None = None
     #: When it is due, if it has a due date.
@@ -124,6 +127,12 @@ class Payable:
     @property
     def pay_page(self) -> Link:
         return Link("payments.pay", {"kind": self.kind.value, "payable_id": self.id})
+
+    def page_for(self, organization_id: int | None) -> Link:
+        """Its page as one side sees it: the payee's own page where it has one."""
+        if self.payee_page is not None and organization_id == self.payee_id:
+            return self.payee_page
+        return self.page
 
 
 @dataclass(frozen=True)
@@ -404,6 +413,15 @@ class PayPage:
     handles_money: bool
     #: Who is paid (None: the platform itself).
     payee: Organization | None = None
+    #: A member of the payee (any role).
+    is_payee: bool = False
+
+    @property
+    def back(self) -> Link:
+        """Where the page leads back to, for the reader's side."""
+        if self.is_payee and not self.is_payer:
+            return self.payable.page_for(self.payable.payee_id)
+        return self.payable.page
 
 
 def pay_page(actor: Actor, kind: PayableKind, payable_id: int) -> PayPage:
@@ -420,6 +438,7 @@ def pay_page(actor: Actor, kind: PayableKind, payable_id: int) -> PayPage:
         handles_money=user.is_admin
         or (found.payee_id is not None and has_role(actor, found.payee_id, Role.MANAGER)),
         payee=db.session.get(Organization, found.payee_id) if found.payee_id else None,
+        is_payee=found.payee_id is not None and has_role(actor, found.payee_id),
     )
 
 
