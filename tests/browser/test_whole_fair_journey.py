@@ -258,13 +258,14 @@ def test_a_whole_fair_from_phones(live_server, live_app, browser: Browser, tmp_p
             .screenshot()
         )
 
-        # The organiser, on the fee's page where its confirmation left it, goes to the fair's
-        # public page and from there to managing the fair; it prints the badge sheet: the
-        # three codes are on it.
+        # The organiser, on the fee's page where its confirmation left it, goes back to the
+        # application's review and from there to managing the fair; it prints the badge
+        # sheet: the three codes are on it.
         expect(org.get_by_role("heading", name="Nộp phí gian hàng")).to_be_visible()
         org.get_by_role("main").get_by_role("link", name=FAIR).first.click()
-        shot(org, "public-page-organiser")
-        org.get_by_role("link", name="Quản lý hội chợ này").click()
+        expect(org).to_have_url(re.compile(rf"/fair-applications/{application_id}$"))
+        shot(org, "review-after-payment")
+        org.get_by_role("link", name="Phí và gian hàng ở trang quản lý hội chợ.").click()
         with org.expect_download() as downloading:
             org.get_by_role("link", name="Thẻ ra vào (PDF)").click()
         sheet = _pdf_text(downloading.value.path())
