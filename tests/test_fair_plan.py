@@ -349,3 +349,38 @@ def test_the_drawing_names_each_booth_for_screen_readers(app):
         assert replace(booth, state="taken", owner="HTX Sâm").label.endswith("đã có chủ, HTX Sâm")
         with force_locale("en"):
             assert booth.label == "Booth A01, corner, type Tiêu chuẩn, available"
+
+
+def test_moving_the_days_after_badges_were_issued_needs_a_tick_and_asks_for_a_reprint(app, mailbox):
+    """Badges carry the fair's days: moving them is refused until confirmed (nothing saved),
+    then the exhibitors are told to print their badges again; the codes stay."""
+    from marketplace.models import Badge
+    from tests.factories import settle
+
+    organiser = verified_organiser(app)
+    coop = verified_coop(app)
+    fair_id, type_id = open_fair(app, organiser)
+    with app.app_context():
+        applied = fairs.apply(actor_for(coop), coop.organization_id, fair_id, application(type_id))
+        fairs.review(actor_for(organiser), applied.id, "accept")
+        db.session.commit()
+        [badge] = db.session.scalars(select(Badge).where(Badge.fair_id == fair_id)).all()
+        code = badge.code
+        fair = db.session.get_one(Fair, fair_id)
+        old_start, old_end = fair.starts_on, fair.ends_on
+        moved = fair_data(
+            starts_on=old_start + timedelta(days=7), ends_on=old_end + timedelta(days=7)
+        )
+        with pytest.raises(ValidationFailed) as refused:
+            fairs.update_fair(actor_for(organiser), fair_id, 1, moved)
+        assert str(refused.value.errors["confirm_badges"]).startswith("1 thẻ ra vào")
+        db.session.rollback()
+        assert db.session.get_one(Fair, fair_id).starts_on == old_start
+        # Another change than the days needs no tick.
+        fairs.update_fair(actor_for(organiser), fair_id, 1, fair_data(venue="Nhà thi đấu"))
+        fairs.update_fair(actor_for(organiser), fair_id, 2, moved, confirm_badges=True)
+        assert db.session.get_one(Fair, fair_id).starts_on == old_start + timedelta(days=7)
+        assert db.session.get_one(Badge, badge.id).code == code
+        settle()
+    [told] = [m for m in mailbox.to(coop.email) if "thay đổi" in m["Subject"]]
+    assert "in lại" in mailbox.body(told)

@@ -351,6 +351,7 @@ FIELDS = [
     "size_kind",
     "label",
     "confirm_exclusion",
+    "confirm_badges",
     "eligible_provinces",
 ]
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.extensions import db
 from marketplace.models import (
     ApplicationStatus,
+    Badge,
     Booth,
     BoothType,
     Fair,
@@ -387,8 +388,15 @@ def excluded_applicants(fair: Fair, values: dict) -> int:
     return sum(not _eligible(values, a.organization) for a in _live_applications(fair))
 
 
-def _tell_changes(fair: Fair, applications: list[FairApplication], changes: list[Change]) -> None:
-    """Email and notify each co-op with a live application of what changed (old → new)."""
+def _tell_changes(
+    fair: Fair,
+    applications: list[FairApplication],
+    changes: list[Change],
+    *,
+    reprint: bool = False,
+) -> None:
+    """Email and notify each co-op with a live application of what changed (old → new);
+    ``reprint``: its badges show the old days and are to be printed again."""
     told: set[int] = set()
     for application in applications:
         if application.organization_id in told:
@@ -405,6 +413,7 @@ def _tell_changes(fair: Fair, applications: list[FairApplication], changes: list
                 "application": application,
                 "changes": changes,
                 "fee_changed": any(c.field == "fee" for c in changes),
+                "reprint": reprint,
             },
         )
 
@@ -417,11 +426,14 @@ def update_fair(
     cover: bytes | None = None,
     *,
     confirm_exclusion: bool = False,
+    confirm_badges: bool = False,
 ) -> Fair:
     """Change any field of the fair's form, with the creation's checks. Once co-ops have
     applied, a change of dates or eligibility is told to each live application; an
     eligibility change that leaves some of them out needs ``confirm_exclusion`` (their
-    applications stay). Audited with the changed fields before and after."""
+    applications stay); moving the fair's days once badges exist needs ``confirm_badges``
+    (printed badges show the old days: the exhibitors are asked to print them again; the gate
+    checks the new days). Audited with the changed fields before and after."""
     fair = _editable_fair(actor, fair_id, seen_version)
     try:
         values = _validate_fair(data)
@@ -450,6 +462,18 @@ def update_fair(
                     )
                 }
             )
+    moved = any(name in changed for name in ("starts_on", "ends_on"))
+    badges = _issued_badges(fair.id) if moved else 0
+    if badges and not confirm_badges:
+        raise ValidationFailed(
+            {
+                "confirm_badges": _l(
+                    "%(count)s badges already show the fair's old days. Tick the box to move "
+                    "the fair: the exhibitors are asked to print their badges again.",
+                    count=badges,
+                )
+            }
+        )
     if cover:
         values["cover_key"] = images.store_image("public/fairs", cover, field="cover")
         changed["cover_key"] = (fair.cover_key, values["cover_key"])
@@ -475,9 +499,19 @@ def update_fair(
         if name in DATE_FIELDS or name in ELIGIBILITY_FIELDS
     ]
     if told:
-        _tell_changes(fair, _live_applications(fair), told)
+        _tell_changes(fair, _live_applications(fair), told, reprint=bool(badges))
     db.session.flush()
     return fair
+
+
+def _issued_badges(fair_id: int) -> int:
+    """Badges of the fair not revoked (printed, or ready to print, with its days)."""
+    return (
+        db.session.scalar(
+            select(func.count()).where(Badge.fair_id == fair_id, Badge.revoked_at.is_(None))
+        )
+        or 0
+    )
 
 
 def update_booth_type(

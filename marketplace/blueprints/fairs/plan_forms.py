@@ -24,6 +24,9 @@ class FairEditForm(FairForm):
     confirm_exclusion = BooleanField(
         _l("Save anyway: their applications stay, and they are told of the change")
     )
+    confirm_badges = BooleanField(
+        _l("Move the fair anyway: the exhibitors are asked to print their badges again")
+    )
 
 
 class BoothTypeEditForm(BoothTypeForm):

@@ -74,6 +74,7 @@ def edit_fair(fair_id: int):
             _fair_data(form),
             cover,
             confirm_exclusion=bool(form.confirm_exclusion.data),
+            confirm_badges=bool(form.confirm_badges.data),
         )
 
     def saved(_fair):
