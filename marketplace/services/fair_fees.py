@@ -136,24 +136,7 @@ def _document(application: FairApplication) -> FairFeeDocument:
         paid=paid,
         outstanding=max(fee - paid, 0),
         reference=found.reference,
-        payment=_payment(found),
-    )
-
-
-def _payment(found) -> PaymentInstructions | None:
-    details = transfers.bank_details(found) if found.open else None
-    if details is None:
-        return None
-    bank = details["bank"]
-    return PaymentInstructions(
-        bank_short_name=bank.short_name if bank else details["bin"],
-        bank_name=bank.full_name if bank else "",
-        bank_bin=details["bin"],
-        account=details["account"],
-        holder=details["holder"],
-        amount=details["amount"],
-        reference=details["reference"],
-        qr_payload=details["payload"],
+        payment=PaymentInstructions.of(found),
     )
 
 

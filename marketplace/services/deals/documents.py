@@ -18,7 +18,7 @@ from marketplace.services.context import Actor
 from marketplace.services.deals.deliveries import delivery_view
 from marketplace.services.deals.invoices import invoice_of_delivery, invoice_view
 from marketplace.services.errors import NotFound
-from marketplace.services.payments.payables import payable
+from marketplace.services.payments.payables import Payable, payable
 from marketplace.services.payments.transfers import bank_details
 
 
@@ -102,6 +102,25 @@ class PaymentInstructions:
     reference: str
     #: The VietQR (NAPAS) payload the QR code encodes.
     qr_payload: str
+
+    @classmethod
+    def of(cls, found: Payable) -> PaymentInstructions | None:
+        """How to pay what is still owed on a payable; None once it is closed or while its
+        payee has no bank account."""
+        details = bank_details(found) if found.open else None
+        if details is None:
+            return None
+        bank = details["bank"]
+        return cls(
+            bank_short_name=bank.short_name if bank else details["bin"],
+            bank_name=bank.full_name if bank else "",
+            bank_bin=details["bin"],
+            account=details["account"],
+            holder=details["holder"],
+            amount=details["amount"],
+            reference=details["reference"],
+            qr_payload=details["payload"],
+        )
 
 
 @dataclass(frozen=True)
@@ -204,21 +223,7 @@ def _by_rate(invoice: Invoice) -> tuple[VatSummary, ...]:
 
 
 def _payment(invoice: Invoice) -> PaymentInstructions | None:
-    found = payable(PayableKind.INVOICE, invoice.id)
-    details = bank_details(found) if found.open else None
-    if details is None:
-        return None
-    bank = details["bank"]
-    return PaymentInstructions(
-        bank_short_name=bank.short_name if bank else details["bin"],
-        bank_name=bank.full_name if bank else "",
-        bank_bin=details["bin"],
-        account=details["account"],
-        holder=details["holder"],
-        amount=details["amount"],
-        reference=details["reference"],
-        qr_payload=details["payload"],
-    )
+    return PaymentInstructions.of(payable(PayableKind.INVOICE, invoice.id))
 
 
 def delivery_note_for_parties(delivery_id: int) -> tuple[Delivery, Invoice | None]:
