@@ -76,19 +76,21 @@ def complete() -> int:
 # --- delivering the outbox -----------------------------------------------------------------
 
 
-def deliver(message_ids: Iterable[int]) -> int:
+def deliver(message_ids: Iterable[int], *, due_or_not: bool = False) -> int:
     """Try to deliver these committed messages now; returns how many succeeded.
 
-    A message not due yet (a kept file's deletion, due a day later) is left to the worker,
-    and ``OUTBOX_DELIVER_IMMEDIATELY = False`` leaves them all to it.
+    A message not due yet (a kept file's deletion, due a day later; a failed one waiting for
+    its next attempt) is left to the worker unless ``due_or_not`` (``flask search sync``
+    applying every pending search change after an outage); ``OUTBOX_DELIVER_IMMEDIATELY =
+    False`` leaves them all to it.
     """
     ids = [i for i in message_ids if i is not None]
     if not ids or not current_app.config.get("OUTBOX_DELIVER_IMMEDIATELY", True):
         return 0
-    return _deliver_where(
-        and_(OutboxMessage.id.in_(ids), OutboxMessage.next_attempt_at <= utcnow()),
-        limit=len(ids),
-    )
+    condition = OutboxMessage.id.in_(ids)
+    if not due_or_not:
+        condition = and_(condition, OutboxMessage.next_attempt_at <= utcnow())
+    return _deliver_where(condition, limit=len(ids))
 
 
 def deliver_due(limit: int = 100) -> int:

@@ -207,7 +207,7 @@ def sync(limit: int = 500, progress: Callable[[int], None] | None = None) -> tup
         if not ids:
             break
         seen.update(ids)
-        done = unit_of_work.deliver(ids)
+        done = unit_of_work.deliver(ids, due_or_not=True)
         applied += done
         failed += len(ids) - done
         if progress:
