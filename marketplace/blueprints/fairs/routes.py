@@ -108,8 +108,6 @@ def new_fair(org_id: int):
 
 def _manage_page(fair_id: int, status: int = 200, **forms):
     fair = call_or_abort(fairs.own_fair, current_actor(), fair_id)
-    row_form = forms.get("row_form") or BoothRowForm()
-    row_form.booth_type_id.choices = [SelectChoice(t.id, t.name) for t in fair.booth_types]
     applications = fairs.applications_of_fair(current_actor(), fair.id)
     booth_map = fairs.booth_map(fair, applications)
     return (
@@ -121,7 +119,6 @@ def _manage_page(fair_id: int, status: int = 200, **forms):
             free_booths=[b for b in fair.booths if b.id not in booth_map.held],
             held=booth_map.held,
             booth_type_form=forms.get("booth_type_form") or BoothTypeForm(),
-            row_form=row_form,
             review_form=ReviewForm(),
             confirm_form=ConfirmForm(),
             cancel_form=forms.get("cancel_form") or CancelForm(),
