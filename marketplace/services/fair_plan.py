@@ -195,6 +195,14 @@ def _bounded(value: int | None, low: int, high: int) -> bool:
     return value is not None and low <= value <= high
 
 
+def _check_position(row: int | None, col: int | None, errors: dict[str, object]) -> None:
+    """A top-left cell on the grid (from 0), its problems added to ``errors``."""
+    if not _bounded(row, 0, OPEN_BOUNDS - 1):
+        errors["row"] = _l("Give a row on the grid.")
+    if not _bounded(col, 0, OPEN_BOUNDS - 1):
+        errors["col"] = _l("Give a column on the grid.")
+
+
 def add_block(
     actor: Actor,
     fair_id: int,
@@ -218,10 +226,7 @@ def add_block(
     letter = _block_letter(fair, letter, errors)
     if size_kind not in SIZE_KINDS:
         errors["size_kind"] = _l("Choose standard, corner or double.")
-    if not _bounded(row, 0, OPEN_BOUNDS - 1):
-        errors["row"] = _l("Give a row on the grid.")
-    if not _bounded(col, 0, OPEN_BOUNDS - 1):
-        errors["col"] = _l("Give a column on the grid.")
+    _check_position(row, col, errors)
     if not _bounded(rows, 1, MAX_GRID):
         errors["rows"] = _l("A block has between 1 and %(max)s rows of booths.", max=MAX_GRID)
     if not _bounded(cols, 1, OPEN_BOUNDS):
@@ -305,10 +310,7 @@ def add_feature(
     errors: dict[str, object] = {}
     if kind not in FEATURE_KINDS:
         errors["kind"] = _l("Choose an aisle, the entrance, an exit or the stage.")
-    if not _bounded(row, 0, OPEN_BOUNDS - 1):
-        errors["row"] = _l("Give a row on the grid.")
-    if not _bounded(col, 0, OPEN_BOUNDS - 1):
-        errors["col"] = _l("Give a column on the grid.")
+    _check_position(row, col, errors)
     if not _bounded(width, 1, MAX_GRID):
         errors["width"] = _l("Between 1 and %(max)s cells.", max=MAX_GRID)
     if not _bounded(height, 1, MAX_GRID):
