@@ -470,6 +470,31 @@ def category_id(slug="ruou") -> int:
     return db.session.scalar(select(Category.id).where(Category.slug == slug))
 
 
+def rfq_form(app: Flask, buyer: Person, **changes) -> dict:
+    """The request-for-quotes form as a buyer fills it in (one line of 120 bottles, weekly for
+    four weeks from next week), with ``changes``."""
+    start = today() + timedelta(days=7)
+    with app.app_context():
+        values = {
+            "title": "Rượu sâm cho 12 cửa hàng",
+            "lines-0-category_id": str(category_id("ruou")),
+            "lines-0-specification": "Rượu sâm 500 ml",
+            "lines-0-quantity": "120",
+            "lines-0-unit": "chai",
+            "lines-0-target_price": "170.000",
+            "pattern": "weekly",
+            "weekdays": "1",
+            "starts_on": start.isoformat(),
+            "ends_on": (start + timedelta(days=27)).isoformat(),
+            "delivery_location_id": str(location_id(buyer)),
+            "payment_days": "30",
+            "respond_by_date": (today() + timedelta(days=3)).isoformat(),
+            "respond_by_time": "17:00",
+        }
+    values.update(changes)
+    return values
+
+
 def listing_data(**overrides) -> listings.ListingData:
     """Rượu sâm Lai Châu by the bottle: base price 200.000 ₫ from 24, tiers 100+ and 500+."""
     values = {

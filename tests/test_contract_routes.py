@@ -35,42 +35,19 @@ from tests.factories import (
     add_member,
     admin_actor,
     award_all,
-    category_id,
     coop_with_listing,
     count_queries,
     location_id,
     login,
     post_rfq,
     quote_on,
+    rfq_form,
     settle,
     signed_contract,
     tier_price,
     verified_buyer,
     verified_coop,
 )
-
-
-def rfq_form(app, buyer, **changes) -> dict:
-    start = today() + timedelta(days=7)
-    with app.app_context():
-        values = {
-            "title": "Rượu sâm cho 12 cửa hàng",
-            "lines-0-category_id": str(category_id("ruou")),
-            "lines-0-specification": "Rượu sâm 500 ml",
-            "lines-0-quantity": "120",
-            "lines-0-unit": "chai",
-            "lines-0-target_price": "170.000",
-            "pattern": "weekly",
-            "weekdays": "1",
-            "starts_on": start.isoformat(),
-            "ends_on": (start + timedelta(days=27)).isoformat(),
-            "delivery_location_id": str(location_id(buyer)),
-            "payment_days": "30",
-            "respond_by_date": (today() + timedelta(days=3)).isoformat(),
-            "respond_by_time": "17:00",
-        }
-    values.update(changes)
-    return values
 
 
 def version_of(app, model, object_id) -> int:

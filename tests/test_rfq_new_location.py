@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import DeliveryLocation, Listing, Rfq
 from marketplace.services.accounts import profiles
-from marketplace.vietnam import today
 from tests.factories import (
     actor_for,
     audits,
-    category_id,
     coop_with_listing,
     count,
     location_id,
     login,
+    rfq_form,
     settle,
     verified_buyer,
     verified_coop,
@@ -33,28 +31,6 @@ NEW_PLACE = {
     "location_commune": "Phường Cầu Giấy",
     "location_street": "88 Trần Thái Tông",
 }
-
-
-def rfq_form(app, buyer, **changes) -> dict:
-    start = today() + timedelta(days=7)
-    with app.app_context():
-        values = {
-            "title": "Rượu sâm cho bếp trung tâm",
-            "lines-0-category_id": str(category_id("ruou")),
-            "lines-0-specification": "Rượu sâm 500 ml",
-            "lines-0-quantity": "120",
-            "lines-0-unit": "chai",
-            "pattern": "weekly",
-            "weekdays": "1",
-            "starts_on": start.isoformat(),
-            "ends_on": (start + timedelta(days=27)).isoformat(),
-            "delivery_location_id": str(location_id(buyer)),
-            "payment_days": "30",
-            "respond_by_date": (today() + timedelta(days=3)).isoformat(),
-            "respond_by_time": "17:00",
-        }
-    values.update(changes)
-    return values
 
 
 def locations_of(app, buyer) -> list[str]:
@@ -171,7 +147,7 @@ def test_a_refused_request_creates_nothing_and_keeps_everything_typed(app, clien
     assert 'id="location_street-error"' in page
     assert input_value(page, "location_province") == "Atlantis"
     assert input_value(page, "location_name") == "Bếp trung tâm Cầu Giấy"
-    assert input_value(page, "title") == "Rượu sâm cho bếp trung tâm"
+    assert input_value(page, "title") == "Rượu sâm cho 12 cửa hàng"
     assert locations_of(app, buyer) == ["Cửa hàng Láng Hạ"]
     assert rfqs_made(app) == 0
     # Odd values for the choice and the place never answer with an error page.
