@@ -514,6 +514,28 @@ def _issued_badges(fair_id: int) -> int:
     )
 
 
+@dataclass(frozen=True)
+class BoothTypeView:
+    """A booth type as its edit form shows it: its fair, how many booths it has on the plan
+    and how many of those are held or taken (it may not shrink below them)."""
+
+    booth_type: BoothType
+    fair: Fair
+    booths: int
+    taken: int
+
+
+def booth_type_for_edit(actor: Actor, booth_type_id: int) -> BoothTypeView:
+    """One of the actor's booth types, for an owner or manager of the organiser (NotFound for
+    anyone else)."""
+    booth_type = db.session.get(BoothType, booth_type_id)
+    if booth_type is None:
+        raise NotFound("booth type")
+    fair = own_fair(actor, booth_type.fair_id, Role.MANAGER)
+    of_type = {b.id for b in fair.booths if b.booth_type_id == booth_type.id}
+    return BoothTypeView(booth_type, fair, len(of_type), len(held_booth_ids(fair.id) & of_type))
+
+
 def update_booth_type(
     actor: Actor, booth_type_id: int, seen_version: int | None, data: BoothTypeData
 ) -> BoothType:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -20,8 +20,7 @@ from marketplace.blueprints.fairs.plan_forms import (
     seen_version,
 )
 from marketplace.blueprints.fairs.routes import _fair_data
-from marketplace.extensions import db
-from marketplace.models import BoothType, Role
+from marketplace.models import Role
 from marketplace.services import fair_plan, fairs
 from marketplace.vietnam import PROVINCES, province_name
 from marketplace.web import call_or_abort, current_actor
@@ -109,18 +108,14 @@ def edit_fair(fair_id: int):
 @bp.route("/booth-types/<int:booth_type_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_booth_type(booth_type_id: int):
-    booth_type = db.session.get(BoothType, booth_type_id)
-    if booth_type is None:
-        abort(404)
-    fair = call_or_abort(fairs.own_fair, current_actor(), booth_type.fair_id, Role.MANAGER)
+    view = call_or_abort(fairs.booth_type_for_edit, current_actor(), booth_type_id)
+    booth_type, fair, taken = view.booth_type, view.fair, view.taken
     form = BoothTypeEditForm()
-    of_type = [b for b in fair.booths if b.booth_type_id == booth_type.id]
     if not form.is_submitted():
         form.process(obj=booth_type)
         form.fee.data = f"{booth_type.fee:,}".replace(",", ".")
-        form.booths.data = len(of_type)
+        form.booths.data = view.booths
         form.version.data = fair.version
-    taken = len(fairs.held_booth_ids(fair.id) & {b.id for b in of_type})
 
     def save():
         return fairs.update_booth_type(
