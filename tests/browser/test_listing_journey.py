@@ -73,6 +73,8 @@ def test_list_price_publish_and_trace_a_lot(live_server, live_app, phone: Page, 
     phone.get_by_role("button", name="Lưu lô hàng").click()
     qr = phone.get_by_role("img", name="Mã QR của lô RS-2611-01")
     expect(qr).to_be_visible()
+    # Visible is not loaded: on a busy machine the image may still be arriving.
+    phone.wait_for_function("(img) => img.complete", arg=qr.element_handle())
     assert phone.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 100
     with phone.expect_download() as download:
         phone.get_by_role("link", name="Mã QR để in (SVG)").click()
