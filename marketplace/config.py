@@ -164,6 +164,10 @@ class Settings:
             "SEARCH_RATE_LIMIT": env.get("SEARCH_RATE_LIMIT") or "300 per minute",
             # /readyz: per address; its details only for a platform admin or this bearer token.
             "HEALTH_RATE_LIMIT": env.get("HEALTH_RATE_LIMIT") or "60 per minute",
+            # Per API key, across every operation of /api/v1.
+            "API_RATE_LIMIT": env.get("API_RATE_LIMIT") or "120 per minute;5000 per hour",
+            # Webhooks go to public addresses only; tests let them reach a local receiver.
+            "WEBHOOK_ALLOW_PRIVATE": _bool(env.get("WEBHOOK_ALLOW_PRIVATE"), False),
             "HEALTH_TOKEN": env.get("HEALTH_TOKEN") or None,
             # Reverse proxies in front of the app: their X-Forwarded-For/-Proto entries are
             # trusted, so rate limits and the audit log see the client's address (0: none).

@@ -44,9 +44,12 @@ CERTIFICATE_NAMES: dict[str, Any] = {
 
 
 def select_locale() -> str:
-    """The user's saved language, else the language cookie, else Vietnamese."""
+    """The user's saved language, else the language cookie, else Vietnamese (the API:
+    Accept-Language)."""
     if not has_request_context():  # emails, CLI: callers use force_locale
         return "vi"
+    if request.path.startswith("/api/"):  # other systems: their Accept-Language
+        return request.accept_languages.best_match(list(LANGUAGES)) or "vi"
     # While the database is away the user cannot be loaded: the cookie decides.
     if (
         not g.get("database_away")

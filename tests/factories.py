@@ -41,6 +41,7 @@ from marketplace.models import (
     LedgerEntry,
     Listing,
     Membership,
+    Organization,
     OrgKind,
     PayableKind,
     Role,
@@ -811,3 +812,21 @@ def audits(action: str, object_id: int | None = None) -> int:
     if object_id is not None:
         conditions.append(AuditEntry.object_id == str(object_id))
     return count(AuditEntry, *conditions)
+
+
+def api_key(app: Flask, person: Person, scopes: list[str] | None = None, name="ERP") -> str:
+    """A new API key of the person's organisation (every scope its kind may have unless
+    ``scopes``); returns the key to send as ``Authorization: Bearer``."""
+    from marketplace.services import api_keys
+
+    with app.app_context():
+        organization = db.session.get_one(Organization, person.organization_id)
+        chosen = scopes if scopes is not None else list(api_keys.scopes_for(organization.kind))
+        made = api_keys.create_key(actor_for(person), person.organization_id, name, chosen)
+        token = made.token
+        settle()
+    return token
+
+
+def bearer(token: str, **headers) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}

@@ -33,3 +33,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contracts_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    from marketplace.blueprints.api import register as register_api
+
+    register_api(app)

@@ -1,6 +1,7 @@
 """Typed models, one module per business concept. Imported here so Alembic sees them all."""
 
 from marketplace.models.accounts import User
+from marketplace.models.api import ApiKey, IdempotentRequest, WebhookDelivery, WebhookEndpoint
 from marketplace.models.audit import AuditEntry
 from marketplace.models.catalog import (
     Category,
@@ -91,6 +92,10 @@ from marketplace.models.submissions import FormSubmission
 from marketplace.models.verification import Certificate, CertificateKind, VerificationReview
 
 __all__ = [
+    "ApiKey",
+    "IdempotentRequest",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "Badge",
     "MapFeature",
     "Scan",

@@ -20,6 +20,9 @@ def record(
     organization_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    if actor.api_key is not None:
+        # A change made through the API names the key that made it.
+        details = {**(details or {}), "api_key": actor.api_key.name, "api_key_id": actor.api_key.id}
     entry = AuditEntry(
         actor_id=actor.user_id,
         action=action,

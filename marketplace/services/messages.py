@@ -42,7 +42,7 @@ from marketplace.services.deals.attachments import stored_attachments
 from marketplace.services.deals.rules import Party, party
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.notifications import tell
-from marketplace.services.permissions import member_of, membership_of, require_login
+from marketplace.services.permissions import member_of, membership_of, memberships, require_login
 
 #: The longest message, in characters (after surrounding spaces are taken off).
 MAX_BODY = 4000
@@ -317,7 +317,7 @@ def _conversation_member(actor: Actor, conversation_id: int) -> tuple[Conversati
         raise NotFound("conversation")
     for organization_id in (conversation.first_org_id, conversation.second_org_id):
         membership = membership_of(user, organization_id)
-        if membership is not None:
+        if membership is not None and actor.may_act_for(organization_id):
             return conversation, membership
     raise NotFound("conversation")
 
@@ -649,8 +649,8 @@ def existing_direct(actor: Actor, organization_id: int, other_org_id: int) -> Co
 def sender_memberships(actor: Actor, other_org_id: int) -> list[Membership]:
     """The memberships the actor may write to ``other_org_id`` for (any organisation but that
     one), verified ones first."""
-    user = require_login(actor)
-    found = [m for m in user.memberships if m.organization_id != other_org_id]
+    require_login(actor)
+    found = [m for m in memberships(actor) if m.organization_id != other_org_id]
     return sorted(found, key=lambda m: (not m.organization.is_verified, m.id))
 
 
@@ -707,7 +707,7 @@ def contact_for(actor: Actor, other_org: Organization | int) -> Contact | None:
     )
     if other is None:
         return None
-    for membership in actor.user.memberships:
+    for membership in memberships(actor):
         if membership.organization_id != other.id and have_deal(
             membership.organization_id, other.id
         ):

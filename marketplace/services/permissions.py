@@ -28,6 +28,13 @@ def membership_of(user: User | None, organization_id: int) -> Membership | None:
     )
 
 
+def memberships(actor: Actor) -> list[Membership]:
+    """The actor's memberships it may act through (an API key: its organisation's only)."""
+    if actor.user is None:
+        return []
+    return [m for m in actor.user.memberships if actor.may_act_for(m.organization_id)]
+
+
 def require_login(actor: Actor) -> User:
     if actor.user is None or not actor.user.is_active:
         raise PermissionDenied("login required")
@@ -36,7 +43,7 @@ def require_login(actor: Actor) -> User:
 
 def require_admin(actor: Actor) -> User:
     user = require_login(actor)
-    if not user.is_admin:
+    if not actor.is_admin:
         raise PermissionDenied("platform admin required")
     return user
 
@@ -53,7 +60,9 @@ def member_of(
     ``kind``: ``NotFound``. A member whose role is below ``min_role``: ``PermissionDenied``.
     """
     user = require_login(actor)
-    membership = membership_of(user, organization_id)
+    membership = None
+    if actor.may_act_for(organization_id):
+        membership = membership_of(user, organization_id)
     if membership is None or (kind is not None and membership.organization.kind is not kind):
         raise NotFound("organization")
     if not membership.role.at_least(min_role):
@@ -72,8 +81,8 @@ def member_or_admin(
     An admin sees any organisation that exists and is of ``kind``; everyone else is
     answered as by ``member_of``.
     """
-    user = require_login(actor)
-    if user.is_admin:
+    require_login(actor)
+    if actor.is_admin:
         organization = db.session.get(Organization, organization_id)
         if organization is None or (kind is not None and organization.kind is not kind):
             raise NotFound("organization")
@@ -84,5 +93,7 @@ def member_or_admin(
 def has_role(actor: Actor, organization_id: int, min_role: Role = Role.STAFF) -> bool:
     """Whether the actor is a member of the organisation with at least ``min_role`` — for
     deciding what a page offers, never instead of the check in the use case itself."""
+    if not actor.may_act_for(organization_id):
+        return False
     membership = membership_of(actor.user, organization_id)
     return membership is not None and membership.role.at_least(min_role)

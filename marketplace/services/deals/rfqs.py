@@ -63,7 +63,7 @@ from marketplace.services.deals.rules import (
 from marketplace.services.errors import DealChanged, NotFound, PermissionDenied, ValidationFailed
 from marketplace.services.locking import lock
 from marketplace.services.notifications import tell, tell_other
-from marketplace.services.permissions import member_of, membership_of
+from marketplace.services.permissions import member_of, membership_of, memberships
 from marketplace.services.states import step
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import VN_TZ, today
@@ -390,7 +390,7 @@ def rfq_view(actor: Actor, rfq_id: int) -> RfqView:
     rfq = db.session.get(Rfq, rfq_id)
     if rfq is None:
         raise NotFound("rfq")
-    membership = membership_of(user, rfq.buyer_id)
+    membership = membership_of(user, rfq.buyer_id) if actor.may_act_for(rfq.buyer_id) else None
     if membership is not None:
         quotes = list(
             db.session.scalars(
@@ -402,7 +402,7 @@ def rfq_view(actor: Actor, rfq_id: int) -> RfqView:
             )
         )
         return RfqView(rfq, Side.BUYER, membership.organization, _manager(membership), quotes)
-    for coop_membership in user.memberships:
+    for coop_membership in memberships(actor):
         coop = coop_membership.organization
         if _visible_to_coop(rfq, coop):
             quotes = list(

@@ -17,7 +17,7 @@ from marketplace.models import DeliveryLocation, DeliveryPattern, Membership, Or
 from marketplace.parsing import parse_quantity
 from marketplace.services.context import Actor
 from marketplace.services.errors import NotFound
-from marketplace.services.permissions import member_of, require_login
+from marketplace.services.permissions import member_of, memberships, require_login
 from marketplace.validation import InvalidValue
 from marketplace.vietnam import province_name
 
@@ -72,8 +72,8 @@ def trading_member(actor: Actor, organization_id: int) -> Membership:
 def ordering_buyer(actor: Actor) -> Membership | None:
     """The buyer organisation the actor orders and requests quotes for from a listing's
     page: the first one where they are an owner or manager (None if there is none)."""
-    user = require_login(actor)
-    for membership in sorted(user.memberships, key=lambda m: m.id):
+    require_login(actor)
+    for membership in sorted(memberships(actor), key=lambda m: m.id):
         if membership.organization.kind is OrgKind.BUYER and membership.role.at_least(Role.MANAGER):
             return membership
     return None

@@ -114,7 +114,7 @@ def statement(actor: Actor, organization_id: int) -> Statement:
     organization = member_or_admin(actor, organization_id)
     invoices = None
     user = actor.user
-    if user is not None and (user.is_admin or has_role(actor, organization_id, Role.MANAGER)):
+    if user is not None and (actor.is_admin or has_role(actor, organization_id, Role.MANAGER)):
         invoices = list(
             db.session.scalars(
                 select(CommissionInvoice)

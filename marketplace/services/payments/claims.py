@@ -228,8 +228,7 @@ def view_claim(actor: Actor, claim_id: int) -> ClaimView:
     if claim is None or not may_see(actor, claim.payer_id, claim.payee_id):
         raise NotFound("transfer claim")
     found = payable(claim.payable_kind, claim.payable_id)
-    user = actor.user
-    can_answer = bool(user and user.is_admin) or (
+    can_answer = actor.is_admin or (
         claim.payee_id is not None and has_role(actor, claim.payee_id, Role.MANAGER)
     )
     return ClaimView(claim, found, outstanding(found), can_answer, has_role(actor, claim.payer_id))

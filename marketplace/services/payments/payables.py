@@ -383,7 +383,7 @@ def may_see(actor: Actor, payer_id: int, payee_id: int | None) -> bool:
     if user is None or not user.is_active:
         return False
     return (
-        user.is_admin
+        actor.is_admin
         or has_role(actor, payer_id)
         or (payee_id is not None and has_role(actor, payee_id))
     )
@@ -428,14 +428,14 @@ def pay_page(actor: Actor, kind: PayableKind, payable_id: int) -> PayPage:
     """Everything the pay page shows, for the payer, the payee or an admin (NotFound for
     anyone else)."""
     found = view_payable(actor, kind, payable_id)
-    user = require_login(actor)
+    require_login(actor)
     return PayPage(
         payable=found,
         outstanding=outstanding(found),
         history=payments_of(found.kind, found.id),
         is_payer=has_role(actor, found.payer_id),
         can_pay=has_role(actor, found.payer_id, Role.MANAGER),
-        handles_money=user.is_admin
+        handles_money=actor.is_admin
         or (found.payee_id is not None and has_role(actor, found.payee_id, Role.MANAGER)),
         payee=db.session.get(Organization, found.payee_id) if found.payee_id else None,
         is_payee=found.payee_id is not None and has_role(actor, found.payee_id),
@@ -454,7 +454,8 @@ def require_payee_manager(
     actor was already shown the payable, as its payer) the refusal is PermissionDenied.
     """
     if payee_id is None:
-        if require_login(actor).is_admin:
+        require_login(actor)
+        if actor.is_admin:
             return None
         if seen:
             raise PermissionDenied("platform admins")

@@ -1,0 +1,7 @@
+"""API area: listings (to be filled)."""
+
+from __future__ import annotations
+
+from marketplace.blueprints.api.core import area
+
+bp = area("Listings", "listings")

@@ -1,0 +1,91 @@
+"""What every API operation shares: keys and scopes, problem documents, languages, ETags,
+cursor pages, and the OpenAPI document itself."""
+
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+from marketplace.extensions import db
+from marketplace.models import ApiKey, OrgKind
+from marketplace.services import api_keys
+from tests.factories import actor_for, api_key, audits, bearer, make_person, settle
+
+
+def test_the_document_is_valid_openapi_3_1(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+    assert "/api/v1/categories" in document["paths"]
+    operation = document["paths"]["/api/v1/categories"]["get"]
+    assert {"401", "403", "429"} <= set(operation["responses"])
+    problem = document["components"]["responses"]["UNAUTHORIZED"]["content"]
+    assert "application/problem+json" in problem
+
+
+def test_no_key_unknown_key_and_revoked_key_are_401_problems(app, client):
+    coop = make_person(app)
+    assert client.get("/api/v1/categories").status_code == 401
+    response = client.get("/api/v1/categories", headers=bearer("chx_nothing_here"))
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 401 and body["code"] == "unauthenticated" and body["title"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+    token = api_key(app, coop)
+    assert client.get("/api/v1/categories", headers=bearer(token)).status_code == 200
+    with app.app_context():
+        key = db.session.scalar(db.select(ApiKey))
+        api_keys.revoke_key(actor_for(coop), coop.organization_id, key.id)
+        settle()
+    response = client.get("/api/v1/categories", headers=bearer(token))
+    assert response.status_code == 401 and response.get_json()["code"] == "revoked_key"
+    with app.app_context():
+        assert audits("api_key.create") == 1 and audits("api_key.revoke") == 1
+
+
+def test_a_key_without_the_scope_is_refused_with_403(app, client):
+    coop = make_person(app)
+    token = api_key(app, coop, ["fairs"])
+    response = client.get("/api/v1/categories", headers=bearer(token))
+    assert response.status_code == 403
+    assert response.get_json()["code"] == "missing_scope"
+
+
+def test_problems_speak_the_accept_language(app, client):
+    vi = client.get("/api/v1/categories")
+    en = client.get("/api/v1/categories", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert vi.get_json()["title"] != en.get_json()["title"]
+    assert en.get_json()["title"] == "Not authenticated"
+
+
+def test_reads_carry_an_etag_and_answer_304(app, client):
+    coop = make_person(app)
+    headers = bearer(api_key(app, coop))
+    first = client.get("/api/v1/categories", headers=headers)
+    tag = first.headers["ETag"]
+    again = client.get("/api/v1/categories", headers={**headers, "If-None-Match": tag})
+    assert again.status_code == 304
+
+
+def test_scopes_must_fit_the_kind_of_organisation(app):
+    buyer = make_person(app, kind=OrgKind.BUYER)
+    with app.app_context():
+        try:
+            api_keys.create_key(actor_for(buyer), buyer.organization_id, "ERP", ["sales"])
+        except Exception as exc:  # noqa: BLE001
+            assert "scopes" in exc.errors
+        else:
+            raise AssertionError("a buyer's key may not sell")
+
+
+def test_only_a_hash_is_stored_and_last_use_is_noted(app, client):
+    coop = make_person(app)
+    token = api_key(app, coop)
+    client.get("/api/v1/categories", headers=bearer(token))
+    with app.app_context():
+        key = db.session.scalar(db.select(ApiKey))
+        assert token not in (key.key_hash, key.prefix) and len(key.key_hash) == 64
+        assert key.last_used_at is not None
