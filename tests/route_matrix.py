@@ -229,6 +229,9 @@ ROUTES = [
     ("GET", "/fairs/{fair_slug}", dict.fromkeys(USERS, 200)),
     ("POST", "/logout", dict.fromkeys(USERS, 302)),
     ("POST", "/lang", dict.fromkeys(USERS, 302)),
+    ("GET", "/api/v1/openapi.json", dict.fromkeys(USERS, 200)),
+    # Integrations: API keys (the API itself has its own matrix, tests/api/).
+    # Integrations: webhooks.
 ]
 
 

@@ -204,6 +204,14 @@ def test_route_permissions(app, cast, method, path, expected):
             assert response.headers["Location"].startswith("/login")
 
 
+def _api_operation(app, endpoint: str) -> bool:
+    """An operation of the documented API: its own matrix is in tests/api/."""
+    api = app.extensions["chohtx_api"]
+    return endpoint.split(".")[0] in {bp.name for bp in api._app.blueprints.values()} and (
+        endpoint.split(".")[0][:1].isupper()
+    )
+
+
 def test_every_route_is_in_the_matrix(app):
     covered = {p.split("?")[0] for _, p, _ in [*ROUTES, *DEAL_ROUTES]}
     rules = {
@@ -252,8 +260,11 @@ def test_every_route_is_in_the_matrix(app):
         .replace("<int:conversation_id>", "{conversation}")
         .replace("<int:file_id>", "{message_file}")
         .replace("/admin/payouts/{org}", "/admin/payouts/{coop_org}")
+        .replace("<int:key_id>", "999999")
+        .replace("<int:endpoint_id>", "999999")
+        .replace("<int:webhook_delivery_id>", "999999")
         for r in app.url_map.iter_rules()
-        if r.endpoint != "static"
+        if r.endpoint != "static" and not _api_operation(app, r.endpoint)
     }
     assert rules <= covered, f"routes without permission tests: {sorted(rules - covered)}"
 

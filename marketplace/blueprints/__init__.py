@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints.auth.routes import bp as auth_bp
     from marketplace.blueprints.contracts.routes import bp as contracts_bp
     from marketplace.blueprints.fairs.routes import bp as fairs_bp
+    from marketplace.blueprints.integrations.routes import bp as integrations_bp
     from marketplace.blueprints.listings.routes import bp as listings_bp
     from marketplace.blueprints.main.routes import bp as main_bp
     from marketplace.blueprints.media.routes import bp as media_bp
@@ -32,6 +33,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(contracts_bp)
     app.register_blueprint(payments_bp)
+    app.register_blueprint(integrations_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     from marketplace.blueprints.api import register as register_api
