@@ -87,8 +87,18 @@ def database_away(exc: BaseException):
     return response
 
 
+def _documented_api() -> bool:
+    """A path of the documented API, whose errors are problem documents (the older search
+    API keeps its own shape)."""
+    return request.path.startswith("/api/v1/") and not request.path.startswith("/api/v1/search")
+
+
 def render_error(code: int, detail: str | None = None):
     title, message = _messages().get(code, (str(code), ""))
+    if _documented_api():
+        from marketplace.blueprints.api.core import problem
+
+        return problem(code, detail or message)
     if _wants_json():
         return jsonify({"error": {"code": code, "message": detail or message}}), code
     return render_template(
