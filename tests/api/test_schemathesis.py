@@ -96,7 +96,7 @@ def test_schemathesis_finds_no_server_error_and_no_broken_answer(api_server, key
         str(report),
     ]
     result = subprocess.run(  # noqa: S603 - our own command line
-        command, capture_output=True, text=True, timeout=1200, check=False
+        command, capture_output=True, text=True, timeout=1200, check=False, cwd=tmp_path
     )
     output = result.stdout[-12000:] + result.stderr[-4000:]
     assert result.returncode == 0, f"schemathesis found problems with a {kind}'s key:\n{output}"
