@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.extensions import db
@@ -51,7 +51,7 @@ from marketplace.services.payments.payables import (
     tell_payment,
     view_payable,
 )
-from marketplace.services.permissions import has_role
+from marketplace.services.permissions import has_role, member_of
 from marketplace.services.states import step
 from marketplace.urls import external_url
 
@@ -172,6 +172,18 @@ def payment_for(actor: Actor, payment_id: int) -> Payment:
     if payment is None or not may_see(actor, payment.payer_id, payment.payee_id):
         raise NotFound("payment")
     return payment
+
+
+def payments_of_organization(
+    actor: Actor, organization_id: int, status: PaymentStatus | None = None
+) -> Select:
+    """The statement selecting the payments an organisation made or received (optionally of
+    one status), for its members to page through; NotFound for anyone else."""
+    member_of(actor, organization_id)
+    stmt = select(Payment).where(
+        or_(Payment.payer_id == organization_id, Payment.payee_id == organization_id)
+    )
+    return stmt if status is None else stmt.where(Payment.status == status)
 
 
 # --- webhooks ------------------------------------------------------------------------------
