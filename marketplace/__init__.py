@@ -43,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.search import indexing as search_indexing
     from marketplace.search.elastic import ElasticBackend
     from marketplace.search.service import SearchService
-    from marketplace.services import fairs
+    from marketplace.services import fairs, webhooks
     from marketplace.services.deals import invoices
     from marketplace.services.payments import commission, payables, refunds
     from marketplace.storage import storage_from_config
@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "storage.delete": lambda payload: app.extensions["storage"].delete(payload["key"]),
         search_indexing.TOPIC: search_indexing.handle,
         refunds.TOPIC: refunds.send_refund,
+        webhooks.TOPIC: webhooks.deliver,
     }
     # Every kind of payable, each registered once; payment code asks the registry.
     payables.install(

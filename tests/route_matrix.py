@@ -231,7 +231,28 @@ ROUTES = [
     ("POST", "/lang", dict.fromkeys(USERS, 302)),
     ("GET", "/api/v1/openapi.json", dict.fromkeys(USERS, 200)),
     # Integrations: API keys (the API itself has its own matrix, tests/api/).
+    # The API's reference page is public.
+    ("GET", "/api/v1/docs", dict.fromkeys(USERS, 200)),
+    ("GET", "/orgs/{org}/integrations", MEMBERS_ONLY | {"coop_staff": 403}),
+    # No name and no permission ticked: refused next to the fields.
+    ("POST", "/orgs/{org}/integrations/keys", MANAGERS_ONLY | {"coop_owner": 422}),
+    # Revoking a key that is not there.
+    ("POST", "/orgs/{org}/integrations/keys/999999/revoke", MANAGERS_ONLY | {"coop_owner": 404}),
     # Integrations: webhooks.
+    ("GET", "/orgs/{org}/webhooks", MANAGERS_ONLY | {"coop_owner": 200}),
+    ("GET", "/orgs/{org}/webhooks/new", MANAGERS_ONLY | {"coop_owner": 200}),
+    # No address and no event chosen: the form again, with the problems (422).
+    ("POST", "/orgs/{org}/webhooks/new", MANAGERS_ONLY | {"coop_owner": 422}),
+    ("GET", "/orgs/{org}/webhooks/999999", MANAGERS_ONLY | {"coop_owner": 404}),
+    ("POST", "/orgs/{org}/webhooks/999999", MANAGERS_ONLY | {"coop_owner": 404}),
+    ("POST", "/orgs/{org}/webhooks/999999/rotate", MANAGERS_ONLY | {"coop_owner": 404}),
+    ("POST", "/orgs/{org}/webhooks/999999/delete", MANAGERS_ONLY | {"coop_owner": 404}),
+    ("GET", "/orgs/{org}/webhooks/999999/deliveries", MANAGERS_ONLY | {"coop_owner": 404}),
+    (
+        "POST",
+        "/orgs/{org}/webhooks/999999/deliveries/999999/send",
+        MANAGERS_ONLY | {"coop_owner": 404},
+    ),
 ]
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.extensions import db
 from marketplace.mail import Email
 from marketplace.models import EmailPreference, Membership, Organization, Side, User
-from marketplace.services import audit, inbox, outbox
+from marketplace.services import audit, inbox, outbox, webhooks
 from marketplace.services.context import Actor
 from marketplace.services.errors import ValidationFailed
 from marketplace.services.locking import lock
@@ -210,6 +210,8 @@ def notify_members(
             link=link,
             **context,
         )
+    # The organisation's own systems hear it too, on the webhooks subscribed to its event.
+    webhooks.notice(organization_id, template, values, context)
 
 
 def tell(
