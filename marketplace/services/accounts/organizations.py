@@ -476,6 +476,30 @@ def public_coop(slug: str) -> Organization:
     return organization
 
 
+def public_coop_by_id(organization_id: int) -> Organization:
+    """``public_coop`` by id: a verified co-op, else NotFound."""
+    organization = db.session.get(Organization, organization_id)
+    if (
+        organization is None
+        or organization.kind is not OrgKind.COOP
+        or organization.verification_status is not VerificationStatus.APPROVED
+    ):
+        raise NotFound("organization")
+    return organization
+
+
+def verified_coops(province_code: str | None = None):
+    """The statement of the verified co-ops (optionally of one province), unordered, for a
+    caller that pages it."""
+    stmt = select(Organization).where(
+        Organization.kind == OrgKind.COOP,
+        Organization.verification_status == VerificationStatus.APPROVED,
+    )
+    if province_code is not None:
+        stmt = stmt.where(Organization.province_code == province_code)
+    return stmt
+
+
 def newest_verified_coops(limit: int = 6) -> list[Organization]:
     return list(
         db.session.scalars(

@@ -244,6 +244,12 @@ def get_own_listing(
     return listing
 
 
+def _changed(listing: Listing) -> None:
+    """Note a change of the listing: its version (what the API's ``If-Match`` compares) goes
+    up by one."""
+    listing.version = (listing.version or 1) + 1
+
+
 def _locked_own(actor: Actor, organization_id: int, listing_id: int) -> Listing:
     _own_coop(actor, organization_id)
     listing = lock(Listing, listing_id)
@@ -274,6 +280,7 @@ def update_listing(
     db.session.flush()
     listing.tiers.extend(PriceTier(min_quantity=q, unit_price=p) for q, p in tiers)
     listing.certificates = certificates
+    _changed(listing)
     audit.record(actor, "listing.update", "listing", listing.id, organization_id=organization_id)
     db.session.flush()
     return listing
@@ -300,6 +307,7 @@ def quick_update(
     if errors:
         raise ValidationFailed(errors)
     listing.base_price, listing.monthly_capacity = price, capacity
+    _changed(listing)
     audit.record(
         actor,
         "listing.quick_update",
@@ -380,6 +388,7 @@ def change_state(actor: Actor, organization_id: int, listing_id: int, action: st
             raise ValidationFailed(problems)
         listing.published_at = listing.published_at or utcnow()
     listing.status = new_status
+    _changed(listing)
     audit.record(actor, f"listing.{action}", "listing", listing.id, organization_id=organization_id)
     db.session.flush()
     return listing
@@ -395,6 +404,7 @@ def take_down(actor: Actor, listing_id: int, reason: str) -> Listing:
         raise NotFound("listing")
     listing.status = next_listing_status(listing.status, "take_down")
     listing.takedown_reason = reason.strip()[:2000]
+    _changed(listing)
     audit.record(
         actor,
         "listing.take_down",
@@ -423,6 +433,7 @@ def restore(actor: Actor, listing_id: int) -> Listing:
     if listing is None:
         raise NotFound("listing")
     listing.status = next_listing_status(listing.status, "restore")
+    _changed(listing)
     audit.record(
         actor, "listing.restore", "listing", listing.id, organization_id=listing.organization_id
     )
@@ -452,6 +463,7 @@ def add_photo(actor: Actor, organization_id: int, listing_id: int, data: bytes) 
         raise
     photo = ListingPhoto(key_prefix=prefix, position=len(listing.photos))
     listing.photos.append(photo)
+    _changed(listing)
     audit.record(actor, "listing.photo_add", "listing", listing.id, organization_id=organization_id)
     db.session.flush()
     return photo
@@ -479,6 +491,7 @@ def move_photo(
         raise NotFound("direction")
     ordered.insert(target, photo)
     _renumber(listing, ordered)
+    _changed(listing)
     db.session.flush()
 
 
@@ -490,6 +503,7 @@ def remove_photo(actor: Actor, organization_id: int, listing_id: int, photo_id: 
     images.forget(images.variant_keys(photo.key_prefix))
     listing.photos.remove(photo)
     _renumber(listing, list(listing.photos))
+    _changed(listing)
     audit.record(
         actor, "listing.photo_remove", "listing", listing.id, organization_id=organization_id
     )
@@ -649,6 +663,56 @@ def public_listing(slug: str) -> Listing:
     return listing
 
 
+def public_listing_by_id(listing_id: int) -> Listing:
+    """A published listing of a verified co-op, by id; NotFound for anything else (drafts,
+    paused, archived or taken-down listings, unverified co-ops)."""
+    listing = db.session.scalar(
+        _published()
+        .where(Listing.id == listing_id)
+        .options(*_CARD_LOADS, selectinload(Listing.category))
+    )
+    if listing is None:
+        raise NotFound("listing")
+    return listing
+
+
+def published_listings(
+    *, category: str | None = None, organization_id: int | None = None, province: str | None = None
+):
+    """The statement of what the catalogue shows (published listings of verified co-ops),
+    narrowed to a category and its subcategories (its slug or id), a co-op or an origin
+    province (its code), unordered, for a caller that pages it. ValidationFailed names a
+    category or province that does not exist."""
+    errors: dict[str, object] = {}
+    stmt = _published().options(*_CARD_LOADS)
+    if category:
+        reference = category.strip()[:80]
+        found = db.session.scalar(
+            select(Category).where(
+                Category.id == int(reference)
+                if reference.isascii() and reference.isdigit() and len(reference) < 10
+                else Category.slug == reference
+            )
+        )
+        if found is None:
+            errors["category"] = _l("There is no such category.")
+        else:
+            child_ids = select(Category.id).where(Category.parent_id == found.id)
+            stmt = stmt.where(
+                or_(Listing.category_id == found.id, Listing.category_id.in_(child_ids))
+            )
+    if province:
+        code = resolve_province(province)
+        if code is None:
+            errors["province"] = _l("There is no such province.")
+        stmt = stmt.where(Listing.origin_province_code == code)
+    if errors:
+        raise ValidationFailed(errors)
+    if organization_id is not None:
+        stmt = stmt.where(Listing.organization_id == organization_id)
+    return stmt
+
+
 def category_by_slug(slug: str) -> Category:
     category = db.session.scalar(select(Category).where(Category.slug == slug[:80]))
     if category is None:
@@ -738,7 +802,11 @@ def dashboard_listings(actor: Actor, organization_id: int) -> list[Listing]:
         db.session.scalars(
             select(Listing)
             .where(Listing.organization_id == organization_id)
-            .options(selectinload(Listing.photos), selectinload(Listing.tiers))
+            .options(
+                selectinload(Listing.photos),
+                selectinload(Listing.tiers),
+                selectinload(Listing.certificates),
+            )
             .order_by(Listing.status, Listing.updated_at.desc())
         )
     )
