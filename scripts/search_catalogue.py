@@ -9,10 +9,37 @@ Core bulk inserts; then the search projection is rebuilt by the app's own code
 (``documents.rebuild_all``) and committed. The same seed and day give the same catalogue.
 
     DATABASE_URL=... .venv/bin/python scripts/search_catalogue.py 100000 [--seed 7]
+                     [--deals 0.01]
 
 The database must be migrated (``flask db upgrade``: the categories come from migration 0003);
 rows are added to what is there. Elasticsearch is not touched: run ``flask search reindex``
 afterwards to fill it.
+
+With ``--deals RATIO`` it also makes the trade of a live site, for load tests: ``RATIO``
+supply contracts per listing (0.01: 1,000 contracts at 100,000 listings). Accounts are written
+in bulk, deals through the services:
+
+- *Accounts, bulk SQL*: an owner for every generated co-op (``htx00001@bench.chohtx.vn`` is the
+  first co-op's, in the order they were generated), verified buyers (``buyer0001@…``, one per
+  ~8 contracts, each with a delivery location) and a fair organiser (``hoicho@…``), all with
+  the password ``BENCH_PASSWORD``. The scrypt hash is computed once and shared: hashing per
+  user through ``accounts.register`` would cost ~0.1 s each (2,500 co-op owners at 100k) and
+  would also create an organisation per user.
+- *Deals, services*: requests for quotes (invited co-op only, so a request does not notify
+  every matching co-op in the catalogue), quotes, awards, both signatures, then the contract
+  is moved into the past (as ``marketplace/demo_contracts.py`` does) and its past deliveries
+  dispatched and received, which issues the invoices; some are paid. About one request in
+  seven stays open with its quote. Fairs with booth plans and co-op applications (some
+  accepted, some paid) follow, one application per two contracts. These rows carry numbering,
+  state machines, ledger entries, audit entries and notices that a bulk insert would have to
+  reproduce, so the services write them, at the cost of time (the generator prints it; about
+  2 s per contract with its 0–12 past deliveries on a busy 2-core machine in a smoke run,
+  so half an hour for 1,000 contracts). Emails and notices they
+  queue stay in the outbox (``OUTBOX_DELIVER_IMMEDIATELY`` off, as ``flask seed-demo`` does).
+
+Contract ``k`` goes to buyer ``k mod buyers`` and co-op ``k mod active co-ops`` (about three
+contracts each), so a load test can log in as ``htx00001``… up to ``active_coops`` and
+``buyer0001``… up to ``buyers`` (both printed, and in the ``--json`` figures) and find trade.
 """
 
 from __future__ import annotations
@@ -39,6 +66,25 @@ from marketplace.vietnam import FORMER_PROVINCES, PROVINCES, VN_TZ  # noqa: E402
 
 LISTINGS_PER_COOP = 40
 INSERT_BATCH = 5000
+
+#: The password of every account made with ``--deals`` (a bench database only).
+BENCH_PASSWORD = "chohtx-bench-2026"  # noqa: S105 - a benchmark's known login
+BENCH_DOMAIN = "bench.chohtx.vn"
+CONTRACTS_PER_BUYER = 8
+CONTRACTS_PER_COOP = 3
+APPLICATIONS_PER_FAIR = 40
+
+
+def coop_email(index: int) -> str:
+    """The owner's login of the ``index``-th generated co-op (0-based)."""
+    return f"htx{index + 1:05d}@{BENCH_DOMAIN}"
+
+
+def buyer_email(index: int) -> str:
+    return f"buyer{index + 1:04d}@{BENCH_DOMAIN}"
+
+
+ORGANISER_EMAIL = f"hoicho@{BENCH_DOMAIN}"
 
 
 # --- vocabulary ----------------------------------------------------------------------------
@@ -1228,8 +1274,340 @@ def generate(n: int, seed: int = 7, day: date | None = None) -> dict:
         "photos": len(photos),
         "searchable": searchable,
         "total_listings": db.session.scalar(select(func.count()).select_from(Listing)),
+        "coop_ids": org_ids,
         "generate_seconds": round(generated, 2),
         "projection_seconds": round(projection, 2),
+    }
+
+
+# --- deals ---------------------------------------------------------------------------------
+
+
+def _accounts(coop_ids: list[int], buyers: int, rng: random.Random) -> dict:
+    """Owners of the co-ops, verified buyers with a delivery location, a fair organiser: bulk
+    inserts sharing one password hash. Returns the organisation ids."""
+    from marketplace.extensions import db
+    from marketplace.models import DeliveryLocation, Membership, Organization, User
+    from marketplace.services.accounts.accounts import hash_password
+
+    conn = db.session.connection()
+    password_hash = hash_password(BENCH_PASSWORD)
+    now = datetime.now(UTC)
+    cities = ["ha-noi", "ho-chi-minh", "da-nang", "hai-phong", "can-tho"]
+    chains = ("Xanh Mart", "Bếp Việt", "Phân phối Miền Bắc", "Siêu thị Quê Nhà", "Bếp Ăn Hạnh Phúc")
+    kinds = ("supermarket_chain", "canteen", "distributor", "supermarket_chain", "canteen")
+    orgs = []
+    for i in range(buyers):
+        name = f"{chains[i % len(chains)]} {i + 1:04d}"
+        province = cities[i % len(cities)]
+        orgs.append(
+            {
+                "kind": "buyer",
+                "buyer_type": kinds[i % len(kinds)],
+                "name": name,
+                "name_folded": fold(name),
+                "slug": f"bench-buyer-{i + 1:04d}",
+                "created_at": now - timedelta(days=400),
+                "legal_name": f"Công ty TNHH {name}",
+                "tax_code": f"01{rng.randint(10_000_000, 99_999_999)}",
+                "province_code": province,
+                "commune": "Phường Trung tâm",
+                "street": f"{rng.randint(1, 300)} Đường Lê Lợi",
+                "verification_status": "approved",
+                "submitted_at": now - timedelta(days=390),
+                "verified_at": now - timedelta(days=380),
+                "version": 1,
+            }
+        )
+    orgs.append(
+        {
+            "kind": "fair_organizer",
+            "buyer_type": None,
+            "name": "Liên minh HTX Bench",
+            "name_folded": fold("Liên minh HTX Bench"),
+            "slug": "bench-lien-minh-htx",
+            "created_at": now - timedelta(days=400),
+            "legal_name": "Liên minh Hợp tác xã Bench",
+            "tax_code": f"02{rng.randint(10_000_000, 99_999_999)}",
+            "province_code": "lai-chau",
+            "commune": "Phường Tân Phong",
+            "street": "Số 1 Đường Trần Phú",
+            "verification_status": "approved",
+            "submitted_at": now - timedelta(days=390),
+            "verified_at": now - timedelta(days=380),
+            "version": 1,
+        }
+    )
+    ids = _insert(conn, Organization.__table__, orgs, returning=True)
+    buyer_ids, organiser_id = ids[:-1], ids[-1]
+    _insert(
+        conn,
+        DeliveryLocation.__table__,
+        [
+            {
+                "organization_id": org_id,
+                "name": "Kho trung tâm",
+                "province_code": row["province_code"],
+                "commune": row["commune"],
+                "street": row["street"],
+            }
+            for org_id, row in zip(buyer_ids, orgs, strict=False)
+        ],
+    )
+    people = [(coop_email(i), org_id) for i, org_id in enumerate(coop_ids)]
+    people += [(buyer_email(i), org_id) for i, org_id in enumerate(buyer_ids)]
+    people.append((ORGANISER_EMAIL, organiser_id))
+    user_rows = [
+        {
+            "email": email,
+            "name": f"{rng.choice(FAMILY_NAMES)} {rng.choice(MIDDLE_NAMES)} "
+            f"{rng.choice(GIVEN_NAMES)}",
+            "phone": f"09{rng.randint(10_000_000, 99_999_999)}",
+            "password_hash": password_hash,
+            "locale": "vi",
+            "is_admin": False,
+            "is_enabled": True,
+        }
+        for email, _org in people
+    ]
+    user_ids = _insert(conn, User.__table__, user_rows, returning=True)
+    _insert(
+        conn,
+        Membership.__table__,
+        [
+            {"user_id": user_id, "organization_id": org_id, "role": "owner"}
+            for user_id, (_email, org_id) in zip(user_ids, people, strict=True)
+        ],
+    )
+    db.session.commit()
+    return {"buyers": buyer_ids, "organiser": organiser_id}
+
+
+def _actor(email: str):
+    from marketplace.extensions import db
+    from marketplace.models import User
+    from marketplace.services.context import Actor
+
+    return Actor(user=db.session.scalar(select(User).where(User.email == email)), ip="127.0.0.1")
+
+
+def _moment(day: date, hour: int) -> datetime:
+    return datetime.combine(day, datetime.min.time().replace(hour=hour), VN_TZ).astimezone(UTC)
+
+
+def _contract(k: int, coop: tuple[int, str], buyer: tuple[int, str, int], rng) -> dict:
+    """One deal between a buyer and a co-op, through the services; returns what it made."""
+    from marketplace.extensions import db
+    from marketplace.models import Category, Contract, Delivery, Listing
+    from marketplace.services.deals import contracts, deliveries, invoices, rfqs
+    from marketplace.vietnam import today
+
+    coop_id, coop_login = coop
+    buyer_id, buyer_login, location_id = buyer
+    coop_actor, buyer_actor = _actor(coop_login), _actor(buyer_login)
+    listing = db.session.scalars(
+        select(Listing)
+        .where(Listing.organization_id == coop_id, Listing.status == "published")
+        .order_by(Listing.id)
+    ).all()
+    listing = listing[k % len(listing)]
+    category = db.session.get(Category, listing.category_id)
+    quantity = listing.min_order_quantity * rng.choice((1, 2, 3, 5))
+    start = today() + timedelta(days=3)
+    weekly = rng.random() < 0.7
+    rfq = rfqs.create_rfq(
+        buyer_actor,
+        buyer_id,
+        rfqs.RfqData(
+            title=f"{listing.title_vi[:120]} cho {rng.randint(2, 40)} cửa hàng",
+            lines=[
+                rfqs.RfqLineData(
+                    category_id=listing.category_id,
+                    specification=listing.title_vi[:500],
+                    quantity=str(quantity),
+                    unit=listing.unit,
+                    target_price="",
+                    listing_id=listing.id,
+                )
+            ],
+            pattern="weekly" if weekly else "monthly",
+            weekdays=["1", "4"] if weekly else [],
+            day_of_month="" if weekly else str(rng.randint(1, 28)),
+            starts_on=start,
+            ends_on=start + timedelta(weeks=rng.choice((12, 16, 26))),
+            respond_by_date=today() + timedelta(days=2),
+            delivery_location_id=location_id,
+            payment_days=rng.choice(("15", "30", "45")),
+            invited_only=True,
+            invited_coop_ids=[coop_id],
+        ),
+    )
+    quote = rfqs.submit_quote(
+        coop_actor,
+        rfq.id,
+        coop_id,
+        rfqs.VersionData(
+            lines=[
+                rfqs.QuoteLineData(
+                    rfq_line_id=rfq.lines[0].id,
+                    unit_price=str(listing.unit_price_for(quantity) or listing.base_price),
+                    quantity=str(quantity),
+                    vat_rate=category.vat_rate,
+                    listing_id=listing.id,
+                )
+            ],
+            valid_until=today() + timedelta(days=14),
+            notes="Giao bằng xe của hợp tác xã, hóa đơn GTGT.",
+        ),
+    )
+    db.session.commit()
+    made = {"rfqs": 1, "quotes": 1, "contracts": 0, "received": 0, "invoices": 0, "paid": 0}
+    if k % 7 == 6:  # left open: the buyer has not decided yet
+        return made
+    contract = rfqs.award(buyer_actor, rfq.id, {rfq.lines[0].id: quote.id}, {quote.id: 1})[0]
+    for actor in (coop_actor, buyer_actor):
+        contracts.sign(actor, contract.id, contract.version, confirmed=True)
+    db.session.commit()
+    made["contracts"] = 1
+    # Moved into the past, as if signed weeks ago, so it has a history.
+    contract = db.session.get(Contract, contract.id)
+    shift = timedelta(days=rng.randint(7, 42))
+    contract.starts_on -= shift
+    contract.ends_on -= shift
+    contract.activated_at = _moment(contract.starts_on - timedelta(days=3), 10)
+    for signature in contract.signatures:
+        signature.signed_at = contract.activated_at
+    planned = db.session.scalars(
+        select(Delivery).where(Delivery.contract_id == contract.id).order_by(Delivery.scheduled_on)
+    ).all()
+    for delivery in planned:
+        delivery.scheduled_on -= shift
+    db.session.commit()
+    past = [d for d in planned if d.scheduled_on < today()]
+    issued = []
+    for n, delivery in enumerate(past):
+        lines = {line.id: deliveries.DispatchLine(str(line.quantity)) for line in delivery.lines}
+        deliveries.dispatch(coop_actor, delivery.id, delivery.version, lines)
+        delivery.dispatched_at = _moment(delivery.scheduled_on, 5)
+        db.session.commit()
+        if n == len(past) - 1:
+            break  # the newest is on its way
+        receipt = {
+            line.id: deliveries.ReceiptLine(str(line.dispatched_quantity))
+            for line in delivery.lines
+        }
+        _done, invoice = deliveries.receive(buyer_actor, delivery.id, delivery.version, receipt)
+        delivery.received_at = _moment(delivery.scheduled_on, 8)
+        made["received"] += 1
+        if invoice is not None:
+            invoice.issued_on = delivery.scheduled_on
+            invoice.due_on = delivery.scheduled_on + timedelta(days=contract.payment_days)
+            issued.append(invoice)
+        db.session.commit()
+    made["invoices"] = len(issued)
+    for invoice in issued[: int(len(issued) * 0.6)]:  # the older ones paid
+        invoices.record_payment(
+            coop_actor,
+            invoice.id,
+            amount=str(invoice.total),
+            paid_on=min(invoice.due_on - timedelta(days=2), today()),
+            reference=f"FT{invoice.issued_on:%y%m%d}{invoice.id:06d}",
+        )
+        made["paid"] += 1
+    db.session.commit()
+    return made
+
+
+def _fairs(organiser_id: int, coops: list[tuple[int, str]], applications: int, rng) -> dict:
+    """Published fairs with booth plans; co-ops apply, some are accepted and some pay."""
+    from marketplace.demo_fairs import _fair
+    from marketplace.extensions import db
+    from marketplace.services import fairs
+
+    organiser = _actor(ORGANISER_EMAIL)
+    made = {"fairs": 0, "applications": 0, "accepted": 0, "fees_paid": 0}
+    fair = None
+    per_fair = min(APPLICATIONS_PER_FAIR, len(coops))  # a co-op applies once to a fair
+    for a in range(applications):
+        if a % per_fair == 0:
+            fair = _fair(
+                organiser,
+                organiser_id,
+                f"Hội chợ OCOP và nông sản Bench {a // per_fair + 1}",
+                starts_in=30 + a // per_fair,
+                rows=[("A", 4), ("B", 20), ("C", 20)],
+            )
+            fairs.publish_fair(organiser, fair.id)
+            db.session.commit()
+            made["fairs"] += 1
+        coop_id, login = coops[a % len(coops)]
+        application = fairs.apply(
+            _actor(login),
+            coop_id,
+            fair.id,
+            fairs.ApplicationData(
+                booth_type_id=fair.booth_types[a % 2].id,
+                contact_name="Người phụ trách gian hàng",
+                contact_phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+            ),
+        )
+        made["applications"] += 1
+        if rng.random() < 0.7:
+            fairs.review(organiser, application.id, "accept")
+            made["accepted"] += 1
+            if rng.random() < 0.6:
+                fairs.mark_paid(organiser, application.id)
+                made["fees_paid"] += 1
+        db.session.commit()
+    return made
+
+
+def make_deals(coop_ids: list[int], listings: int, ratio: float, seed: int = 7) -> dict:
+    """Accounts and the trade of ``round(listings × ratio)`` contracts (see the module's
+    docstring). Needs an app context; commits as it goes. Returns counts and timings."""
+    from flask import current_app
+
+    current_app.config["OUTBOX_DELIVER_IMMEDIATELY"] = False
+    rng = random.Random(seed * 7919 + 1)
+    started = time.perf_counter()
+    total = max(1, round(listings * ratio))
+    buyers = max(1, math.ceil(total / CONTRACTS_PER_BUYER))
+    active = max(1, min(len(coop_ids), math.ceil(total / CONTRACTS_PER_COOP)))
+    orgs = _accounts(coop_ids, buyers, rng)
+    from marketplace.extensions import db
+    from marketplace.models import DeliveryLocation
+
+    locations = dict(
+        db.session.execute(
+            select(DeliveryLocation.organization_id, DeliveryLocation.id).where(
+                DeliveryLocation.organization_id.in_(orgs["buyers"])
+            )
+        ).all()
+    )
+    accounts_seconds = time.perf_counter() - started
+    coops = [(coop_ids[i], coop_email(i)) for i in range(active)]
+    buyer_list = [
+        (org_id, buyer_email(i), locations[org_id]) for i, org_id in enumerate(orgs["buyers"])
+    ]
+    counts: dict[str, int] = {}
+    started = time.perf_counter()
+    for k in range(total):
+        made = _contract(k, coops[k % active], buyer_list[k % buyers], rng)
+        for key, value in made.items():
+            counts[key] = counts.get(key, 0) + value
+    deals_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    everyone = [(org_id, coop_email(i)) for i, org_id in enumerate(coop_ids)]
+    counts.update(_fairs(orgs["organiser"], everyone, max(1, total // 2), rng))
+    fairs_seconds = time.perf_counter() - started
+    return {
+        **counts,
+        "buyers": buyers,
+        "active_coops": active,
+        "password": BENCH_PASSWORD,
+        "accounts_seconds": round(accounts_seconds, 2),
+        "deals_seconds": round(deals_seconds, 2),
+        "fairs_seconds": round(fairs_seconds, 2),
     }
 
 
@@ -1238,6 +1616,14 @@ def main() -> None:
     parser.add_argument("n", type=int, help="how many listings")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--deals",
+        type=float,
+        default=0.0,
+        metavar="RATIO",
+        help="also make accounts and RATIO supply contracts per listing (e.g. 0.01), with "
+        "requests, quotes, deliveries, invoices and fair applications",
+    )
     args = parser.parse_args()
 
     from marketplace import create_app
@@ -1246,6 +1632,9 @@ def main() -> None:
     app = create_app({"ELASTICSEARCH_URL": None})
     with app.app_context():
         stats = generate(args.n, args.seed)
+        coop_ids = stats.pop("coop_ids")
+        if args.deals > 0:
+            stats["deals"] = make_deals(coop_ids, args.n, args.deals, args.seed)
     if args.json:
         print(json.dumps(stats))
         return
@@ -1256,6 +1645,15 @@ def main() -> None:
         f"search projection rebuilt ({stats['searchable']} searchable) "
         f"in {stats['projection_seconds']:.1f} s"
     )
+    if "deals" in stats:
+        d = stats["deals"]
+        print(
+            f"deals: {d['contracts']} contracts ({d['rfqs']} requests, {d['quotes']} quotes, "
+            f"{d['received']} deliveries received, {d['invoices']} invoices, {d['paid']} paid) "
+            f"in {d['deals_seconds']:.1f} s; {d['applications']} applications to {d['fairs']} "
+            f"fairs in {d['fairs_seconds']:.1f} s; logins htx00001..htx{d['active_coops']:05d} "
+            f"and buyer0001..buyer{d['buyers']:04d}@{BENCH_DOMAIN}, password {d['password']}"
+        )
 
 
 if __name__ == "__main__":
