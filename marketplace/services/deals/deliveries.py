@@ -366,6 +366,42 @@ def deliveries_between(
     )
 
 
+def deliveries_of(
+    actor: Actor,
+    organization_id: int,
+    *,
+    contract_id: int | None = None,
+    status: DeliveryStatus | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> list[Delivery]:
+    """The deliveries of the organisation's contracts (any member), by date, optionally of
+    one contract, in one status, or dated within [first, last]."""
+    member_of(actor, organization_id)
+    stmt = (
+        select(Delivery)
+        .join(Contract, Contract.id == Delivery.contract_id)
+        .where(or_(Contract.buyer_id == organization_id, Contract.coop_id == organization_id))
+    )
+    if contract_id is not None:
+        stmt = stmt.where(Delivery.contract_id == contract_id)
+    if status is not None:
+        stmt = stmt.where(Delivery.status == status)
+    if first is not None:
+        stmt = stmt.where(Delivery.scheduled_on >= first)
+    if last is not None:
+        stmt = stmt.where(Delivery.scheduled_on <= last)
+    return list(
+        db.session.scalars(
+            stmt.options(
+                selectinload(Delivery.contract),
+                selectinload(Delivery.lines).selectinload(DeliveryLine.contract_line),
+                selectinload(Delivery.lines).selectinload(DeliveryLine.lot),
+            ).order_by(Delivery.scheduled_on, Delivery.id)
+        )
+    )
+
+
 def month_grid(year: int, month: int) -> list[list[date | None]]:
     """Weeks of a month, Monday first, None outside the month."""
     return [
