@@ -19,21 +19,26 @@ from marketplace.extensions import db
 from marketplace.models import OrgKind, OutboxMessage, Role
 from marketplace.models._types import utcnow
 from marketplace.models.api import WebhookDelivery, WebhookEndpoint
-from marketplace.services import notifications, outbox, webhooks
+from marketplace.services import fairs, notifications, outbox, webhooks
 from marketplace.services.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.factories import (
     actor_for,
     add_member,
+    application,
     audits,
     coop_with_listing,
+    invoice_first_delivery,
     login,
     make_person,
+    open_fair,
     post_rfq,
     quote_on,
     rfq_form,
     settle,
+    signed_contract,
     verified_buyer,
     verified_coop,
+    verified_organiser,
 )
 
 PUBLIC_IP = "93.184.216.34"
@@ -44,6 +49,8 @@ PUBLIC_IP = "93.184.216.34"
 @dataclass
 class Receiver:
     url: str = ""
+    #: The path and query string of ``url``.
+    path: str = ""
     status: int = 200
     delay: float = 0.0
     received: list[dict] = field(default_factory=list)
@@ -64,7 +71,9 @@ def receiver(app, monkeypatch):
         def do_POST(self):  # noqa: N802 - http.server API
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with box.lock:
-                box.received.append({"headers": dict(self.headers), "body": body})
+                box.received.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
             if box.delay:
                 time.sleep(box.delay)
             try:
@@ -82,7 +91,8 @@ def receiver(app, monkeypatch):
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    box.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/chohtx?src=test"
+    box.path = "/hooks/chohtx?src=test"
+    box.url = f"http://127.0.0.1:{server.server_address[1]}{box.path}"
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)
     yield box
     server.shutdown()
@@ -259,6 +269,61 @@ def test_a_quote_submitted_is_delivered_signed_to_the_buyers_endpoint(app, recei
     assert delivery.endpoint_id == endpoint_id and delivery.status == "succeeded"
     assert delivery.attempts == 1 and delivery.last_status_code == 200
     assert delivery.delivered_at is not None and delivery.last_error is None
+
+
+def _received_by(receiver: Receiver) -> dict[str, list[tuple[str, str]]]:
+    """Event types (and objects) each endpoint received, by the endpoint's query string."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    with receiver.lock:
+        for request in receiver.received:
+            event = json.loads(request["body"])
+            found.setdefault(request["path"], []).append((event["type"], event["data"]["url"]))
+    return found
+
+
+def test_a_whole_deal_tells_each_side_its_own_events(app, receiver):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    coop_with_listing(app, coop)
+    endpoint_for(app, buyer, receiver.url + "&who=buyer", webhooks.event_types_for(OrgKind.BUYER))
+    endpoint_for(app, coop, receiver.url + "&who=coop", webhooks.event_types_for(OrgKind.COOP))
+    contract_id = signed_contract(app, buyer, coop)
+    invoice_id, _total = invoice_first_delivery(app, buyer, coop, contract_id)
+
+    received = _received_by(receiver)
+    buyer_events = dict(received[receiver.path + "&who=buyer"])
+    coop_events = dict(received[receiver.path + "&who=coop"])
+    assert {"quote.received", "contract.signed", "delivery.dispatched", "invoice.issued"} <= set(
+        buyer_events
+    )
+    assert {
+        "rfq.posted",
+        "quote.awarded",
+        "contract.to_sign",
+        "contract.signed",
+        "delivery.received",
+        "invoice.issued",
+    } <= set(coop_events)
+    assert buyer_events["contract.signed"] == f"/api/v1/contracts/{contract_id}"
+    assert coop_events["invoice.issued"] == f"/api/v1/invoices/{invoice_id}"
+    assert not set(buyer_events) & {"rfq.posted", "quote.awarded", "delivery.received"}
+
+
+def test_fair_applications_tell_the_organiser_and_the_co_op(app, receiver):
+    organiser = verified_organiser(app)
+    coop = verified_coop(app, organization_name="HTX Chè Shan Tuyết")
+    endpoint_for(app, organiser, receiver.url + "&who=organiser", ["fair_application.received"])
+    endpoint_for(app, coop, receiver.url + "&who=coop", ["fair_application.reviewed"])
+    fair_id, type_id = open_fair(app, organiser)
+    with app.app_context():
+        applied = fairs.apply(actor_for(coop), coop.organization_id, fair_id, application(type_id))
+        fairs.review(actor_for(organiser), applied.id, "accept")
+        application_id = applied.id
+        settle()
+    received = _received_by(receiver)
+    url = f"/api/v1/fair-applications/{application_id}"
+    assert received[receiver.path + "&who=organiser"] == [("fair_application.received", url)]
+    assert received[receiver.path + "&who=coop"] == [("fair_application.reviewed", url)]
 
 
 def test_an_inactive_endpoint_is_not_told(app, receiver):
