@@ -179,6 +179,13 @@ def test_the_organiser_reviews_applications_to_its_own_fairs(app, client):
     assert client.post(review, json={"action": "accept"}, headers=rival).status_code == 404
     assert client.post(review, json={"action": "accept"}, headers=as_coop).status_code == 404
     assert client.get(f"/api/v1/fairs/{fair_id}/applications", headers=as_coop).status_code == 404
+    # An id too large for the database: 404 for both methods of the path, never 405.
+    too_large = "/api/v1/fairs/2147483648/applications"
+    assert client.get(too_large, headers=as_organiser).status_code == 404
+    assert client.post(too_large, json={}, headers=as_coop).status_code == 404
+    long_key = {**as_coop, "Idempotency-Key": "k" * 256}
+    withdraw = f"/api/v1/fair-applications/{made['id']}/withdraw"
+    assert client.post(withdraw, headers=long_key).status_code == 422
     # The organiser's staff read but may not decide, as on the page.
     staff = _staff_key(app, organiser)
     assert client.get(f"/api/v1/fairs/{fair_id}/applications", headers=staff).status_code == 200
@@ -206,8 +213,7 @@ def test_the_organiser_reviews_applications_to_its_own_fairs(app, client):
     )
     late = client.post(review, json={"action": "waitlist"}, headers=as_organiser)
     assert late.status_code == 409
-    withdraw = client.post(f"/api/v1/fair-applications/{made['id']}/withdraw", headers=as_coop)
-    assert withdraw.status_code == 409
+    assert client.post(withdraw, headers=as_coop).status_code == 409
     with app.app_context():
         assert db.session.get(FairApplication, made["id"]).booth_id is not None
         assert audits("fair.accept", made["id"]) == 1

@@ -88,6 +88,8 @@ def test_a_whole_payment_through_the_api(app, client):
     # The buyer says it has transferred (a co-op's key cannot even hold that scope).
     claim_url = url + "/transfer-claims"
     assert client.post(claim_url, json={}, headers=as_coop).status_code == 403
+    broken = client.post(claim_url, data=b"\x00", content_type="application/json", headers=as_buyer)
+    assert broken.status_code == 400 and broken.mimetype == "application/problem+json"
     bad = client.post(claim_url, json={"amount": "lots"}, headers=as_buyer)
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "amount"
     future = (today() + timedelta(days=3)).isoformat()

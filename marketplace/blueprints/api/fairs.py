@@ -5,6 +5,7 @@ applications to its own fairs (accept, waitlist, reject)."""
 from __future__ import annotations
 
 import marshmallow as ma
+from flask.views import MethodView
 
 from marketplace.blueprints.api.core import (
     PageQuery,
@@ -305,45 +306,49 @@ def fair_read(fair_id: int):
     return _fair(fair)
 
 
-@bp.route("/fairs/<int:fair_id>/applications", methods=["POST"])
-@requires("fairs")
-@idempotent
-@bp.arguments(FairApplicationIn)
-@bp.response(201, FairApplicationOut)
-@bp.alt_response(404, response="NOT_FOUND")
-def application_create(data, fair_id: int):
-    """The key's co-op (verified; owner or manager) applies for a booth of one of the fair's
-    booth types, with the products it will show and a preferred booth. A full booth type
-    is refused unless `join_waitlist`; one active application per fair."""
-    application = fair_service.apply(
-        actor(),
-        _organisation_id(),
-        fair_id,
-        fair_service.ApplicationData(
-            booth_type_id=data["booth_type_id"],
-            contact_name=data["contact_name"],
-            contact_phone=data["contact_phone"],
-            preferred_booth_id=data["preferred_booth_id"],
-            listing_ids=list(data["listing_ids"]),
-            needs=data["needs"],
-            join_waitlist=data["join_waitlist"],
-        ),
-    )
-    return _application(application)
-
-
 @bp.route("/fairs/<int:fair_id>/applications")
-@requires("fairs")
-@bp.arguments(FairApplicationsOfFairQuery, location="query")
-@bp.response(200, FairApplicationPage)
-@bp.alt_response(404, response="NOT_FOUND")
-def applications_of_fair(args, fair_id: int):
-    """The applications to one of the key's organiser's fairs, optionally of one status and
-    booth type (as the organiser's applications page filters them); anyone else's fair: 404."""
-    found = fair_review.applications_list(
-        actor(), fair_id, args.get("status") or "", args.get("booth_type_id")
-    )
-    return _page(found, args, _application)
+class FairApplications(MethodView):
+    """One URL rule for both methods: an id out of range is then 404 for both (two rules
+    would answer 405 for the method whose rule did not match)."""
+
+    @requires("fairs")
+    @idempotent
+    @bp.arguments(FairApplicationIn)
+    @bp.response(201, FairApplicationOut)
+    @bp.alt_response(400, response="BAD_REQUEST")
+    @bp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, fair_id: int):
+        """The key's co-op (verified; owner or manager) applies for a booth of one of the
+        fair's booth types, with the products it will show and a preferred booth. A full
+        booth type is refused unless `join_waitlist`; one active application per fair."""
+        application = fair_service.apply(
+            actor(),
+            _organisation_id(),
+            fair_id,
+            fair_service.ApplicationData(
+                booth_type_id=data["booth_type_id"],
+                contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+                preferred_booth_id=data["preferred_booth_id"],
+                listing_ids=list(data["listing_ids"]),
+                needs=data["needs"],
+                join_waitlist=data["join_waitlist"],
+            ),
+        )
+        return _application(application)
+
+    @requires("fairs")
+    @bp.arguments(FairApplicationsOfFairQuery, location="query")
+    @bp.response(200, FairApplicationPage)
+    @bp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, fair_id: int):
+        """The applications to one of the key's organiser's fairs, optionally of one status
+        and booth type (as the organiser's applications page filters them); anyone else's
+        fair: 404."""
+        found = fair_review.applications_list(
+            actor(), fair_id, args.get("status") or "", args.get("booth_type_id")
+        )
+        return _page(found, args, _application)
 
 
 # --- applications ---------------------------------------------------------------------------
@@ -394,6 +399,7 @@ def application_read(application_id: int):
 @bp.response(200, FairApplicationOut)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def application_withdraw(application_id: int):
     """The co-op (owner or manager) withdraws an application the organiser has not
     accepted (submitted or waitlisted); otherwise 409."""
@@ -406,6 +412,7 @@ def application_withdraw(application_id: int):
 @idempotent
 @bp.arguments(FairApplicationReviewIn)
 @bp.response(200, FairApplicationOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 def application_review(data, application_id: int):

@@ -453,6 +453,7 @@ def _organization(organization_id: int) -> Organization | None:
 @idempotent
 @bp.arguments(TransferClaimIn)
 @bp.response(201, TransferClaimOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(404, response="NOT_FOUND")
 def transfer_claim(data, kind: str, payable_id: int):
     """The payer says it has transferred money for the payable (the pay page's “I have
@@ -475,6 +476,7 @@ def transfer_claim(data, kind: str, payable_id: int):
 @idempotent
 @bp.arguments(TransferIn)
 @bp.response(201, PaymentOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(404, response="NOT_FOUND")
 def transfer_record(data, kind: str, payable_id: int):
     """The payee's owner or manager records a bank transfer that reached its account (the pay
