@@ -358,7 +358,13 @@ def requires(scope: str) -> Callable:
                 g.api_note_use = key.id
             return limited(*args, **kwargs)
 
-        for status, name in ((401, "UNAUTHORIZED"), (403, "FORBIDDEN"), (429, "TOO_MANY_REQUESTS")):
+        # 400: a body that is not JSON at all (webargs refuses it before any schema).
+        for status, name in (
+            (400, "BAD_REQUEST"),
+            (401, "UNAUTHORIZED"),
+            (403, "FORBIDDEN"),
+            (429, "TOO_MANY_REQUESTS"),
+        ):
             wrapper = _DOC.alt_response(status, response=name)(wrapper)
         wrapper = Blueprint.doc(
             description=((getattr(view, "__doc__", "") or "").strip() + f"\n\nScope: `{scope}`.")
@@ -472,6 +478,7 @@ def idempotent(view: Callable) -> Callable:
             }
         ]
     )(wrapper)
+    wrapper = _DOC.alt_response(422, response="UNPROCESSABLE_ENTITY")(wrapper)
     return _DOC.alt_response(409, response="CONFLICT")(wrapper)
 
 
