@@ -161,11 +161,18 @@ def test_bad_requests_name_their_fields(app, client, deal):
     assert response.status_code == 422
     assert fields(response) == {"new_delivery_location.province"}
 
-    extreme = rfq_body(app, deal.buyer, payment_days=10**20, starts_on="0001-01-01")
+    extreme = rfq_body(
+        app, deal.buyer, payment_days=10**20, starts_on="0001-01-01", title="\x00\x07"
+    )
     extreme["lines"].append(extreme["lines"][0] | {"quantity": 10**30, "target_price": -1})
     response = client.post("/api/v1/rfqs", json=extreme, headers=deal.buyer_key)
     assert response.status_code == 422
-    assert fields(response) == {"payment_days", "lines.1.quantity", "lines.1.target_price"}
+    assert fields(response) == {
+        "title",
+        "payment_days",
+        "lines.1.quantity",
+        "lines.1.target_price",
+    }
     with app.app_context():
         assert count(Rfq) == 0
 

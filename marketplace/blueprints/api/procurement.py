@@ -55,7 +55,7 @@ from marketplace.services import api_keys
 from marketplace.services.accounts import profiles
 from marketplace.services.deals import rfqs
 from marketplace.services.errors import NotFound, ValidationFailed
-from marketplace.validation import MAX_DB_INT
+from marketplace.validation import MAX_DB_INT, strip_control
 from marketplace.vietnam import province_name, today
 
 bp = area(
@@ -152,6 +152,15 @@ def fields_named(state: str = "body") -> Iterator[None]:
 
 
 # --- schemas ------------------------------------------------------------------------------------
+
+
+class _Text(ma.fields.String):
+    """Text as sent, without control characters (the database refuses NUL; none belongs
+    in a request or an offer)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return strip_control(super()._deserialize(value, attr, data, **kwargs))
+
 
 _ID = ma.validate.Range(min=1, max=MAX_DB_INT)
 _PRICE = ma.validate.Range(min=1, max=MAX_PRICE)
@@ -265,7 +274,7 @@ class RfqQuery(PageQuery):
 
 class RfqLineIn(ma.Schema):
     category_id = ma.fields.Integer(required=True, validate=_ID)
-    specification = ma.fields.String(
+    specification = _Text(
         required=True,
         validate=ma.validate.Length(min=1, max=500),
         metadata={"description": "Variety, size, packing"},
@@ -273,7 +282,7 @@ class RfqLineIn(ma.Schema):
     quantity = ma.fields.Integer(
         required=True, validate=_QUANTITY, metadata={"description": "Per delivery"}
     )
-    unit = ma.fields.String(required=True, validate=ma.validate.OneOf(list(UNITS)))
+    unit = _Text(required=True, validate=ma.validate.OneOf(list(UNITS)))
     target_price = ma.fields.Integer(
         load_default=None, allow_none=True, validate=_PRICE, metadata=_VND
     )
@@ -286,14 +295,14 @@ class RfqLineIn(ma.Schema):
 
 
 class RfqNewLocationIn(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    province = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=60))
-    commune = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    street = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = _Text(required=True, validate=ma.validate.Length(min=1, max=120))
+    province = _Text(required=True, validate=ma.validate.Length(min=1, max=60))
+    commune = _Text(required=True, validate=ma.validate.Length(min=1, max=120))
+    street = _Text(required=True, validate=ma.validate.Length(min=1, max=200))
 
 
 class RfqIn(ma.Schema):
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    title = _Text(required=True, validate=ma.validate.Length(min=1, max=200))
     lines = ma.fields.List(
         ma.fields.Nested(RfqLineIn),
         required=True,
@@ -337,7 +346,7 @@ class RfqIn(ma.Schema):
         metadata={"description": "Instead of delivery_location_id: added to the profile"},
     )
     required_certificates = ma.fields.List(
-        ma.fields.String(validate=ma.validate.OneOf(["vietgap", "globalgap", "organic"])),
+        _Text(validate=ma.validate.OneOf(["vietgap", "globalgap", "organic"])),
         load_default=list,
         validate=ma.validate.Length(max=3),
     )
@@ -355,7 +364,7 @@ class RfqIn(ma.Schema):
     invited_coop_ids = ma.fields.List(
         ma.fields.Integer(validate=_ID), load_default=list, validate=ma.validate.Length(max=200)
     )
-    notes = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    notes = _Text(load_default="", validate=ma.validate.Length(max=4000))
 
 
 class QuoteLineIn(ma.Schema):
@@ -366,7 +375,7 @@ class QuoteLineIn(ma.Schema):
     quantity = ma.fields.Integer(
         required=True, validate=_QUANTITY, metadata={"description": "Per delivery"}
     )
-    vat_rate = ma.fields.String(
+    vat_rate = _Text(
         required=True,
         validate=ma.validate.OneOf(list(VAT_RATES)),
         metadata={"description": "Percent, or kct (not subject to VAT); the co-op's to set"},
@@ -387,7 +396,7 @@ class QuoteVersionIn(ma.Schema):
         metadata={"description": "The request lines offered; a line left out is not offered"},
     )
     valid_until = ma.fields.Date(required=True, metadata={"description": "The offer holds until"})
-    notes = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))
+    notes = _Text(load_default="", validate=ma.validate.Length(max=4000))
 
 
 class RfqAwardQuoteIn(ma.Schema):
@@ -642,6 +651,7 @@ def list_rfqs(args):
 @idempotent
 @bp.arguments(RfqIn)
 @bp.response(201, RfqOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 def create_rfq(data):
@@ -674,6 +684,7 @@ def get_rfq(rfq_id: int):
 @requires("procurement")
 @idempotent
 @bp.response(200, RfqOut)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 def cancel_rfq(rfq_id: int):
@@ -687,6 +698,7 @@ def cancel_rfq(rfq_id: int):
 @idempotent
 @bp.arguments(RfqAwardIn)
 @bp.response(201, RfqAwardOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(412, response="PRECONDITION_FAILED")
@@ -737,6 +749,7 @@ def quote_template(rfq_id: int):
 @idempotent
 @bp.arguments(QuoteVersionIn)
 @bp.response(201, QuoteOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 def submit_quote(data, rfq_id: int):
@@ -777,6 +790,7 @@ def get_quote(quote_id: int):
 @if_match
 @bp.arguments(QuoteVersionIn)
 @bp.response(201, QuoteOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 def add_version(data, quote_id: int):
@@ -814,6 +828,7 @@ def accept_counter_offer(quote_id: int):
 @idempotent
 @if_match
 @bp.response(200, QuoteOut)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 def withdraw_quote(quote_id: int):
