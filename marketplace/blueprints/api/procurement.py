@@ -121,6 +121,17 @@ def seen_version(current: int) -> int:
     return current
 
 
+#: ``If-Match`` on the path of each negotiation step (``idempotent`` documents its own header
+#: as the operation's parameters, which would hide ``if_match``'s).
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'The quote\'s ETag you read, `"v<current_version>"`; a stale one is refused '
+    "with 412",
+}
+
 _FORM_LINE = re.compile(r"^lines-(\d+)-(\w+)$")
 
 
@@ -784,7 +795,7 @@ def get_quote(quote_id: int):
     return _quote_read(quote)
 
 
-@bp.route("/quotes/<int:quote_id>/versions", methods=["POST"])
+@bp.route("/quotes/<int:quote_id>/versions", methods=["POST"], parameters=[IF_MATCH_PARAMETER])
 @either_side
 @idempotent
 @if_match
@@ -804,7 +815,7 @@ def add_version(data, quote_id: int):
     return _fresh(quote), 201
 
 
-@bp.route("/quotes/<int:quote_id>/accept", methods=["POST"])
+@bp.route("/quotes/<int:quote_id>/accept", methods=["POST"], parameters=[IF_MATCH_PARAMETER])
 @requires("sales")
 @idempotent
 @if_match
@@ -823,7 +834,7 @@ def accept_counter_offer(quote_id: int):
     return _fresh(quote), 201
 
 
-@bp.route("/quotes/<int:quote_id>/withdraw", methods=["POST"])
+@bp.route("/quotes/<int:quote_id>/withdraw", methods=["POST"], parameters=[IF_MATCH_PARAMETER])
 @requires("sales")
 @idempotent
 @if_match
