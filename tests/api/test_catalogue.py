@@ -235,6 +235,7 @@ def test_a_lot_and_its_traceability(app, client):
     assert body["listing"]["url"] is None
     assert client.get("/api/v1/lots/nothing-here", headers=headers).status_code == 404
     assert client.get("/api/v1/lots/" + "x" * 500, headers=headers).status_code == 404
+    assert client.get("/api/v1/lots/L%00", headers=headers).status_code == 404
 
 
 def test_reading_the_catalogue_needs_the_scope(app, client):

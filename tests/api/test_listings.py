@@ -127,6 +127,8 @@ def test_bad_bodies_are_422_naming_the_field(app, client):
         ({"certificate_ids": [123456]}, {"certificate_ids"}),
         ({"colour": "red"}, {"colour"}),
         ({"title_vi": "   "}, {"title_vi"}),
+        ({"title_vi": "\x00"}, {"title_vi"}),
+        ({"pack_size": "500 ml \ud875"}, {"pack_size"}),
     ]
     for change, fields in cases:
         response = client.post(OWN, headers=headers, json=_body(app, **change))
@@ -172,6 +174,8 @@ def test_another_coops_listings_are_404(app, client):
         ("get", f"{OWN}/{theirs}/lots", {}),
         ("delete", f"{OWN}/{theirs}/photos/1", {}),
         ("get", f"{OWN}/{2**70}", {}),
+        ("patch", f"{OWN}/{2**31}", {"json": {}}),
+        ("post", f"{OWN}/{2**31}/lots", {"json": {}}),
     ):
         response = getattr(client, method)(path, headers=headers, **kwargs)
         assert response.status_code == 404, (method, path)
@@ -333,6 +337,8 @@ def test_lots_of_a_listing(app, client):
         json={**lot, "code": "L-2", "produced_on": (today() + timedelta(days=2)).isoformat()},
     )
     assert future.status_code == 422 and _fields(future) == {"produced_on"}
+    nul = client.post(path, headers=headers, json={**lot, "code": "L\x00\ud875"})
+    assert nul.status_code == 422 and _fields(nul) == {"code"}
     bad_date = client.post(path, headers=headers, json={**lot, "code": "L-3", "produced_on": "x"})
     assert bad_date.status_code == 422 and _fields(bad_date) == {"produced_on"}
 

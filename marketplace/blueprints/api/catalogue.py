@@ -24,6 +24,7 @@ from marketplace.models import Certificate, Listing, Organization
 from marketplace.services.accounts import organizations, profiles, verification
 from marketplace.services.catalogue import listings as listing_service
 from marketplace.urls import external_url
+from marketplace.validation import strip_control
 from marketplace.vietnam import PROVINCES, province_name, today
 from marketplace.web import absolute_media_url
 
@@ -113,6 +114,19 @@ def public_listing_view(listing: Listing) -> dict[str, Any]:
 # --- schemas ---------------------------------------------------------------------------------
 
 
+class CatalogueText(ma.fields.String):
+    """Text as the database can keep it: control characters (NUL among them) are dropped,
+    and a lone UTF-16 surrogate is refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = strip_control(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            raise self.make_error("invalid") from exc
+        return text
+
+
 class CategorySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     parent_id = ma.fields.Integer(required=True, allow_none=True)
@@ -200,7 +214,7 @@ class ListingOut(ma.Schema):
 
 
 class ListingQuery(PageQuery):
-    category = ma.fields.String(
+    category = CatalogueText(
         load_default=None,
         validate=ma.validate.Length(max=80),
         metadata={"description": "A category's slug or id; its subcategories are included"},
@@ -226,8 +240,8 @@ class CoopOut(ma.Schema):
     province_name = ma.fields.String(required=True, allow_none=True)
     logo_url = ma.fields.String(required=True, allow_none=True)
     member_count = ma.fields.Integer(required=True, allow_none=True)
-    area_hectares = ma.fields.Decimal(
-        required=True, allow_none=True, as_string=True, metadata={"description": "Hectares"}
+    area_hectares = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "Hectares, e.g. 3.50"}
     )
     founded_on = ma.fields.Date(required=True, allow_none=True)
     verified_at = ma.fields.DateTime(required=True, allow_none=True)
@@ -335,7 +349,9 @@ def coop_view(organization: Organization) -> dict[str, Any]:
         if organization.logo_key
         else None,
         "member_count": organization.member_count,
-        "area_hectares": organization.area_hectares,
+        "area_hectares": None
+        if organization.area_hectares is None
+        else str(organization.area_hectares),
         "founded_on": organization.founded_on,
         "verified_at": organization.verified_at,
     }

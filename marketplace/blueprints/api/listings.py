@@ -11,9 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
+from flask.views import MethodView
 from flask_smorest.fields import Upload
 
 from marketplace.blueprints.api.catalogue import (
+    CatalogueText,
     ListingCertificateOut,
     ListingOut,
     ListingPhotoOut,
@@ -105,30 +107,26 @@ def _listing_fields(partial: bool) -> dict[str, ma.fields.Field]:
     required = {"required": not partial}
     text = {"allow_none": True}
     return {
-        "title_vi": ma.fields.String(validate=ma.validate.Length(min=1, max=160), **required),
-        "title_en": field(
-            ma.fields.String, default="", validate=ma.validate.Length(max=160), **text
-        ),
+        "title_vi": CatalogueText(validate=ma.validate.Length(min=1, max=160), **required),
+        "title_en": field(CatalogueText, default="", validate=ma.validate.Length(max=160), **text),
         "description_vi": field(
-            ma.fields.String, default="", validate=ma.validate.Length(max=5000), **text
+            CatalogueText, default="", validate=ma.validate.Length(max=5000), **text
         ),
         "description_en": field(
-            ma.fields.String, default="", validate=ma.validate.Length(max=5000), **text
+            CatalogueText, default="", validate=ma.validate.Length(max=5000), **text
         ),
         "category_id": ma.fields.Integer(
             strict=True, validate=ma.validate.Range(min=1, max=INT32), **required
         ),
         "origin_province": field(
-            ma.fields.String,
+            CatalogueText,
             default="",
             validate=ma.validate.Length(max=80),
             metadata={"description": "Province code or name; empty: the co-op's province"},
             **text,
         ),
-        "unit": ma.fields.String(validate=ma.validate.OneOf(list(UNITS)), **required),
-        "pack_size": field(
-            ma.fields.String, default="", validate=ma.validate.Length(max=80), **text
-        ),
+        "unit": CatalogueText(validate=ma.validate.OneOf(list(UNITS)), **required),
+        "pack_size": field(CatalogueText, default="", validate=ma.validate.Length(max=80), **text),
         "base_price": ma.fields.Integer(
             strict=True,
             validate=ma.validate.Range(min=1, max=MAX_PRICE),
@@ -159,7 +157,7 @@ def _listing_fields(partial: bool) -> dict[str, ma.fields.Field]:
             validate=ma.validate.Range(min=1, max=MAX_QUANTITY),
         ),
         "storage_conditions": field(
-            ma.fields.String, default="", validate=ma.validate.Length(max=200), **text
+            CatalogueText, default="", validate=ma.validate.Length(max=200), **text
         ),
         "harvest_months": field(
             ma.fields.List,
@@ -210,7 +208,7 @@ class ListingPhotoMoveIn(ma.Schema):
 
 
 class LotIn(ma.Schema):
-    code = ma.fields.String(
+    code = CatalogueText(
         required=True,
         validate=ma.validate.Length(min=1, max=40),
         metadata={"description": "The lot code printed on the packaging"},
@@ -220,7 +218,7 @@ class LotIn(ma.Schema):
         required=True, strict=True, validate=ma.validate.Range(min=1, max=MAX_QUANTITY)
     )
     best_before = ma.fields.Date(load_default=None, allow_none=True)
-    farm_location = ma.fields.String(
+    farm_location = CatalogueText(
         load_default="", allow_none=True, validate=ma.validate.Length(max=300)
     )
 
@@ -365,6 +363,7 @@ def list_own(args):
 @idempotent
 @bp.arguments(OwnListingIn)
 @bp.response(201, OwnListingOut, **ETAG_DOC)
+@bp.alt_response(400, response="BAD_REQUEST")
 def create_own(data):
     """A new draft listing, validated as the listing form is (an owner or manager). Publish
     it after adding a photo."""
@@ -374,29 +373,32 @@ def create_own(data):
 
 
 @bp.route("/own/listings/<int:listing_id>")
-@requires(SCOPE)
-@bp.response(200, OwnListingOut, **ETAG_DOC)
-@bp.alt_response(404, response="NOT_FOUND")
-def get_own(listing_id: int):
-    """One of the co-op's listings, in any state."""
-    listing = listing_service.get_own_listing(actor(), _org(), listing_id)
-    set_version(listing.version)
-    return own_view(listing)
+class OwnListing(MethodView):
+    """One URL rule for both methods: an id out of range is then 404 for both (two rules
+    would answer 405 for the method whose rule did not match)."""
 
+    @requires(SCOPE)
+    @bp.response(200, OwnListingOut, **ETAG_DOC)
+    @bp.alt_response(404, response="NOT_FOUND")
+    def get(self, listing_id: int):
+        """One of the co-op's listings, in any state."""
+        listing = listing_service.get_own_listing(actor(), _org(), listing_id)
+        set_version(listing.version)
+        return own_view(listing)
 
-@bp.route("/own/listings/<int:listing_id>", methods=["PATCH"])
-@requires(SCOPE)
-@if_match
-@bp.arguments(OwnListingPatch)
-@bp.response(200, OwnListingOut, **ETAG_DOC)
-@bp.alt_response(404, response="NOT_FOUND")
-def update_own(data, listing_id: int):
-    """Change some of a listing's fields (an owner or manager); the others keep their
-    values. ``tiers`` and ``certificate_ids``, when sent, replace the whole list."""
-    listing = _own(listing_id)
-    values = {**_current_values(listing), **data}
-    listing = listing_service.update_listing(actor(), _org(), listing_id, _listing_data(values))
-    return own_view(_changed(listing))
+    @requires(SCOPE)
+    @if_match
+    @bp.arguments(OwnListingPatch)
+    @bp.response(200, OwnListingOut, **ETAG_DOC)
+    @bp.alt_response(400, response="BAD_REQUEST")
+    @bp.alt_response(404, response="NOT_FOUND")
+    def patch(self, data, listing_id: int):
+        """Change some of a listing's fields (an owner or manager); the others keep their
+        values. ``tiers`` and ``certificate_ids``, when sent, replace the whole list."""
+        listing = _own(listing_id)
+        values = {**_current_values(listing), **data}
+        listing = listing_service.update_listing(actor(), _org(), listing_id, _listing_data(values))
+        return own_view(_changed(listing))
 
 
 @bp.route("/own/listings/<int:listing_id>/price-and-capacity", methods=["PUT"])
@@ -404,6 +406,7 @@ def update_own(data, listing_id: int):
 @if_match
 @bp.arguments(ListingPriceCapacityIn)
 @bp.response(200, OwnListingOut, **ETAG_DOC)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(404, response="NOT_FOUND")
 def set_price_and_capacity(data, listing_id: int):
     """Only the base price and the monthly capacity, as the dashboard's quick edit does."""
@@ -469,6 +472,7 @@ for _action in ACTIONS:
 @if_match
 @bp.arguments(ListingPhotoIn, location="files")
 @bp.response(201, ListingPhotoOut)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 def add_photo(files, listing_id: int):
@@ -487,6 +491,7 @@ def add_photo(files, listing_id: int):
 @if_match
 @bp.arguments(ListingPhotoMoveIn)
 @bp.response(200, OwnListingOut, **ETAG_DOC)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.alt_response(404, response="NOT_FOUND")
 def move_photo(data, listing_id: int, photo_id: int):
     """Make a photo the main one, or move it one place up or down."""
@@ -513,37 +518,39 @@ def remove_photo(listing_id: int, photo_id: int):
 
 
 @bp.route("/own/listings/<int:listing_id>/lots")
-@requires(SCOPE)
-@bp.arguments(PageQuery, location="query")
-@bp.response(200, page_schema(LotOut))
-@bp.alt_response(404, response="NOT_FOUND")
-def list_lots(args, listing_id: int):
-    """A listing's lots, newest first."""
-    page = page_of_list(listing_service.lots_of(actor(), _org(), listing_id), args)
-    page["data"] = [lot_view(lot) for lot in page["data"]]
-    return page
+class OwnListingLots(MethodView):
+    """A listing's lots (one URL rule for both methods, as above)."""
 
+    @requires(SCOPE)
+    @bp.arguments(PageQuery, location="query")
+    @bp.response(200, page_schema(LotOut))
+    @bp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, listing_id: int):
+        """A listing's lots, newest first."""
+        page = page_of_list(listing_service.lots_of(actor(), _org(), listing_id), args)
+        page["data"] = [lot_view(lot) for lot in page["data"]]
+        return page
 
-@bp.route("/own/listings/<int:listing_id>/lots", methods=["POST"])
-@requires(SCOPE)
-@idempotent
-@bp.arguments(LotIn)
-@bp.response(201, LotOut)
-@bp.alt_response(404, response="NOT_FOUND")
-def create_lot(data, listing_id: int):
-    """Record a lot (an owner or manager): it gets a public traceability page and a QR code.
-    A lab result is uploaded on the lots page."""
-    lot = listing_service.create_lot(
-        actor(),
-        _org(),
-        listing_id,
-        listing_service.LotData(
-            code=data["code"],
-            produced_on=data["produced_on"],
-            quantity=str(data["quantity"]),
-            best_before=data["best_before"],
-            farm_location=data["farm_location"] or "",
-        ),
-        None,
-    )
-    return lot_view(lot)
+    @requires(SCOPE)
+    @idempotent
+    @bp.arguments(LotIn)
+    @bp.response(201, LotOut)
+    @bp.alt_response(400, response="BAD_REQUEST")
+    @bp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, listing_id: int):
+        """Record a lot (an owner or manager): it gets a public traceability page and a QR
+        code. A lab result is uploaded on the lots page."""
+        lot = listing_service.create_lot(
+            actor(),
+            _org(),
+            listing_id,
+            listing_service.LotData(
+                code=data["code"],
+                produced_on=data["produced_on"],
+                quantity=str(data["quantity"]),
+                best_before=data["best_before"],
+                farm_location=data["farm_location"] or "",
+            ),
+            None,
+        )
+        return lot_view(lot)

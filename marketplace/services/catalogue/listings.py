@@ -610,6 +610,8 @@ def traceability(public_code: str) -> Traceability:
     """What a QR code on the packaging shows. Lots of any listing state stay traceable:
     the goods are already on a shelf. Only a verified co-op's lots are: nothing of an
     unverified organisation is public (NotFound)."""
+    if not public_code.isascii() or not public_code.isprintable():
+        raise NotFound("lot")  # codes are URL-safe letters and digits
     lot = db.session.scalar(
         select(Lot)
         .where(Lot.public_code == public_code[:24])
