@@ -77,6 +77,15 @@ def test_contracts_are_listed_and_read_by_both_parties_only(app, client):
     assert client.get("/api/v1/contracts", headers=stranger).get_json()["data"] == []
     assert client.get("/api/v1/contracts/2147483647", headers=as_buyer).status_code == 404
     assert client.get("/api/v1/contracts/99999999999", headers=as_buyer).status_code == 404
+    huge = f"/api/v1/contracts/{10**30}/amendments"
+    assert client.post(huge, json={}, headers=as_buyer).status_code == 404
+    assert client.get(huge, headers=as_buyer).status_code == 404
+    broken = client.post(
+        f"/api/v1/contracts/{contract_id}/cancel",
+        data=b"\x00{",
+        headers={**as_buyer, "Content-Type": "application/json"},
+    )
+    assert broken.status_code == 400 and broken.mimetype == "application/problem+json"
     assert client.get(f"/api/v1/contracts/{contract_id}").status_code == 401
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import request
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from marketplace.blueprints.api.core import (
@@ -50,10 +51,6 @@ bp = area(
     "Contracts and amendments: read, sign, cancel a draft, propose and answer changes of "
     "terms. Buyers' keys need `procurement`, co-ops' keys `sales`.",
 )
-
-#: Path ids are database integers: a larger one is no address at all (404).
-ID = "int(max=2147483647)"
-
 
 # --- the scope of a party's key ------------------------------------------------------------------
 
@@ -433,7 +430,7 @@ def contract_list(args):
     return page
 
 
-@bp.route(f"/contracts/<{ID}:contract_id>")
+@bp.route("/contracts/<int:contract_id>")
 @party_scope
 @bp.response(200, ContractOut)
 @bp.alt_response(404, response="NOT_FOUND")
@@ -443,11 +440,12 @@ def contract_read(contract_id: int):
     return contract_out(contracts.contract_view(actor(), contract_id))
 
 
-@bp.route(f"/contracts/<{ID}:contract_id>/sign", methods=["POST"])
+@bp.route("/contracts/<int:contract_id>/sign", methods=["POST"])
 @party_scope
 @idempotent
 @if_match
 @bp.arguments(ContractSignIn)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.response(200, ContractOut)
 @bp.alt_response(404, response="NOT_FOUND")
 def contract_sign(data, contract_id: int):
@@ -465,11 +463,12 @@ def contract_sign(data, contract_id: int):
     return contract_out(contracts.contract_view(actor(), contract_id))
 
 
-@bp.route(f"/contracts/<{ID}:contract_id>/cancel", methods=["POST"])
+@bp.route("/contracts/<int:contract_id>/cancel", methods=["POST"])
 @party_scope
 @idempotent
 @if_match
 @bp.arguments(ContractCancelIn)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.response(200, ContractOut)
 @bp.alt_response(404, response="NOT_FOUND")
 def contract_cancel(data, contract_id: int):
@@ -484,19 +483,6 @@ def contract_cancel(data, contract_id: int):
 
 
 # --- amendments --------------------------------------------------------------------------------
-
-
-@bp.route(f"/contracts/<{ID}:contract_id>/amendments")
-@party_scope
-@bp.arguments(PageQuery, location="query")
-@bp.response(200, page_schema(AmendmentOut))
-@bp.alt_response(404, response="NOT_FOUND")
-def amendment_list(args, contract_id: int):
-    """The changes of terms proposed on a contract, newest first."""
-    contract = contracts.contract_view(actor(), contract_id).contract
-    page = page_of_list(contract.amendments, args)
-    page["data"] = [amendment_out(a, contract.version) for a in page["data"]]
-    return page
 
 
 def _amendment_names(data: dict[str, Any]) -> Callable[[str], str]:
@@ -522,16 +508,7 @@ def _amendment_names(data: dict[str, Any]) -> Callable[[str], str]:
     return name
 
 
-@bp.route(f"/contracts/<{ID}:contract_id>/amendments", methods=["POST"])
-@party_scope
-@idempotent
-@if_match
-@bp.arguments(AmendmentIn)
-@bp.response(201, AmendmentOut)
-@bp.alt_response(404, response="NOT_FOUND")
-def amendment_propose(data, contract_id: int):
-    """An owner's or manager's key proposes new prices or quantities from a date, or extra
-    deliveries, on an active contract. One proposal at a time; the other side answers."""
+def _propose(data: dict[str, Any], contract_id: int) -> dict[str, Any]:
     contract = contracts.contract_view(actor(), contract_id).contract
     proposal = contracts.AmendmentData(
         reason=data["reason"],
@@ -556,6 +533,35 @@ def amendment_propose(data, contract_id: int):
     return amendment_out(amendment, contract.version)
 
 
+@bp.route("/contracts/<int:contract_id>/amendments")
+class ContractAmendments(MethodView):
+    """One rule for both methods, so an id beyond the database's is 404 for either."""
+
+    @party_scope
+    @bp.arguments(PageQuery, location="query")
+    @bp.response(200, page_schema(AmendmentOut))
+    @bp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, contract_id: int):
+        """The changes of terms proposed on a contract, newest first."""
+        contract = contracts.contract_view(actor(), contract_id).contract
+        page = page_of_list(contract.amendments, args)
+        page["data"] = [amendment_out(a, contract.version) for a in page["data"]]
+        return page
+
+    @party_scope
+    @idempotent
+    @if_match
+    @bp.arguments(AmendmentIn)
+    @bp.alt_response(400, response="BAD_REQUEST")
+    @bp.response(201, AmendmentOut)
+    @bp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, contract_id: int):
+        """An owner's or manager's key proposes new prices or quantities from a date, or
+        extra deliveries, on an active contract. One proposal at a time; the other side
+        answers."""
+        return _propose(data, contract_id)
+
+
 def _decide(amendment_id: int, action: str) -> dict[str, Any]:
     amendment = db.session.get(Amendment, amendment_id)
     if amendment is None:
@@ -569,7 +575,7 @@ def _decide(amendment_id: int, action: str) -> dict[str, Any]:
     return amendment_out(decided, contract.version)
 
 
-@bp.route(f"/amendments/<{ID}:amendment_id>/accept", methods=["POST"])
+@bp.route("/amendments/<int:amendment_id>/accept", methods=["POST"])
 @party_scope
 @idempotent
 @if_match
@@ -583,7 +589,7 @@ def amendment_accept(amendment_id: int):
     return _decide(amendment_id, "accept")
 
 
-@bp.route(f"/amendments/<{ID}:amendment_id>/reject", methods=["POST"])
+@bp.route("/amendments/<int:amendment_id>/reject", methods=["POST"])
 @party_scope
 @idempotent
 @if_match
@@ -596,7 +602,7 @@ def amendment_reject(amendment_id: int):
     return _decide(amendment_id, "reject")
 
 
-@bp.route(f"/amendments/<{ID}:amendment_id>/withdraw", methods=["POST"])
+@bp.route("/amendments/<int:amendment_id>/withdraw", methods=["POST"])
 @party_scope
 @idempotent
 @if_match

@@ -21,7 +21,7 @@ from marketplace.blueprints.api.core import (
     page_schema,
     set_version,
 )
-from marketplace.blueprints.api.deals import ID, fields_named, party_scope, seen_version
+from marketplace.blueprints.api.deals import fields_named, party_scope, seen_version
 from marketplace.extensions import db
 from marketplace.models import Delivery, DeliveryStatus, Invoice, InvoiceStatus, Lot, Side
 from marketplace.parsing import MAX_QUANTITY
@@ -317,7 +317,7 @@ def delivery_list(args):
     return page
 
 
-@bp.route(f"/deliveries/<{ID}:delivery_id>")
+@bp.route("/deliveries/<int:delivery_id>")
 @party_scope
 @bp.response(200, DeliveryOut)
 @bp.alt_response(404, response="NOT_FOUND")
@@ -328,11 +328,12 @@ def delivery_read(delivery_id: int):
     return _read(delivery_id)
 
 
-@bp.route(f"/deliveries/<{ID}:delivery_id>/dispatch", methods=["POST"])
+@bp.route("/deliveries/<int:delivery_id>/dispatch", methods=["POST"])
 @party_scope
 @idempotent
 @if_match
 @bp.arguments(DispatchIn)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.response(200, DeliveryOut)
 @bp.alt_response(404, response="NOT_FOUND")
 def delivery_dispatch(data, delivery_id: int):
@@ -358,11 +359,12 @@ def delivery_dispatch(data, delivery_id: int):
     return _read(delivery.id)
 
 
-@bp.route(f"/deliveries/<{ID}:delivery_id>/receive", methods=["POST"])
+@bp.route("/deliveries/<int:delivery_id>/receive", methods=["POST"])
 @party_scope
 @idempotent
 @if_match
 @bp.arguments(ReceiptIn)
+@bp.alt_response(400, response="BAD_REQUEST")
 @bp.response(200, DeliveryOut)
 @bp.alt_response(404, response="NOT_FOUND")
 def delivery_receive(data, delivery_id: int):
