@@ -182,7 +182,7 @@ class _Member(FastHttpUser):
             "/search", params=_search_params(), name=f"{self.side}: search page (logged in)"
         )
 
-    @task(1)
+    @task(2)
     def message(self):
         """A line in a negotiation (queues an email to the other side)."""
         if not WRITES or not self.quotes:
@@ -218,7 +218,7 @@ class CoopMember(_Member):
     def fair_applications(self):
         self.client.get(f"/orgs/{self.org}/fair-applications", name="co-op: fair applications")
 
-    @task(1)
+    @task(2)
     def change_price(self):
         """A new price on one of its listings (queues a search change)."""
         if not WRITES or not self.listings:
