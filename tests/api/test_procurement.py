@@ -337,6 +337,13 @@ def test_bad_quotes_name_their_fields(app, client, deal):
     response = client.post(f"/api/v1/rfqs/{rfq_id}/quotes", json=body, headers=deal.coop_key)
     assert response.status_code == 422
     assert fields(response) == {"lines.1.vat_rate", "lines.1.unit_price", "valid_until"}
+    surrogate = '{"lines": [], "valid_until": "2030-01-01", "notes": "\\ud800"}'
+    response = client.post(
+        f"/api/v1/rfqs/{rfq_id}/quotes",
+        data=surrogate,
+        headers={**deal.coop_key, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422 and fields(response) == {"notes", "lines"}
     late = quote_body(rfq) | {"valid_until": (today() - timedelta(days=1)).isoformat()}
     late["lines"][0]["listing_id"] = 2147483647
     response = client.post(f"/api/v1/rfqs/{rfq_id}/quotes", json=late, headers=deal.coop_key)

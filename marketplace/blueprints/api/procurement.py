@@ -166,11 +166,16 @@ def fields_named(state: str = "body") -> Iterator[None]:
 
 
 class _Text(ma.fields.String):
-    """Text as sent, without control characters (the database refuses NUL; none belongs
-    in a request or an offer)."""
+    """Text as the database can keep it: control characters (NUL among them) are dropped,
+    and a lone UTF-16 surrogate is refused."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return strip_control(super()._deserialize(value, attr, data, **kwargs))
+        text = strip_control(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            raise self.make_error("invalid") from exc
+        return text
 
 
 _ID = ma.validate.Range(min=1, max=MAX_DB_INT)
