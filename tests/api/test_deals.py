@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from marketplace.extensions import db
 from marketplace.models import Amendment, Contract, Membership, OrgKind, Role
+from marketplace.vietnam import today
 from tests.factories import (
     add_member,
     api_key,
@@ -15,6 +16,7 @@ from tests.factories import (
     award_all,
     bearer,
     coop_with_listing,
+    location_id,
     make_person,
     post_rfq,
     quote_on,
@@ -277,3 +279,65 @@ def test_amendments_are_proposed_and_answered(app, client):
     with app.app_context():
         assert db.session.get_one(Amendment, amendment["id"]).decided_at is not None
         assert db.session.get_one(Contract, contract_id).lines[0].unit_price == 180000
+
+
+def test_a_spot_order_is_placed_by_the_buyer_and_signed_by_the_coop(app, client):
+    buyer = verified_buyer(app)
+    coop = verified_coop(app)
+    listing = coop_with_listing(app, coop)
+    as_buyer, as_coop = _keys(app, buyer, coop)
+    with app.app_context():
+        store = location_id(buyer)
+    order = {
+        "listing_id": listing,
+        "quantity": 100,
+        "unit_price": 180000,
+        "delivery_on": (today() + timedelta(days=7)).isoformat(),
+        "delivery_location_id": store,
+    }
+    other_price = client.post(
+        "/api/v1/spot-orders", json={**order, "unit_price": 200000}, headers=as_buyer
+    )
+    assert other_price.status_code == 422
+    assert [e["field"] for e in other_price.get_json()["errors"]] == ["quantity"]
+    missing = client.post(
+        "/api/v1/spot-orders", json={**order, "listing_id": 2147483647}, headers=as_buyer
+    )
+    assert missing.status_code == 404
+    not_mine = client.post("/api/v1/spot-orders", json=order, headers=as_coop)
+    assert not_mine.status_code == 403 and not_mine.get_json()["code"] == "missing_scope"
+
+    placed = client.post("/api/v1/spot-orders", json=order, headers=as_buyer)
+    assert placed.status_code == 201, placed.get_json()
+    contract = placed.get_json()
+    assert contract["kind"] == "spot" and contract["status"] == "draft"
+    assert [s["side"] for s in contract["signatures"]] == ["buyer"]
+    assert contract["lines"][0]["unit_price"] == 180000 and contract["lines"][0]["quantity"] == 100
+    signed = client.post(
+        f"/api/v1/contracts/{contract['id']}/sign", json={"confirmed": True}, headers=as_coop
+    )
+    assert signed.status_code == 200 and signed.get_json()["status"] == "active"
+    assert signed.get_json()["delivery_plan"]["planned"] == 1
+
+
+def test_notice_ends_a_contract_early(app, client):
+    buyer, coop = _parties(app)
+    contract_id = signed_contract(app, buyer, coop)
+    as_buyer, _as_coop = _keys(app, buyer, coop)
+    contract = client.get(f"/api/v1/contracts/{contract_id}", headers=as_buyer).get_json()
+    url = f"/api/v1/contracts/{contract_id}/notice"
+    past = client.post(
+        url, json={"reason": "Đổi nhà cung cấp", "ends_on": "2020-01-01"}, headers=as_buyer
+    )
+    assert past.status_code == 422 and past.get_json()["errors"][0]["field"] == "ends_on"
+    last_day = (date.fromisoformat(contract["starts_on"]) + timedelta(days=1)).isoformat()
+    body = {"reason": "Đổi nhà cung cấp", "ends_on": last_day}
+    stale = client.post(url, json=body, headers={**as_buyer, "If-Match": '"v1"'})
+    assert stale.status_code == 412
+    given = client.post(url, json=body, headers={**as_buyer, "Idempotency-Key": "n-1"})
+    assert given.status_code == 200, given.get_json()
+    ended = given.get_json()
+    assert ended["status"] == "terminating" and ended["ends_on"] == last_day
+    assert ended["agreed_ends_on"] == contract["ends_on"]
+    assert ended["delivery_plan"]["cancelled"] == 3 and ended["delivery_plan"]["planned"] == 1
+    assert client.post(url, json=body, headers=as_buyer).status_code == 409

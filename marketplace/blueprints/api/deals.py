@@ -613,3 +613,79 @@ def amendment_withdraw(amendment_id: int):
     """The proposing side's owner or manager withdraws its proposal. If-Match takes the
     contract's ETag."""
     return _decide(amendment_id, "withdraw")
+
+
+# --- notice and spot orders ----------------------------------------------------------------------
+
+
+class ContractNoticeIn(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    ends_on = ma.fields.Date(required=True, metadata={"description": "The contract's last day"})
+
+
+@bp.route("/contracts/<int:contract_id>/notice", methods=["POST"])
+@party_scope
+@idempotent
+@if_match
+@bp.arguments(ContractNoticeIn)
+@bp.alt_response(400, response="BAD_REQUEST")
+@bp.response(200, ContractOut)
+@bp.alt_response(404, response="NOT_FOUND")
+def contract_notice(data, contract_id: int):
+    """An owner's or manager's key ends an active contract on a date (from today to its
+    agreed end), with a reason; planned deliveries after that day are cancelled."""
+    view = contracts.contract_view(actor(), contract_id)
+    with fields_named():
+        contracts.give_notice(
+            actor(),
+            contract_id,
+            seen_version(view.contract.version),
+            data["reason"],
+            data["ends_on"],
+        )
+    return contract_out(contracts.contract_view(actor(), contract_id))
+
+
+class SpotOrderIn(ma.Schema):
+    listing_id = ma.fields.Integer(required=True, validate=_LINE_ID)
+    quantity = ma.fields.Integer(required=True, validate=_QUANTITY)
+    unit_price = ma.fields.Integer(
+        required=True,
+        validate=_PRICE,
+        metadata={
+            "description": "The listing's tier price for this quantity as you read it (đồng); "
+            "the order is refused if it is not the price now"
+        },
+    )
+    delivery_on = ma.fields.Date(required=True)
+    delivery_location_id = ma.fields.Integer(required=True, validate=_LINE_ID)
+    payment_days = ma.fields.Integer(load_default=7, validate=ma.validate.Range(min=0, max=180))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=300))
+
+
+@bp.route("/spot-orders", methods=["POST"])
+@requires("procurement")
+@idempotent
+@bp.arguments(SpotOrderIn)
+@bp.alt_response(400, response="BAD_REQUEST")
+@bp.response(201, ContractOut)
+@bp.alt_response(404, response="NOT_FOUND")
+def spot_order(data):
+    """A buyer's owner or manager orders a quantity once from a published listing at its
+    tier price: a one-delivery contract, signed by the buyer on placing it, waiting for the
+    co-op to sign (accept) or cancel (decline)."""
+    with fields_named():
+        contract = contracts.place_spot_order(
+            actor(),
+            actor().api_key.organization_id,
+            data["listing_id"],
+            contracts.SpotOrderData(
+                quantity=str(data["quantity"]),
+                delivery_on=data["delivery_on"],
+                delivery_location_id=data["delivery_location_id"],
+                payment_days=str(data["payment_days"]),
+                note=data["note"],
+                seen_unit_price=data["unit_price"],
+            ),
+        )
+    return contract_out(contracts.contract_view(actor(), contract.id))
