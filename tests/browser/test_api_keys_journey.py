@@ -1,6 +1,6 @@
 """A co-op's owner on a phone makes an API key from the organisation's page: a refused form
 keeps the typed name, the key is shown once with a working copy button and a curl example,
-and revoking asks first."""
+and revoking asks first. The pages, and the API reference, pass axe-core on a phone."""
 
 from __future__ import annotations
 
@@ -9,14 +9,29 @@ import os
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import OUTPUT_DIR
-from tests.factories import make_person
+from tests.factories import PROJECT_ROOT, make_person
+
+AXE = os.path.join(PROJECT_ROOT, "node_modules", "axe-core", "axe.min.js")
 
 SIDEWAYS = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
 
 
+def _serious(page) -> list[str]:
+    """axe-core's serious and critical findings on the page (as tests/browser/
+    test_accessibility.py counts them)."""
+    page.add_script_tag(path=AXE)
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']}: {[n['target'] for n in v['nodes'][:5]]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def test_making_showing_and_revoking_a_key_on_a_phone(browser: Browser, live_server, live_app):
     owner = make_person(live_app, organization_name="HTX Rau Sạch Đà Lạt")
-    context = browser.new_context(viewport={"width": 360, "height": 780})
+    # axe-core is injected as an inline script: this context bypasses the policy for it.
+    context = browser.new_context(viewport={"width": 360, "height": 780}, bypass_csp=True)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     page = context.new_page()
     page.goto(live_server + "/login")
@@ -37,6 +52,7 @@ def test_making_showing_and_revoking_a_key_on_a_phone(browser: Browser, live_ser
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#scopes-error")).to_be_visible()
     expect(page.get_by_label("Tên khoá")).to_have_value("ERP kho Đà Lạt")
+    assert not _serious(page)
 
     page.get_by_label("Đọc danh mục sản phẩm công khai", exact=False).check()
     page.get_by_role("button", name="Tạo khoá").click()
@@ -51,6 +67,7 @@ def test_making_showing_and_revoking_a_key_on_a_phone(browser: Browser, live_ser
     expect(copy).to_have_text("Đã chép")
     assert page.evaluate("navigator.clipboard.readText()") == token
     assert not page.evaluate(SIDEWAYS)
+    assert not _serious(page)
     page.screenshot(path=os.path.join(OUTPUT_DIR, "phone-api-new-key.png"), full_page=True)
 
     page.get_by_role("link", name="Xong: quay lại danh sách khoá").click()
@@ -60,5 +77,10 @@ def test_making_showing_and_revoking_a_key_on_a_phone(browser: Browser, live_ser
     page.get_by_role("button", name="Đồng ý thu hồi “ERP kho Đà Lạt”").click()
     expect(page.locator(".api-key--revoked")).to_be_visible()
     assert not page.evaluate(SIDEWAYS)
+    assert not _serious(page)
+    page.goto(live_server + "/api/v1/docs")
+    expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
+    assert not page.evaluate(SIDEWAYS)
+    assert not _serious(page)  # Swagger UI with the colours of static/css/api-reference.css
     page.screenshot(path=os.path.join(OUTPUT_DIR, "phone-api-keys.png"), full_page=True)
     context.close()

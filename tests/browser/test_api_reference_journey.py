@@ -35,6 +35,7 @@ def test_the_reference_draws_the_document_under_the_policy(browser: Browser, liv
     expect(page.locator("#swagger-ui .information-container")).to_be_visible()
     expect(page.locator("#swagger-ui .opblock").first).to_be_visible()
     expect(page.locator("#reference-fallback")).to_be_hidden()
+    page.screenshot(path=os.path.join(OUTPUT_DIR, "api-reference.png"))
     # An operation opened: its parameters, responses and their example bodies drawn.
     page.locator("#swagger-ui .opblock-summary").first.click()
     expect(page.locator("#swagger-ui .responses-wrapper").first).to_be_visible()
@@ -43,7 +44,6 @@ def test_the_reference_draws_the_document_under_the_policy(browser: Browser, liv
     expect(page.locator("#swagger-ui .modal-ux")).to_be_visible()
     expect(page.locator("#guide-link")).to_be_visible()
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=os.path.join(OUTPUT_DIR, "api-reference.png"), full_page=True)
     assert not problems, problems
     assert hosts <= {urlsplit(live_server).netloc, ""}, hosts
     context.close()
