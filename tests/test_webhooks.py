@@ -236,6 +236,13 @@ def test_every_template_mapped_is_a_notice_and_every_event_is_known():
     assert objects <= set(webhooks.API_PATHS)
 
 
+def test_every_event_names_an_object_the_api_can_read(app):
+    adapter = app.url_map.bind("localhost")
+    for obj, path in webhooks.API_PATHS.items():
+        endpoint, _values = adapter.match(path.format(id=12), method="GET")
+        assert endpoint.split(".")[0][:1].isupper(), (obj, endpoint)  # an API operation
+
+
 def test_a_quote_submitted_is_delivered_signed_to_the_buyers_endpoint(app, receiver):
     buyer = verified_buyer(app)
     coop = verified_coop(app)
