@@ -168,7 +168,7 @@ def test_dispatch_checks_its_lines_and_is_idempotent(app, client):
     assert refused(unknown_lot) == ["lines.0.lot_code"]
     assert refused({"lines": [], "early": True}) == ["lines"]
     too_big = refused({"lines": [{"line_id": line_id, "quantity": 10**12}], "early": True})
-    assert too_big and too_big[0].startswith("lines") and too_big[0].endswith("quantity")
+    assert too_big == ["lines.0.quantity"]
 
     body = {
         "lines": [{"line_id": line_id, "quantity": 100, "lot_code": "LO-7"}],
