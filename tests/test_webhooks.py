@@ -396,6 +396,8 @@ def test_a_failing_endpoint_is_retried_then_marked_failing_without_failing_the_r
     (delivery,) = deliveries(app)
     assert delivery.status == "succeeded" and delivery.last_status_code == 204
     assert delivery.attempts == webhooks.MAX_ATTEMPTS + 1
+    listing = client.get(f"/orgs/{coop.organization_id}/webhooks")
+    assert "<code>rfq.posted</code>" in listing.text and "(204)" in listing.text
     with app.app_context():
         assert db.session.get_one(WebhookEndpoint, endpoint_id).failing_since is None
         assert audits("webhook_delivery.send_again", delivery.id) == 1

@@ -461,11 +461,12 @@ def deliveries_of(
     )
 
 
-def latest_deliveries(endpoint_ids: list[int], per_endpoint: int = 3) -> dict[int, list]:
-    """The last few deliveries of each of these endpoints (for a list the caller may see)."""
-    found: dict[int, list[WebhookDelivery]] = {i: [] for i in endpoint_ids}
-    if not endpoint_ids:
-        return found
+def latest_deliveries(
+    actor: Actor, organization_id: int, per_endpoint: int = 3
+) -> dict[int, list[WebhookDelivery]]:
+    """The last few deliveries of each of the organisation's endpoints, newest first, by
+    endpoint id (owner or manager)."""
+    member_of(actor, organization_id, Role.MANAGER)
     rank = (
         func.row_number()
         .over(partition_by=WebhookDelivery.endpoint_id, order_by=WebhookDelivery.id.desc())
@@ -473,7 +474,8 @@ def latest_deliveries(endpoint_ids: list[int], per_endpoint: int = 3) -> dict[in
     )
     inner = (
         select(WebhookDelivery.id, rank)
-        .where(WebhookDelivery.endpoint_id.in_(endpoint_ids))
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookEndpoint.organization_id == organization_id)
         .subquery()
     )
     rows = db.session.scalars(
@@ -482,8 +484,9 @@ def latest_deliveries(endpoint_ids: list[int], per_endpoint: int = 3) -> dict[in
         .where(inner.c.rank <= per_endpoint)
         .order_by(WebhookDelivery.id.desc())
     )
+    found: dict[int, list[WebhookDelivery]] = {}
     for delivery in rows:
-        found[delivery.endpoint_id].append(delivery)
+        found.setdefault(delivery.endpoint_id, []).append(delivery)
     return found
 
 

@@ -56,7 +56,7 @@ def webhooks_list(org_id: int):
         "integrations/webhooks.html",
         organization=organization,
         endpoints=endpoints,
-        latest=webhooks.latest_deliveries([e.id for e in endpoints]),
+        latest=webhooks.latest_deliveries(current_actor(), org_id),
         labels={name: event.label for name, event in webhooks.EVENT_TYPES.items()},
     )
 
