@@ -86,6 +86,8 @@ done
 log "Locust: $CLASSES, $CLIENTS clients for $DURATION against 127.0.0.1:$APP_PORT"
 # shellcheck disable=SC2086 # the class names are words
 run_locust "http://127.0.0.1:$APP_PORT" "$OUT/app" "$CLIENTS" "$SPAWN" "$DURATION" $CLASSES
+# Memory of each app worker after the load (resident set, from ps), for choosing the shape.
+RSS=$(ps -o rss= --ppid "${pids[0]}" | awk '{printf "%s%.0f", (NR > 1 ? " / " : ""), $1 / 1024}')
 log "Locust: bare Flask floor ($HOME_BYTES bytes), $CLIENTS clients for $DURATION"
 run_locust "http://127.0.0.1:$BARE_PORT" "$OUT/bare" "$CLIENTS" "$SPAWN" "$DURATION" BareFloor
 
@@ -102,6 +104,8 @@ print(f\"{d['listings']} listings of {d['coops']} co-ops; {x.get('contracts', 0)
 echo "Locust $(.venv/bin/locust --version 2>/dev/null | awk '{print $2}'), mix '$MIX', $CLIENTS clients, $DURATION, gunicorn.conf.py ($workers), $(nproc) cores shared by server, databases and load generator; $catalogue"
 echo
 .venv/bin/python scripts/load/report.py "$OUT/app"
+echo
+echo "Memory of each app worker after the run (RSS, MiB): $RSS"
 echo
 echo "Bare Flask floor (scripts/bench_bare.py, $HOME_BYTES bytes, same gunicorn settings and load generator):"
 echo

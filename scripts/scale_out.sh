@@ -86,6 +86,7 @@ CFG
 haproxy -c -q -f "$OUT/haproxy.cfg" || die "haproxy refused $OUT/haproxy.cfg"
 
 pids=()
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 for port in $APP1 $APP2; do

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/load.sh and scripts/scale_out.sh (sourced, from the repository root, after
 # log() and die()): Locust, the services, a fresh bench database with N listings and their
 # deals, the search index, and the load test's data file.
