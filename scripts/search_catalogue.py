@@ -1384,6 +1384,18 @@ def _accounts(coop_ids: list[int], buyers: int, rng: random.Random) -> dict:
     return {"buyers": buyer_ids, "organiser": organiser_id}
 
 
+def check_no_bench_accounts() -> None:
+    """``--deals`` numbers its logins from 1: refuse a database that has them already."""
+    from marketplace.extensions import db
+    from marketplace.models import User
+
+    if db.session.scalar(select(User.id).where(User.email.like(f"%@{BENCH_DOMAIN}")).limit(1)):
+        raise SystemExit(
+            f"Accounts @{BENCH_DOMAIN} exist already: --deals needs a fresh database "
+            "(scripts/load.sh makes one)."
+        )
+
+
 def _actor(email: str):
     from marketplace.extensions import db
     from marketplace.models import User
@@ -1644,6 +1656,8 @@ def main() -> None:
     # The database only: the engine's index is filled by `flask search reindex`.
     app = create_app({"ELASTICSEARCH_URL": None})
     with app.app_context():
+        if args.deals > 0:
+            check_no_bench_accounts()
         stats = generate(args.n, args.seed)
         coop_ids = stats.pop("coop_ids")
         if args.deals > 0:
