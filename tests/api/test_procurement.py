@@ -63,7 +63,7 @@ def rfq_body(app, buyer, **changes) -> dict:
                     "target_price": 170000,
                 }
             ],
-            "pattern": "WEEKLY",
+            "pattern": "weekly",
             "weekdays": [1],
             "starts_on": start.isoformat(),
             "ends_on": (start + timedelta(days=27)).isoformat(),
@@ -96,18 +96,18 @@ def test_a_buyer_posts_a_request_and_reads_it(app, client, deal):
     assert response.status_code == 201, response.get_json()
     rfq = response.get_json()
     assert response.headers["Location"] == f"/api/v1/rfqs/{rfq['id']}"
-    assert rfq["status"] == "OPEN" and rfq["buyer"]["id"] == deal.buyer.organization_id
+    assert rfq["status"] == "open" and rfq["buyer"]["id"] == deal.buyer.organization_id
     assert rfq["lines"][0]["quantity"] == 120 and rfq["lines"][0]["currency"] == "VND"
     assert rfq["weekdays"] == [1] and rfq["delivery_location"]["province"] == "Hà Nội"
 
     read = client.get(f"/api/v1/rfqs/{rfq['id']}", headers=deal.buyer_key)
     assert read.status_code == 200
-    assert read.get_json()["side"] == "BUYER" and read.get_json()["quotes"] == []
+    assert read.get_json()["side"] == "buyer" and read.get_json()["quotes"] == []
     assert read.get_json()["invited_coop_ids"] == []
 
-    listed = client.get("/api/v1/rfqs?status=OPEN", headers=deal.buyer_key).get_json()
+    listed = client.get("/api/v1/rfqs?status=open", headers=deal.buyer_key).get_json()
     assert [r["id"] for r in listed["data"]] == [rfq["id"]] and listed["next_cursor"] is None
-    assert client.get("/api/v1/rfqs?status=CANCELLED", headers=deal.buyer_key).get_json() == {
+    assert client.get("/api/v1/rfqs?status=cancelled", headers=deal.buyer_key).get_json() == {
         "data": [],
         "next_cursor": None,
     }
@@ -257,11 +257,11 @@ def test_the_buyer_cancels_a_request(app, client, deal):
     rfq_id = post_rfq(app, deal.buyer)
     quote_id = quote_on(app, deal.coop, rfq_id)
     response = client.post(f"/api/v1/rfqs/{rfq_id}/cancel", headers=deal.buyer_key)
-    assert response.status_code == 200 and response.get_json()["status"] == "CANCELLED"
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
     again = client.post(f"/api/v1/rfqs/{rfq_id}/cancel", headers=deal.buyer_key)
     assert again.status_code == 409 and again.get_json()["code"] == "wrong_state"
     quote = client.get(f"/api/v1/quotes/{quote_id}", headers=deal.coop_key).get_json()
-    assert quote["status"] == "DECLINED" and quote["waiting_on"] is None
+    assert quote["status"] == "declined" and quote["waiting_on"] is None
 
 
 def test_a_staff_members_key_may_read_but_not_ask(app, client, deal):
@@ -285,7 +285,7 @@ def test_a_staff_members_key_may_read_but_not_ask(app, client, deal):
 def test_a_coop_quotes_and_both_sides_read_the_quote(app, client, deal):
     rfq_id = post_rfq(app, deal.buyer)
     rfq = client.get(f"/api/v1/rfqs/{rfq_id}", headers=deal.coop_key).get_json()
-    assert rfq["side"] == "COOP" and "invited_coop_ids" not in rfq
+    assert rfq["side"] == "coop" and "invited_coop_ids" not in rfq
 
     template = client.get(f"/api/v1/rfqs/{rfq_id}/quote-template", headers=deal.coop_key)
     assert template.status_code == 200
@@ -303,7 +303,7 @@ def test_a_coop_quotes_and_both_sides_read_the_quote(app, client, deal):
     assert response.status_code == 201, response.get_json()
     quote = response.get_json()
     assert response.headers["ETag"] == '"v1"'
-    assert quote["current_version"] == 1 and quote["waiting_on"] == "BUYER"
+    assert quote["current_version"] == 1 and quote["waiting_on"] == "buyer"
     assert quote["versions"][0]["lines"][0]["unit_price"] == 175000
     assert quote["coop"]["id"] == deal.coop.organization_id
 
@@ -402,13 +402,13 @@ def test_a_coop_withdraws_its_quote(app, client, deal):
     assert client.post(withdraw, headers=deal.buyer_key).status_code == 403
     first = client.get(f"/api/v1/quotes/{quote_id}", headers=deal.buyer_key)
     response = client.post(withdraw, headers={**deal.coop_key, "If-Match": '"v1"'})
-    assert response.status_code == 200 and response.get_json()["status"] == "WITHDRAWN"
+    assert response.status_code == 200 and response.get_json()["status"] == "withdrawn"
     # The buyer's cached copy is not reused: the closed negotiation is tagged by its body.
     read = client.get(
         f"/api/v1/quotes/{quote_id}",
         headers={**deal.buyer_key, "If-None-Match": first.headers["ETag"]},
     )
-    assert read.status_code == 200 and read.get_json()["status"] == "WITHDRAWN"
+    assert read.status_code == 200 and read.get_json()["status"] == "withdrawn"
     again = client.post(withdraw, headers=deal.coop_key)
     assert again.status_code == 409
     with app.app_context():
@@ -496,7 +496,7 @@ def test_a_whole_deal_through_the_api(app, client, deal):
         headers={**buyer, "If-Match": read.headers["ETag"], "Idempotency-Key": "counter-1"},
     )
     assert countered.status_code == 201
-    assert countered.get_json()["waiting_on"] == "COOP"
+    assert countered.get_json()["waiting_on"] == "coop"
 
     # The co-op sees it waiting and accepts it as it is.
     waiting = client.get("/api/v1/quotes", headers=coop).get_json()["data"]
@@ -507,8 +507,8 @@ def test_a_whole_deal_through_the_api(app, client, deal):
     )
     assert accepted.status_code == 201
     offer = accepted.get_json()
-    assert offer["current_version"] == 3 and offer["waiting_on"] == "BUYER"
-    assert offer["versions"][-1]["side"] == "COOP"
+    assert offer["current_version"] == 3 and offer["waiting_on"] == "buyer"
+    assert offer["versions"][-1]["side"] == "coop"
     assert offer["versions"][-1]["lines"][0]["unit_price"] == 170000
 
     # The buyer awards every line to it.
@@ -533,8 +533,8 @@ def test_a_whole_deal_through_the_api(app, client, deal):
     )
     assert replay.get_json()["contract_ids"] == contract_ids
 
-    assert client.get(f"/api/v1/rfqs/{rfq_id}", headers=buyer).get_json()["status"] == "AWARDED"
-    assert client.get(f"/api/v1/quotes/{quote_id}", headers=coop).get_json()["status"] == "AWARDED"
+    assert client.get(f"/api/v1/rfqs/{rfq_id}", headers=buyer).get_json()["status"] == "awarded"
+    assert client.get(f"/api/v1/quotes/{quote_id}", headers=coop).get_json()["status"] == "awarded"
     with app.app_context():
         contract = db.session.get_one(Contract, contract_ids[0])
         assert contract.status.value == "draft" and contract.quote_id == quote_id

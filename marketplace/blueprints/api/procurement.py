@@ -215,10 +215,10 @@ class RfqLineOut(ma.Schema):
 class RfqOut(ma.Schema):
     id = ma.fields.Integer(required=True)
     title = ma.fields.String(required=True)
-    status = ma.fields.Enum(RfqStatus, required=True)
+    status = ma.fields.Enum(RfqStatus, by_value=True, required=True)
     buyer = ma.fields.Nested(RfqPartyOut, required=True)
     delivery_location = ma.fields.Nested(RfqLocationOut, required=True, allow_none=True)
-    pattern = ma.fields.Enum(DeliveryPattern, required=True)
+    pattern = ma.fields.Enum(DeliveryPattern, by_value=True, required=True)
     weekdays = ma.fields.List(
         ma.fields.Integer(), required=True, metadata={"description": "ISO weekdays, Monday 1"}
     )
@@ -246,7 +246,9 @@ class QuoteLineOut(ma.Schema):
 
 class QuoteVersionOut(ma.Schema):
     number = ma.fields.Integer(required=True)
-    side = ma.fields.Enum(Side, required=True, metadata={"description": "Who sent it"})
+    side = ma.fields.Enum(
+        Side, by_value=True, required=True, metadata={"description": "Who sent it"}
+    )
     valid_until = ma.fields.Date(required=True)
     notes = ma.fields.String(required=True, allow_none=True)
     created_at = ma.fields.DateTime(required=True)
@@ -258,12 +260,13 @@ class QuoteOut(ma.Schema):
     rfq_id = ma.fields.Integer(required=True)
     rfq_title = ma.fields.String(required=True)
     coop = ma.fields.Nested(RfqPartyOut, required=True)
-    status = ma.fields.Enum(QuoteStatus, required=True)
+    status = ma.fields.Enum(QuoteStatus, by_value=True, required=True)
     current_version = ma.fields.Integer(
         required=True, metadata={"description": "The latest version's number (the ETag)"}
     )
     waiting_on = ma.fields.Enum(
         Side,
+        by_value=True,
         required=True,
         allow_none=True,
         metadata={"description": "Whose move it is; null once the negotiation is closed"},
@@ -273,7 +276,7 @@ class QuoteOut(ma.Schema):
 
 
 class RfqDetailOut(RfqOut):
-    side = ma.fields.Enum(Side, required=True, metadata={"description": "The key's"})
+    side = ma.fields.Enum(Side, by_value=True, required=True, metadata={"description": "The key's"})
     invited_coop_ids = ma.fields.List(
         ma.fields.Integer(), metadata={"description": "The buyer's view only"}
     )
@@ -285,7 +288,7 @@ class RfqDetailOut(RfqOut):
 
 
 class RfqQuery(PageQuery):
-    status = ma.fields.Enum(RfqStatus, load_default=None)
+    status = ma.fields.Enum(RfqStatus, by_value=True, load_default=None)
 
 
 class RfqLineIn(ma.Schema):
@@ -324,7 +327,7 @@ class RfqIn(ma.Schema):
         required=True,
         validate=ma.validate.Length(min=1, max=rfqs.MAX_LINES),
     )
-    pattern = ma.fields.Enum(DeliveryPattern, required=True)
+    pattern = ma.fields.Enum(DeliveryPattern, by_value=True, required=True)
     weekdays = ma.fields.List(
         ma.fields.Integer(validate=ma.validate.Range(min=1, max=7)),
         load_default=list,
