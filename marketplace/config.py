@@ -242,6 +242,11 @@ def check_production_safety(config: dict[str, Any]) -> None:
         )
     if config.get("STRIPE_API_BASE"):
         raise ConfigError("STRIPE_API_BASE is for tests (stripe-mock); unset it in production.")
+    if config.get("WEBHOOK_ALLOW_PRIVATE"):
+        raise ConfigError(
+            "WEBHOOK_ALLOW_PRIVATE lets webhooks reach private addresses (for tests); unset it "
+            "in production."
+        )
     key = config.get("SECRET_KEY") or ""
     if len(key) < 32:
         raise ConfigError(

@@ -140,3 +140,18 @@ def test_production_never_generates_a_key(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         check_production_safety(values | {"SQLALCHEMY_DATABASE_URI": "postgresql://x/y"})
+
+
+def test_production_refuses_webhooks_to_private_addresses(tmp_path):
+    values = Settings.from_env(
+        {
+            "APP_ENV": "production",
+            "DATABASE_URL": "postgres://u:p@db.example/chohtx",
+            "SECRET_KEY": "x" * 40,
+            "PUBLIC_BASE_URL": "https://chohtx.vn",
+            "WEBHOOK_ALLOW_PRIVATE": "1",
+        },
+        instance_path=str(tmp_path),
+    ).values
+    with pytest.raises(ConfigError, match="WEBHOOK_ALLOW_PRIVATE"):
+        check_production_safety(values)
