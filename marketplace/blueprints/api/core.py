@@ -26,6 +26,7 @@ import binascii
 import hashlib
 import http
 import json
+import re
 from collections.abc import Callable
 from copy import deepcopy
 from functools import wraps
@@ -42,7 +43,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from marketplace.extensions import db, limiter
-from marketplace.models import ApiKey, IdempotentRequest
+from marketplace.models import ApiKey, IdempotentRequest, OrgKind
 from marketplace.services import api_keys
 from marketplace.services.context import Actor
 from marketplace.services.errors import (
@@ -375,6 +376,29 @@ def requires(scope: str) -> Callable:
     return decorator
 
 
+#: The scope that lets an organisation's key act on its side of a deal, by its kind.
+SIDE_SCOPES = {OrgKind.BUYER: "procurement", OrgKind.COOP: "sales"}
+
+
+def requires_side(view: Callable) -> Callable:
+    """``requires`` with the scope fitting the key's side of a deal: ``procurement`` for a
+    buyer's key, ``sales`` for a co-op's (any other key has neither: 403)."""
+    by_kind = {kind: requires(scope)(view) for kind, scope in SIDE_SCOPES.items()}
+    fallback = by_kind[OrgKind.BUYER]
+
+    @wraps(fallback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = bearer_token()
+        key = api_keys.authenticate(token) if token else None
+        chosen = by_kind.get(key.organization.kind, fallback) if key is not None else fallback
+        return chosen(*args, **kwargs)
+
+    text = (view.__doc__ or "").strip()
+    return Blueprint.doc(
+        description=f"{text}\n\nScope: `procurement` (a buyer's key) or `sales` (a co-op's key)."
+    )(wrapper)
+
+
 def actor() -> Actor:
     """The acting key's actor (inside an operation decorated with ``requires``)."""
     return g.api_actor
@@ -606,6 +630,28 @@ def check_if_match(version: int) -> None:
     raise DealChanged(
         _l("It was changed since you read it (now version %(version)s).", version=version)
     )
+
+
+_VERSION_TAG = re.compile(r'^(?:W/)?"v(\d{1,9})"$')
+
+
+def seen_version(current: int) -> int:
+    """The version the client read, from ``If-Match`` (the current one without the header
+    or with ``*``), for services that compare it as they compare a page's hidden version:
+    a stale tag is then refused with 412, and a contract the other side signed in between
+    may still be signed. A tag that names no version is stale."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        return current
+    tags = [tag.strip() for tag in header.split(",")]
+    if "*" in tags or version_tag(current) in {t.removeprefix("W/") for t in tags}:
+        return current
+    for tag in tags:
+        found = _VERSION_TAG.match(tag)
+        if found:
+            return int(found.group(1))
+    check_if_match(current)  # refuses (412)
+    return current
 
 
 def _document_parameter(view: Callable, parameter: dict[str, Any]) -> Callable:

@@ -4,31 +4,26 @@ proposing a change of terms and answering one."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from functools import wraps
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from marketplace.blueprints.api.core import (
     PageQuery,
     actor,
     area,
-    bearer_token,
-    check_if_match,
     idempotent,
     if_match,
     page_of_list,
     page_schema,
     requires,
+    requires_side,
+    seen_version,
     set_version,
-    version_tag,
 )
 from marketplace.extensions import db
 from marketplace.models import (
@@ -38,11 +33,9 @@ from marketplace.models import (
     ContractStatus,
     DeliveryPattern,
     DeliveryStatus,
-    OrgKind,
     Side,
 )
 from marketplace.parsing import MAX_PRICE, MAX_QUANTITY
-from marketplace.services import api_keys
 from marketplace.services.deals import contracts
 from marketplace.services.errors import NotFound, ValidationFailed
 
@@ -51,52 +44,6 @@ bp = area(
     "Contracts and amendments: read, sign, cancel a draft, propose and answer changes of "
     "terms. Buyers' keys need `procurement`, co-ops' keys `sales`.",
 )
-
-# --- the scope of a party's key ------------------------------------------------------------------
-
-#: The scope that lets an organisation's key act in its deals, by the organisation's kind.
-DEAL_SCOPES = {OrgKind.BUYER: "procurement", OrgKind.COOP: "sales"}
-
-
-def party_scope(view: Callable) -> Callable:
-    """Like ``requires``, with the scope fitting the key's side of a deal: ``procurement``
-    for a buyer's key, ``sales`` for a co-op's (any other key lacks both: 403)."""
-    by_kind = {kind: requires(scope)(view) for kind, scope in DEAL_SCOPES.items()}
-    fallback = by_kind[OrgKind.BUYER]
-
-    @wraps(fallback)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        token = bearer_token()
-        key = api_keys.authenticate(token) if token else None
-        chosen = by_kind.get(key.organization.kind, fallback) if key is not None else fallback
-        return chosen(*args, **kwargs)
-
-    text = (view.__doc__ or "").strip()
-    return Blueprint.doc(
-        description=f"{text}\n\nScope: `procurement` (a buyer's key) or `sales` (a co-op's key)."
-    )(wrapper)
-
-
-_TAG = re.compile(r'^(?:W/)?"v(\d{1,9})"$')
-
-
-def seen_version(current: int) -> int:
-    """The version the client read, from ``If-Match`` (the current one without the header
-    or with ``*``): the services compare it, as they compare a page's hidden version, so a
-    stale tag is refused with 412 and a contract signed by the other side in between may
-    still be signed. A tag that names no version is stale."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        return current
-    tags = [tag.strip() for tag in header.split(",")]
-    if "*" in tags or version_tag(current) in {t.removeprefix("W/") for t in tags}:
-        return current
-    for tag in tags:
-        found = _TAG.match(tag)
-        if found:
-            return int(found.group(1))
-    check_if_match(current)  # refuses (412)
-    return current
 
 
 @contextmanager
@@ -416,7 +363,7 @@ def amendment_out(amendment: Amendment, contract_version: int) -> dict[str, Any]
 
 
 @bp.route("/contracts")
-@party_scope
+@requires_side
 @bp.arguments(ContractQuery, location="query")
 @bp.response(200, page_schema(ContractSummaryOut))
 @bp.alt_response(404, response="NOT_FOUND")
@@ -431,7 +378,7 @@ def contract_list(args):
 
 
 @bp.route("/contracts/<int:contract_id>")
-@party_scope
+@requires_side
 @bp.response(200, ContractOut)
 @bp.alt_response(404, response="NOT_FOUND")
 def contract_read(contract_id: int):
@@ -441,7 +388,7 @@ def contract_read(contract_id: int):
 
 
 @bp.route("/contracts/<int:contract_id>/sign", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.arguments(ContractSignIn)
@@ -464,7 +411,7 @@ def contract_sign(data, contract_id: int):
 
 
 @bp.route("/contracts/<int:contract_id>/cancel", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.arguments(ContractCancelIn)
@@ -537,7 +484,7 @@ def _propose(data: dict[str, Any], contract_id: int) -> dict[str, Any]:
 class ContractAmendments(MethodView):
     """One rule for both methods, so an id beyond the database's is 404 for either."""
 
-    @party_scope
+    @requires_side
     @bp.arguments(PageQuery, location="query")
     @bp.response(200, page_schema(AmendmentOut))
     @bp.alt_response(404, response="NOT_FOUND")
@@ -548,7 +495,7 @@ class ContractAmendments(MethodView):
         page["data"] = [amendment_out(a, contract.version) for a in page["data"]]
         return page
 
-    @party_scope
+    @requires_side
     @idempotent
     @if_match
     @bp.arguments(AmendmentIn)
@@ -576,7 +523,7 @@ def _decide(amendment_id: int, action: str) -> dict[str, Any]:
 
 
 @bp.route("/amendments/<int:amendment_id>/accept", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.response(200, AmendmentOut)
@@ -590,7 +537,7 @@ def amendment_accept(amendment_id: int):
 
 
 @bp.route("/amendments/<int:amendment_id>/reject", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.response(200, AmendmentOut)
@@ -603,7 +550,7 @@ def amendment_reject(amendment_id: int):
 
 
 @bp.route("/amendments/<int:amendment_id>/withdraw", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.response(200, AmendmentOut)
@@ -624,7 +571,7 @@ class ContractNoticeIn(ma.Schema):
 
 
 @bp.route("/contracts/<int:contract_id>/notice", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.arguments(ContractNoticeIn)

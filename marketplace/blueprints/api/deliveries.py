@@ -19,9 +19,11 @@ from marketplace.blueprints.api.core import (
     if_match,
     page_of_list,
     page_schema,
+    requires_side,
+    seen_version,
     set_version,
 )
-from marketplace.blueprints.api.deals import fields_named, party_scope, seen_version
+from marketplace.blueprints.api.deals import fields_named
 from marketplace.extensions import db
 from marketplace.models import Delivery, DeliveryStatus, Invoice, InvoiceStatus, Lot, Side
 from marketplace.parsing import MAX_QUANTITY
@@ -292,7 +294,7 @@ def _lot_ids(delivery: Delivery, rows: list[dict[str, Any]]) -> dict[int, int | 
 
 
 @bp.route("/deliveries")
-@party_scope
+@requires_side
 @bp.arguments(DeliveryQuery, location="query")
 @bp.response(200, page_schema(DeliveryOut))
 @bp.alt_response(404, response="NOT_FOUND")
@@ -318,7 +320,7 @@ def delivery_list(args):
 
 
 @bp.route("/deliveries/<int:delivery_id>")
-@party_scope
+@requires_side
 @bp.response(200, DeliveryOut)
 @bp.alt_response(404, response="NOT_FOUND")
 def delivery_read(delivery_id: int):
@@ -329,7 +331,7 @@ def delivery_read(delivery_id: int):
 
 
 @bp.route("/deliveries/<int:delivery_id>/dispatch", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.arguments(DispatchIn)
@@ -360,7 +362,7 @@ def delivery_dispatch(data, delivery_id: int):
 
 
 @bp.route("/deliveries/<int:delivery_id>/receive", methods=["POST"])
-@party_scope
+@requires_side
 @idempotent
 @if_match
 @bp.arguments(ReceiptIn)

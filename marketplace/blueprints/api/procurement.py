@@ -11,16 +11,13 @@ new version, so that two offers crossing each other are refused (412) rather tha
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint
 
 from marketplace.blueprints.api.core import (
     ETAG_DOC,
@@ -28,7 +25,6 @@ from marketplace.blueprints.api.core import (
     PageQuery,
     actor,
     area,
-    bearer_token,
     check_if_match,
     current_key,
     idempotent,
@@ -36,8 +32,9 @@ from marketplace.blueprints.api.core import (
     page_of_list,
     page_schema,
     requires,
+    requires_side,
+    seen_version,
     set_version,
-    version_tag,
 )
 from marketplace.extensions import db
 from marketplace.i18n import UNITS
@@ -51,7 +48,6 @@ from marketplace.models import (
     Side,
 )
 from marketplace.parsing import MAX_PRICE, MAX_QUANTITY, VAT_RATES
-from marketplace.services import api_keys
 from marketplace.services.accounts import profiles
 from marketplace.services.deals import rfqs
 from marketplace.services.errors import NotFound, ValidationFailed
@@ -67,28 +63,6 @@ bp = area(
 
 # --- the scope of each side ---------------------------------------------------------------------
 
-#: The scope that lets an organisation's key negotiate, by the organisation's kind.
-SIDE_SCOPES = {OrgKind.BUYER: "procurement", OrgKind.COOP: "sales"}
-
-
-def either_side(view: Callable) -> Callable:
-    """Like ``requires``, with the scope fitting the key's side: ``procurement`` for a
-    buyer's key, ``sales`` for a co-op's (any other key has neither: 403)."""
-    by_kind = {kind: requires(scope)(view) for kind, scope in SIDE_SCOPES.items()}
-    fallback = by_kind[OrgKind.BUYER]
-
-    @wraps(fallback)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        token = bearer_token()
-        key = api_keys.authenticate(token) if token else None
-        chosen = by_kind.get(key.organization.kind, fallback) if key is not None else fallback
-        return chosen(*args, **kwargs)
-
-    text = (view.__doc__ or "").strip()
-    return Blueprint.doc(
-        description=f"{text}\n\nScope: `procurement` (a buyer's key) or `sales` (a co-op's key)."
-    )(wrapper)
-
 
 def _organization_id() -> int:
     return current_key().organization_id
@@ -99,27 +73,6 @@ def _is_buyer() -> bool:
 
 
 # --- versions and field names ---------------------------------------------------------------------
-
-_TAG = re.compile(r'^(?:W/)?"v(\d{1,9})"$')
-
-
-def seen_version(current: int) -> int:
-    """The version the client read, from ``If-Match`` (the current one without the header
-    or with ``*``); the service compares it with the quote's as it compares a page's hidden
-    version, so a stale tag is refused with 412. A tag naming no version is stale."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        return current
-    tags = [tag.strip() for tag in header.split(",")]
-    if "*" in tags or version_tag(current) in {t.removeprefix("W/") for t in tags}:
-        return current
-    for tag in tags:
-        found = _TAG.match(tag)
-        if found:
-            return int(found.group(1))
-    check_if_match(current)  # refuses (412)
-    return current
-
 
 #: ``If-Match`` on the path of each negotiation step (``idempotent`` documents its own header
 #: as the operation's parameters, which would hide ``if_match``'s).
@@ -648,7 +601,7 @@ def _award_choices(data: dict[str, Any]) -> tuple[dict[int, int | None], dict[in
 
 
 @bp.route("/rfqs")
-@either_side
+@requires_side
 @bp.arguments(RfqQuery, location="query")
 @bp.response(200, page_schema(RfqOut))
 def list_rfqs(args):
@@ -683,7 +636,7 @@ def create_rfq(data):
 
 
 @bp.route("/rfqs/<int:rfq_id>")
-@either_side
+@requires_side
 @bp.response(200, RfqDetailOut)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_rfq(rfq_id: int):
@@ -781,7 +734,7 @@ def submit_quote(data, rfq_id: int):
 
 
 @bp.route("/quotes")
-@either_side
+@requires_side
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, page_schema(QuoteOut))
 def waiting_quotes(args):
@@ -793,7 +746,7 @@ def waiting_quotes(args):
 
 
 @bp.route("/quotes/<int:quote_id>")
-@either_side
+@requires_side
 @bp.response(200, QuoteOut, **ETAG_DOC)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_quote(quote_id: int):
@@ -804,7 +757,7 @@ def get_quote(quote_id: int):
 
 
 @bp.route("/quotes/<int:quote_id>/versions", methods=["POST"], parameters=[IF_MATCH_PARAMETER])
-@either_side
+@requires_side
 @idempotent
 @if_match
 @bp.arguments(QuoteVersionIn)
