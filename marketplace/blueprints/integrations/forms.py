@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from marketplace.blueprints.common import BaseForm
@@ -30,5 +31,5 @@ class ApiKeyForm(BaseForm):
     def __init__(self, kind: OrgKind, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.scopes.choices = [
-            (scope, str(api_keys.SCOPES[scope])) for scope in api_keys.scopes_for(kind)
+            SelectChoice(scope, str(api_keys.SCOPES[scope])) for scope in api_keys.scopes_for(kind)
         ]
