@@ -84,7 +84,7 @@ def test_a_new_key_is_shown_once_and_works(app, coop):
     assert token not in (client.get_cookie("session").value if client.get_cookie("session") else "")
 
 
-def test_last_use_is_shown_never_then_in_vietnam_time(app, coop):
+def test_a_key_never_used_says_so(app, coop):
     client = _client(app, coop)
     api_key(app, coop, ["catalogue:read"], name="Website")
     page = client.get(f"/orgs/{coop.organization_id}/integrations").get_data(as_text=True)
@@ -145,3 +145,28 @@ def test_refused_forms_keep_the_typed_name_with_errors_beside_the_fields(app, co
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="name-error"' in html
     assert re.search(r'value="sales" checked', html)
+
+
+def test_last_use_is_shown_in_vietnam_time(app, coop):
+    from datetime import UTC, datetime
+
+    api_key(app, coop, ["catalogue:read"], name="Kho")
+    with app.app_context():
+        key = db.session.scalar(db.select(ApiKey))
+        key.last_used_at = datetime(2026, 12, 6, 18, 30, tzinfo=UTC)
+        db.session.commit()
+    page = _client(app, coop).get(f"/orgs/{coop.organization_id}/integrations")
+    assert "07/12/2026 01:30" in page.get_data(as_text=True)
+
+
+def test_sending_the_same_form_again_makes_no_second_key(app, coop):
+    client = _client(app, coop)
+    url = f"/orgs/{coop.organization_id}/integrations/keys"
+    data = {"name": "ERP", "scopes": ["catalogue:read"], "submission": "form-token-1"}
+    first = client.post(url, data=data)
+    assert first.status_code == 200 and TOKEN.search(first.get_data(as_text=True))
+    again = client.post(url, data=data)  # the browser's "send again" after a reload
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"/orgs/{coop.organization_id}/integrations")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ApiKey.id))) == 1
