@@ -230,6 +230,7 @@ ROUTES = [
     ("POST", "/logout", dict.fromkeys(USERS, 302)),
     ("POST", "/lang", dict.fromkeys(USERS, 302)),
     ("GET", "/api/v1/openapi.json", dict.fromkeys(USERS, 200)),
+    ("GET", "/api/v1/guide", dict.fromkeys(USERS, 200)),
     # Integrations: API keys (the API itself has its own matrix, tests/api/).
     # The API's reference page is public.
     ("GET", "/api/v1/docs", dict.fromkeys(USERS, 200)),

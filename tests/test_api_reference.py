@@ -55,3 +55,15 @@ def test_the_served_swagger_ui_is_the_pinned_package(name):
     assert (VENDOR / name).read_bytes() == (installed / name).read_bytes(), (
         f"static/vendor/swagger-ui/{name} differs from the pinned package: run scripts/vendor_js.sh"
     )
+
+
+def test_the_guide_is_served_and_problem_types_point_into_it(client):
+    """A problem document's type is the guide's address, with the code as its anchor; the
+    reference page links to the same guide."""
+    problem = client.get("/api/v1/categories").get_json()
+    assert problem["type"].endswith("/api/v1/guide#unauthenticated")
+    page = client.get("/api/v1/guide")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="unauthenticated"' in html and "<table>" in html and "Chohtx-Signature" in html
+    assert 'href="/api/v1/guide"' in client.get("/api/v1/docs").get_data(as_text=True)

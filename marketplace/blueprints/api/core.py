@@ -54,11 +54,13 @@ from marketplace.services.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from marketplace.urls import public_base_url
 
 PREFIX = "/api/v1"
 PROBLEM = "application/problem+json"
-#: Where problem types are described (the guide's section on errors).
-PROBLEM_BASE = "https://chohtx.vn/docs/api#"
+#: Where problem types are described: the guide's section on errors, served by the app at
+#: /api/v1/guide (each code has its own anchor there).
+GUIDE_PATH = PREFIX + "/guide"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
@@ -223,7 +225,7 @@ def problem(
 ) -> Response:
     code = code or http.HTTPStatus(status).name.lower()
     body: dict[str, Any] = {
-        "type": PROBLEM_BASE + code,
+        "type": f"{public_base_url().rstrip('/')}{GUIDE_PATH}#{code}",
         "title": str(_TITLES.get(status, http.HTTPStatus(status).phrase)),
         "status": status,
         "code": code,
