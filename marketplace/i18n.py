@@ -48,7 +48,9 @@ def select_locale() -> str:
     Accept-Language)."""
     if not has_request_context():  # emails, CLI: callers use force_locale
         return "vi"
-    if request.path.startswith("/api/"):  # other systems: their Accept-Language
+    # Other systems: their Accept-Language (the API's reference and guide are pages for
+    # people, in their language as every page is).
+    if request.path.startswith("/api/") and request.blueprint != "api_reference":
         return request.accept_languages.best_match(list(LANGUAGES)) or "vi"
     # While the database is away the user cannot be loaded: the cookie decides.
     if (
