@@ -89,3 +89,46 @@ def test_only_a_hash_is_stored_and_last_use_is_noted(app, client):
         key = db.session.scalar(db.select(ApiKey))
         assert token not in (key.key_hash, key.prefix) and len(key.key_hash) == 64
         assert key.last_used_at is not None
+
+
+def test_each_key_has_its_own_rate_limit(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
+    first = bearer(api_key(app, make_person(app)))
+    second = bearer(api_key(app, make_person(app)))
+    answers = [client.get("/api/v1/categories", headers=first).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    refused = client.get("/api/v1/categories", headers=first)
+    assert refused.mimetype == "application/problem+json"
+    assert refused.get_json()["code"] == "too_many_requests"
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another organisation's key is counted apart.
+    assert client.get("/api/v1/categories", headers=second).status_code == 200
+
+
+def test_a_write_through_a_key_is_audited_with_the_keys_name(app, client):
+    from marketplace.models import AuditEntry
+    from tests.factories import category_id
+
+    coop = make_person(app)
+    headers = bearer(api_key(app, coop, name="Website HTX"))
+    with app.app_context():
+        wine = category_id("ruou")
+    response = client.post(
+        "/api/v1/own/listings",
+        json={
+            "title_vi": "Rượu sâm",
+            "category_id": wine,
+            "unit": "chai",
+            "base_price": 200_000,
+            "monthly_capacity": 100,
+            "origin_province": "Lai Châu",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        entry = db.session.scalar(
+            db.select(AuditEntry).where(AuditEntry.action == "listing.create")
+        )
+        assert entry.details["api_key"] == "Website HTX"
+        assert entry.actor_id == coop.id
