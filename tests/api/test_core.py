@@ -132,3 +132,16 @@ def test_a_write_through_a_key_is_audited_with_the_keys_name(app, client):
         )
         assert entry.details["api_key"] == "Website HTX"
         assert entry.actor_id == coop.id
+
+
+def test_a_cursor_past_the_largest_id_is_refused_not_a_server_error(app, client):
+    import base64
+    import json
+
+    headers = bearer(api_key(app, make_person(app)))
+    for after in (2**31, 10**40):
+        cursor = base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
+        for path in ("/api/v1/listings", "/api/v1/coops", "/api/v1/own/listings"):
+            response = client.get(path, query_string={"cursor": cursor}, headers=headers)
+            assert response.status_code == 422, (path, response.get_json())
+            assert response.get_json()["errors"][0]["field"] == "query.cursor"

@@ -63,6 +63,8 @@ PROBLEM = "application/problem+json"
 GUIDE_PATH = PREFIX + "/guide"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+#: The largest id a row can have (ids are 32-bit integer columns).
+MAX_ID = 2**31 - 1
 
 
 # --- the document --------------------------------------------------------------------------
@@ -576,7 +578,8 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)["after"]
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        # Ids are 32-bit columns: a larger number is no cursor this API made.
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
             return value
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         pass
