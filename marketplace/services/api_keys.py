@@ -143,10 +143,16 @@ def revoke_key(actor: Actor, organization_id: int, key_id: int) -> ApiKey:
     return key
 
 
+def _well_formed(token: str) -> bool:
+    """Whether the token could be a key at all: ``chx_`` and printable ASCII (a NUL or other
+    control character in a header is never looked up)."""
+    return token.startswith(KEY_START) and token.isascii() and token.isprintable()
+
+
 def authenticate(token: str) -> ApiKey | None:
     """The active key this token is, or None (unknown, malformed or revoked)."""
     token = (token or "").strip()
-    if not token.startswith(KEY_START) or len(token) > 120:
+    if not _well_formed(token) or len(token) > 120:
         return None
     prefix, _, secret = token[len(KEY_START) :].partition("_")
     if not prefix or not secret:
@@ -162,7 +168,7 @@ def authenticate(token: str) -> ApiKey | None:
 def revoked(token: str) -> bool:
     """Whether the token is a real key that was revoked (to say so rather than "unknown")."""
     token = (token or "").strip()
-    prefix = token[len(KEY_START) :].partition("_")[0] if token.startswith(KEY_START) else ""
+    prefix = token[len(KEY_START) :].partition("_")[0] if _well_formed(token) else ""
     if not prefix:
         return False
     key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))

@@ -145,3 +145,17 @@ def test_a_cursor_past_the_largest_id_is_refused_not_a_server_error(app, client)
             response = client.get(path, query_string={"cursor": cursor}, headers=headers)
             assert response.status_code == 422, (path, response.get_json())
             assert response.get_json()["errors"][0]["field"] == "query.cursor"
+
+
+def test_a_nul_in_the_key_or_the_idempotency_key_is_refused_not_a_server_error(app, client):
+    token = api_key(app, make_person(app))
+    prefix = token.split("_")[1]
+    for sent in (f"chx_{prefix}\x00_x", f"chx_ab\x00c_{prefix}", f"{token}\x00"):
+        response = client.get("/api/v1/categories", headers=bearer(sent))
+        assert response.status_code == 401, response.get_json()
+    response = client.post(
+        "/api/v1/own/listings", json={}, headers=bearer(token, **{"Idempotency-Key": "a\x00b"})
+    )
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "invalid_idempotency_key"
+    assert response.get_json()["errors"][0]["field"] == "Idempotency-Key"

@@ -454,6 +454,13 @@ def idempotent(view: Callable) -> Callable:
                 code="invalid_idempotency_key",
                 errors=[{"field": IDEMPOTENCY_HEADER, "detail": _("Too long.")}],
             )
+        if not key_text.isprintable():  # a NUL cannot be stored
+            return problem(
+                422,
+                _("An Idempotency-Key is printable text, such as a UUID."),
+                code="invalid_idempotency_key",
+                errors=[{"field": IDEMPOTENCY_HEADER, "detail": _("Not printable text.")}],
+            )
         api_key = current_key()
         fingerprint = _request_hash()
         earlier = db.session.scalar(
