@@ -71,6 +71,7 @@ def test_the_guides_check_refuses_what_it_must(verify):
     assert verify(SECRET, f"t={recent},v1={_by_hand(SECRET, recent, BODY)}", BODY)
     for header in ("", "garbage", f"v1={good}", f"t={now}", f"t=²,v1={good}", f"t=abc,v1={good}"):
         assert not verify(SECRET, header, BODY), header
+    assert not verify(SECRET, f"t={now},v1=é", BODY)  # not ASCII: refused, not an error
 
 
 def test_during_a_rotation_either_secret_is_accepted(verify):

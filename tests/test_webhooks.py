@@ -145,6 +145,9 @@ def test_a_signature_verifies_with_its_secret_only_within_the_tolerance():
     assert webhooks.verify("whsec_a", header, body, tolerance=600, now=now + 301)
     for bad in ("", "t=abc,v1=00", f"t={now}", "v1=00", "garbage"):
         assert not webhooks.verify("whsec_a", bad, body)
+    # A forged header with a signature that is not ASCII is refused, not an error.
+    assert not webhooks.verify("whsec_a", f"t={now},v1=é", body)
+    assert webhooks.verify("whsec_a", f"t={now},v1=é,{header.split(',')[1]}", body)
 
 
 def test_after_a_rotation_events_are_signed_with_both_secrets_for_a_day(app):

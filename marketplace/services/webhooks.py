@@ -252,7 +252,7 @@ def verify(
         key, _, value = item.strip().partition("=")
         if key == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
-        elif key == "v1":
+        elif key == "v1" and value.isascii():  # compare_digest refuses other text
             candidates.append(value)
     if timestamp is None or not candidates:
         return False
