@@ -537,3 +537,18 @@ def test_another_organisations_endpoint_is_not_found_on_the_pages(app):
     assert client.post(f"/orgs/{org}/webhooks/{endpoint_id}/rotate").status_code == 404
     assert client.post(f"/orgs/{org}/webhooks/{endpoint_id}/delete").status_code == 404
     assert client.get(f"/orgs/{coop.organization_id}/webhooks").status_code == 404
+
+
+def test_an_address_with_a_vietnamese_path_is_sent_percent_encoded(app, receiver):
+    """Such an address is accepted when registered, so its events must reach it (http.client
+    takes only ASCII: unencoded, every try failed without a word in the delivery log)."""
+    buyer = verified_buyer(app)
+    url = receiver.url.replace("/hooks/chohtx", "/hooks/nhận hàng")
+    endpoint_for(app, buyer, url, ["quote.received"])
+    with app.app_context():
+        webhooks.emit(buyer.organization_id, "quote.received", "quote", 5)
+        settle()
+    (delivery,) = deliveries(app)
+    assert delivery.status == "succeeded" and delivery.last_status_code == 200
+    (request,) = receiver.received
+    assert request["path"] == "/hooks/nh%E1%BA%ADn%20h%C3%A0ng?src=test"

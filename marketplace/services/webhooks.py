@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -606,12 +606,19 @@ def _pinned(scheme: str, host: str, port: int, address: str, timeout: float):
     return connection
 
 
+#: Characters of a request target sent as they are (reserved ones, and "%" of escapes
+#: already made).
+_SAFE = "/?&=%:@!$'()*+,;~"
+
+
 def post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> int:
     """POST the delivery's event, signed, to the endpoint; the answer's status code. Raises
     AddressRefused or OSError (timeouts included) when it cannot be sent."""
     scheme, host, port, addresses = resolve(endpoint.url)
     parts = urlsplit(endpoint.url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # A path or query in Vietnamese (or with a space) is sent percent-encoded, as a
+    # browser sends it; http.client refuses anything but printable ASCII.
+    target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_SAFE)
     body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = int(time.time())
     headers = {
@@ -652,7 +659,7 @@ def deliver(payload: dict[str, Any]) -> None:
     except AddressRefused as exc:
         delivery.last_status_code = None
         delivery.last_error = f"Address refused: {exc}"
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         delivery.last_status_code = None
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__
     else:
