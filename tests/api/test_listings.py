@@ -151,6 +151,8 @@ def test_a_repeated_create_with_an_idempotency_key_makes_one_listing(app, client
     assert first.status_code == again.status_code == 201
     assert again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
+    # The repeat answers as the first did, its ETag (for the next If-Match) included.
+    assert again.headers.get("ETag") == first.headers["ETag"] == '"v1"'
     other = client.post(OWN, headers=headers, json=_body(app, title_vi="Mật ong"))
     assert other.status_code == 422 and other.get_json()["code"] == "idempotency_key_reused"
     with app.app_context():
