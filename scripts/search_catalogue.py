@@ -1562,10 +1562,12 @@ def _fairs(organiser_id: int, coops: list[tuple[int, str]], applications: int, r
                 booth_type_id=fair.booth_types[a % 2].id,
                 contact_name="Người phụ trách gian hàng",
                 contact_phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+                # A booth type may be full already: the co-op waits, as on the apply page.
+                join_waitlist=True,
             ),
         )
         made["applications"] += 1
-        if rng.random() < 0.7:
+        if application.status == "submitted" and rng.random() < 0.7:
             fairs.review(organiser, application.id, "accept")
             made["accepted"] += 1
             if rng.random() < 0.6:
