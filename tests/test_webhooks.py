@@ -188,6 +188,19 @@ def test_after_a_rotation_events_are_signed_with_both_secrets_for_a_day(app):
         "http://0.0.0.0/hook",
         "http://224.0.0.1/hook",
         "http://[::ffff:127.0.0.1]/hook",
+        # IPv4 inside IPv6: NAT64, 6to4, IPv4-compatible and -translated forms.
+        "http://[64:ff9b::7f00:1]/hook",
+        "http://[64:ff9b::a00:5]/hook",
+        "http://[64:ff9b:1::a00:5]/hook",
+        "http://[2002:7f00:1::]/hook",
+        "http://[2002:a9fe:a9fe::1]/hook",
+        "http://[::7f00:1]/hook",
+        "http://[::ffff:0:a00:5]/hook",
+        "http://[fec0::1]/hook",
+        # IPv4 written in decimal, octal and hexadecimal.
+        "http://2130706433/hook",
+        "http://0177.0.0.1/hook",
+        "http://0x7f000001/hook",
         "http://[fe80::1]/hook",
         "http://[fc00::1]/hook",
         "ftp://93.184.216.34/hook",
@@ -210,6 +223,8 @@ def test_a_public_address_is_accepted_without_calling_it(app):
             f"https://{PUBLIC_IP}/chohtx"
         )
         assert webhooks.check_url(f"http://{PUBLIC_IP}:8443/x?y=1")
+        # A public IPv4 address reached through NAT64 is public.
+        assert webhooks.check_url("http://[64:ff9b::5db8:d822]/hook")
 
 
 def test_the_address_is_checked_again_when_sending(app):

@@ -158,10 +158,26 @@ class AddressRefused(ValueError):
     """The address is not a public http(s) address."""
 
 
+#: IPv6 ranges whose last 32 bits are an IPv4 address a gateway or the kernel may reach
+#: (NAT64 well-known prefix, IPv4-compatible, IPv4-translated): Python 3.11 counts them
+#: global whatever IPv4 address they carry.
+_IPV4_IN_IPV6 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96"))
+#: Never public receivers, though Python 3.11 counts them global: local-use NAT64 and the
+#: deprecated site-local range.
+_NOT_PUBLIC_IPV6 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b:1::/48", "fec0::/10"))
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NOT_PUBLIC_IPV6):
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif any(ip in network for network in _IPV4_IN_IPV6):
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     # is_global leaves out loopback, private, link-local, CGNAT (100.64/10), reserved and
     # unspecified ranges; some multicast ranges count as global, and are no receivers.
     return ip.is_global and not ip.is_multicast
