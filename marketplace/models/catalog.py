@@ -71,7 +71,16 @@ listing_certificates = Table(
 class Listing(db.Model):
     __tablename__ = "listings"
     __table_args__ = (
-        Index("ix_listings_status_category", "status", "category_id"),
+        # A category page reads the newest 48 of a category straight from this index and
+        # counts them from it alone (organization_id included for the verified-co-op join).
+        Index(
+            "ix_listings_category_recent",
+            "status",
+            "category_id",
+            "published_at",
+            "id",
+            postgresql_include=["organization_id"],
+        ),
         Index("ix_listings_org_status", "organization_id", "status"),
     )
 

@@ -18,7 +18,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -699,10 +699,7 @@ def published_listings(
         if found is None:
             errors["category"] = _l("There is no such category.")
         else:
-            child_ids = select(Category.id).where(Category.parent_id == found.id)
-            stmt = stmt.where(
-                or_(Listing.category_id == found.id, Listing.category_id.in_(child_ids))
-            )
+            stmt = stmt.where(Listing.category_id.in_(_with_subcategories(found)))
     if province:
         code = resolve_province(province)
         if code is None:
@@ -732,12 +729,20 @@ def categories() -> list[Category]:
     )
 
 
+def _with_subcategories(category: Category) -> list[int]:
+    """The category's id and its subcategories'. Read first, as a plain list: the same test
+    written as ``category_id = :id OR category_id IN (<subquery>)`` made PostgreSQL scan
+    every listing (100 ms at 100,000), where a list reads the newest straight from
+    ``ix_listings_category_recent``."""
+    children = db.session.scalars(select(Category.id).where(Category.parent_id == category.id))
+    return [category.id, *children]
+
+
 def category_listings(
     category: Category, *, limit: int = 48, offset: int = 0
 ) -> tuple[list[Listing], int]:
     """Published listings in a category and its subcategories, newest first, and the total."""
-    child_ids = select(Category.id).where(Category.parent_id == category.id)
-    where = or_(Listing.category_id == category.id, Listing.category_id.in_(child_ids))
+    where = Listing.category_id.in_(_with_subcategories(category))
     total = db.session.scalar(
         select(func.count()).select_from(_published().where(where).subquery())
     )
