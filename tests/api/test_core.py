@@ -159,3 +159,15 @@ def test_a_nul_in_the_key_or_the_idempotency_key_is_refused_not_a_server_error(a
     assert response.status_code == 422
     assert response.get_json()["code"] == "invalid_idempotency_key"
     assert response.get_json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_body_nested_too_deeply_is_a_400_problem_not_a_server_error(app, client):
+    headers = bearer(api_key(app, make_person(app)))
+    for extra in ({}, {"Idempotency-Key": "deep-1"}):
+        response = client.post(
+            "/api/v1/own/listings",
+            data=b"[" * 5000,
+            headers={**headers, **extra, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400
+        assert response.mimetype == "application/problem+json"

@@ -39,6 +39,7 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import IntegrityError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -117,10 +118,25 @@ def configure(app: Flask) -> None:
     )
 
 
+class _Parser(FlaskParser):
+    """webargs' parser, refusing a body nested too deeply for ``json.loads`` (which raises
+    RecursionError, not a decoding error) as invalid JSON (400) instead of a 500."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            self._handle_invalid_json_error(ValueError("nested too deeply"), req)
+
+
+_PARSER = _Parser()
+
+
 def area(name: str, description: str) -> Blueprint:
     """One area of the API (a tag of the document, named in capitals so it never clashes
     with a page blueprint's name), mounted under /api/v1."""
     bp = Blueprint(name, __name__, url_prefix=PREFIX, description=description)
+    bp.ARGUMENTS_PARSER = _PARSER
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(ServiceError, problem_for)
     bp.after_request(_with_etag)
