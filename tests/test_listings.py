@@ -704,3 +704,34 @@ def test_nothing_of_an_unverified_co_op_is_public_and_public_files_are_not_immut
     assert served.status_code == 200
     cache = served.headers["Cache-Control"]
     assert "immutable" not in cache and "max-age=3600" in cache, cache
+
+
+def test_a_parent_category_pages_its_subcategories_newest_first(app):
+    """A parent category's pages merge its subcategories' listings newest first, page after
+    page, without repeating or skipping one (each subcategory read from its own index range)."""
+    from marketplace.models import Category
+
+    coop = verified_coop(app)
+    with app.app_context():
+        parent = db.session.scalar(
+            select(Category).where(
+                Category.id.in_(select(Category.parent_id).where(Category.parent_id.is_not(None)))
+            )
+        )
+        children = list(
+            db.session.scalars(select(Category.id).where(Category.parent_id == parent.id))
+        )
+        parent_id, slugs = parent.id, [parent.id, *children]
+    made = []
+    for i in range(7):
+        listing_id, _slug = published_listing(
+            app, coop, photos=1, title_vi=f"Sản phẩm {i}", category_id=slugs[i % len(slugs)]
+        )
+        made.append(listing_id)
+    with app.app_context():
+        parent = db.session.get_one(Category, parent_id)
+        pages = [listings.category_listings(parent, limit=3, offset=o) for o in (0, 3, 6)]
+        totals = [total for _page, total in pages]
+        seen = [listing.id for page, _total in pages for listing in page]
+    assert totals == [7, 7, 7]
+    assert seen == list(reversed(made))
