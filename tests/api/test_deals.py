@@ -340,3 +340,20 @@ def test_notice_ends_a_contract_early(app, client):
     assert ended["agreed_ends_on"] == contract["ends_on"]
     assert ended["delivery_plan"]["cancelled"] == 3 and ended["delivery_plan"]["planned"] == 1
     assert client.post(url, json=body, headers=as_buyer).status_code == 409
+
+
+def test_a_nul_or_a_lone_surrogate_in_a_reason_is_a_field_error_not_a_server_error(app, client):
+    buyer, coop = _parties(app)
+    contract_id = _draft(app, buyer, coop)
+    _as_buyer, as_coop = _keys(app, buyer, coop)
+    cancel = f"/api/v1/contracts/{contract_id}/cancel"
+    surrogate = client.post(
+        cancel,
+        data='{"reason": "H\\ud800"}',
+        headers={**as_coop, "Content-Type": "application/json"},
+    )
+    assert surrogate.status_code == 422
+    assert [e["field"] for e in surrogate.get_json()["errors"]] == ["reason"]
+    # A NUL, which the database cannot keep, is dropped as elsewhere in the API.
+    done = client.post(cancel, json={"reason": "Hết\x00 hàng"}, headers=as_coop)
+    assert done.status_code == 200 and done.get_json()["termination_reason"] == "Hết hàng"

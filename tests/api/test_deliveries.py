@@ -255,3 +255,23 @@ def test_a_signed_contract_to_an_issued_invoice_through_the_api(app, client):
         invoice = db.session.get_one(Invoice, body["invoice_id"])
         assert invoice.status is InvoiceStatus.ISSUED and invoice.delivery_id == delivery_id
         assert invoice.subtotal == 100 * 175000
+
+
+def test_a_nul_or_a_lone_surrogate_in_a_note_is_a_field_error_not_a_server_error(app, client):
+    buyer, coop, contract_id, _lot_id = _deal_with_lot(app)
+    _as_buyer, as_coop = _keys(app, buyer, coop)
+    first = _first(client, as_coop, contract_id)
+    line_id = first["lines"][0]["id"]
+    url = f"/api/v1/deliveries/{first['id']}/dispatch"
+    surrogate = client.post(
+        url,
+        data=f'{{"lines": [{{"line_id": {line_id}, "quantity": 120, "lot_code": "L\\ud800"}}], '
+        '"early": true, "note": "x\\udc00"}',
+        headers={**as_coop, "Content-Type": "application/json"},
+    )
+    assert surrogate.status_code == 422
+    assert {e["field"] for e in surrogate.get_json()["errors"]} == {"lines.0.lot_code", "note"}
+    body = {"lines": [{"line_id": line_id, "quantity": 120}], "early": True, "note": "Xe\x00 2"}
+    sent = client.post(url, json=body, headers=as_coop)
+    assert sent.status_code == 200, sent.get_json()
+    assert sent.get_json()["dispatch_note"] == "Xe 2"

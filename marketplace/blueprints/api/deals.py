@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 from flask.views import MethodView
 
+from marketplace.blueprints.api.catalogue import CatalogueText
 from marketplace.blueprints.api.core import (
     PageQuery,
     actor,
@@ -167,7 +168,7 @@ class ContractSignIn(ma.Schema):
 
 
 class ContractCancelIn(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = CatalogueText(required=True, validate=ma.validate.Length(min=1, max=2000))
 
 
 class AmendmentLineChangeOut(ma.Schema):
@@ -236,7 +237,7 @@ class AmendmentExtraIn(ma.Schema):
 
 
 class AmendmentIn(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = CatalogueText(required=True, validate=ma.validate.Length(min=1, max=2000))
     effective_from = ma.fields.Date(required=True)
     lines = ma.fields.List(
         ma.fields.Nested(AmendmentLineIn),
@@ -566,7 +567,7 @@ def amendment_withdraw(amendment_id: int):
 
 
 class ContractNoticeIn(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = CatalogueText(required=True, validate=ma.validate.Length(min=1, max=2000))
     ends_on = ma.fields.Date(required=True, metadata={"description": "The contract's last day"})
 
 
@@ -607,7 +608,7 @@ class SpotOrderIn(ma.Schema):
     delivery_on = ma.fields.Date(required=True)
     delivery_location_id = ma.fields.Integer(required=True, validate=_LINE_ID)
     payment_days = ma.fields.Integer(load_default=7, validate=ma.validate.Range(min=0, max=180))
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=300))
+    note = CatalogueText(load_default="", validate=ma.validate.Length(max=300))
 
 
 @bp.route("/spot-orders", methods=["POST"])

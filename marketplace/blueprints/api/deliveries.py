@@ -11,6 +11,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace.blueprints.api.catalogue import CatalogueText
 from marketplace.blueprints.api.core import (
     PageQuery,
     actor,
@@ -118,7 +119,7 @@ class DispatchLineIn(ma.Schema):
     line_id = ma.fields.Integer(required=True, validate=_LINE_ID)
     quantity = ma.fields.Integer(required=True, validate=_AMOUNT)
     lot_id = ma.fields.Integer(load_default=None, allow_none=True, validate=_LINE_ID)
-    lot_code = ma.fields.String(
+    lot_code = CatalogueText(
         load_default=None,
         allow_none=True,
         validate=ma.validate.Length(min=1, max=40),
@@ -133,7 +134,7 @@ class DispatchIn(ma.Schema):
         validate=ma.validate.Length(min=1, max=50),
         metadata={"description": "Every line of the delivery (0 for a line not sent)"},
     )
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    note = CatalogueText(load_default="", validate=ma.validate.Length(max=2000))
     early = ma.fields.Boolean(
         load_default=False,
         metadata={"description": "Needed for a delivery planned more than 3 days ahead"},
@@ -144,7 +145,7 @@ class ReceiptLineIn(ma.Schema):
     line_id = ma.fields.Integer(required=True, validate=_LINE_ID)
     accepted = ma.fields.Integer(required=True, validate=_AMOUNT)
     rejected = ma.fields.Integer(load_default=0, validate=_AMOUNT)
-    reason = ma.fields.String(
+    reason = CatalogueText(
         load_default="",
         validate=ma.validate.Length(max=2000),
         metadata={"description": "Why goods were rejected (needed with a rejection)"},
@@ -158,7 +159,7 @@ class ReceiptIn(ma.Schema):
         validate=ma.validate.Length(min=1, max=50),
         metadata={"description": "Every line of the delivery"},
     )
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    note = CatalogueText(load_default="", validate=ma.validate.Length(max=2000))
 
 
 # --- what the schemas read ---------------------------------------------------------------------
