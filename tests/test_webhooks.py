@@ -413,6 +413,14 @@ def test_a_failing_endpoint_is_retried_then_marked_failing_without_failing_the_r
     assert response.status_code == 302
     (delivery,) = deliveries(app)
     assert delivery.status == "succeeded" and delivery.last_status_code == 204
+    # While a delivery is still being tried, "send again" queues nothing more.
+    with app.app_context():
+        db.session.get_one(WebhookDelivery, delivery.id).status = "pending"
+        settle()
+        webhooks.send_again(actor_for(coop), coop.organization_id, endpoint_id, delivery.id)
+        assert outbox.pending(webhooks.TOPIC) == []
+        db.session.get_one(WebhookDelivery, delivery.id).status = "succeeded"
+        settle()
     assert delivery.attempts == webhooks.MAX_ATTEMPTS + 1
     listing = client.get(f"/orgs/{coop.organization_id}/webhooks")
     assert "<code>rfq.posted</code>" in listing.text and "(204)" in listing.text

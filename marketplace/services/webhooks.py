@@ -510,11 +510,14 @@ def send_again(
     actor: Actor, organization_id: int, endpoint_id: int, delivery_id: int
 ) -> WebhookDelivery:
     """Send a delivery once more, through the outbox, with a fresh set of tries (owner or
-    manager); audited. NotFound for a delivery of another endpoint."""
+    manager); audited. A delivery still being tried is left to its tries (queueing it again
+    would send it twice). NotFound for a delivery of another endpoint."""
     endpoint = get_endpoint(actor, organization_id, endpoint_id)
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
         raise NotFound("webhook delivery")
+    if delivery.status == "pending":
+        return delivery
     delivery.status = "pending"
     outbox.enqueue(TOPIC, {"delivery_id": delivery.id, "tries_before": delivery.attempts})
     audit.record(
