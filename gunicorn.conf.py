@@ -1,9 +1,10 @@
 """gunicorn settings for Chợ HTX: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
-The values below are a starting point, not measured choices: issue 19's load test
-(`scripts/load.sh`) is the way to choose them on the machine that serves the site, and
-docs/benchmarks.md records what was measured. Each can be overridden from the environment
-(GUNICORN_WORKERS=…) without editing this file; command-line flags override both.
+The worker shape was chosen by measurement (docs/benchmarks.md, "Choosing gunicorn's
+workers"): on a 2-core machine serving the anonymous mix at 100,000 listings, three sync
+workers beat threaded ones. Run `scripts/load.sh` on the machine that serves the site to
+check it there. Each value can be overridden from the environment (GUNICORN_WORKERS=…)
+without editing this file; command-line flags override both.
 """
 
 import multiprocessing
@@ -18,15 +19,18 @@ def _int(name: str, default: int) -> int:
 # on PORT (8000).
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
 
-# Threaded workers: a request mostly waits on PostgreSQL and Elasticsearch, so a few threads
-# per process keep the cores busy with less memory than more processes. Starting point:
-# one process per core plus one, four threads each.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
+# Sync workers, one per core plus one. Measured with the anonymous mix at 32 clients (2 cores
+# shared with PostgreSQL, Elasticsearch and the load generator): 3 sync workers 93.7 req/s,
+# p95 460 ms; 4 sync 80.1 req/s, p95 510 ms; 5 sync 81.7, 540 ms; 3 gthread × 4 threads
+# 67.6 req/s, p95 1,000 ms — the pages are CPU-bound Python (templates, ORM), so threads
+# only queue on the interpreter lock. Sync workers need a buffering proxy in front (nginx,
+# HAProxy) so a slow client never holds a worker.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "sync"
 workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1)
-threads = _int("GUNICORN_THREADS", 4)
+threads = _int("GUNICORN_THREADS", 1)
 
-# Keep-alive lets a browser (or the proxy in front) reuse a connection for the next page;
-# a few seconds, shorter than the proxy's own idle timeout.
+# Keep-alive lets the proxy in front reuse a connection for the next page (gthread workers;
+# sync workers close each connection); a few seconds, shorter than the proxy's idle timeout.
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # A request is stopped after `timeout` seconds (the longest page is a PDF render); workers get
 # `graceful_timeout` to finish their requests on a restart.
