@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Category
-from marketplace.search.database import existing_terms, term_counts
+from marketplace.search.database import SPELLING_COUNT_CAP, existing_terms, term_counts
 from marketplace.search.folding import tokens
 from marketplace.search.query import CategoryFilter, SearchPage, SearchQuery, parse
 from marketplace.search.terms import (
@@ -124,7 +124,7 @@ def spelling_for(text: TextQuery) -> str | None:
             candidates[word.term] = one_edit_variants(word.term)
     if not candidates:
         return None
-    counts = term_counts(set().union(*candidates.values()))
+    counts = term_counts(set().union(*candidates.values()), cap=SPELLING_COUNT_CAP)
     changed, words = False, []
     for word in text.words:
         if word.term not in candidates:
