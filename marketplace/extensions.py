@@ -37,9 +37,16 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    # SQLite ignores foreign keys unless asked, per connection.
+def _per_connection_settings(dbapi_connection, record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # SQLite ignores foreign keys unless asked, per connection.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+    elif record.driver_connection.__class__.__module__.startswith("psycopg"):
+        # No JIT compilation: it pays off for long analytical queries, while for a page's
+        # queries whose estimates pass jit_above_cost (the search backend's facet counts at
+        # 100,000 listings) compiling took 400-600 ms of a 900 ms search (docs/benchmarks.md).
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()

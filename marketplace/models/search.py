@@ -73,7 +73,10 @@ class SearchTerm(db.Model):
     """
 
     __tablename__ = "search_terms"
-    __table_args__ = (Index("ix_search_terms_term", "term", "listing_id"),)
+    __table_args__ = (
+        # The weight rides along (PostgreSQL) so that matching reads the index alone.
+        Index("ix_search_terms_lookup", "term", "listing_id", postgresql_include=["weight"]),
+    )
 
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("search_documents.listing_id", ondelete="CASCADE"), primary_key=True
