@@ -283,6 +283,31 @@ def test_public_listing_page(app, client):
     assert client.get("/p/khong-co").status_code == 404
 
 
+def test_cards_show_the_bulk_range_and_a_change_at_once(app, client):
+    """Cards on the category, co-op and home pages are read from the search projection,
+    which changes with the listing in the same transaction."""
+    coop = verified_coop(app, organization_name="HTX Sâm Lai Châu")
+    listing_id, slug = published_listing(app, coop)
+
+    def card_price(path: str) -> str:
+        page = client.get(path).get_data(as_text=True)
+        card = re.search(rf'href="/p/{slug}".*?<span class="price">(.*?)</span>', page, re.S)
+        return re.sub(r"\s+", " ", card.group(1))
+
+    with app.app_context():
+        coop_slug = db.session.get_one(Listing, listing_id).organization.slug
+    for path in ("/c/ruou-do-uong", f"/htx/{coop_slug}"):
+        assert card_price(path) == "165.000 ₫ – 200.000 ₫ / chai", path
+    with app.app_context():
+        listings.update_listing(
+            actor_for(coop), coop.organization_id, listing_id,
+            listing_data(base_price="210.000", tiers=[]),
+        )  # fmt: skip
+        db.session.commit()
+    for path in ("/c/ruou-do-uong", f"/htx/{coop_slug}"):
+        assert card_price(path) == "210.000 ₫ / chai", path
+
+
 def test_listing_and_category_pages_run_a_constant_number_of_queries(app, client):
     coop = verified_coop(app)
     small_id, small = published_listing(app, coop, photos=1, tiers=[("100", "180.000")])

@@ -258,6 +258,6 @@ def public_profile(slug: str):
         photos=profiles.photos_of(organization.id),
         certificates=verification.valid_certificates(organization.id),
         province=province_name(organization.province_code),
-        products=listings.coop_listings(organization.id),
+        products=listings.coop_cards(organization.id),
         locale=str(get_locale()),
     )

@@ -18,7 +18,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
@@ -34,11 +34,13 @@ from marketplace.models import (
     OrgKind,
     PriceTier,
     Role,
+    SearchDocument,
     VerificationStatus,
 )
 from marketplace.models._types import utcnow
 from marketplace.models.catalog import MAX_LISTING_PHOTOS, MAX_PRICE_TIERS
 from marketplace.parsing import parse_quantity, parse_vnd
+from marketplace.search import documents as search_documents
 from marketplace.services import audit, images
 from marketplace.services.accounts.verification import can_trade
 from marketplace.services.context import Actor
@@ -643,6 +645,73 @@ _CARD_LOADS = (
 )
 
 
+@dataclass(frozen=True)
+class Card:
+    """What a product card shows, read from the search projection: two small queries for a
+    page of cards instead of four loads of ORM objects per page (a category page at 100,000
+    listings: 11 of its 19 ms). The projection row is rebuilt in the same transaction as
+    every change of the listing, its co-op or its certificates, so a card is as current as
+    the listing page it links to."""
+
+    id: int
+    slug: str
+    title_vi: str
+    title_en: str | None
+    photo_key: str | None
+    #: The unit price at the largest quantity, when it differs from ``base_price``.
+    bulk_price: int | None
+    base_price: int
+    unit: str
+    coop_name: str
+    province_code: str
+    #: OCOP stars valid today, if any.
+    ocop_stars: int | None
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_vi
+
+
+def cards(listing_ids: list[int]) -> list[Card]:
+    """The cards of these listings, in this order (a listing no longer public is left out)."""
+    if not listing_ids:
+        return []
+    d = SearchDocument.__table__.c
+    rows = {
+        row.listing_id: row
+        for row in db.session.execute(
+            select(
+                d.listing_id, d.slug, d.title_vi, d.title_en, d.photo_key, d.base_price,
+                d.unit, d.coop_name, d.province_code, d.ocop_stars, d.ocop_from, d.ocop_until,
+            ).where(d.listing_id.in_(listing_ids))
+        )
+    }  # fmt: skip
+    prices = search_documents.prices_of([i for i in listing_ids if i in rows])
+    day = today()
+    found = []
+    for listing_id in listing_ids:
+        row = rows.get(listing_id)
+        if row is None:
+            continue
+        ranges = prices.get(listing_id, [])
+        ocop = row.ocop_stars and row.ocop_from <= day < row.ocop_until
+        found.append(
+            Card(
+                id=listing_id,
+                slug=row.slug,
+                title_vi=row.title_vi,
+                title_en=row.title_en,
+                photo_key=row.photo_key,
+                bulk_price=ranges[-1][2] if len(ranges) > 1 else None,
+                base_price=row.base_price,
+                unit=row.unit,
+                coop_name=row.coop_name,
+                province_code=row.province_code,
+                ocop_stars=row.ocop_stars if ocop else None,
+            )
+        )
+    return found
+
+
 def _published():
     return (
         select(Listing)
@@ -740,18 +809,22 @@ def _with_subcategories(category: Category) -> list[int]:
 
 def category_listings(
     category: Category, *, limit: int = 48, offset: int = 0
-) -> tuple[list[Listing], int]:
+) -> tuple[list[Card], int]:
     """Published listings in a category and its subcategories, newest first, and the total.
 
     The newest of each category are read from ``ix_listings_category_recent`` (each its
-    ``offset + limit`` newest) and merged, then the page's listings loaded: one ordered scan
+    ``offset + limit`` newest) and merged, then the page's cards read: one ordered scan
     over every listing of a parent category sorted them all (50 ms at 18,000)."""
     ids = _with_subcategories(category)
-    total = db.session.scalar(
-        select(func.count()).select_from(
-            _published().where(Listing.category_id.in_(ids)).subquery()
-        )
-    )
+    # Counted in the projection (public listings only, each with its top category): an
+    # index-only scan of ix_search_documents_category, 1 ms for 10,000 listings, where
+    # joining listings to their co-ops for the approval took 7.
+    d = SearchDocument.__table__.c
+    if category.parent_id is None:
+        in_category = d.top_category_id == category.id
+    else:
+        in_category = and_(d.top_category_id == category.parent_id, d.category_id == category.id)
+    total = db.session.scalar(select(func.count()).where(in_category))
     newest = [
         select(Listing.id, Listing.published_at)
         .join(Organization, Listing.organization_id == Organization.id)
@@ -774,21 +847,23 @@ def category_listings(
             .offset(offset)
         )
     )
-    found = {
-        listing.id: listing
-        for listing in db.session.scalars(
-            select(Listing).where(Listing.id.in_(page)).options(*_CARD_LOADS)
-        )
-    }
-    return [found[i] for i in page if i in found], total or 0
+    return cards(page), total or 0
 
 
-def recent_listings(limit: int = 12, *, featured: bool | None = None) -> list[Listing]:
+def _recent_ids(limit: int, *, featured: bool | None = None, leave_out=()) -> list[int]:
     stmt = (
-        _published().options(*_CARD_LOADS).order_by(Listing.published_at.desc(), Listing.id.desc())
+        select(Listing.id)
+        .join(Organization, Listing.organization_id == Organization.id)
+        .where(
+            Listing.status == S.PUBLISHED,
+            Organization.verification_status == VerificationStatus.APPROVED,
+        )
+        .order_by(Listing.published_at.desc(), Listing.id.desc())
     )
     if featured is not None:
         stmt = stmt.where(Listing.featured.is_(featured))
+    if leave_out:
+        stmt = stmt.where(Listing.id.not_in(list(leave_out)))
     return list(db.session.scalars(stmt.limit(limit)))
 
 
@@ -799,21 +874,16 @@ HOME_NEW = 8
 
 @dataclass(frozen=True)
 class HomeListings:
-    featured: list[Listing]
-    new: list[Listing]
+    featured: list[Card]
+    new: list[Card]
 
 
 def home_listings(featured: int = HOME_FEATURED, new: int = HOME_NEW) -> HomeListings:
     """The home page's two product sections, no product in both: the newest featured products,
     then the newest published products that are not among them (a featured product older
     than those shown may appear under "new")."""
-    chosen = recent_listings(featured, featured=True) if featured else []
-    stmt = (
-        _published().options(*_CARD_LOADS).order_by(Listing.published_at.desc(), Listing.id.desc())
-    )
-    if chosen:
-        stmt = stmt.where(Listing.id.not_in([listing.id for listing in chosen]))
-    return HomeListings(featured=chosen, new=list(db.session.scalars(stmt.limit(new))))
+    chosen = _recent_ids(featured, featured=True) if featured else []
+    return HomeListings(featured=cards(chosen), new=cards(_recent_ids(new, leave_out=chosen)))
 
 
 def coop_listings(organization_id: int) -> list[Listing]:
@@ -825,6 +895,21 @@ def coop_listings(organization_id: int) -> list[Listing]:
             .order_by(Listing.published_at.desc())
         )
     )
+
+
+def coop_cards(organization_id: int) -> list[Card]:
+    """A co-op's public products as cards, newest first."""
+    ids = db.session.scalars(
+        select(Listing.id)
+        .join(Organization, Listing.organization_id == Organization.id)
+        .where(
+            Listing.organization_id == organization_id,
+            Listing.status == S.PUBLISHED,
+            Organization.verification_status == VerificationStatus.APPROVED,
+        )
+        .order_by(Listing.published_at.desc(), Listing.id.desc())
+    )
+    return cards(list(ids))
 
 
 def dashboard_listings(actor: Actor, organization_id: int) -> list[Listing]:
