@@ -3,6 +3,11 @@ time (cProfile, own time and cumulative), against the load test's database.
 
     eval "$(bash scripts/services.sh env)"
     .venv/bin/python scripts/load/profile_pages.py /c/trai-cay /p/<slug> /htx/<slug> /
+    .venv/bin/python scripts/load/profile_pages.py --as buyer0001@bench.chohtx.vn /p/<slug> /search
+
+With ``--as EMAIL`` (a catalogue account, its password ``BENCH_PASSWORD``) every page is timed
+twice, anonymously and logged in as that person, with the ratio, and the profile is of the
+logged-in requests.
 
 Uses BENCH_DATABASE_URL (the catalogue scripts/load.sh made) and the ``chohtx-load``
 Elasticsearch index when TEST_ELASTICSEARCH_URL is set. In-process (Flask's test client):
@@ -18,32 +23,51 @@ import pstats
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from marketplace import create_app
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from search_catalogue import BENCH_PASSWORD  # noqa: E402
 
-def main(paths: list[str]) -> None:
+
+def median_ms(client, path: str) -> float:
+    for _ in range(3):
+        answer = client.get(path)
+    if answer.status_code != 200:
+        raise SystemExit(f"{path}: {answer.status_code}")
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main(paths: list[str], email: str | None) -> None:
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
             "SECRET_KEY": "profile-pages-" + "x" * 32,
             "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
             "ELASTICSEARCH_URL": os.environ.get("TEST_ELASTICSEARCH_URL"),
             "ELASTICSEARCH_INDEX": os.environ.get("LOAD_INDEX", "chohtx-load"),
         }
     )
     client = app.test_client()
+    anonymous = app.test_client()
+    if email:
+        answer = client.post("/login", data={"email": email, "password": BENCH_PASSWORD})
+        if answer.status_code != 302:
+            raise SystemExit(f"log-in as {email} failed ({answer.status_code})")
     for path in paths:
-        for _ in range(3):
-            answer = client.get(path)
-        if answer.status_code != 200:
-            raise SystemExit(f"{path}: {answer.status_code}")
-        times = []
-        for _ in range(20):
-            started = time.perf_counter()
-            client.get(path)
-            times.append((time.perf_counter() - started) * 1000)
-        print(f"{path}: median {statistics.median(times):.1f} ms, min {min(times):.1f} ms")
+        if email:
+            alone, logged_in = median_ms(anonymous, path), median_ms(client, path)
+            print(f"{path}: anonymous {alone:.1f} ms, as {email} {logged_in:.1f} ms "
+                  f"({logged_in / alone:.2f}x)")  # fmt: skip
+        else:
+            print(f"{path}: median {median_ms(client, path):.1f} ms")
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(10):
@@ -56,4 +80,8 @@ def main(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["/"])
+    arguments = sys.argv[1:]
+    who = None
+    if arguments[:1] == ["--as"]:
+        who, arguments = arguments[1], arguments[2:]
+    main(arguments or ["/"], who)
