@@ -27,7 +27,7 @@ import hashlib
 import http
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from copy import deepcopy
 from functools import wraps
 from typing import Any
@@ -345,11 +345,30 @@ def bearer_token() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def requires(scope: str) -> Callable:
+_KIND_WORDS = {OrgKind.BUYER: "buyer", OrgKind.COOP: "co-op"}
+
+
+def requires(scope: str | Mapping[OrgKind, str]) -> Callable:
     """The request must carry an active key with this scope; counts against the key's rate
-    limit; the key's actor is then ``actor()``."""
-    if scope not in api_keys.SCOPES:
-        raise ValueError(scope)
+    limit; the key's actor is then ``actor()``. With a mapping, the scope is the one for the
+    kind of the key's organisation (any other kind needs the first, which it cannot have)."""
+    by_kind = {} if isinstance(scope, str) else dict(scope)
+    for name in by_kind.values() or [scope]:
+        if name not in api_keys.SCOPES:
+            raise ValueError(name)
+
+    def needed(key: ApiKey) -> str:
+        if not by_kind:
+            return scope  # type: ignore[return-value]
+        return by_kind.get(key.organization.kind, next(iter(by_kind.values())))
+
+    if by_kind:
+        sides = " or ".join(
+            f"`{name}` (a {_KIND_WORDS[kind]}'s key)" for kind, name in by_kind.items()
+        )
+        scope_text = f"Scope: {sides}."
+    else:
+        scope_text = f"Scope: `{scope}`."
 
     def decorator(view: Callable) -> Callable:
         limited = limiter.shared_limit(_rate_limit, scope="api-key", key_func=_key_bucket)(view)
@@ -368,10 +387,11 @@ def requires(scope: str) -> Callable:
                     code="revoked_key" if was_revoked else "unauthenticated",
                     headers={"WWW-Authenticate": 'Bearer realm="api"'},
                 )
-            if scope not in key.scopes:
+            wanted = needed(key)
+            if wanted not in key.scopes:
                 return problem(
                     403,
-                    _("This key does not have the %(scope)s permission.", scope=scope),
+                    _("This key does not have the %(scope)s permission.", scope=wanted),
                     code="missing_scope",
                 )
             g.api_key_id = key.id
@@ -389,7 +409,7 @@ def requires(scope: str) -> Callable:
         ):
             wrapper = _DOC.alt_response(status, response=name)(wrapper)
         wrapper = Blueprint.doc(
-            description=((getattr(view, "__doc__", "") or "").strip() + f"\n\nScope: `{scope}`.")
+            description=(getattr(view, "__doc__", "") or "").strip() + f"\n\n{scope_text}"
         )(wrapper)
         return wrapper
 
@@ -400,23 +420,9 @@ def requires(scope: str) -> Callable:
 SIDE_SCOPES = {OrgKind.BUYER: "procurement", OrgKind.COOP: "sales"}
 
 
-def requires_side(view: Callable) -> Callable:
-    """``requires`` with the scope fitting the key's side of a deal: ``procurement`` for a
-    buyer's key, ``sales`` for a co-op's (any other key has neither: 403)."""
-    by_kind = {kind: requires(scope)(view) for kind, scope in SIDE_SCOPES.items()}
-    fallback = by_kind[OrgKind.BUYER]
-
-    @wraps(fallback)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        token = bearer_token()
-        key = api_keys.authenticate(token) if token else None
-        chosen = by_kind.get(key.organization.kind, fallback) if key is not None else fallback
-        return chosen(*args, **kwargs)
-
-    text = (view.__doc__ or "").strip()
-    return Blueprint.doc(
-        description=f"{text}\n\nScope: `procurement` (a buyer's key) or `sales` (a co-op's key)."
-    )(wrapper)
+#: ``requires`` with the scope fitting the key's side of a deal: ``procurement`` for a buyer's
+#: key, ``sales`` for a co-op's (any other key has neither: 403).
+requires_side = requires(SIDE_SCOPES)
 
 
 def actor() -> Actor:
