@@ -353,6 +353,20 @@ def cli_startup(database_url: str) -> float:
 
 
 @contextmanager
+def wait_until_serving(client: Http, process: subprocess.Popen, log: str) -> None:
+    """Until the app behind ``client`` answers a search (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if client.call("GET", "/api/v1/search?per_page=1")[0] == 200:
+                return
+        except OSError:
+            client.close()
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"the app did not start (see {log})")
+        time.sleep(0.2)
+
+
 def gunicorn(env: dict[str, str], port: int):
     cmd = [
         str(VENV / "gunicorn"),
@@ -368,16 +382,7 @@ def gunicorn(env: dict[str, str], port: int):
         process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
         client = Http(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if client.call("GET", "/api/v1/search?per_page=1")[0] == 200:
-                    break
-            except OSError:
-                client.close()
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start (see {out.name})")
-            time.sleep(0.2)
+        wait_until_serving(client, process, out.name)
         client.close()
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -39,7 +39,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_search import QUERIES, Http, percentile, table  # noqa: E402
+from bench_search import QUERIES, Http, percentile, table, wait_until_serving  # noqa: E402
 
 VENV = Path(sys.executable).parent
 INDEX = os.environ.get("LOAD_INDEX", "chohtx-load")
@@ -80,16 +80,7 @@ def server(app_root: Path, elasticsearch: bool):
         process = subprocess.Popen(cmd, env=env, cwd=app_root, stdout=out, stderr=subprocess.STDOUT)
     client = Http(f"http://127.0.0.1:{PORT}")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if client.call("GET", "/api/v1/search?per_page=1")[0] == 200:
-                    break
-            except OSError:
-                client.close()
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"the app did not start (see {log_path})")
-            time.sleep(0.3)
+        wait_until_serving(client, process, str(log_path))
         yield client
     finally:
         client.close()
