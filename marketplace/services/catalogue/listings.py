@@ -43,6 +43,7 @@ from marketplace.parsing import parse_quantity, parse_vnd
 from marketplace.search import documents as search_documents
 from marketplace.services import audit, images
 from marketplace.services.accounts.verification import can_trade
+from marketplace.services.catalogue.search import certifications_on
 from marketplace.services.context import Actor
 from marketplace.services.errors import (
     NotFound,
@@ -693,7 +694,7 @@ def cards(listing_ids: list[int]) -> list[Card]:
         if row is None:
             continue
         ranges = prices.get(listing_id, [])
-        ocop = row.ocop_stars and row.ocop_from <= day < row.ocop_until
+        ocop = dict(certifications_on(row._mapping, day)).get("ocop")
         found.append(
             Card(
                 id=listing_id,
@@ -706,7 +707,7 @@ def cards(listing_ids: list[int]) -> list[Card]:
                 unit=row.unit,
                 coop_name=row.coop_name,
                 province_code=row.province_code,
-                ocop_stars=row.ocop_stars if ocop else None,
+                ocop_stars=ocop,
             )
         )
     return found
@@ -855,21 +856,21 @@ def category_listings(
     return cards(page), total or 0
 
 
-def _recent_ids(limit: int, *, featured: bool | None = None, leave_out=()) -> list[int]:
-    stmt = (
-        select(Listing.id)
-        .join(Organization, Listing.organization_id == Organization.id)
-        .where(
-            Listing.status == S.PUBLISHED,
-            Organization.verification_status == VerificationStatus.APPROVED,
-        )
-        .order_by(Listing.published_at.desc(), Listing.id.desc())
+def _newest_ids(stmt, limit: int | None = None) -> list[int]:
+    """The ids of ``_published()`` narrowed by ``stmt``'s conditions, newest first."""
+    stmt = stmt.with_only_columns(Listing.id).order_by(
+        Listing.published_at.desc(), Listing.id.desc()
     )
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def _recent_ids(limit: int, *, featured: bool | None = None, leave_out=()) -> list[int]:
+    stmt = _published()
     if featured is not None:
         stmt = stmt.where(Listing.featured.is_(featured))
     if leave_out:
         stmt = stmt.where(Listing.id.not_in(list(leave_out)))
-    return list(db.session.scalars(stmt.limit(limit)))
+    return _newest_ids(stmt, limit)
 
 
 #: How many products each home page section shows: whole rows of two cards on a phone.
@@ -904,17 +905,7 @@ def coop_listings(organization_id: int) -> list[Listing]:
 
 def coop_cards(organization_id: int) -> list[Card]:
     """A co-op's public products as cards, newest first."""
-    ids = db.session.scalars(
-        select(Listing.id)
-        .join(Organization, Listing.organization_id == Organization.id)
-        .where(
-            Listing.organization_id == organization_id,
-            Listing.status == S.PUBLISHED,
-            Organization.verification_status == VerificationStatus.APPROVED,
-        )
-        .order_by(Listing.published_at.desc(), Listing.id.desc())
-    )
-    return cards(list(ids))
+    return cards(_newest_ids(_published().where(Listing.organization_id == organization_id)))
 
 
 def dashboard_listings(actor: Actor, organization_id: int) -> list[Listing]:
